@@ -1,0 +1,24 @@
+//! The iiot binary: parse the command line, run the verb, map the outcome
+//! to an exit code. Everything else lives in the library.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use iiot::cli::{Cli, Global};
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 (clap's own), --help and --version 0.
+    let cli = Cli::parse();
+    let global = Global::from(&cli.global);
+    let verb = cli.command.name();
+    match cli.command.run(&global) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if iiot::io::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("iiot {verb}: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

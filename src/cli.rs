@@ -1,0 +1,93 @@
+//! The command line: the top-level parser and the table of verbs. It lives
+//! in the library so tests and the completion and man-page generators see
+//! the same definition as the binary.
+
+use clap::{Parser, Subcommand};
+
+use crate::verbs;
+
+/// Composable Unix filters for industrial IoT telemetry.
+///
+/// Every verb reads and writes newline-delimited JSON readings
+/// ({"ts","asset","tag","value","unit",…}), so a plant monitoring pipeline
+/// is one shell line. Data goes to stdout; messages and the closing
+/// `read N, wrote M, rejected K` go to stderr. Exit 0 on success, 1 on
+/// error, 2 on a usage error; a closed pipe (`| head`) ends quietly with 0.
+#[derive(Debug, Parser)]
+#[command(
+    name = "iiot",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = "\
+Examples:
+  iiot model --list
+  iiot simulate --preset fermenter --duration 1h --faults spike=0.002 --label > day.ndjson
+  iiot cat day.ndjson --format csv > day.csv"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every verb takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Print nothing on stderr but errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Say more on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// What every verb knows of the global flags.
+#[derive(Debug, Clone, Default)]
+pub struct Global {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl From<&GlobalArgs> for Global {
+    fn from(g: &GlobalArgs) -> Global {
+        Global {
+            quiet: g.quiet,
+            verbose: if g.quiet { 0 } else { g.verbose },
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Simulate(verbs::simulate::Args),
+    Cat(verbs::cat::Args),
+    Model(verbs::model::Args),
+    Completions(verbs::completions::CompletionsArgs),
+    Man(verbs::completions::ManArgs),
+}
+
+impl Command {
+    /// The verb's name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Simulate(_) => "simulate",
+            Command::Cat(_) => "cat",
+            Command::Model(_) => "model",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
+        }
+    }
+
+    /// Runs the verb.
+    pub fn run(self, global: &Global) -> anyhow::Result<()> {
+        match self {
+            Command::Simulate(a) => verbs::simulate::run(a, global),
+            Command::Cat(a) => verbs::cat::run(a, global),
+            Command::Model(a) => verbs::model::run(a, global),
+            Command::Completions(a) => verbs::completions::run_completions(a, global),
+            Command::Man(a) => verbs::completions::run_man(a, global),
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Shared input and output: inputs named as paths or `-` (stdin), a line
+//! reader that bounds the length of a line, the reject helper that accounts
+//! for every bad line, and stdout buffered the way a filter should be.
+
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// The longest line a verb reads; a longer one is rejected whole (and its
+/// bytes are skipped, not held in memory).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// One input: a file or stdin, with the name messages give it.
+pub struct Input {
+    pub name: String,
+    pub reader: Box<dyn BufRead>,
+}
+
+impl Input {
+    /// Opens `path`; `-` is stdin.
+    pub fn open(path: &Path) -> Result<Input> {
+        if path.as_os_str() == "-" {
+            return Ok(Input::stdin());
+        }
+        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        Ok(Input {
+            name: path.display().to_string(),
+            reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
+        })
+    }
+
+    pub fn stdin() -> Input {
+        Input {
+            name: "stdin".to_string(),
+            reader: Box::new(BufReader::with_capacity(256 * 1024, io::stdin())),
+        }
+    }
+
+    /// The inputs a filter reads: the named paths in order, or stdin when
+    /// none is named.
+    pub fn paths_or_stdin(paths: &[PathBuf]) -> Vec<PathBuf> {
+        if paths.is_empty() {
+            vec![PathBuf::from("-")]
+        } else {
+            paths.to_vec()
+        }
+    }
+}
+
+/// A line as the reader found it.
+#[derive(Debug, PartialEq)]
+pub enum Line<'a> {
+    /// The bytes of the line, without `\n` or `\r\n`.
+    Text(&'a [u8]),
+    /// A line longer than the limit; only its length was kept.
+    TooLong(usize),
+}
+
+/// Reads lines into one reused buffer, numbering them from 1.
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    line_no: u64,
+    max_len: usize,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_limit(inner, MAX_LINE)
+    }
+
+    pub fn with_limit(inner: R, max_len: usize) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::with_capacity(1024),
+            line_no: 0,
+            max_len,
+        }
+    }
+
+    /// The number of the line last returned.
+    pub fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// The next line, or `None` at the end of input.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let mut len = 0usize;
+        let mut any = false;
+        loop {
+            let avail = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            any = true;
+            let (take, done) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i, true),
+                None => (avail.len(), false),
+            };
+            if len + take <= self.max_len {
+                self.buf.extend_from_slice(&avail[..take]);
+            } else {
+                self.buf.clear();
+            }
+            len += take;
+            self.inner.consume(if done { take + 1 } else { take });
+            if done {
+                break;
+            }
+        }
+        self.line_no += 1;
+        if len > self.max_len {
+            return Ok(Some(Line::TooLong(len)));
+        }
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        Ok(Some(Line::Text(&self.buf)))
+    }
+}
+
+/// Where rejected lines go and how many there were.
+pub struct Rejects {
+    sink: RejectSink,
+    count: u64,
+    strict: bool,
+    verb: &'static str,
+}
+
+enum RejectSink {
+    /// A message per line on stderr.
+    Stderr,
+    /// NDJSON per line: `{"source":…,"line":N,"reason":…,"raw":…}`.
+    File(BufWriter<File>, PathBuf),
+}
+
+impl Rejects {
+    /// Rejects to `path` when given, else to stderr; `strict` makes the
+    /// first reject an error.
+    pub fn new(verb: &'static str, path: Option<&Path>, strict: bool) -> Result<Rejects> {
+        let sink = match path {
+            Some(p) => {
+                let f = File::create(p)
+                    .with_context(|| format!("creating rejects file {}", p.display()))?;
+                RejectSink::File(BufWriter::new(f), p.to_path_buf())
+            }
+            None => RejectSink::Stderr,
+        };
+        Ok(Rejects {
+            sink,
+            count: 0,
+            strict,
+            verb,
+        })
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Records one bad line. Under `--strict` this is the error that stops
+    /// the run.
+    pub fn reject(
+        &mut self,
+        source: &str,
+        line: u64,
+        reason: &dyn Display,
+        raw: &[u8],
+    ) -> Result<()> {
+        self.count += 1;
+        if self.strict {
+            bail!("{source}:{line}: {reason} (stopped by --strict)");
+        }
+        let raw = String::from_utf8_lossy(raw);
+        match &mut self.sink {
+            RejectSink::Stderr => {
+                let shown = shorten(&raw, 160);
+                eprintln!("iiot {}: {source}:{line}: {reason}: {shown:?}", self.verb);
+            }
+            RejectSink::File(w, path) => {
+                let entry = serde_json::json!({
+                    "source": source,
+                    "line": line,
+                    "reason": reason.to_string(),
+                    "raw": raw,
+                });
+                serde_json::to_writer(&mut *w, &entry)
+                    .map_err(io::Error::from)
+                    .and_then(|()| w.write_all(b"\n"))
+                    .with_context(|| format!("writing rejects to {}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(&mut self) -> Result<()> {
+        if let RejectSink::File(w, path) = &mut self.sink {
+            w.flush()
+                .with_context(|| format!("writing rejects to {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Stdout for records: locked once; flushed per record when a person
+/// watches (a terminal) or `--line-buffered` asks, else in large blocks.
+pub fn stdout_sink(line_buffered_flag: bool) -> (io::StdoutLock<'static>, bool) {
+    let out = io::stdout();
+    let line_buffered = line_buffered_flag || out.is_terminal();
+    (out.lock(), line_buffered)
+}
+
+/// Reads a whole small input (a model CSV, say) as text.
+pub fn read_to_string(path: &Path) -> Result<String> {
+    let mut input = Input::open(path)?;
+    let mut s = String::new();
+    input
+        .reader
+        .read_to_string(&mut s)
+        .with_context(|| format!("reading {}", input.name))?;
+    Ok(s)
+}
+
+/// Whether an error, anywhere in its chain, is a closed pipe: the reader
+/// went away (`| head`), which ends a filter successfully.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_lines_and_bounds_their_length() {
+        let data = b"one\r\n\ntoo long line\nlast";
+        let mut r = LineReader::with_limit(&data[..], 8);
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"one")));
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"")));
+        assert_eq!(r.next_line().unwrap(), Some(Line::TooLong(13)));
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"last")));
+        assert_eq!(r.line_no(), 4);
+        assert_eq!(r.next_line().unwrap(), None);
+    }
+
+    #[test]
+    fn long_line_across_buffer_refills() {
+        let mut data = vec![b'x'; 100];
+        data.extend_from_slice(b"\nok\n");
+        let mut r = LineReader::with_limit(BufReader::with_capacity(7, &data[..]), 50);
+        assert_eq!(r.next_line().unwrap(), Some(Line::TooLong(100)));
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"ok")));
+    }
+}

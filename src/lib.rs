@@ -1,0 +1,24 @@
+//! iiot: composable Unix filters for industrial IoT telemetry.
+//!
+//! One binary whose verbs exchange NDJSON readings over pipes, so a plant
+//! monitoring pipeline — simulated assets, alarm rules, a historian,
+//! rollups — is one shell line. The contract between the verbs (record
+//! format, plant model, storage layouts) is in the project's DESIGN.md; the
+//! plant model's columns in docs/model.md.
+//!
+//! - [`record`]: the NDJSON codec every verb shares.
+//! - [`model`]: the plant model CSV and its presets.
+//! - [`sim`]: the simulation engine.
+//! - [`time`]: timestamps and durations.
+//! - [`io`]: inputs, bounded line reading, rejects, stdout.
+//! - [`cli`] and [`verbs`]: the command line.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod io;
+pub mod model;
+pub mod record;
+pub mod sim;
+pub mod time;
+pub mod verbs;

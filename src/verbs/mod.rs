@@ -1,0 +1,7 @@
+//! One module per verb: its clap `Args` (whose doc comments are the help)
+//! first, its `run` below.
+
+pub mod cat;
+pub mod completions;
+pub mod model;
+pub mod simulate;

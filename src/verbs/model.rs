@@ -1,0 +1,103 @@
+//! `iiot model`: print a preset, list the presets, check a model file.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+use crate::cli::Global;
+use crate::model::{self, Model, ModelErrors, PRESETS};
+
+/// Print, list and check plant models.
+///
+/// A plant model is a CSV file, one row per asset-tag, that drives
+/// simulate, modbus-serve, poll, detect and store (docs/model.md lists the
+/// columns). `--preset NAME` prints a built-in model to copy and edit;
+/// `check FILE` validates one and names the line and column of every
+/// problem (exit 1 when there is any).
+#[derive(Debug, clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "\
+Examples:
+  iiot model --list
+  iiot model --preset wellhead > plant.csv
+  iiot model check plant.csv
+  iiot model --preset fermenter | iiot model check -"
+)]
+pub struct Args {
+    /// List the built-in presets.
+    #[arg(long, conflicts_with = "preset")]
+    pub list: bool,
+    /// Print the built-in preset NAME as CSV.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    #[command(subcommand)]
+    pub action: Option<Action>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states.
+    Check {
+        /// The model CSV (`-` for stdin).
+        file: PathBuf,
+    },
+}
+
+pub fn run(args: Args, global: &Global) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Some(Action::Check { file }) = args.action {
+        let text = crate::io::read_to_string(&file)?;
+        let source = if file.as_os_str() == "-" {
+            "stdin".to_string()
+        } else {
+            file.display().to_string()
+        };
+        let model = Model::parse(&text, &source)?;
+        let errors = model::check(&model);
+        if !errors.is_empty() {
+            return Err(ModelErrors { source, errors }.into());
+        }
+        if !global.quiet {
+            writeln!(out, "{source}: ok, {}", summary(&model))?;
+        }
+        return Ok(());
+    }
+    if let Some(name) = args.preset {
+        out.write_all(model::preset(&name)?.csv.as_bytes())?;
+        return Ok(());
+    }
+    if args.list {
+        for p in PRESETS {
+            writeln!(out, "{:<10} {}", p.name, p.summary)?;
+        }
+        return Ok(());
+    }
+    bail!("say what to do: --list, --preset NAME, or check FILE (see iiot model --help)")
+}
+
+/// One line on what a model holds.
+fn summary(model: &Model) -> String {
+    let assets = model.assets().len();
+    let mapped = model
+        .rows
+        .iter()
+        .filter(|r| r.modbus.address.is_some())
+        .count();
+    let limits = model
+        .rows
+        .iter()
+        .filter(|r| {
+            r.alarms.hi.is_some()
+                || r.alarms.lo.is_some()
+                || r.alarms.hi_hi.is_some()
+                || r.alarms.lo_lo.is_some()
+        })
+        .count();
+    format!(
+        "{} rows, {assets} assets, {mapped} on the Modbus map, {limits} with alarm limits",
+        model.rows.len()
+    )
+}
