@@ -122,10 +122,11 @@ impl TsFormatter {
     }
 }
 
-/// The earliest and latest instants a record may carry (years 0001–9999),
-/// so every accepted timestamp can be printed back.
+/// The earliest and latest instants a record may carry: from the year 0001
+/// to the end of jiff's range late on 9999-12-30, so every accepted
+/// timestamp can be printed back.
 pub const MIN_MILLIS: Millis = -62_135_596_800_000;
-pub const MAX_MILLIS: Millis = 253_402_300_799_999;
+pub const MAX_MILLIS: Millis = 253_402_207_200_999;
 
 #[cfg(test)]
 mod tests {
@@ -139,7 +140,7 @@ mod tests {
             "2026-01-01T00:00:01.100Z"
         );
         assert_eq!(TsFormatter::format(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(TsFormatter::format(MAX_MILLIS), "9999-12-31T23:59:59.999Z");
+        assert_eq!(TsFormatter::format(MAX_MILLIS), "9999-12-30T22:00:00.999Z");
         assert_eq!(TsFormatter::format(MIN_MILLIS), "0001-01-01T00:00:00Z");
     }
 

@@ -11,7 +11,7 @@ use std::fmt;
 
 use anyhow::{Context, Result, bail};
 
-use super::random::Stream;
+use super::random::Dice;
 
 /// The kinds of fault, as written into `fault` by `--label`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +117,7 @@ impl Episode {
     /// written. Returns (value, label, whether a reading is written).
     pub(super) fn apply(
         &mut self,
-        rng: &mut Stream,
+        rng: &mut Dice,
         rates: &FaultRates,
         clean: f64,
         last: f64,
@@ -158,7 +158,7 @@ impl Episode {
 
     fn start(
         &mut self,
-        rng: &mut Stream,
+        rng: &mut Dice,
         rates: &FaultRates,
         clean: f64,
         last: f64,

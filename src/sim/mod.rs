@@ -14,10 +14,10 @@ use anyhow::{Result, bail};
 pub use faults::{FaultKind, FaultRates};
 
 use crate::model::{Kind, Model, Profile, TagRow};
-use crate::record::{Quality, ReadingRef};
+use crate::record::{EncodedSeries, Quality, ReadingRef, encode_asset_part, encode_tag_part};
 use crate::time::Millis;
 use faults::Episode;
-use random::Stream;
+use random::{Dice, Stream};
 
 /// What to simulate and how.
 #[derive(Debug, Clone)]
@@ -36,6 +36,9 @@ pub struct Config {
 struct Spec {
     tag: String,
     unit: String,
+    /// Tag and unit as JSON, encoded once.
+    tag_json: Vec<u8>,
+    unit_json: Vec<u8>,
     kind: Kind,
     profile: Profile,
     nominal: f64,
@@ -77,7 +80,6 @@ struct Template {
 #[derive(Debug, Clone)]
 struct SeriesState {
     signal: Stream,
-    faults: Stream,
     /// Walk deviation, counter accumulator, or state code.
     x: f64,
     /// Ticks left in the current state.
@@ -91,6 +93,8 @@ struct SeriesState {
 #[derive(Debug)]
 struct AssetSim {
     name: String,
+    /// The asset's part of each reading, encoded once.
+    encoded: Vec<u8>,
     template: usize,
     first_series: usize,
 }
@@ -140,8 +144,10 @@ impl Simulator {
             for (j, spec) in templates[template].specs.iter().enumerate() {
                 series.push(initial_state(spec, cfg.seed, i as u64, j as u64));
             }
+            let encoded = encode_asset_part(&name);
             assets.push(AssetSim {
                 name,
+                encoded,
                 template,
                 first_series,
             });
@@ -184,7 +190,15 @@ impl Simulator {
                 let s = &mut states[j];
                 let truth = advance(&template.specs, j, s, t, &self.truth, self.tick);
                 self.truth[j] = truth;
-                self.out[j] = measure(spec, s, truth, &self.cfg.faults);
+                let dice = || {
+                    Dice::new(random::mix(
+                        self.cfg.seed,
+                        (asset.first_series + j) as u64,
+                        self.tick,
+                        2,
+                    ))
+                };
+                self.out[j] = measure(spec, s, truth, &self.cfg.faults, dice);
             }
             for (j, spec) in template.specs.iter().enumerate() {
                 let (value, fault, present) = self.out[j];
@@ -209,6 +223,11 @@ impl Simulator {
                     text,
                     fault,
                     extra: "",
+                    encoded: Some(EncodedSeries {
+                        asset: &asset.encoded,
+                        tag: &spec.tag_json,
+                        unit: &spec.unit_json,
+                    }),
                 })?;
             }
         }
@@ -219,7 +238,6 @@ impl Simulator {
 
 fn initial_state(spec: &Spec, seed: u64, asset: u64, tag: u64) -> SeriesState {
     let mut signal = Stream::new(random::mix(seed, asset, tag, 1));
-    let faults = Stream::new(random::mix(seed, asset, tag, 2));
     let mut x = 0.0;
     let mut dwell_left = 0.0;
     match spec.profile {
@@ -244,7 +262,6 @@ fn initial_state(spec: &Spec, seed: u64, asset: u64, tag: u64) -> SeriesState {
     }
     SeriesState {
         signal,
-        faults,
         x,
         dwell_left,
         // Set from the gate at the first tick.
@@ -345,6 +362,7 @@ fn measure(
     s: &mut SeriesState,
     truth: f64,
     rates: &FaultRates,
+    dice: impl FnOnce() -> Dice,
 ) -> (f64, Option<FaultKind>, bool) {
     if spec.kind != Kind::Analog {
         return (truth, None, true);
@@ -352,9 +370,13 @@ fn measure(
     let clean = (truth + spec.noise * s.signal.bounded_normal()).clamp(spec.lo, spec.hi);
     let clean = round_to(clean, spec.resolution);
     let scale = spec.noise.max(spec.half_span * 0.01);
+    if s.episode == Episode::None && rates.total() == 0.0 {
+        s.last_out = clean;
+        return (clean, None, true);
+    }
     let (value, fault, present) = s
         .episode
-        .apply(&mut s.faults, rates, clean, s.last_out, scale);
+        .apply(&mut dice(), rates, clean, s.last_out, scale);
     let value = round_to(value, spec.resolution);
     if present {
         s.last_out = value;
@@ -363,7 +385,7 @@ fn measure(
 }
 
 fn round_to(v: f64, resolution: f64) -> f64 {
-    libm::round(v * resolution) / resolution
+    crate::record::round_half_even(v * resolution) / resolution
 }
 
 /// Decimal places a tag is written with: one more than the noise's first
@@ -441,9 +463,12 @@ fn compile(rows: &[&TagRow], interval_ms: f64) -> Result<Template> {
                 .collect();
             Some((gate, codes))
         });
+        let (tag_json, unit_json) = encode_tag_part(&row.tag, &row.unit);
         specs.push(Spec {
             tag: row.tag.clone(),
             unit: row.unit.clone(),
+            tag_json,
+            unit_json,
             kind: row.kind,
             profile: row.profile,
             nominal,

@@ -11,7 +11,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 #[derive(Debug, Clone)]
 pub struct Stream {
     rng: Xoshiro256PlusPlus,
-    spare: Option<f64>,
+    /// The second deviate of the last Box–Muller pair; NaN when used.
+    spare: f64,
 }
 
 /// Mixes a seed with the indexes of a series and a purpose into one
@@ -30,7 +31,7 @@ impl Stream {
     pub fn new(seed: u64) -> Stream {
         Stream {
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
-            spare: None,
+            spare: f64::NAN,
         }
     }
 
@@ -55,7 +56,9 @@ impl Stream {
     /// Standard normal deviate.
     #[inline]
     pub fn normal(&mut self) -> f64 {
-        if let Some(z) = self.spare.take() {
+        if !self.spare.is_nan() {
+            let z = self.spare;
+            self.spare = f64::NAN;
             return z;
         }
         // 1 - uniform is in (0, 1], so the logarithm is finite.
@@ -64,7 +67,7 @@ impl Stream {
         let r = libm::sqrt(-2.0 * libm::log(u1));
         let theta = std::f64::consts::TAU * u2;
         let (s, c) = libm::sincos(theta);
-        self.spare = Some(r * s);
+        self.spare = r * s;
         r * c
     }
 
@@ -79,6 +82,44 @@ impl Stream {
     #[inline]
     pub fn exponential(&mut self, mean: f64) -> f64 {
         -mean * libm::log(1.0 - self.uniform())
+    }
+}
+
+/// A short sequence of draws fixed by one key (SplitMix64): the fault
+/// draws of one series at one tick, so no fault state need be kept per
+/// series between ticks.
+#[derive(Debug, Clone)]
+pub struct Dice {
+    state: u64,
+}
+
+impl Dice {
+    pub fn new(key: u64) -> Dice {
+        Dice { state: key }
+    }
+
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.state, 0, 0, 0)
+    }
+
+    /// Uniform in [0, 1).
+    #[inline]
+    pub fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in [lo, hi).
+    #[inline]
+    pub fn between(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.uniform()
+    }
+
+    /// A whole number in [lo, hi].
+    #[inline]
+    pub fn int_between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
     }
 }
 
