@@ -228,8 +228,22 @@ fn shorten(s: &str, max: usize) -> String {
 pub fn stdout_sink(line_buffered_flag: bool) -> (io::StdoutLock<'static>, bool) {
     let out = io::stdout();
     let line_buffered = line_buffered_flag || out.is_terminal();
+    if !line_buffered {
+        grow_pipe(&out);
+    }
     (out.lock(), line_buffered)
 }
+
+/// Asks for a 1 MiB pipe when stdout is one, so a fast writer and its
+/// reader trade places less often (the default holds 64 KiB). Anything else
+/// than a pipe, or a refusal, leaves things as they were.
+#[cfg(target_os = "linux")]
+fn grow_pipe(out: &io::Stdout) {
+    let _ = rustix::pipe::fcntl_setpipe_size(out, 1 << 20);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn grow_pipe(_out: &io::Stdout) {}
 
 /// Reads a whole small input (a model CSV, say) as text.
 pub fn read_to_string(path: &Path) -> Result<String> {

@@ -15,9 +15,9 @@ use crate::cli::{Cli, Global};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot completions bash > /etc/bash_completion.d/iiot
-  iiot completions zsh > ~/.zfunc/_iiot
-  iiot completions fish > ~/.config/fish/completions/iiot.fish")]
+  iiot completions bash > iiot.bash     # then: source iiot.bash, or copy to /etc/bash_completion.d/
+  iiot completions zsh > _iiot          # into a folder on $fpath
+  iiot completions fish > iiot.fish     # into ~/.config/fish/completions/")]
 pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
@@ -29,7 +29,7 @@ pub struct CompletionsArgs {
 #[command(after_help = "\
 Examples:
   iiot man man/
-  iiot man /usr/local/share/man/man1")]
+  iiot man pages && ls pages")]
 pub struct ManArgs {
     /// Folder to write iiot.1 and iiot-VERB.1 into.
     #[arg(default_value = "man")]

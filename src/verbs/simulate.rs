@@ -31,7 +31,8 @@ Examples:
   iiot simulate --preset fermenter --duration 24h > day.ndjson
   iiot simulate --preset wellhead --count 3 --format csv
   iiot simulate --preset fermenter --faults spike=0.002,stuck=0.0005 --label --duration 1h
-  iiot simulate --preset wellhead --realtime | iiot modbus-serve --preset wellhead")]
+  iiot simulate --preset factory --assets 100 --interval 10s --duration 1h > factory.ndjson
+  iiot simulate --preset boiler --realtime --interval 500ms | head -3")]
 pub struct Args {
     /// Built-in model to simulate (see `iiot model --list`); wellhead when neither --preset nor --model is given.
     #[arg(long, value_name = "NAME", conflicts_with = "model")]

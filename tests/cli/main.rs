@@ -1,1 +1,8 @@
+//! The integration tests: the built binary, run in real pipelines.
 
+mod util;
+
+mod cat;
+mod docs;
+mod model;
+mod simulate;

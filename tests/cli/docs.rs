@@ -1,0 +1,162 @@
+//! The docs tell the truth: the committed completions and man pages are
+//! what the binary generates, and every `iiot …` example in the README and
+//! in each verb's `--help` runs and succeeds.
+
+use std::path::Path;
+use std::process::Command;
+
+use clap::CommandFactory;
+use iiot::cli::Cli;
+use iiot::verbs::completions::{SHELLS, render_completions, render_man_pages};
+
+use crate::util::{Workdir, describe};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn cli_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn completions_are_current() {
+    for (shell, file) in SHELLS {
+        let path = repo().join("completions").join(file);
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == render_completions(*shell),
+            "{} is not current: run `cargo run -- completions {shell} > completions/{file}` (or scripts/regen)",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn man_pages_are_current() {
+    let pages = render_man_pages().expect("rendering man pages");
+    let mut names: Vec<String> = Vec::new();
+    for (name, page) in &pages {
+        let path = repo().join("man").join(name);
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            &committed == page,
+            "{} is not current: run `cargo run -- man man` (or scripts/regen)",
+            path.display()
+        );
+        names.push(name.clone());
+    }
+    let on_disk: Vec<String> = std::fs::read_dir(repo().join("man"))
+        .expect("man/ exists")
+        .map(|e| {
+            e.expect("reading man/")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| !names.contains(n))
+        .collect();
+    assert!(
+        on_disk.is_empty(),
+        "man/ holds pages no verb renders: {on_disk:?}"
+    );
+}
+
+/// Runs shell lines in one working folder with the built iiot first on
+/// PATH, each expected to succeed.
+fn run_examples(wd: &Workdir, origin: &str, lines: &[String]) {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_iiot"))
+        .parent()
+        .expect("bin folder");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for line in lines {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("set -e; {line}"))
+            .current_dir(&wd.dir)
+            .env("PATH", &path);
+        let out = wd.run(&mut cmd);
+        assert!(
+            out.status.success(),
+            "example from {origin} failed: {line}\n{}",
+            describe(&cmd, &out)
+        );
+    }
+}
+
+/// The `iiot …` lines of the README's ```sh blocks, with continuation
+/// lines joined; blocks fenced as ```console or ```text are not run.
+fn readme_examples() -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    let mut pending = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") {
+            in_sh = !in_sh && trimmed == "```sh";
+            continue;
+        }
+        if !in_sh {
+            continue;
+        }
+        let code = trimmed.split(" # ").next().unwrap_or("").trim_end();
+        if pending.is_empty() && !code.starts_with("iiot ") {
+            continue;
+        }
+        if let Some(head) = code.strip_suffix('\\') {
+            pending.push_str(head);
+            continue;
+        }
+        pending.push_str(code);
+        out.push(std::mem::take(&mut pending));
+    }
+    out
+}
+
+#[test]
+fn readme_examples_run() {
+    let lines = readme_examples();
+    assert!(
+        lines.len() >= 5,
+        "the README shows few iiot examples: {lines:?}"
+    );
+    let wd = Workdir::new("readme");
+    run_examples(&wd, "README.md", &lines);
+}
+
+#[test]
+fn help_examples_run() {
+    let cli = Cli::command();
+    for sub in cli.get_subcommands() {
+        let help = sub
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let lines: Vec<String> = help
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("iiot "))
+            .map(|l| l.split("   # ").next().unwrap_or(l).trim().to_string())
+            .collect();
+        assert!(
+            !lines.is_empty(),
+            "iiot {} --help shows no examples",
+            sub.get_name()
+        );
+        let wd = Workdir::new(&format!("help-{}", sub.get_name()));
+        // Fixtures the examples name.
+        let fixture = Command::new(env!("CARGO_BIN_EXE_iiot"))
+            .args(["simulate", "--preset", "boiler", "--count", "5"])
+            .output()
+            .expect("running iiot simulate");
+        wd.write("export.ndjson", &fixture.stdout);
+        wd.write("fixture.ndjson", &fixture.stdout);
+        run_examples(&wd, &format!("iiot {} --help", sub.get_name()), &lines);
+    }
+}
