@@ -108,7 +108,8 @@ impl<R: BufRead> LineReader<R> {
                 Some(i) => (i, true),
                 None => (avail.len(), false),
             };
-            if len + take <= self.max_len {
+            // One byte over the limit is kept: it may be the `\r` of `\r\n`.
+            if len + take <= self.max_len + 1 {
                 self.buf.extend_from_slice(&avail[..take]);
             } else {
                 self.buf.clear();
@@ -120,11 +121,12 @@ impl<R: BufRead> LineReader<R> {
             }
         }
         self.line_no += 1;
+        if len <= self.max_len + 1 && self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+            len -= 1;
+        }
         if len > self.max_len {
             return Ok(Some(Line::TooLong(len)));
-        }
-        if self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
         }
         Ok(Some(Line::Text(&self.buf)))
     }

@@ -369,7 +369,12 @@ impl<'de> Visitor<'de> for ReadingSeed<'_> {
         out.clear();
         // Bit i set: field i of the known ones has been seen.
         let mut seen = 0u8;
-        while let Some(key) = map.next_key_seed(KeySeed)? {
+        loop {
+            // A fault in a key, or between fields, belongs to no field.
+            *self.field = None;
+            let Some(key) = map.next_key_seed(KeySeed)? else {
+                break;
+            };
             let (bit, name) = match &key {
                 Key::Ts => (0, "ts"),
                 Key::Asset => (1, "asset"),
@@ -469,7 +474,7 @@ impl<'de> Visitor<'de> for TsSeed<'_> {
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Millis, E> {
         Err(E::custom(format!(
-            "{v} is not an integer; epoch timestamps are whole milliseconds"
+            "{v:?} is not an integer; epoch timestamps are whole milliseconds"
         )))
     }
 }

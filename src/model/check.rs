@@ -277,9 +277,12 @@ fn follows_cycle(start: &TagRow, tags: &HashMap<&str, &TagRow>) -> bool {
     false
 }
 
+/// A register span: first address, one past the last, and its row.
+type Span<'a> = (u32, u32, &'a TagRow);
+
 /// Registers of one unit id and table must not overlap.
 fn check_registers(model: &Model, errors: &mut Vec<ModelError>) {
-    let mut spans: BTreeMap<(u8, Table), Vec<(u32, u32, &TagRow)>> = BTreeMap::new();
+    let mut spans: BTreeMap<(u8, Table), Vec<Span<'_>>> = BTreeMap::new();
     for row in &model.rows {
         let m = &row.modbus;
         let Some(address) = m.address else { continue };
@@ -296,22 +299,30 @@ fn check_registers(model: &Model, errors: &mut Vec<ModelError>) {
     }
     for ((unit, table), mut list) in spans {
         list.sort_by_key(|(start, _, row)| (*start, row.line));
-        for pair in list.windows(2) {
-            let (s1, e1, r1) = pair[0];
-            let (s2, _, r2) = pair[1];
-            if s2 < e1 {
-                errors.push(err(
-                    r2,
-                    "address",
-                    format!(
-                        "unit {unit} {table} {s2} overlaps {}/{} at {s1}..{} (line {})",
-                        r1.asset,
-                        r1.tag,
-                        e1 - 1,
-                        r1.line
-                    ),
-                ));
+        // The span reaching furthest so far: a wide register can overlap
+        // more than its next neighbour.
+        let mut widest: Option<Span<'_>> = None;
+        for span in list {
+            let (s2, e2, r2) = span;
+            if let Some((s1, e1, r1)) = widest {
+                if s2 < e1 {
+                    errors.push(err(
+                        r2,
+                        "address",
+                        format!(
+                            "unit {unit} {table} {s2} overlaps {}/{} at {s1}..{} (line {})",
+                            r1.asset,
+                            r1.tag,
+                            e1 - 1,
+                            r1.line
+                        ),
+                    ));
+                }
+                if e2 <= e1 {
+                    continue;
+                }
             }
+            widest = Some(span);
         }
     }
 }

@@ -137,7 +137,7 @@ impl Simulator {
         for i in 0..n {
             let template = i % templates.len();
             let name = match cfg.assets {
-                None => names[i].to_string(),
+                None => names[template].to_string(),
                 Some(_) => format!("{prefix}{:0width$}", i + 1),
             };
             let first_series = series.len();

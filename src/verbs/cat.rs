@@ -46,10 +46,38 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut rejects = Rejects::new("cat", args.rejects.as_deref(), args.strict)?;
     let (sink, line_buffered) = stdout_sink(args.line_buffered);
     let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut tally = Tally::default();
+    let result = copy_all(&args.inputs, &mut out, &mut rejects, &mut tally);
+    // What was good before a failure (a missing file, --strict) is still
+    // written and counted.
+    let flushed = out.flush();
+    rejects.finish()?;
+    if !global.quiet {
+        eprintln!(
+            "iiot cat: read {}, wrote {}, rejected {}",
+            tally.read,
+            tally.wrote,
+            rejects.count()
+        );
+    }
+    result.and(flushed.map_err(Into::into))
+}
+
+#[derive(Default)]
+struct Tally {
+    read: u64,
+    wrote: u64,
+}
+
+fn copy_all<W: std::io::Write>(
+    inputs: &[PathBuf],
+    out: &mut RecordWriter<W>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> Result<()> {
     let mut parser = RecordParser::new();
     let mut reading = Reading::default();
-    let (mut read, mut wrote) = (0u64, 0u64);
-    for path in Input::paths_or_stdin(&args.inputs) {
+    for path in Input::paths_or_stdin(inputs) {
         let input = Input::open(&path)?;
         let name = input.name;
         let mut lines = LineReader::new(input.reader);
@@ -76,28 +104,15 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     &[][..],
                 )),
             };
-            read += 1;
+            tally.read += 1;
             match outcome {
                 Ok(()) => {
                     out.write(&reading.as_ref())?;
-                    wrote += 1;
+                    tally.wrote += 1;
                 }
-                Err((e, raw)) => {
-                    if args.strict {
-                        out.flush()?;
-                    }
-                    rejects.reject(&name, line_no, &e, raw)?;
-                }
+                Err((e, raw)) => rejects.reject(&name, line_no, &e, raw)?,
             }
         }
-    }
-    out.flush()?;
-    rejects.finish()?;
-    if !global.quiet {
-        eprintln!(
-            "iiot cat: read {read}, wrote {wrote}, rejected {}",
-            rejects.count()
-        );
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 mod util;
 
 mod cat;
+mod codec;
 mod docs;
 mod model;
 mod simulate;
