@@ -336,27 +336,24 @@ pub struct Model {
 }
 
 impl Model {
-    /// Parses a model CSV. `source` names it in messages.
-    pub fn parse(text: &str, source: &str) -> Result<Model, ModelErrors> {
+    /// Parses a model CSV: the rows whose cells all parsed, and the
+    /// problems of the others.
+    pub fn parse(text: &str) -> (Model, Vec<ModelError>) {
         let mut errors = Vec::new();
         let rows = parse_rows(text, &mut errors);
-        if errors.is_empty() {
-            Ok(Model { rows })
-        } else {
-            Err(ModelErrors {
-                source: source.to_string(),
-                errors,
-            })
-        }
+        (Model { rows }, errors)
     }
 
-    /// Parses and checks: what verbs that run a model use.
+    /// Parses and checks a model, reporting every problem of both kinds
+    /// at once: what verbs that run a model use. `source` names it in
+    /// messages.
     pub fn load(text: &str, source: &str) -> Result<Model, ModelErrors> {
-        let model = Model::parse(text, source)?;
-        let errors = check(&model);
+        let (model, mut errors) = Model::parse(text);
+        errors.extend(check(&model));
         if errors.is_empty() {
             Ok(model)
         } else {
+            errors.sort_by_key(|e| e.line);
             Err(ModelErrors {
                 source: source.to_string(),
                 errors,

@@ -303,11 +303,12 @@ fn advance(
             if live && tick > 0 {
                 let step = spec.nominal + spec.noise * s.signal.normal();
                 s.x += step.max(0.0);
-                if s.x > spec.wrap {
+                if s.x >= spec.wrap + 1.0 {
                     s.x -= spec.wrap + 1.0;
                 }
             }
-            s.x
+            // The fraction builds up unseen: a counter shows whole counts.
+            s.x.floor()
         }
         _ => {
             let mut v = match spec.profile {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::cli::Global;
-use crate::model::{self, Model, ModelErrors, PRESETS};
+use crate::model::{self, Model, PRESETS};
 
 /// Print, list and check plant models.
 ///
@@ -55,11 +55,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         } else {
             file.display().to_string()
         };
-        let model = Model::parse(&text, &source)?;
-        let errors = model::check(&model);
-        if !errors.is_empty() {
-            return Err(ModelErrors { source, errors }.into());
-        }
+        let model = Model::load(&text, &source)?;
         if !global.quiet {
             writeln!(out, "{source}: ok, {}", summary(&model))?;
         }

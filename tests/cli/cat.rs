@@ -695,7 +695,11 @@ fn cat_missing_file_exits_1_naming_it() {
         );
         assert!(stderr.contains("No such file"), "{stderr}");
         // The good lines of a file before the missing one are still written.
-        let expected = if args.len() == 2 { format!("{}\n", good(0)) } else { String::new() };
+        let expected = if args.len() == 2 {
+            format!("{}\n", good(0))
+        } else {
+            String::new()
+        };
         assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     }
 }
