@@ -62,6 +62,7 @@ impl From<&GlobalArgs> for Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Simulate(verbs::simulate::Args),
+    Store(verbs::store::Args),
     Cat(verbs::cat::Args),
     Model(verbs::model::Args),
     Completions(verbs::completions::CompletionsArgs),
@@ -73,6 +74,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Simulate(_) => "simulate",
+            Command::Store(_) => "store",
             Command::Cat(_) => "cat",
             Command::Model(_) => "model",
             Command::Completions(_) => "completions",
@@ -84,6 +86,7 @@ impl Command {
     pub fn run(self, global: &Global) -> anyhow::Result<()> {
         match self {
             Command::Simulate(a) => verbs::simulate::run(a, global),
+            Command::Store(a) => verbs::store::run(a, global),
             Command::Cat(a) => verbs::cat::run(a, global),
             Command::Model(a) => verbs::model::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),

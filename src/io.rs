@@ -16,7 +16,9 @@ pub const MAX_LINE: usize = 1 << 20;
 /// One input: a file or stdin, with the name messages give it.
 pub struct Input {
     pub name: String,
-    pub reader: Box<dyn BufRead>,
+    pub reader: BufReader<Box<dyn Read + Send>>,
+    /// Whether this is stdin (which may be a slow live stream).
+    pub is_stdin: bool,
 }
 
 impl Input {
@@ -28,14 +30,16 @@ impl Input {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         Ok(Input {
             name: path.display().to_string(),
-            reader: Box::new(BufReader::with_capacity(256 * 1024, file)),
+            reader: BufReader::with_capacity(256 * 1024, Box::new(file)),
+            is_stdin: false,
         })
     }
 
     pub fn stdin() -> Input {
         Input {
             name: "stdin".to_string(),
-            reader: Box::new(BufReader::with_capacity(256 * 1024, io::stdin())),
+            reader: BufReader::with_capacity(256 * 1024, Box::new(io::stdin())),
+            is_stdin: true,
         }
     }
 
@@ -65,6 +69,7 @@ pub struct LineReader<R> {
     buf: Vec<u8>,
     line_no: u64,
     max_len: usize,
+    bytes: u64,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -78,12 +83,23 @@ impl<R: BufRead> LineReader<R> {
             buf: Vec::with_capacity(1024),
             line_no: 0,
             max_len,
+            bytes: 0,
         }
     }
 
     /// The number of the line last returned.
     pub fn line_no(&self) -> u64 {
         self.line_no
+    }
+
+    /// Bytes consumed so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The reader underneath.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
     }
 
     /// The next line, or `None` at the end of input.
@@ -115,7 +131,9 @@ impl<R: BufRead> LineReader<R> {
                 self.buf.clear();
             }
             len += take;
-            self.inner.consume(if done { take + 1 } else { take });
+            let used = if done { take + 1 } else { take };
+            self.bytes += used as u64;
+            self.inner.consume(used);
             if done {
                 break;
             }
@@ -225,6 +243,29 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// Waits up to `timeout` for stdin to have something to read (or to
+/// close); false when the time ran out first. A verb that must act on a
+/// clock while its input is quiet (store commits within a second) calls it
+/// before a read that could block.
+#[cfg(target_os = "linux")]
+pub fn stdin_readable_within(timeout: std::time::Duration) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let stdin = io::stdin();
+    let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+    let ts = Timespec {
+        tv_sec: timeout.as_secs() as _,
+        tv_nsec: timeout.subsec_nanos() as _,
+    };
+    // An error (EINTR, say) counts as readable: the read that follows
+    // will tell.
+    poll(&mut fds, Some(&ts)).map_or(true, |n| n > 0)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn stdin_readable_within(_timeout: std::time::Duration) -> bool {
+    true
+}
+
 /// Stdout for records: locked once; flushed per record when a person
 /// watches (a terminal) or `--line-buffered` asks, else in large blocks.
 pub fn stdout_sink(line_buffered_flag: bool) -> (io::StdoutLock<'static>, bool) {
@@ -246,6 +287,59 @@ fn grow_pipe(out: &io::Stdout) {
 
 #[cfg(not(target_os = "linux"))]
 fn grow_pipe(_out: &io::Stdout) {}
+
+/// A progress line on stderr for long work: shown only when stderr is a
+/// terminal and not under `-q`, and only once the work has run a moment.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    records: u64,
+}
+
+impl Progress {
+    /// `total_bytes`: the size of a named input file, for a bar; a pipe
+    /// gets a count and a rate.
+    pub fn new(quiet: bool, total_bytes: Option<u64>) -> Progress {
+        let show = !quiet && io::stderr().is_terminal();
+        let bar = show.then(|| {
+            let bar = match total_bytes {
+                Some(n) => indicatif::ProgressBar::new(n).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                ),
+                None => indicatif::ProgressBar::new_spinner().with_style(
+                    indicatif::ProgressStyle::with_template("{spinner} {human_pos} records, {per_sec}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                ),
+            };
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+            bar
+        });
+        Progress { bar, records: 0 }
+    }
+
+    /// Counts one record; `bytes` is the input consumed so far.
+    #[inline]
+    pub fn tick(&mut self, bytes: u64) {
+        self.records += 1;
+        if self.records % 4096 == 0
+            && let Some(bar) = &self.bar
+        {
+            if bar.length().is_some() {
+                bar.set_position(bytes);
+            } else {
+                bar.set_position(self.records);
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
 
 /// Reads a whole small input (a model CSV, say) as text.
 pub fn read_to_string(path: &Path) -> Result<String> {

@@ -20,5 +20,6 @@ pub mod io;
 pub mod model;
 pub mod record;
 pub mod sim;
+pub mod store;
 pub mod time;
 pub mod verbs;

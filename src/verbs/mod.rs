@@ -5,3 +5,4 @@ pub mod cat;
 pub mod completions;
 pub mod model;
 pub mod simulate;
+pub mod store;

@@ -1,0 +1,335 @@
+//! `iiot store`: readings and alarm events into a SQLite historian or a
+//! Parquet lake.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::Global;
+use crate::io::{Input, Line, LineReader, Progress, Rejects, stdin_readable_within, stdout_sink};
+use crate::model;
+use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter};
+use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
+use crate::store::sqlite::{OnConflict, SqliteStore, Sync};
+use crate::time;
+
+/// Store readings and alarm events in a SQLite historian or a Parquet lake.
+///
+/// SQLite (the default, `iiot store plant.db`): a series dictionary, a
+/// `WITHOUT ROWID` readings table keyed by series and epoch-ms time, the
+/// view `readings_v(ts, asset, tag, value, unit, quality)` for sqlite3 and
+/// Grafana, alarm event lines in `alarm_events` (docs/storage.md). Writes
+/// are batched: a transaction ends at --batch-rows readings or when its
+/// first reading is --batch-time old, even while the input is quiet, so a
+/// live stream is durable within a second. A replay adds nothing: a
+/// reading of a series and time already stored is a duplicate
+/// (--on-conflict replace overwrites it when it differs).
+///
+/// Parquet (`--parquet lake/`): Hive partitions `date=YYYY-MM-DD`, columns
+/// ts, asset, tag, unit, value, quality, text; files rolled by rows and by
+/// age, written under a hidden temporary name and renamed when complete.
+///
+/// At the end: `read N, stored M, duplicates D, rejected K` on stderr.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  iiot simulate --preset wellhead --duration 10m | iiot store plant.db
+  sqlite3 plant.db 'SELECT asset, count(*) FROM readings_v GROUP BY asset LIMIT 3'
+  iiot simulate --preset boiler --duration 1h | iiot store --parquet lake/
+  iiot simulate --preset fermenter --count 60 | iiot store --tee ferm.db | iiot cat -q --format csv | head -3")]
+pub struct Args {
+    /// The SQLite file to write (created if missing), or with --parquet the lake folder.
+    pub target: PathBuf,
+    /// Input files; none or `-` for stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Write a Parquet lake into the TARGET folder instead of SQLite.
+    #[arg(long)]
+    pub parquet: bool,
+    /// Partition the lake by `date` or by `date,asset`.
+    #[arg(long, value_name = "KEYS", default_value = "date")]
+    pub partition_by: String,
+    /// Lake: write a partition's file once it holds this many rows.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub roll_rows: usize,
+    /// Lake: write a partition's file once its first row is this old.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub roll_age: String,
+    /// Lake: encoding of the value column (dictionary measured smallest on simulated plant data: 2.26 MB vs plain 2.46 MB vs byte-stream-split 4.46 MB for 2 h of wellhead).
+    #[arg(long, value_enum, default_value_t = ValueEncoding::Dictionary)]
+    pub value_encoding: ValueEncoding,
+    /// SQLite: durability of each commit.
+    #[arg(long, value_enum, default_value_t = Sync::Normal)]
+    pub sync: Sync,
+    /// SQLite: a reading of a series and time already stored is kept (ignore) or overwritten (replace).
+    #[arg(long, value_enum, default_value_t = OnConflict::Ignore)]
+    pub on_conflict: OnConflict,
+    /// SQLite: commit after this many readings.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub batch_rows: usize,
+    /// SQLite: commit once the first uncommitted reading is this old.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub batch_time: String,
+    /// Record units and descriptions of the series from this model (readings without a unit take the model's).
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub model: Option<PathBuf>,
+    /// Like --model, from a built-in preset.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// Pass every record on to stdout, so store can stand mid-pipeline.
+    #[arg(long)]
+    pub tee: bool,
+    /// Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Stop with exit 1 at the first bad line; what came before it is stored, nothing after.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Where the records go.
+enum Target {
+    Sqlite(SqliteStore),
+    Lake(Lake),
+}
+
+/// asset → tag → unit, from the model.
+type Units = HashMap<String, HashMap<String, String>>;
+
+#[derive(Default)]
+struct Tally {
+    read: u64,
+    written_lake: u64,
+    events_lake: u64,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<()> {
+    let batch_time = Duration::from_millis(
+        time::parse_positive_millis(&args.batch_time).context("--batch-time")? as u64,
+    );
+    let model = match (&args.model, &args.preset) {
+        (None, None) => None,
+        (file, preset) => Some(model::resolve(file.as_deref(), preset.as_deref(), "")?),
+    };
+    let mut target = if args.parquet {
+        let by_asset = match args.partition_by.replace(' ', "").as_str() {
+            "date" => false,
+            "date,asset" => true,
+            other => bail!("--partition-by {other:?}: use date or date,asset"),
+        };
+        if args.roll_rows == 0 {
+            bail!("--roll-rows must be at least 1");
+        }
+        let roll_age = Duration::from_millis(
+            time::parse_positive_millis(&args.roll_age).context("--roll-age")? as u64,
+        );
+        Target::Lake(Lake::open(LakeConfig {
+            dir: args.target.clone(),
+            by_asset,
+            roll_rows: args.roll_rows,
+            roll_age,
+            value_encoding: args.value_encoding,
+        })?)
+    } else {
+        let mut store = SqliteStore::open(&args.target, args.sync, args.on_conflict)?;
+        if let Some(m) = &model {
+            store.describe(m)?;
+        }
+        Target::Sqlite(store)
+    };
+    let mut units: Units = HashMap::new();
+    for row in model
+        .iter()
+        .flat_map(|m| m.rows.iter())
+        .filter(|r| !r.unit.is_empty())
+    {
+        units
+            .entry(row.asset.clone())
+            .or_default()
+            .insert(row.tag.clone(), row.unit.clone());
+    }
+    let mut rejects = Rejects::new("store", args.rejects.as_deref(), args.strict)?;
+    let mut tee = args.tee.then(|| {
+        let (sink, line_buffered) = stdout_sink(false);
+        RecordWriter::new(sink, Format::Ndjson, line_buffered)
+    });
+    let mut tally = Tally::default();
+    let result = store_all(
+        &args,
+        &mut target,
+        &units,
+        &mut rejects,
+        &mut tee,
+        &mut tally,
+        batch_time,
+        global,
+    );
+    // What came before a failure is committed and accounted for.
+    let closed = match target {
+        Target::Sqlite(store) => store
+            .close()
+            .map(|c| (c.stored, c.duplicates, c.replaced, c.events)),
+        Target::Lake(lake) => lake
+            .close()
+            .map(|_| (tally.written_lake, 0, 0, tally.events_lake)),
+    };
+    if let Some(t) = &mut tee {
+        t.flush()?;
+    }
+    rejects.finish()?;
+    let (stored, duplicates, replaced, events) = closed?;
+    if !global.quiet {
+        let replaced = if args.on_conflict == OnConflict::Replace {
+            format!(", replaced {replaced}")
+        } else {
+            String::new()
+        };
+        let events = if events > 0 {
+            format!(" (and {events} events)")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "iiot store: read {}, stored {stored}{events}, duplicates {duplicates}{replaced}, rejected {}",
+            tally.read,
+            rejects.count()
+        );
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store_all(
+    args: &Args,
+    target: &mut Target,
+    units: &Units,
+    rejects: &mut Rejects,
+    tee: &mut Option<RecordWriter<std::io::StdoutLock<'static>>>,
+    tally: &mut Tally,
+    batch_time: Duration,
+    global: &Global,
+) -> Result<()> {
+    let mut parser = RecordParser::new();
+    let mut reading = Reading::default();
+    let mut batch_started: Option<Instant> = None;
+    for path in Input::paths_or_stdin(&args.inputs) {
+        let input = Input::open(&path)?;
+        let total = (!input.is_stdin)
+            .then(|| std::fs::metadata(&path).map(|m| m.len()).ok())
+            .flatten();
+        let mut progress = Progress::new(global.quiet, total);
+        let (name, is_stdin) = (input.name, input.is_stdin);
+        let mut lines = LineReader::new(input.reader);
+        loop {
+            // While the input is quiet, the clock still commits.
+            if is_stdin && lines.get_ref().buffer().is_empty() {
+                let due = next_due(target, batch_started, batch_time);
+                if let Some(due) = due {
+                    let wait = due.saturating_duration_since(Instant::now());
+                    if wait.is_zero() || !stdin_readable_within(wait) {
+                        commit_due(target, &mut batch_started)?;
+                        if let Some(t) = tee {
+                            t.flush()?;
+                        }
+                        continue;
+                    }
+                }
+            }
+            let line_no = lines.line_no() + 1;
+            progress.tick(lines.bytes());
+            let line = lines
+                .next_line()
+                .with_context(|| format!("reading {name}"))?;
+            let outcome = match line {
+                None => break,
+                Some(Line::Text(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
+                Some(Line::Text(bytes)) => {
+                    parser.parse(bytes, &mut reading).map_err(|e| (e, bytes))
+                }
+                Some(Line::TooLong(len)) => Err((
+                    ParseError {
+                        field: None,
+                        message: format!(
+                            "line is {len} bytes, over the limit of {} bytes",
+                            crate::io::MAX_LINE
+                        ),
+                    },
+                    &[][..],
+                )),
+            };
+            tally.read += 1;
+            if let Err((e, raw)) = outcome {
+                rejects.reject(&name, line_no, &e, raw)?;
+                continue;
+            }
+            if reading.unit.is_empty()
+                && !units.is_empty()
+                && let Some(u) = units.get(&reading.asset).and_then(|t| t.get(&reading.tag))
+            {
+                reading.unit.clone_from(u);
+            }
+            let is_event = reading.is_event();
+            match target {
+                Target::Sqlite(store) => {
+                    if is_event {
+                        store.add_event(&reading)?;
+                    } else {
+                        store.add_reading(&reading)?;
+                    }
+                }
+                Target::Lake(lake) => {
+                    // The lake holds readings; events belong in a store.
+                    if is_event {
+                        tally.events_lake += 1;
+                    } else {
+                        lake.add(&reading)?;
+                        tally.written_lake += 1;
+                    }
+                }
+            }
+            batch_started.get_or_insert_with(Instant::now);
+            if let Some(t) = tee {
+                t.write(&reading.as_ref())?;
+            }
+            if let Target::Sqlite(store) = target
+                && store.batch_len() >= args.batch_rows
+            {
+                store.commit()?;
+                batch_started = None;
+            } else if batch_started.is_some_and(|t| t.elapsed() >= batch_time) {
+                commit_due(target, &mut batch_started)?;
+            }
+        }
+        progress.finish();
+    }
+    Ok(())
+}
+
+/// When the open batch (SQLite) or the oldest partition (lake) is due.
+fn next_due(
+    target: &Target,
+    batch_started: Option<Instant>,
+    batch_time: Duration,
+) -> Option<Instant> {
+    match target {
+        Target::Sqlite(_) => batch_started.map(|t| t + batch_time),
+        Target::Lake(lake) => lake.next_due(),
+    }
+}
+
+fn commit_due(target: &mut Target, batch_started: &mut Option<Instant>) -> Result<()> {
+    match target {
+        Target::Sqlite(store) => {
+            store.commit()?;
+            *batch_started = None;
+        }
+        Target::Lake(lake) => {
+            lake.flush_aged()?;
+            if lake.buffered() == 0 {
+                *batch_started = None;
+            }
+        }
+    }
+    Ok(())
+}
