@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate plant telemetry as readings')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Store readings and alarm events in a SQLite historian or a Parquet lake')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
@@ -52,6 +53,31 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--realtime', '--realtime', [CompletionResultType]::ParameterName, 'Pace readings to the wall clock, one interval at a time; runs until stopped when no end is given')
             [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'Write the ground truth of injected faults into each affected reading''s `fault` field')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every interval, for live pipelines (always so with --realtime or on a terminal)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;store' {
+            [CompletionResult]::new('--partition-by', '--partition-by', [CompletionResultType]::ParameterName, 'Partition the lake by `date` or by `date,asset`')
+            [CompletionResult]::new('--roll-rows', '--roll-rows', [CompletionResultType]::ParameterName, 'Lake: write a partition''s file once it holds this many rows')
+            [CompletionResult]::new('--roll-age', '--roll-age', [CompletionResultType]::ParameterName, 'Lake: write a partition''s file once its first row is this old')
+            [CompletionResult]::new('--value-encoding', '--value-encoding', [CompletionResultType]::ParameterName, 'Lake: encoding of the value column (dictionary measured smallest on simulated plant data: 2.26 MB vs plain 2.46 MB vs byte-stream-split 4.46 MB for 2 h of wellhead)')
+            [CompletionResult]::new('--sync', '--sync', [CompletionResultType]::ParameterName, 'SQLite: durability of each commit')
+            [CompletionResult]::new('--on-conflict', '--on-conflict', [CompletionResultType]::ParameterName, 'SQLite: a reading of a series and time already stored is kept (ignore) or overwritten (replace)')
+            [CompletionResult]::new('--batch-rows', '--batch-rows', [CompletionResultType]::ParameterName, 'SQLite: commit after this many readings')
+            [CompletionResult]::new('--batch-time', '--batch-time', [CompletionResultType]::ParameterName, 'SQLite: commit once the first uncommitted reading is this old')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Record units and descriptions of the series from this model (readings without a unit take the model''s)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Like --model, from a built-in preset')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--parquet', '--parquet', [CompletionResultType]::ParameterName, 'Write a Parquet lake into the TARGET folder instead of SQLite')
+            [CompletionResult]::new('--tee', '--tee', [CompletionResultType]::ParameterName, 'Pass every record on to stdout, so store can stand mid-pipeline')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is stored, nothing after')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
@@ -138,6 +164,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
         }
         'iiot;help' {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate plant telemetry as readings')
+            [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Store readings and alarm events in a SQLite historian or a Parquet lake')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
@@ -146,6 +173,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;simulate' {
+            break
+        }
+        'iiot;help;store' {
             break
         }
         'iiot;help;cat' {

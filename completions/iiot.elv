@@ -27,6 +27,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand simulate 'Simulate plant telemetry as readings'
+            cand store 'Store readings and alarm events in a SQLite historian or a Parquet lake'
             cand cat 'Validate and normalise reading streams'
             cand model 'Print, list and check plant models'
             cand completions 'Print shell completions for iiot'
@@ -48,6 +49,30 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --realtime 'Pace readings to the wall clock, one interval at a time; runs until stopped when no end is given'
             cand --label 'Write the ground truth of injected faults into each affected reading''s `fault` field'
             cand --line-buffered 'Flush after every interval, for live pipelines (always so with --realtime or on a terminal)'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;store'= {
+            cand --partition-by 'Partition the lake by `date` or by `date,asset`'
+            cand --roll-rows 'Lake: write a partition''s file once it holds this many rows'
+            cand --roll-age 'Lake: write a partition''s file once its first row is this old'
+            cand --value-encoding 'Lake: encoding of the value column (dictionary measured smallest on simulated plant data: 2.26 MB vs plain 2.46 MB vs byte-stream-split 4.46 MB for 2 h of wellhead)'
+            cand --sync 'SQLite: durability of each commit'
+            cand --on-conflict 'SQLite: a reading of a series and time already stored is kept (ignore) or overwritten (replace)'
+            cand --batch-rows 'SQLite: commit after this many readings'
+            cand --batch-time 'SQLite: commit once the first uncommitted reading is this old'
+            cand --model 'Record units and descriptions of the series from this model (readings without a unit take the model''s)'
+            cand --preset 'Like --model, from a built-in preset'
+            cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
+            cand --parquet 'Write a Parquet lake into the TARGET folder instead of SQLite'
+            cand --tee 'Pass every record on to stdout, so store can stand mid-pipeline'
+            cand --strict 'Stop with exit 1 at the first bad line; what came before it is stored, nothing after'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
             cand -v 'Say more on stderr (repeat for more)'
@@ -125,6 +150,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
         }
         &'iiot;help'= {
             cand simulate 'Simulate plant telemetry as readings'
+            cand store 'Store readings and alarm events in a SQLite historian or a Parquet lake'
             cand cat 'Validate and normalise reading streams'
             cand model 'Print, list and check plant models'
             cand completions 'Print shell completions for iiot'
@@ -132,6 +158,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'iiot;help;simulate'= {
+        }
+        &'iiot;help;store'= {
         }
         &'iiot;help;cat'= {
         }

@@ -88,7 +88,8 @@ pub struct Args {
     pub strict: bool,
 }
 
-/// Where the records go.
+/// Where the records go; one per run, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Target {
     Sqlite(SqliteStore),
     Lake(Lake),

@@ -7,3 +7,4 @@ mod codec;
 mod docs;
 mod model;
 mod simulate;
+mod store;
