@@ -56,8 +56,11 @@ fn simulate(wd: &Workdir, args: &str) -> Vec<u8> {
     ok(&cmd, &out).into_bytes()
 }
 
+/// (asset, tag) → (count, sum of values).
+type PerSeries = BTreeMap<(String, String), (u64, f64)>;
+
 /// Per-series count and sum of an NDJSON stream, and its time span.
-fn summarize(ndjson: &[u8]) -> (BTreeMap<(String, String), (u64, f64)>, String, String) {
+fn summarize(ndjson: &[u8]) -> (PerSeries, String, String) {
     let text = std::str::from_utf8(ndjson).expect("UTF-8");
     let mut series = BTreeMap::new();
     let (mut first, mut last) = (String::new(), String::new());
