@@ -105,8 +105,24 @@ pub struct SqliteStore {
     /// Earliest reading time per series in the open batch.
     pending: HashMap<i64, Millis>,
     in_batch: usize,
+    in_tx: bool,
+    /// Readings of the open batch, inserted at commit.
+    rows: Vec<Row>,
+    /// The `extra` JSON of the buffered readings, end to end.
+    extra_arena: String,
     extra_buf: Vec<u8>,
     pub counts: Counts,
+}
+
+/// A reading waiting for its batch to commit.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    id: i64,
+    ts: Millis,
+    value: f64,
+    quality: u8,
+    /// Range of its extra JSON in `extra_arena`.
+    extra: Option<(u32, u32)>,
 }
 
 impl SqliteStore {
@@ -182,6 +198,9 @@ impl SqliteStore {
             series,
             pending: HashMap::new(),
             in_batch: 0,
+            in_tx: false,
+            rows: Vec::new(),
+            extra_arena: String::new(),
             extra_buf: Vec::with_capacity(256),
             counts: Counts::default(),
         })
@@ -222,9 +241,11 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Events are written as they come, inside the batch's transaction.
     fn begin_if_needed(&mut self) -> Result<()> {
-        if self.in_batch == 0 {
+        if !self.in_tx {
             self.conn.execute_batch("BEGIN")?;
+            self.in_tx = true;
         }
         Ok(())
     }
@@ -261,59 +282,94 @@ impl SqliteStore {
         Ok(id)
     }
 
-    /// Adds a reading to the open batch.
+    /// Adds a reading to the open batch. Readings are inserted when the
+    /// batch commits, sorted by series and time: each series' rows then go
+    /// into the B-tree together instead of one per series in turn.
     pub fn add_reading(&mut self, r: &Reading) -> Result<()> {
-        self.begin_if_needed()?;
-        self.in_batch += 1;
         let id = self.series_id(&r.asset, &r.tag, &r.unit)?;
-        let extra = extra_json(r, &mut self.extra_buf);
+        let start = self.extra_arena.len();
+        let extra = match extra_json(r, &mut self.extra_buf) {
+            Some(text) => {
+                self.extra_arena.push_str(text);
+                Some((start as u32, self.extra_arena.len() as u32))
+            }
+            None => None,
+        };
         let quality = match r.quality {
             Quality::Good => 0,
             Quality::Uncertain => 1,
             Quality::Bad => 2,
         };
-        let changed = match self.on_conflict {
-            OnConflict::Ignore => self
-                .conn
-                .prepare_cached("INSERT OR IGNORE INTO readings VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![id, r.ts, r.value, quality, extra])?,
-            OnConflict::Replace => {
-                let existed: bool = self
-                    .conn
-                    .prepare_cached("SELECT 1 FROM readings WHERE series_id = ?1 AND ts = ?2")?
-                    .exists(params![id, r.ts])?;
-                let n = self
-                    .conn
-                    .prepare_cached(
-                        "INSERT INTO readings VALUES (?1, ?2, ?3, ?4, ?5)
-                         ON CONFLICT (series_id, ts) DO UPDATE
-                         SET value = excluded.value, quality = excluded.quality, extra = excluded.extra
-                         WHERE value IS NOT excluded.value OR quality IS NOT excluded.quality
-                            OR extra IS NOT excluded.extra",
-                    )?
-                    .execute(params![id, r.ts, r.value, quality, extra])?;
-                if existed && n > 0 {
-                    self.counts.replaced += 1;
-                    self.mark_pending(id, r.ts);
-                    return Ok(());
-                }
-                n
-            }
-        };
-        if changed > 0 {
-            self.counts.stored += 1;
-            self.mark_pending(id, r.ts);
-        } else {
-            self.counts.duplicates += 1;
-        }
+        self.rows.push(Row {
+            id,
+            ts: r.ts,
+            value: r.value,
+            quality,
+            extra,
+        });
+        self.in_batch += 1;
         Ok(())
     }
 
-    fn mark_pending(&mut self, id: i64, ts: Millis) {
-        self.pending
-            .entry(id)
-            .and_modify(|t| *t = (*t).min(ts))
-            .or_insert(ts);
+    /// Inserts the buffered readings, counting what was new.
+    fn insert_rows(&mut self) -> Result<()> {
+        // Stable: with --on-conflict replace the last of two equal keys wins.
+        self.rows.sort_by_key(|r| (r.id, r.ts));
+        let rows = std::mem::take(&mut self.rows);
+        for row in &rows {
+            let extra = row
+                .extra
+                .map(|(a, b)| &self.extra_arena[a as usize..b as usize]);
+            let params = params![row.id, row.ts, row.value, row.quality, extra];
+            // (new row, replaced an existing one)
+            let (new, replaced) = match self.on_conflict {
+                OnConflict::Ignore => {
+                    let n = self
+                        .conn
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO readings VALUES (?1, ?2, ?3, ?4, ?5)",
+                        )?
+                        .execute(params)?;
+                    (n > 0, false)
+                }
+                OnConflict::Replace => {
+                    let existed = self
+                        .conn
+                        .prepare_cached("SELECT 1 FROM readings WHERE series_id = ?1 AND ts = ?2")?
+                        .exists(params![row.id, row.ts])?;
+                    // Rewrites the row only when something differs, so an
+                    // identical replay still counts as a duplicate.
+                    let n = self
+                        .conn
+                        .prepare_cached(
+                            "INSERT INTO readings VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT (series_id, ts) DO UPDATE
+                             SET value = excluded.value, quality = excluded.quality, extra = excluded.extra
+                             WHERE value IS NOT excluded.value OR quality IS NOT excluded.quality
+                                OR extra IS NOT excluded.extra",
+                        )?
+                        .execute(params)?;
+                    (n > 0 && !existed, n > 0 && existed)
+                }
+            };
+            if new {
+                self.counts.stored += 1;
+            } else if replaced {
+                self.counts.replaced += 1;
+            } else {
+                self.counts.duplicates += 1;
+            }
+            if new || replaced {
+                self.pending
+                    .entry(row.id)
+                    .and_modify(|t| *t = (*t).min(row.ts))
+                    .or_insert(row.ts);
+            }
+        }
+        self.rows = rows;
+        self.rows.clear();
+        self.extra_arena.clear();
+        Ok(())
     }
 
     /// Adds an alarm event line to the open batch.
@@ -367,6 +423,8 @@ impl SqliteStore {
         if self.in_batch == 0 {
             return Ok(());
         }
+        self.begin_if_needed()?;
+        self.insert_rows()?;
         {
             let mut stmt = self.conn.prepare_cached(
                 "INSERT INTO rollup_pending VALUES (?1, ?2)
@@ -377,6 +435,7 @@ impl SqliteStore {
             }
         }
         self.conn.execute_batch("COMMIT")?;
+        self.in_tx = false;
         self.in_batch = 0;
         Ok(())
     }
