@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -121,7 +123,8 @@ pub struct Lake {
     day_cache: Option<(i64, String)>,
     ts_fmt: TsFormatter,
     seq: u64,
-    props: WriterProperties,
+    /// Jobs for the writer thread, and the thread.
+    worker: Option<(SyncSender<Job>, JoinHandle<Result<LakeCounts>>)>,
     pub counts: LakeCounts,
 }
 
@@ -145,6 +148,12 @@ impl Lake {
                 .set_column_encoding(value, Encoding::PLAIN),
             ValueEncoding::Dictionary => props,
         };
+        let props = props.build();
+        // One file queued while one is written: memory stays bounded.
+        let (jobs, queue) = sync_channel::<Job>(1);
+        let worker = std::thread::Builder::new()
+            .name("parquet-writer".into())
+            .spawn(move || write_jobs(queue, props))?;
         Ok(Lake {
             cfg,
             parts: HashMap::new(),
@@ -153,7 +162,7 @@ impl Lake {
             day_cache: None,
             ts_fmt: TsFormatter::new(),
             seq: 0,
-            props: props.build(),
+            worker: Some((jobs, worker)),
             counts: LakeCounts::default(),
         })
     }
@@ -269,47 +278,94 @@ impl Lake {
         for key in keys {
             self.flush_part(&key)?;
         }
-        Ok(self.counts)
+        let (jobs, worker) = self.worker.take().expect("the writer runs until close");
+        drop(jobs);
+        let counts = worker
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the Parquet writer thread failed")))?;
+        self.counts = counts;
+        Ok(counts)
     }
 
+    /// Hands a partition's rows to the writer thread, which sorts, encodes
+    /// and writes them while this thread reads on.
     fn flush_part(&mut self, key: &str) -> Result<()> {
-        let Some(mut part) = self.parts.remove(key) else {
+        let Some(part) = self.parts.remove(key) else {
             return Ok(());
         };
         if part.rows.is_empty() {
             return Ok(());
         }
         self.buffered -= part.rows.len();
-        // Sort by asset, tag, time: series ranks by their strings first.
-        let mut order: Vec<u32> = (0..part.series.len() as u32).collect();
-        order.sort_by(|&a, &b| {
-            let (sa, sb) = (&part.series[a as usize], &part.series[b as usize]);
-            (&sa.0, &sa.1, &sa.2).cmp(&(&sb.0, &sb.1, &sb.2))
-        });
-        let mut rank = vec![0u32; order.len()];
-        for (r, &s) in order.iter().enumerate() {
-            rank[s as usize] = r as u32;
-        }
-        part.rows
-            .sort_by_key(|row| (rank[row.series as usize], row.ts));
-        let batch = to_batch(&part)?;
-        let dir = self.cfg.dir.join(&part.rel);
-        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         self.seq += 1;
-        let name = file_name(self.seq);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let path = dir.join(&name);
-        write_file(&tmp, &batch, self.props.clone())
-            .with_context(|| format!("writing {}", tmp.display()))?;
-        fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {name}", tmp.display()))?;
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .with_context(|| format!("syncing the folder {}", dir.display()))?;
-        self.counts.rows += part.rows.len() as u64;
-        self.counts.files += 1;
-        self.counts.bytes += fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let job = Job {
+            dir: self.cfg.dir.join(&part.rel),
+            name: file_name(self.seq),
+            part,
+        };
+        let sent = match &self.worker {
+            Some((jobs, _)) => jobs.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The writer stopped on an error: that error is the one to tell.
+            if let Some((_, worker)) = self.worker.take() {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the Parquet writer thread failed")))?;
+            }
+            anyhow::bail!("the Parquet writer stopped");
+        }
         Ok(())
     }
+}
+
+/// One file for the writer thread to write.
+struct Job {
+    dir: PathBuf,
+    name: String,
+    part: Part,
+}
+
+/// The writer thread: writes each job's file and counts what it wrote; the
+/// first error ends it (and is returned at join).
+fn write_jobs(jobs: Receiver<Job>, props: WriterProperties) -> Result<LakeCounts> {
+    let mut counts = LakeCounts::default();
+    for job in jobs {
+        counts.rows += job.part.rows.len() as u64;
+        let bytes = write_part(job.part, &job.dir, &job.name, &props)?;
+        counts.files += 1;
+        counts.bytes += bytes;
+    }
+    Ok(counts)
+}
+
+/// Sorts a partition's rows by asset, tag, time and writes them as one
+/// file: temporary name, fsync, rename, fsync of the folder.
+fn write_part(mut part: Part, dir: &Path, name: &str, props: &WriterProperties) -> Result<u64> {
+    // Series rank by their strings first, then rows by rank and time.
+    let mut order: Vec<u32> = (0..part.series.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (sa, sb) = (&part.series[a as usize], &part.series[b as usize]);
+        (&sa.0, &sa.1, &sa.2).cmp(&(&sb.0, &sb.1, &sb.2))
+    });
+    let mut rank = vec![0u32; order.len()];
+    for (r, &s) in order.iter().enumerate() {
+        rank[s as usize] = r as u32;
+    }
+    part.rows
+        .sort_by_key(|row| (rank[row.series as usize], row.ts));
+    let batch = to_batch(&part)?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(name);
+    write_file(&tmp, &batch, props.clone())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {name}", tmp.display()))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing the folder {}", dir.display()))?;
+    Ok(fs::metadata(&path).map(|m| m.len()).unwrap_or(0))
 }
 
 fn to_batch(part: &Part) -> Result<RecordBatch> {
