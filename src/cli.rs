@@ -63,6 +63,7 @@ impl From<&GlobalArgs> for Global {
 pub enum Command {
     Simulate(verbs::simulate::Args),
     Cat(verbs::cat::Args),
+    Detect(verbs::detect::Args),
     Model(verbs::model::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
@@ -74,6 +75,7 @@ impl Command {
         match self {
             Command::Simulate(_) => "simulate",
             Command::Cat(_) => "cat",
+            Command::Detect(_) => "detect",
             Command::Model(_) => "model",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
@@ -85,6 +87,7 @@ impl Command {
         match self {
             Command::Simulate(a) => verbs::simulate::run(a, global),
             Command::Cat(a) => verbs::cat::run(a, global),
+            Command::Detect(a) => verbs::detect::run(a, global),
             Command::Model(a) => verbs::model::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),
             Command::Man(a) => verbs::completions::run_man(a, global),

@@ -3,5 +3,6 @@
 
 pub mod cat;
 pub mod completions;
+pub mod detect;
 pub mod model;
 pub mod simulate;
