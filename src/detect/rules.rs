@@ -127,6 +127,7 @@ pub(crate) struct Shorthands {
     pub stuck: Option<u32>,
     /// `3x` or `3`.
     pub gap: Option<String>,
+    pub no_defaults: bool,
 }
 
 impl Shorthands {
@@ -166,7 +167,7 @@ impl RuleSet {
         if window < 2 {
             bail!("--window must be at least 2");
         }
-        let use_defaults = rules_file.is_none() && !flags.any();
+        let use_defaults = rules_file.is_none() && !flags.any() && !flags.no_defaults;
         let zscore = flags.zscore.or(use_defaults.then_some(DEFAULT_K));
         let stuck = flags.stuck.or(use_defaults.then_some(DEFAULT_STUCK));
         let gap = match &flags.gap {

@@ -101,6 +101,9 @@ pub struct Args {
     /// Gap rule on every series: silent for FACTOR times the usual interval (3x).
     #[arg(long, value_name = "FACTOR")]
     pub gap: Option<String>,
+    /// Leave out the built-in zscore, stuck and gap rules (only the model's and the shorthands' apply).
+    #[arg(long)]
+    pub no_defaults: bool,
     /// Write only the flagged readings.
     #[arg(long, conflicts_with = "events")]
     pub only: bool,
@@ -176,6 +179,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             roc: args.roc.clone(),
             stuck: args.stuck,
             gap: args.gap.clone(),
+            no_defaults: args.no_defaults,
         },
     };
     let mut engine = Engine::new(sources.load()?);
