@@ -68,6 +68,9 @@ impl Window {
     }
 
     fn push(&mut self, v: f64, cap: usize) {
+        if self.values.is_empty() {
+            (self.shift, self.sum, self.sumsq) = (v, 0.0, 0.0);
+        }
         if self.values.len() == cap
             && let Some(old) = self.values.pop_front()
         {
@@ -379,11 +382,14 @@ impl Engine {
                         },
                         Memory::Zscore(w),
                     ) => {
-                        if stuck {
-                            continue;
-                        }
                         let mut flag = false;
                         let mut limit = f64::NAN;
+                        if stuck {
+                            // Not judged, and kept out of the window.
+                            w.last_flagged = false;
+                            transition(slot, false, ts, sid, v, limit, &mut self.events);
+                            continue;
+                        }
                         if w.values.len() >= min_samples.max(2) {
                             let (mean, sd) = w.stats();
                             if sd > 0.0 && (v - mean).abs() > k * sd {
@@ -585,4 +591,71 @@ fn gap_arrival(
         }
     }
     hit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rules::{RuleSet, Shorthands};
+    use super::*;
+    use proptest::prelude::*;
+
+    fn two_pass(v: &[f64]) -> (f64, f64) {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, var.sqrt())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, .. ProptestConfig::default() })]
+
+        /// The sliding sums give the two-pass mean and deviation of what
+        /// the window holds, however long the stream.
+        #[test]
+        fn prop_window_stats_match_two_pass(
+            base in -1e4f64..1e4,
+            steps in proptest::collection::vec(-50.0f64..50.0, 2..400),
+            cap in 2usize..60,
+        ) {
+            let mut w = Window::default();
+            for s in &steps {
+                w.push(base + s, cap);
+                if w.values.len() >= 2 {
+                    let v: Vec<f64> = w.values.iter().copied().collect();
+                    let (m1, s1) = w.stats();
+                    let (m2, s2) = two_pass(&v);
+                    prop_assert!((m1 - m2).abs() <= 1e-9 * (1.0 + m2.abs()));
+                    prop_assert!((s1 - s2).abs() <= 1e-7 * (1.0 + s2));
+                }
+            }
+        }
+
+        /// Per series and rule, events alternate raised, cleared, raised…
+        /// and a reading is flagged exactly while its alarm is active.
+        #[test]
+        fn prop_events_alternate_and_match_flags(
+            values in proptest::collection::vec(0u8..6, 1..200),
+        ) {
+            let flags = Shorthands { stuck: Some(3), zscore: Some(1.5), window: Some(5), min_samples: Some(3), roc: Some("2/s".into()), ..Shorthands::default() };
+            let mut e = Engine::new(RuleSet::build(None, None, &flags).unwrap());
+            let mut r = Reading::default();
+            let mut active = vec![false; e.rules.rules.len()];
+            for (i, v) in values.iter().enumerate() {
+                r.clear();
+                r.asset.push('A');
+                r.tag.push('t');
+                r.ts = i as i64 * 1000;
+                r.value = f64::from(*v);
+                e.process(&mut r);
+                for ev in e.events.drain(..) {
+                    prop_assert_eq!(ev.raised, !active[ev.rule as usize]);
+                    active[ev.rule as usize] = ev.raised;
+                }
+                for (rule, on) in active.iter().enumerate() {
+                    let flagged = e.flags.iter().any(|f| f.rule as usize == rule);
+                    prop_assert_eq!(flagged, *on);
+                }
+            }
+        }
+    }
 }
