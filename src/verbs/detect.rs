@@ -132,7 +132,7 @@ pub struct Args {
     /// Stop with exit 1 at the first bad line.
     #[arg(long)]
     pub strict: bool,
-    /// Output format.
+    /// Output format; CSV has the reading columns only (no anomalies or event fields).
     #[arg(long, value_enum, default_value_t = Format::Ndjson)]
     pub format: Format,
     /// Flush after every record, for live pipelines.

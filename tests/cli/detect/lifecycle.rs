@@ -89,10 +89,13 @@ fn detect_sighup_reloads_rules_keeping_windows_and_active_alarms() {
         .spawn()
         .expect("starting iiot detect");
     let pid = child.id();
-    // Stops the child if the test stalls, so it never hangs.
+    // Stops the child if the test stalls, so it never hangs; told when the
+    // child has been waited for, so it never signals a reused PID.
+    let (done, finished) = std::sync::mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(30));
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        if finished.recv_timeout(Duration::from_secs(30)).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
     });
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
@@ -125,7 +128,8 @@ fn detect_sighup_reloads_rules_keeping_windows_and_active_alarms() {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let out = child.wait_with_output().unwrap();
-    drop(watchdog);
+    let _ = done.send(());
+    let _ = watchdog.join();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
