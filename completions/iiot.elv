@@ -85,7 +85,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --state 'Keep windows and active alarms here: restored at start, saved at exit'
             cand --score-json 'Write the score as JSON to FILE (implies --score''s counting)'
             cand --rejects 'Write rejected lines here as NDJSON instead of to stderr'
-            cand --format 'Output format'
+            cand --format 'Output format; CSV has the reading columns only (no anomalies or event fields)'
             cand --no-defaults 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)'
             cand --only 'Write only the flagged readings'
             cand --events 'Write the alarm lifecycle (raised/cleared events) instead of readings'

@@ -75,7 +75,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format; CSV has the reading columns only (no anomalies or event fields)' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
