@@ -114,7 +114,7 @@ pub struct Args {
     /// Write the alarm lifecycle (raised/cleared events) instead of readings.
     #[arg(long)]
     pub events: bool,
-    /// Keep windows and active alarms here: restored at start, saved at exit.
+    /// Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records.
@@ -193,6 +193,16 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let hup = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
         .context("listening for SIGHUP")?;
+    // SIGINT/SIGTERM end the run after the line being read, so --state is
+    // saved; a second one ends it at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    if args.state.is_some() {
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stop))
+                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
+                .context("listening for SIGTERM")?;
+        }
+    }
     let mut rejects = Rejects::new("detect", args.rejects.as_deref(), args.strict)?;
     let (sink, line_buffered) = stdout_sink(args.line_buffered);
     let mut out = RecordWriter::new(sink, args.format, line_buffered);
@@ -201,6 +211,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         global,
         sources: &sources,
         hup,
+        stop,
         engine: &mut engine,
         scorer: (args.score || args.score_json.is_some()).then(Scorer::default),
         report: args.alarm_report.then(AlarmReport::default),
@@ -255,6 +266,7 @@ struct Run<'a> {
     global: &'a Global,
     sources: &'a Sources,
     hup: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
     engine: &'a mut Engine,
     scorer: Option<Scorer>,
     report: Option<AlarmReport>,
@@ -278,6 +290,12 @@ impl Run<'_> {
             let name = input.name;
             let mut lines = LineReader::new(input.reader);
             loop {
+                if self.stop.load(Ordering::Relaxed) {
+                    if !self.global.quiet {
+                        eprintln!("iiot detect: stopped by a signal; saving the state");
+                    }
+                    return Ok(());
+                }
                 if self.hup.swap(false, Ordering::Relaxed) {
                     self.reload(out)?;
                 }

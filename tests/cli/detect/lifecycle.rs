@@ -147,3 +147,63 @@ fn detect_sighup_reloads_rules_keeping_windows_and_active_alarms() {
     );
     assert_eq!(text(&recs[1], "ts"), "2026-01-01T00:00:22Z");
 }
+
+#[test]
+fn detect_sigterm_saves_the_state_before_ending() {
+    let wd = Workdir::new("detect-term");
+    wd.write("rules.csv", RULES);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iiot"))
+        .current_dir(&wd.dir)
+        .args([
+            "detect",
+            "--rules",
+            "rules.csv",
+            "--events",
+            "--line-buffered",
+        ])
+        .args(["--state", "s.json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting iiot detect");
+    let pid = child.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watched = pid.clone();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(30)).is_err() {
+            let _ = Command::new("kill").args(["-9", &watched]).status();
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdin.write_all(warm_up().as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains("\"hot\""), "{first}");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    // The line being waited for is read, then the run ends with stdin
+    // still open.
+    let _ = stdin.write_all(r(20, "A", "z", 10.0).as_bytes());
+    let _ = stdin.flush();
+    let out = child.wait_with_output().unwrap();
+    let _ = done.send(());
+    let _ = watchdog.join();
+    drop(stdin);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopped by a signal"), "{stderr}");
+    let state: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
+    let series = state["series"].as_array().unwrap();
+    assert_eq!(series.len(), 2);
+    let h = series.iter().find(|s| s["tag"] == "h").unwrap();
+    assert_eq!(h["rules"][0]["active"], true, "{h}");
+}
