@@ -311,3 +311,37 @@ fn detect_rules_file_globs_pick_series() {
     assert_eq!(text(&recs[0], "asset"), "TANK-1");
     assert_eq!(recs[0]["anomalies"][0]["severity"], "high");
 }
+
+#[test]
+fn detect_err_bad_lines_are_counted_with_line_numbers() {
+    let wd = Workdir::new("detect-bad");
+    let mut input = series("A", "t", &[(0, 1.0)]);
+    input.push_str("{\"ts\":1,\"asset\":\"A\",\"tag\":\"t\",\"value\":null}\n");
+    input.push_str(&series("A", "t", &[(2, 2.0)]));
+    let mut cmd = wd.cmd("detect");
+    let out = wd.run_with_stdin(&mut cmd, input.clone());
+    let recs = parse_ndjson(&ok(&cmd, &out));
+    assert_eq!(recs.len(), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stdin:2:") && err.contains("value"), "{err}");
+    assert!(err.contains("read 3, wrote 2, rejected 1"), "{err}");
+    let mut cmd = wd.cmd("detect");
+    cmd.arg("--strict");
+    let out = wd.run_with_stdin(&mut cmd, input);
+    let err = fails_with(1, &cmd, &out);
+    assert!(err.contains("stdin:2:"), "{err}");
+}
+
+#[test]
+fn detect_closed_pipe_ends_quietly() {
+    let wd = Workdir::new("detect-pipe");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.current_dir(&wd.dir).arg("-c").arg(format!(
+        "{0} simulate --preset fermenter --count 20000 | {0} -q detect --preset fermenter | head -1",
+        env!("CARGO_BIN_EXE_iiot")
+    ));
+    let out = cmd.output().unwrap();
+    let stdout = ok(&cmd, &out);
+    assert_eq!(stdout.lines().count(), 1);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
