@@ -345,3 +345,33 @@ fn detect_closed_pipe_ends_quietly() {
     assert_eq!(stdout.lines().count(), 1);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn detect_rules_csv_shown_in_the_readme_loads() {
+    let wd = Workdir::new("detect-readme-rules");
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("name,asset,tag,kind,severity")
+        .expect("the README shows a rules CSV");
+    let block: String = readme[start..]
+        .lines()
+        .take_while(|l| !l.trim().starts_with("```"))
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    wd.write("rules.csv", &block);
+    let input = series(
+        "FERM-1",
+        "fermenter_temp",
+        &[(0, 46.0), (30, 46.0), (31, 40.0)],
+    );
+    let evs = detect(&wd, &["--rules", "rules.csv", "--events"], &input);
+    assert_eq!(
+        events(&evs),
+        [
+            ("raised".into(), "temp_hh".into(), 46.0),
+            ("cleared".into(), "temp_hh".into(), 40.0)
+        ]
+    );
+}
