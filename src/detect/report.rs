@@ -129,7 +129,8 @@ impl AlarmReport {
         }
         let mut sorted: Vec<_> = self.alarms.iter().collect();
         sorted.sort_by(|a, b| b.1.raises.cmp(&a.1.raises).then(a.0.cmp(b.0)));
-        let chattering: Vec<_> = sorted.iter().filter(|(_, a)| a.chatter > 0).collect();
+        let mut chattering: Vec<_> = sorted.iter().filter(|(_, a)| a.chatter > 0).collect();
+        chattering.sort_by(|a, b| b.1.chatter.cmp(&a.1.chatter).then(a.0.cmp(b.0)));
         let _ = writeln!(
             o,
             "chattering alarms (3 or more raises within 60 s): {}",

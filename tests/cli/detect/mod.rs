@@ -375,3 +375,21 @@ fn detect_rules_csv_shown_in_the_readme_loads() {
         ]
     );
 }
+
+#[test]
+fn detect_readings_not_of_good_quality_are_judged_by_gap_alone() {
+    let wd = Workdir::new("detect-quality");
+    let mut input = String::new();
+    for t in 0..6 {
+        input.push_str(&format!(
+            "{{\"ts\":{},\"asset\":\"A\",\"tag\":\"t\",\"value\":7,\"quality\":\"uncertain\"}}\n",
+            t * 1000
+        ));
+    }
+    input
+        .push_str("{\"ts\":20000,\"asset\":\"A\",\"tag\":\"t\",\"value\":7,\"quality\":\"bad\"}\n");
+    let recs = detect(&wd, &["--stuck", "3", "--gap", "3x"], &input);
+    let f: Vec<Vec<String>> = recs.iter().map(flagged).collect();
+    assert!(f[..6].iter().all(Vec::is_empty), "{f:?}");
+    assert_eq!(f[6], ["gap"]);
+}
