@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate plant telemetry as readings')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Store readings and alarm events in a SQLite historian or a Parquet lake')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
+            [CompletionResult]::new('detect', 'detect', [CompletionResultType]::ParameterValue, 'Find anomalies and raise alarms in reading streams')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -92,6 +93,37 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line, writing nothing after it')
+            [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;detect' {
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Built-in plant model whose alarm limits and ranges become rules')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Plant model CSV whose alarm limits and ranges become rules (reloaded on SIGHUP)')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules CSV (reloaded on SIGHUP); see above for its columns')
+            [CompletionResult]::new('--zscore', '--zscore', [CompletionResultType]::ParameterName, 'Rolling z-score rule on every series: flag beyond K standard deviations')
+            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Readings in the z-score window [default: 50]')
+            [CompletionResult]::new('--min-samples', '--min-samples', [CompletionResultType]::ParameterName, 'Readings the z-score window needs before it judges [default: 10]')
+            [CompletionResult]::new('--roc', '--roc', [CompletionResultType]::ParameterName, 'Rate-of-change rule on every series: 5/s, 30/min, 100/h')
+            [CompletionResult]::new('--stuck', '--stuck', [CompletionResultType]::ParameterName, 'Stuck rule on every series: N identical values in a row (the default set uses 10)')
+            [CompletionResult]::new('--gap', '--gap', [CompletionResultType]::ParameterName, 'Gap rule on every series: silent for FACTOR times the usual interval (3x)')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)')
+            [CompletionResult]::new('--score-json', '--score-json', [CompletionResultType]::ParameterName, 'Write the score as JSON to FILE (implies --score''s counting)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON instead of to stderr')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format; CSV has the reading columns only (no anomalies or event fields)')
+            [CompletionResult]::new('--no-defaults', '--no-defaults', [CompletionResultType]::ParameterName, 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Write only the flagged readings')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write the alarm lifecycle (raised/cleared events) instead of readings')
+            [CompletionResult]::new('--alarm-report', '--alarm-report', [CompletionResultType]::ParameterName, 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records')
+            [CompletionResult]::new('--score', '--score', [CompletionResultType]::ParameterName, 'Print precision, recall, F1 and delay against the `fault` labels on stderr')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -166,6 +198,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate plant telemetry as readings')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Store readings and alarm events in a SQLite historian or a Parquet lake')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
+            [CompletionResult]::new('detect', 'detect', [CompletionResultType]::ParameterValue, 'Find anomalies and raise alarms in reading streams')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -179,6 +212,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;cat' {
+            break
+        }
+        'iiot;help;detect' {
             break
         }
         'iiot;help;model' {

@@ -22,6 +22,9 @@ _iiot() {
             iiot,completions)
                 cmd="iiot__subcmd__completions"
                 ;;
+            iiot,detect)
+                cmd="iiot__subcmd__detect"
+                ;;
             iiot,help)
                 cmd="iiot__subcmd__help"
                 ;;
@@ -42,6 +45,9 @@ _iiot() {
                 ;;
             iiot__subcmd__help,completions)
                 cmd="iiot__subcmd__help__subcmd__completions"
+                ;;
+            iiot__subcmd__help,detect)
+                cmd="iiot__subcmd__help__subcmd__detect"
                 ;;
             iiot__subcmd__help,help)
                 cmd="iiot__subcmd__help__subcmd__help"
@@ -80,7 +86,7 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat model completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect model completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,8 +135,74 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__detect)
+            opts="-q -v -h -V --preset --model --rules --zscore --window --min-samples --roc --stuck --gap --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --zscore)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-samples)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --roc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stuck)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --score-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__help)
-            opts="simulate store cat model completions man help"
+            opts="simulate store cat detect model completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,6 +230,20 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__detect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

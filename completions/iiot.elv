@@ -29,6 +29,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand simulate 'Simulate plant telemetry as readings'
             cand store 'Store readings and alarm events in a SQLite historian or a Parquet lake'
             cand cat 'Validate and normalise reading streams'
+            cand detect 'Find anomalies and raise alarms in reading streams'
             cand model 'Print, list and check plant models'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -96,6 +97,36 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;detect'= {
+            cand --preset 'Built-in plant model whose alarm limits and ranges become rules'
+            cand --model 'Plant model CSV whose alarm limits and ranges become rules (reloaded on SIGHUP)'
+            cand --rules 'Rules CSV (reloaded on SIGHUP); see above for its columns'
+            cand --zscore 'Rolling z-score rule on every series: flag beyond K standard deviations'
+            cand --window 'Readings in the z-score window [default: 50]'
+            cand --min-samples 'Readings the z-score window needs before it judges [default: 10]'
+            cand --roc 'Rate-of-change rule on every series: 5/s, 30/min, 100/h'
+            cand --stuck 'Stuck rule on every series: N identical values in a row (the default set uses 10)'
+            cand --gap 'Gap rule on every series: silent for FACTOR times the usual interval (3x)'
+            cand --state 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)'
+            cand --score-json 'Write the score as JSON to FILE (implies --score''s counting)'
+            cand --rejects 'Write rejected lines here as NDJSON instead of to stderr'
+            cand --format 'Output format; CSV has the reading columns only (no anomalies or event fields)'
+            cand --no-defaults 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)'
+            cand --only 'Write only the flagged readings'
+            cand --events 'Write the alarm lifecycle (raised/cleared events) instead of readings'
+            cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+            cand --score 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
+            cand --strict 'Stop with exit 1 at the first bad line'
+            cand --line-buffered 'Flush after every record, for live pipelines'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;model'= {
             cand --preset 'Print the built-in preset NAME as CSV'
             cand --list 'List the built-in presets'
@@ -152,6 +183,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand simulate 'Simulate plant telemetry as readings'
             cand store 'Store readings and alarm events in a SQLite historian or a Parquet lake'
             cand cat 'Validate and normalise reading streams'
+            cand detect 'Find anomalies and raise alarms in reading streams'
             cand model 'Print, list and check plant models'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -162,6 +194,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;store'= {
         }
         &'iiot;help;cat'= {
+        }
+        &'iiot;help;detect'= {
         }
         &'iiot;help;model'= {
             cand check 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

@@ -31,6 +31,7 @@ complete -c iiot -n "__fish_iiot_needs_command" -s V -l version -d 'Print versio
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "simulate" -d 'Simulate plant telemetry as readings'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "model" -d 'Print, list and check plant models'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
@@ -85,6 +86,31 @@ complete -c iiot -n "__fish_iiot_using_subcommand cat" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l preset -d 'Built-in plant model whose alarm limits and ranges become rules' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l model -d 'Plant model CSV whose alarm limits and ranges become rules (reloaded on SIGHUP)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rules -d 'Rules CSV (reloaded on SIGHUP); see above for its columns' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l zscore -d 'Rolling z-score rule on every series: flag beyond K standard deviations' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l window -d 'Readings in the z-score window [default: 50]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l min-samples -d 'Readings the z-score window needs before it judges [default: 10]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l roc -d 'Rate-of-change rule on every series: 5/s, 30/min, 100/h' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l stuck -d 'Stuck rule on every series: N identical values in a row (the default set uses 10)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on every series: silent for FACTOR times the usual interval (3x)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format; CSV has the reading columns only (no anomalies or event fields)' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -l preset -d 'Print the built-in preset NAME as CSV' -r
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -l list -d 'List the built-in presets'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -s q -l quiet -d 'Print nothing on stderr but errors'
@@ -107,11 +133,12 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat model completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat model completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat model completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat model completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat model completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat model completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat model completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

@@ -9,6 +9,7 @@
 //! - [`record`]: the NDJSON codec every verb shares.
 //! - [`model`]: the plant model CSV and its presets.
 //! - [`sim`]: the simulation engine.
+//! - `detect`: the anomaly-detection engine behind `iiot detect`.
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
 //! - [`cli`] and [`verbs`]: the command line.
@@ -16,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub(crate) mod detect;
 pub mod io;
 pub mod model;
 pub mod record;

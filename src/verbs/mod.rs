@@ -3,6 +3,7 @@
 
 pub mod cat;
 pub mod completions;
+pub mod detect;
 pub mod model;
 pub mod simulate;
 pub mod store;

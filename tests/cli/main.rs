@@ -4,6 +4,7 @@ mod util;
 
 mod cat;
 mod codec;
+mod detect;
 mod docs;
 mod model;
 mod simulate;

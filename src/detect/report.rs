@@ -1,0 +1,176 @@
+//! `--alarm-report`: the health of an alarm stream in the terms of ISA-18.2
+//! and EEMUA 191, so deadbands and delays can be tuned from evidence.
+//!
+//! The whole stream counts as one operator position. Alarm rate is raises
+//! per 10 minutes (EEMUA 191: about 1 is acceptable, 2 manageable, more is
+//! over-demanding); a flood is a 10-minute period (aligned to the epoch)
+//! with more than 10 raises; an alarm (series + rule) chatters when it is
+//! raised 3 or more times within 60 seconds; it is stale when it stays
+//! active 24 hours or more (or is still active, raised 24 hours or more
+//! before the end of the stream). Bad actors are the alarms raised most.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use crate::time::{Millis, TsFormatter};
+
+const TEN_MIN: Millis = 600_000;
+const FLOOD: u64 = 10;
+const CHATTER_WINDOW: Millis = 60_000;
+const STALE: Millis = 24 * 3_600_000;
+
+#[derive(Default)]
+struct Alarm {
+    raises: u64,
+    /// The two raises before the latest, for chatter.
+    recent: [Option<Millis>; 2],
+    chatter: u64,
+    active_since: Option<Millis>,
+    longest_ms: Millis,
+}
+
+#[derive(Default)]
+pub(crate) struct AlarmReport {
+    alarms: HashMap<(String, String, String), Alarm>,
+    per_ten: BTreeMap<i64, u64>,
+    first: Option<Millis>,
+    last: Millis,
+    raises: u64,
+    clears: u64,
+}
+
+impl AlarmReport {
+    pub(crate) fn observe(&mut self, ts: Millis, asset: &str, tag: &str, rule: &str, raised: bool) {
+        self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+        self.last = self.last.max(ts);
+        let key = (asset.to_string(), tag.to_string(), rule.to_string());
+        let a = self.alarms.entry(key).or_default();
+        if raised {
+            self.raises += 1;
+            a.raises += 1;
+            *self.per_ten.entry(ts.div_euclid(TEN_MIN)).or_default() += 1;
+            if a.recent[0].is_some_and(|t| ts - t <= CHATTER_WINDOW) {
+                a.chatter += 1;
+            }
+            a.recent = [a.recent[1], Some(ts)];
+            a.active_since.get_or_insert(ts);
+        } else {
+            self.clears += 1;
+            if let Some(since) = a.active_since.take() {
+                a.longest_ms = a.longest_ms.max(ts - since);
+            }
+        }
+    }
+
+    /// The report as text.
+    pub(crate) fn render(&self) -> String {
+        let mut o = String::new();
+        let fmt = TsFormatter::format;
+        let (Some(first), last) = (self.first, self.last) else {
+            return "alarm report: no alarm events\n".to_string();
+        };
+        let periods = ((last.div_euclid(TEN_MIN) - first.div_euclid(TEN_MIN)) + 1) as f64;
+        let rate = self.raises as f64 / periods;
+        let verdict = match rate {
+            r if r <= 1.0 => "acceptable (EEMUA 191: about 1 per 10 minutes)",
+            r if r <= 2.0 => "manageable (EEMUA 191: up to 2 per 10 minutes)",
+            _ => "over-demanding (EEMUA 191: more than 2 per 10 minutes)",
+        };
+        let _ = writeln!(o, "alarm report: {} to {}", fmt(first), fmt(last));
+        let _ = writeln!(
+            o,
+            "  raised {}, cleared {}, distinct alarms {}",
+            self.raises,
+            self.clears,
+            self.alarms.len()
+        );
+        let peak = self.per_ten.iter().max_by_key(|(_, n)| **n);
+        let _ = writeln!(
+            o,
+            "alarm rate: {rate:.2} per 10 minutes on average, {verdict}; peak {} in the 10 minutes from {}",
+            peak.map_or(0, |(_, n)| *n),
+            peak.map_or_else(String::new, |(b, _)| fmt(b * TEN_MIN))
+        );
+        let busy = self.per_ten.values().filter(|n| **n > 1).count();
+        let _ = writeln!(
+            o,
+            "  10-minute periods with more than 1 alarm: {busy} of {periods} ({:.1}%)",
+            100.0 * busy as f64 / periods
+        );
+        // Floods: runs of consecutive flooded periods.
+        let mut floods: Vec<(i64, i64, u64)> = Vec::new();
+        for (&b, &n) in &self.per_ten {
+            if n <= FLOOD {
+                continue;
+            }
+            match floods.last_mut() {
+                Some(f) if f.1 + 1 == b => {
+                    f.1 = b;
+                    f.2 += n;
+                }
+                _ => floods.push((b, b, n)),
+            }
+        }
+        let flooded: i64 = floods.iter().map(|f| f.1 - f.0 + 1).sum();
+        let _ = writeln!(
+            o,
+            "floods (more than {FLOOD} alarms in 10 minutes): {}, {:.1}% of the time in flood",
+            floods.len(),
+            100.0 * flooded as f64 / periods
+        );
+        for f in floods.iter().take(10) {
+            let _ = writeln!(
+                o,
+                "  {} to {}: {} alarms",
+                fmt(f.0 * TEN_MIN),
+                fmt((f.1 + 1) * TEN_MIN),
+                f.2
+            );
+        }
+        let mut sorted: Vec<_> = self.alarms.iter().collect();
+        sorted.sort_by(|a, b| b.1.raises.cmp(&a.1.raises).then(a.0.cmp(b.0)));
+        let mut chattering: Vec<_> = sorted.iter().filter(|(_, a)| a.chatter > 0).collect();
+        chattering.sort_by(|a, b| b.1.chatter.cmp(&a.1.chatter).then(a.0.cmp(b.0)));
+        let _ = writeln!(
+            o,
+            "chattering alarms (3 or more raises within 60 s): {}",
+            chattering.len()
+        );
+        for ((asset, tag, rule), a) in chattering.iter().take(10) {
+            let _ = writeln!(
+                o,
+                "  {asset} {tag} {rule}: {} raises, {} within 60 s of the two before",
+                a.raises, a.chatter
+            );
+        }
+        let stale: Vec<_> = sorted
+            .iter()
+            .filter(|(_, a)| {
+                a.longest_ms >= STALE || a.active_since.is_some_and(|s| last - s >= STALE)
+            })
+            .collect();
+        let _ = writeln!(o, "stale alarms (active 24 h or more): {}", stale.len());
+        for ((asset, tag, rule), a) in stale.iter().take(10) {
+            let _ = match a.active_since {
+                Some(s) if last - s >= STALE => {
+                    writeln!(o, "  {asset} {tag} {rule}: active since {}", fmt(s))
+                }
+                _ => writeln!(
+                    o,
+                    "  {asset} {tag} {rule}: once active {:.1} h",
+                    a.longest_ms as f64 / 3.6e6
+                ),
+            };
+        }
+        let _ = writeln!(o, "top bad actors:");
+        for ((asset, tag, rule), a) in sorted.iter().take(10) {
+            let _ = writeln!(
+                o,
+                "  {:>6} {:>5.1}%  {asset} {tag} {rule}",
+                a.raises,
+                100.0 * a.raises as f64 / self.raises.max(1) as f64
+            );
+        }
+        o
+    }
+}

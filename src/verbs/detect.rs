@@ -1,0 +1,495 @@
+//! `iiot detect`: streaming anomaly detection per series, with an alarm
+//! lifecycle, a state file, rules reloaded on SIGHUP, an alarm-health
+//! report and a score against ground-truth labels.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result};
+
+use crate::cli::Global;
+use crate::detect::report::AlarmReport;
+use crate::detect::rules::{RuleSet, Shorthands};
+use crate::detect::score::{self, Scorer};
+use crate::detect::{Engine, Event, state};
+use crate::io::{Input, Line, LineReader, Rejects, stdout_sink};
+use crate::model::{self, Model};
+use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter, write_number};
+
+/// Find anomalies and raise alarms in reading streams.
+///
+/// Reads readings and judges each one by the rules that watch its series
+/// (asset + tag), in one pass with memory bounded by series × window.
+///
+/// Rules. From the plant model (--model/--preset): thresholds lo_lo, lo,
+/// hi, hi_hi (names of the rules) with the row's deadband and delay — an
+/// alarm rises when the value has been beyond the limit for `delay` and
+/// clears once it is back past the limit by `deadband` — and the physical
+/// range min/max (`range`: the reading is marked quality "bad" and judged
+/// by nothing else). From --rules FILE: a CSV, one rule a row, columns
+/// name, asset, tag (globs; empty = all), kind (threshold, range, zscore,
+/// roc, stuck, gap), severity and the kind's parameters: limit, direction
+/// (above|below), deadband, delay; k, window, min_samples; rate (5/s);
+/// count; factor; min, max. A later rule of the same name replaces an
+/// earlier one on a series. The shorthands below add rules for every
+/// series (the statistical ones skip tags the model calls counter, state or
+/// bool).
+///
+/// Defaults: when neither --rules nor a shorthand is given (nor
+/// --no-defaults), every series gets zscore (k 4.5, window 50, min 10),
+/// stuck (10 identical values) and gap (3x). The fermenter reference's ±3σ
+/// is `--zscore 3`; with Gaussian noise it flags one normal reading in 370,
+/// about ten false alarms an hour per series at 1 Hz; 4.5σ is one in
+/// 150,000. Ten identical values: values written to one digit finer than
+/// their noise repeat by chance (a run of 2 or 3 is common), ten in a row
+/// practically never.
+///
+/// Kinds. zscore: |value − mean| > k × sample stddev of the last `window`
+/// readings before it, judged once `min_samples` are in and the window is
+/// not flat; a lone flagged value stays out of the window, the second
+/// flagged in a row and after go in, so the band follows a real change of
+/// level; a value flagged stuck is not judged and stays out. roc: |Δvalue| / Δt above the rate. stuck: the same value
+/// exactly, `count` times in a row. gap: silent for more than factor × the
+/// series' usual interval (a moving average of its intervals), noticed by
+/// the clock of the whole stream, so a sensor that goes quiet for good is
+/// raised; the first reading back is flagged. Readings whose quality is not
+/// good are judged by gap alone.
+///
+/// Output: every reading, flagged ones with "anomalies":[{"rule","kind",
+/// "severity","limit"}]; --only the flagged ones; --events the alarm
+/// lifecycle instead: one "raised" and one "cleared" event per alarm
+/// (series + rule). Event lines in the input pass through.
+///
+/// --score matches flags to `fault` labels: consecutive readings of a
+/// series with the same label form an episode, detected when any of its
+/// readings is flagged (delay: from its first reading to the first flag);
+/// false positives are counted per false alarm (a run of flagged unlabelled
+/// readings of one rule), not per reading. Fault kinds count the false
+/// alarms of the rules meant for them: spike and drift ← zscore, roc,
+/// range (drift also threshold); stuck ← stuck; dropout ← gap.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  iiot detect --preset boiler export.ndjson --only
+  iiot simulate --preset fermenter --duration 1h --faults spike=0.002,stuck=0.0005 --label | iiot detect --preset fermenter --score > /dev/null
+  iiot detect --zscore 3 --window 50 --events fixture.ndjson > alarms.ndjson
+  iiot detect --preset boiler --events export.ndjson | iiot detect --alarm-report")]
+pub struct Args {
+    /// Input files; `-` or none for stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Built-in plant model whose alarm limits and ranges become rules.
+    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    pub preset: Option<String>,
+    /// Plant model CSV whose alarm limits and ranges become rules (reloaded on SIGHUP).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Rules CSV (reloaded on SIGHUP); see above for its columns.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Rolling z-score rule on every series: flag beyond K standard deviations.
+    #[arg(long, value_name = "K")]
+    pub zscore: Option<f64>,
+    /// Readings in the z-score window [default: 50].
+    #[arg(long, value_name = "N")]
+    pub window: Option<usize>,
+    /// Readings the z-score window needs before it judges [default: 10].
+    #[arg(long, value_name = "N")]
+    pub min_samples: Option<usize>,
+    /// Rate-of-change rule on every series: 5/s, 30/min, 100/h.
+    #[arg(long, value_name = "RATE")]
+    pub roc: Option<String>,
+    /// Stuck rule on every series: N identical values in a row (the default set uses 10).
+    #[arg(long, value_name = "N")]
+    pub stuck: Option<u32>,
+    /// Gap rule on every series: silent for FACTOR times the usual interval (3x).
+    #[arg(long, value_name = "FACTOR")]
+    pub gap: Option<String>,
+    /// Leave out the built-in zscore, stuck and gap rules (only the model's and the shorthands' apply).
+    #[arg(long)]
+    pub no_defaults: bool,
+    /// Write only the flagged readings.
+    #[arg(long, conflicts_with = "events")]
+    pub only: bool,
+    /// Write the alarm lifecycle (raised/cleared events) instead of readings.
+    #[arg(long)]
+    pub events: bool,
+    /// Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records.
+    #[arg(long)]
+    pub alarm_report: bool,
+    /// Print precision, recall, F1 and delay against the `fault` labels on stderr.
+    #[arg(long)]
+    pub score: bool,
+    /// Write the score as JSON to FILE (implies --score's counting).
+    #[arg(long, value_name = "FILE")]
+    pub score_json: Option<PathBuf>,
+    /// Write rejected lines here as NDJSON instead of to stderr.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Stop with exit 1 at the first bad line.
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format; CSV has the reading columns only (no anomalies or event fields).
+    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+    pub format: Format,
+    /// Flush after every record, for live pipelines.
+    #[arg(long)]
+    pub line_buffered: bool,
+}
+
+/// Where the rules come from, kept for SIGHUP.
+struct Sources {
+    model: Option<PathBuf>,
+    preset: Option<String>,
+    rules: Option<PathBuf>,
+    flags: Shorthands,
+}
+
+impl Sources {
+    fn load(&self) -> Result<RuleSet> {
+        let model: Option<Model> = if self.model.is_some() || self.preset.is_some() {
+            Some(model::resolve(
+                self.model.as_deref(),
+                self.preset.as_deref(),
+                "",
+            )?)
+        } else {
+            None
+        };
+        RuleSet::build(model.as_ref(), self.rules.as_deref(), &self.flags)
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    read: u64,
+    wrote: u64,
+    flagged: u64,
+    raised: u64,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<()> {
+    let sources = Sources {
+        model: args.model.clone(),
+        preset: args.preset.clone(),
+        rules: args.rules.clone(),
+        flags: Shorthands {
+            zscore: args.zscore,
+            window: args.window,
+            min_samples: args.min_samples,
+            roc: args.roc.clone(),
+            stuck: args.stuck,
+            gap: args.gap.clone(),
+            no_defaults: args.no_defaults,
+        },
+    };
+    let mut engine = Engine::new(sources.load()?);
+    if let Some(p) = &args.state {
+        state::restore(&mut engine, p)?;
+    }
+    let hup = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup))
+        .context("listening for SIGHUP")?;
+    // SIGINT/SIGTERM end the run after the line being read, so --state is
+    // saved; a second one ends it at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    if args.state.is_some() {
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stop))
+                .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&stop)))
+                .context("listening for SIGTERM")?;
+        }
+    }
+    let mut rejects = Rejects::new("detect", args.rejects.as_deref(), args.strict)?;
+    let (sink, line_buffered) = stdout_sink(args.line_buffered);
+    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut run = Run {
+        args: &args,
+        global,
+        sources: &sources,
+        hup,
+        stop,
+        engine: &mut engine,
+        scorer: (args.score || args.score_json.is_some()).then(Scorer::default),
+        report: args.alarm_report.then(AlarmReport::default),
+        tally: Tally::default(),
+        event: Reading::default(),
+        anomalies: String::new(),
+        num: Vec::new(),
+    };
+    let result = run.all(&mut out, &mut rejects);
+    let tally = std::mem::take(&mut run.tally);
+    let scorer = run.scorer.take();
+    let report = run.report.take();
+    let mut flushed = out.flush().map_err(anyhow::Error::from);
+    if let Some(rep) = report
+        && flushed.is_ok()
+    {
+        use std::io::Write;
+        let mut so = std::io::stdout().lock();
+        flushed = so
+            .write_all(rep.render().as_bytes())
+            .and_then(|()| so.flush())
+            .map_err(Into::into);
+    }
+    rejects.finish()?;
+    if let Some(p) = &args.state {
+        state::save(&engine, p)?;
+    }
+    if let Some(sc) = scorer {
+        let (faults, rules) = sc.finish(&engine.rules);
+        if args.score {
+            score::print(&faults, &rules);
+        }
+        if let Some(p) = &args.score_json {
+            score::write_json(p, &faults, &rules)?;
+        }
+    }
+    if !global.quiet {
+        eprintln!(
+            "iiot detect: read {}, wrote {}, rejected {}; flagged {}, raised {} alarms",
+            tally.read,
+            tally.wrote,
+            rejects.count(),
+            tally.flagged,
+            tally.raised
+        );
+    }
+    result.and(flushed)
+}
+
+struct Run<'a> {
+    args: &'a Args,
+    global: &'a Global,
+    sources: &'a Sources,
+    hup: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    engine: &'a mut Engine,
+    scorer: Option<Scorer>,
+    report: Option<AlarmReport>,
+    tally: Tally,
+    /// Reused records for events and the anomalies array.
+    event: Reading,
+    anomalies: String,
+    num: Vec<u8>,
+}
+
+impl Run<'_> {
+    fn all<W: std::io::Write>(
+        &mut self,
+        out: &mut RecordWriter<W>,
+        rejects: &mut Rejects,
+    ) -> Result<()> {
+        let mut parser = RecordParser::new();
+        let mut reading = Reading::default();
+        for path in Input::paths_or_stdin(&self.args.inputs) {
+            let input = Input::open(&path)?;
+            let name = input.name;
+            let mut lines = LineReader::new(input.reader);
+            loop {
+                if self.stop.load(Ordering::Relaxed) {
+                    if !self.global.quiet {
+                        eprintln!("iiot detect: stopped by a signal; saving the state");
+                    }
+                    return Ok(());
+                }
+                if self.hup.swap(false, Ordering::Relaxed) {
+                    self.reload(out)?;
+                }
+                let line_no = lines.line_no() + 1;
+                let line = lines
+                    .next_line()
+                    .with_context(|| format!("reading {name}"))?;
+                let parsed = match line {
+                    None => break,
+                    Some(Line::Text(b)) if b.iter().all(u8::is_ascii_whitespace) => continue,
+                    Some(Line::Text(b)) => parser.parse(b, &mut reading).map_err(|e| (e, b)),
+                    Some(Line::TooLong(len)) => Err((
+                        ParseError {
+                            field: None,
+                            message: format!(
+                                "line is {len} bytes, over the limit of {} bytes",
+                                crate::io::MAX_LINE
+                            ),
+                        },
+                        &[][..],
+                    )),
+                };
+                self.tally.read += 1;
+                if let Err((e, raw)) = parsed {
+                    rejects.reject(&name, line_no, &e, raw)?;
+                    continue;
+                }
+                self.one(&mut reading, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn reload<W: std::io::Write>(&mut self, out: &mut RecordWriter<W>) -> Result<()> {
+        match self.sources.load() {
+            Ok(rules) => {
+                let n = rules.rules.len();
+                self.engine.reload(rules);
+                if !self.global.quiet {
+                    eprintln!("iiot detect: SIGHUP: rules reloaded ({n} rules)");
+                }
+                self.drain_events(out)
+            }
+            Err(e) => {
+                eprintln!("iiot detect: SIGHUP: keeping the rules in force: {e:#}");
+                Ok(())
+            }
+        }
+    }
+
+    fn one<W: std::io::Write>(&mut self, r: &mut Reading, out: &mut RecordWriter<W>) -> Result<()> {
+        if r.is_event() {
+            if let Some(rep) = &mut self.report {
+                let field = |k: &str| {
+                    r.extra_field(k)
+                        .and_then(|v| serde_json::from_str::<String>(v).ok())
+                        .unwrap_or_default()
+                };
+                let ev = field("event");
+                rep.observe(r.ts, &r.asset, &r.tag, &field("rule"), ev == "raised");
+            } else {
+                out.write(&r.as_ref())?;
+                self.tally.wrote += 1;
+            }
+            return Ok(());
+        }
+        let sid = self.engine.process(r);
+        if let Some(sc) = &mut self.scorer {
+            sc.observe(sid, &r.fault, r.ts, &self.engine.flags);
+        }
+        let flagged = !self.engine.flags.is_empty();
+        if flagged {
+            self.tally.flagged += 1;
+            self.annotate(r);
+        }
+        if self.report.is_none() && !self.args.events && (flagged || !self.args.only) {
+            out.write(&r.as_ref())?;
+            self.tally.wrote += 1;
+        }
+        self.drain_events(out)
+    }
+
+    /// Adds the `anomalies` array, merged with one the reading already
+    /// carries (a second detect downstream).
+    fn annotate(&mut self, r: &mut Reading) {
+        let a = &mut self.anomalies;
+        a.clear();
+        a.push('[');
+        let existing = r.extra_field("anomalies").map(|s| s.trim().to_string());
+        if let Some(e) = existing.as_deref()
+            && e.len() > 2
+            && e.starts_with('[')
+            && e.ends_with(']')
+        {
+            a.push_str(&e[1..e.len() - 1]);
+            a.push(',');
+        }
+        for (i, f) in self.engine.flags.iter().enumerate() {
+            let rule = &self.engine.rules.rules[f.rule as usize];
+            if i > 0 {
+                a.push(',');
+            }
+            a.push_str("{\"rule\":");
+            push_json_str(a, &rule.name);
+            a.push_str(",\"kind\":\"");
+            a.push_str(rule.check.kind());
+            a.push_str("\",\"severity\":");
+            push_json_str(a, &rule.severity);
+            if f.limit.is_finite() {
+                a.push_str(",\"limit\":");
+                self.num.clear();
+                write_number(f.limit, &mut self.num);
+                a.push_str(std::str::from_utf8(&self.num).unwrap_or("null"));
+            }
+            a.push('}');
+        }
+        a.push(']');
+        if existing.is_some() {
+            let kept: Vec<(String, String)> = r
+                .extra_fields()
+                .filter(|(k, _)| *k != "anomalies")
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            r.clear_extra();
+            for (k, v) in &kept {
+                r.push_extra(k, v);
+            }
+        }
+        r.push_extra("anomalies", &self.anomalies);
+    }
+
+    fn drain_events<W: std::io::Write>(&mut self, out: &mut RecordWriter<W>) -> Result<()> {
+        let events = std::mem::take(&mut self.engine.events);
+        for e in &events {
+            if e.raised {
+                self.tally.raised += 1;
+            }
+            let s = &self.engine.series[e.series as usize];
+            let rule = &self.engine.rules.rules[e.rule as usize];
+            if let Some(rep) = &mut self.report {
+                rep.observe(e.ts, &s.asset, &s.tag, &rule.name, e.raised);
+            } else if self.args.events {
+                event_record(&mut self.event, e, s, rule, &mut self.num);
+                out.write(&self.event.as_ref())?;
+                self.tally.wrote += 1;
+            }
+        }
+        let mut events = events;
+        events.clear();
+        self.engine.events = events;
+        Ok(())
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    let mut buf = Vec::with_capacity(s.len() + 2);
+    crate::record::write_json_str(s, &mut buf);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or("\"\""));
+}
+
+/// Fills `rec` with an alarm event (DESIGN §2).
+fn event_record(
+    rec: &mut Reading,
+    e: &Event,
+    s: &crate::detect::Series,
+    rule: &crate::detect::rules::Rule,
+    num: &mut Vec<u8>,
+) {
+    rec.clear();
+    rec.ts = e.ts;
+    rec.asset.push_str(&s.asset);
+    rec.tag.push_str(&s.tag);
+    rec.unit.push_str(&s.unit);
+    rec.value = if e.value.is_finite() { e.value } else { 0.0 };
+    rec.push_extra(
+        "event",
+        if e.raised {
+            "\"raised\""
+        } else {
+            "\"cleared\""
+        },
+    );
+    let mut q = String::new();
+    push_json_str(&mut q, &rule.name);
+    rec.push_extra("rule", &q);
+    q.clear();
+    push_json_str(&mut q, rule.check.kind());
+    rec.push_extra("kind", &q);
+    q.clear();
+    push_json_str(&mut q, &rule.severity);
+    rec.push_extra("severity", &q);
+    if e.limit.is_finite() {
+        num.clear();
+        write_number(e.limit, num);
+        rec.push_extra("limit", std::str::from_utf8(num).unwrap_or("0"));
+    }
+}
