@@ -63,6 +63,8 @@ impl From<&GlobalArgs> for Global {
 pub enum Command {
     Simulate(verbs::simulate::Args),
     Cat(verbs::cat::Args),
+    ModbusServe(verbs::modbus_serve::Args),
+    Poll(verbs::poll::Args),
     Model(verbs::model::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
@@ -74,6 +76,8 @@ impl Command {
         match self {
             Command::Simulate(_) => "simulate",
             Command::Cat(_) => "cat",
+            Command::ModbusServe(_) => "modbus-serve",
+            Command::Poll(_) => "poll",
             Command::Model(_) => "model",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
@@ -85,6 +89,8 @@ impl Command {
         match self {
             Command::Simulate(a) => verbs::simulate::run(a, global),
             Command::Cat(a) => verbs::cat::run(a, global),
+            Command::ModbusServe(a) => verbs::modbus_serve::run(a, global),
+            Command::Poll(a) => verbs::poll::run(a, global),
             Command::Model(a) => verbs::model::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),
             Command::Man(a) => verbs::completions::run_man(a, global),

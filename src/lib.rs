@@ -9,6 +9,7 @@
 //! - [`record`]: the NDJSON codec every verb shares.
 //! - [`model`]: the plant model CSV and its presets.
 //! - [`sim`]: the simulation engine.
+//! - [`modbus`]: the register codec, map, server and poller (tokio lives here).
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
 //! - [`cli`] and [`verbs`]: the command line.
@@ -17,6 +18,7 @@
 
 pub mod cli;
 pub mod io;
+pub mod modbus;
 pub mod model;
 pub mod record;
 pub mod sim;

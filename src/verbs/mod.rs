@@ -3,5 +3,7 @@
 
 pub mod cat;
 pub mod completions;
+pub mod modbus_serve;
 pub mod model;
+pub mod poll;
 pub mod simulate;

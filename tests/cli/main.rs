@@ -5,5 +5,6 @@ mod util;
 mod cat;
 mod codec;
 mod docs;
+mod modbus;
 mod model;
 mod simulate;
