@@ -62,6 +62,7 @@ Examples:
   iiot poll --preset wellhead --interval 30s | iiot cat > plant.ndjson   # needs a running server")]
 pub struct Args {
     /// Ad-hoc mode: the HOST:PORT to read (with --holding, --input, --coils or --discrete).
+    #[arg(value_name = "TARGET")]
     pub adhoc: Option<String>,
     /// Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given.
     #[arg(long, value_name = "NAME", conflicts_with = "model")]
