@@ -45,13 +45,15 @@ pub struct Shared {
     /// Per unit and table: (first, one past the last, point) of every
     /// point, for finding what a write touched.
     pub spans: HashMap<(u8, Table), Vec<Span>>,
-    /// Where writes go when `--writable`; `None` refuses writes.
-    pub writes: Option<std::sync::mpsc::Sender<Written>>,
+    /// Where writes go when `--writable`; `None` refuses writes. Bounded:
+    /// a client writing faster than stdout is read waits for it, rather
+    /// than growing a queue.
+    pub writes: Option<std::sync::mpsc::SyncSender<Written>>,
     pub clients: AtomicUsize,
 }
 
 impl Shared {
-    pub fn new(points: Vec<Point>, writes: Option<std::sync::mpsc::Sender<Written>>) -> Shared {
+    pub fn new(points: Vec<Point>, writes: Option<std::sync::mpsc::SyncSender<Written>>) -> Shared {
         let banks = Banks::new(&points);
         let mut spans: HashMap<(u8, Table), Vec<Span>> = HashMap::new();
         for (i, p) in points.iter().enumerate() {
@@ -403,5 +405,29 @@ impl Gate {
         };
         let _ = stream.set_nodelay(true);
         Some((service, IdleStream::new(stream, self.idle)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_admits_loopback_and_the_named_networks() {
+        let a = Allow::parse(&[
+            "10.1.0.0/16".into(),
+            "192.168.7.9".into(),
+            "fd00::/8".into(),
+        ])
+        .unwrap();
+        let ok = |s: &str| a.permits(s.parse().unwrap());
+        assert!(ok("127.0.0.1") && ok("::1") && ok("127.8.9.10"));
+        assert!(ok("10.1.200.3") && !ok("10.2.0.1"));
+        assert!(ok("192.168.7.9") && !ok("192.168.7.10"));
+        assert!(ok("fd12::1") && !ok("fe80::1"));
+        assert!(ok("::ffff:10.1.0.1"));
+        assert!(!Allow::default().permits("8.8.8.8".parse().unwrap()));
+        assert!(Allow::parse(&["10.0.0.0/33".into()]).is_err());
+        assert!(Allow::parse(&["nonsense".into()]).is_err());
     }
 }

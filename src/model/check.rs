@@ -160,7 +160,11 @@ fn check_register_type(row: &TagRow, errors: &mut Vec<ModelError>) {
         ));
     }
     if let Some(address) = m.address {
-        let width = if bit_table { 1 } else { m.reg_type.registers() };
+        let width = if bit_table || m.bit.is_some() {
+            1
+        } else {
+            m.reg_type.registers()
+        };
         if u32::from(address) + width > 65_536 {
             errors.push(err(
                 row,
@@ -329,7 +333,7 @@ fn check_registers(model: &Model, errors: &mut Vec<ModelError>) {
                 }
             }
         }
-        let width = if matches!(m.table, Table::Coil | Table::Discrete) {
+        let width = if matches!(m.table, Table::Coil | Table::Discrete) || m.bit.is_some() {
             1
         } else {
             m.reg_type.registers()

@@ -130,7 +130,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if points.is_empty() {
         bail!("the model has no row with an address: nothing to serve");
     }
-    let (wtx, wrx) = std::sync::mpsc::channel::<Written>();
+    let (wtx, wrx) = std::sync::mpsc::sync_channel::<Written>(4096);
     let shared = Arc::new(Shared::new(points, args.writable.then_some(wtx)));
 
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -268,6 +268,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Ok(())
     });
     let flushed = out.flush();
+    if let Err(e) = &result
+        && crate::io::is_broken_pipe(e)
+    {
+        // The reader went away (`| head`): a quiet, successful end.
+        return Ok(());
+    }
     let errors = stats.errors();
     if !global.quiet {
         eprintln!(

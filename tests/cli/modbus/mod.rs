@@ -3,6 +3,7 @@
 //! every socket read has a timeout, every port is chosen by the OS.
 
 mod codec;
+mod model;
 mod peers;
 mod poll;
 mod robust;

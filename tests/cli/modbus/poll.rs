@@ -393,3 +393,41 @@ fn poll_silent_unit_behind_a_gateway_does_not_delay_the_others() {
     assert_eq!(err.matches("unit 2: no answer").count(), 1, "{err}");
     assert!(err.contains("wrote 6"), "{err}");
 }
+
+#[test]
+fn poll_into_a_closed_pipe_ends_quietly() {
+    let wd = Workdir::new("poll-pipe");
+    let srv = Server::start(&wd, &["--preset", "wellhead"], &wellhead(&wd, 1));
+    let mut p = start_poll(
+        &wd,
+        &[
+            "--target",
+            &srv.addr,
+            "--interval",
+            "100ms",
+            "--count",
+            "100",
+        ],
+    );
+    p.lines.recv_timeout(WAIT).expect("a first reading");
+    // Dropping the receiver ends the reading thread, which closes the pipe.
+    let Poller { child, lines } = &mut p;
+    drop(std::mem::replace(lines, mpsc::channel().1));
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("waiting for poll") {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "poll kept running into a closed pipe"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(status.success(), "{status}: {err}");
+    assert_eq!(err, "");
+}
