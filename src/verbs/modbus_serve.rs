@@ -188,13 +188,23 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                 eprintln!("iiot modbus-serve: connection closed: {err}");
             }
         };
+        // An accept that fails (a client gone before it was accepted, no
+        // file descriptors left) must not end the server: listen again.
+        let forever = async {
+            loop {
+                if let Err(e) = server.serve(&on_connected, on_error).await {
+                    eprintln!("iiot modbus-serve: accepting a connection: {e}; listening on");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
         match serve_for {
-            Some(d) => server
-                .serve_until(&on_connected, on_error, tokio::time::sleep(d))
-                .await
-                .map(drop),
-            None => server.serve(&on_connected, on_error).await,
+            Some(d) => {
+                let _ = tokio::time::timeout(d, forever).await;
+            }
+            None => forever.await,
         }
+        Ok::<(), std::io::Error>(())
     });
     drop(feeder);
     result.context("serving Modbus TCP")
