@@ -7,11 +7,11 @@
 #    (--interval 0 --max-inflight 1); mbpoll as scripts use it, one run per
 #    request (-1), and at its fastest poll rate (-l 10).
 # 2. requests per second `modbus-serve` answers beside a pymodbus server,
-#    under the same client (poll as above).
+#    under the same clients: CLIENTS (4) polls at once, each as above.
 # 3. CPU of `poll` reading 1,000 unit ids (4 servers × 250, 18 tags each:
 #    4,000 requests a second) at a 1 s interval, as a share of one core.
 #
-#   bench/modbus.sh                 REQS=20000 MBPOLL_RUNS=300 RUNS=3 SECONDS_CPU=10
+#   bench/modbus.sh        defaults: REQS=20000 MBPOLL_RUNS=300 RUNS=3 SECONDS_CPU=10
 # Needs mbpoll (apt-get install mbpoll) and pymodbus (pip install pymodbus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +19,14 @@ REQS=${REQS:-20000}
 MBPOLL_RUNS=${MBPOLL_RUNS:-300}
 RUNS=${RUNS:-3}
 SECONDS_CPU=${SECONDS_CPU:-10}
+CLIENTS=${CLIENTS:-4}
 command -v mbpoll >/dev/null || { echo "bench/modbus.sh: needs mbpoll (apt-get install mbpoll)" >&2; exit 1; }
 python3 -c 'import pymodbus' 2>/dev/null || { echo "bench/modbus.sh: needs pymodbus (pip install pymodbus)" >&2; exit 1; }
-cargo build --release --quiet
-bin=$PWD/target/release/iiot
+# IIOT=path runs another build (a smoke run of the script on a debug build).
+if [ -z "${IIOT:-}" ]; then
+  cargo build --release --quiet
+fi
+bin=${IIOT:-$PWD/target/release/iiot}
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -102,15 +106,25 @@ pyport=$(free_port)
 python3 "$tmp/py125.py" "$pyport" > /dev/null 2>&1 &
 pids+=($!)
 wait_port "$pyport"
-REQS_PY=$(( REQS / 10 ))
-t=()
-for _ in $(seq "$RUNS"); do
-  s=$(now)
-  "$bin" -q poll "127.0.0.1:$pyport" --holding 0:125 --interval 0 --max-inflight 1 --count "$REQS_PY" > /dev/null
-  e=$(now)
-  t+=("$(calc %.1f "$REQS_PY / ($e - $s)")")
-done
-py_rps=$(printf '%s\n' "${t[@]}" | median)
+# Server throughput: CLIENTS concurrent connections, each one request at a
+# time, against modbus-serve and against pymodbus.
+server_rps() {
+  local n=$2 t=()
+  for _ in $(seq "$RUNS"); do
+    local s e cp=()
+    s=$(now)
+    for _ in $(seq "$CLIENTS"); do
+      "$bin" -q poll "127.0.0.1:$1" --holding 0:125 --interval 0 --max-inflight 1 --count "$n" > /dev/null &
+      cp+=($!)
+    done
+    for p in "${cp[@]}"; do wait "$p"; done
+    e=$(now)
+    t+=("$(calc %.1f "$CLIENTS * $n / ($e - $s)")")
+  done
+  printf '%s\n' "${t[@]}" | median
+}
+serve_iiot=$(server_rps "$port" $(( REQS / CLIENTS )))
+serve_py=$(server_rps "$pyport" $(( REQS / CLIENTS / 10 )))
 
 # 1,000 unit ids: 4 servers of 250 wellheads each.
 "$bin" model --preset wellhead | awk -F, -v OFS=, '
@@ -150,5 +164,6 @@ echo "request: 125 holding registers, one at a time, 127.0.0.1"
 echo "poll vs modbus-serve:           $poll_iiot req/s"
 echo "mbpoll vs modbus-serve (-1):    $mbpoll_once req/s   poll/mbpoll = $(calc %.1f "$poll_iiot / $mbpoll_once")x"
 echo "mbpoll vs modbus-serve (-l 10): $mbpoll_loop req/s   poll/mbpoll = $(calc %.1f "$poll_iiot / $mbpoll_loop")x"
-echo "poll vs pymodbus server:        $py_rps req/s   modbus-serve/pymodbus = $(calc %.1f "$poll_iiot / $py_rps")x"
+echo "$CLIENTS clients vs modbus-serve:     $serve_iiot req/s"
+echo "$CLIENTS clients vs pymodbus server:  $serve_py req/s   modbus-serve/pymodbus = $(calc %.1f "$serve_iiot / $serve_py")x"
 echo "poll of 1000 unit ids at 1s:    CPU ${cpu_pct}% of one core (user sys wall: $cpu), $readings readings in $SECONDS_CPU polls"

@@ -2,10 +2,10 @@
 //! built from the model, the server side (on tokio-modbus) and the
 //! pipelined client. tokio lives only here and in those two verbs.
 
-pub mod client;
+pub(crate) mod client;
 pub mod codec;
 pub mod map;
-pub mod server;
+pub(crate) mod server;
 
 use crate::model::Kind;
 use crate::time::Millis;

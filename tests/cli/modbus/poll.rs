@@ -387,7 +387,10 @@ fn poll_silent_unit_behind_a_gateway_does_not_delay_the_others() {
     // Unit 1's six readings came at the pace of the interval, not of unit
     // 2's timeouts.
     for w in times.windows(2) {
-        assert!(w[1] - w[0] < Duration::from_millis(1200), "{times:?}\n{err}");
+        assert!(
+            w[1] - w[0] < Duration::from_millis(1200),
+            "{times:?}\n{err}"
+        );
     }
     assert!(rest.is_empty(), "unit 2 never answered, yet: {rest:?}");
     assert_eq!(err.matches("unit 2: no answer").count(), 1, "{err}");
