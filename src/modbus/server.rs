@@ -315,9 +315,9 @@ impl Allow {
     }
 }
 
-/// A TCP stream that fails a read once nothing has arrived for `idle`, so
-/// a client that connects and says nothing (or stops halfway through a
-/// frame) gives its place back.
+/// A TCP stream that fails once nothing has moved for `idle`, so a client
+/// that connects and says nothing, stops halfway through a frame, or stops
+/// reading its answers gives its place back.
 pub struct IdleStream {
     inner: TcpStream,
     idle: Duration,
@@ -363,7 +363,23 @@ impl AsyncWrite for IdleStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        // A client that sends but never reads its answers stalls here; the
+        // same deadline frees its place.
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_write(cx, buf) {
+            Poll::Ready(r) => {
+                let next = Instant::now() + this.idle;
+                this.deadline.as_mut().reset(next);
+                Poll::Ready(r)
+            }
+            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "idle timeout while the client does not read",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

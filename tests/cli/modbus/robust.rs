@@ -163,3 +163,47 @@ fn robust_connection_limit() {
     }
     assert!(srv.alive());
 }
+
+#[test]
+fn robust_client_that_never_reads_gives_its_place_back() {
+    let wd = Workdir::new("robust-noread");
+    let mut srv = Server::start(
+        &wd,
+        &[
+            "--preset",
+            "wellhead",
+            "--idle-timeout",
+            "1s",
+            "--max-clients",
+            "1",
+        ],
+        &wellhead(&wd, 1),
+    );
+    let mut a = srv.connect();
+    a.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+    // Far more answers than the socket buffers hold, none of them read.
+    let burst: Vec<u8> = (0..20_000u16)
+        .flat_map(|i| read_req(i, 1, 3, 0, 18))
+        .collect();
+    for _ in 0..50 {
+        if a.write_all(&burst).is_err() {
+            break;
+        }
+    }
+    // The only place is taken until the stalled connection times out.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut b = srv.connect();
+        let _ = b.write_all(&read_req(1, 1, 3, 0, 1));
+        if answer_or_close(&mut b).is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a client that never reads kept its place"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(srv.alive());
+    drop(a);
+}
