@@ -57,6 +57,7 @@ for a in $(seq 0 124); do echo "{\"ts\":0,\"asset\":\"B\",\"tag\":\"r$a\",\"valu
 
 port=$(free_port)
 "$bin" -q modbus-serve --model "$tmp/b125.csv" --listen "127.0.0.1:$port" < "$tmp/b125.ndjson" &
+serve_pid=$!
 pids+=($!)
 wait_port "$port"
 
@@ -104,6 +105,7 @@ StartTcpServer(ModbusServerContext(devices={1: d}, single=False), address=("127.
 EOF
 pyport=$(free_port)
 python3 "$tmp/py125.py" "$pyport" > /dev/null 2>&1 &
+py_pid=$!
 pids+=($!)
 wait_port "$pyport"
 # Server throughput: CLIENTS concurrent connections, each one request at a
@@ -123,8 +125,16 @@ server_rps() {
   done
   printf '%s\n' "${t[@]}" | median
 }
+# CPU seconds a process has used (user + system), from /proc.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+c0=$(cpu_s "$serve_pid")
 serve_iiot=$(server_rps "$port" $(( REQS / CLIENTS )))
+c1=$(cpu_s "$serve_pid")
+serve_iiot_us=$(calc %.1f "($c1 - $c0) * 1e6 / ($RUNS * $CLIENTS * $(( REQS / CLIENTS )))")
+c0=$(cpu_s "$py_pid")
 serve_py=$(server_rps "$pyport" $(( REQS / CLIENTS / 10 )))
+c1=$(cpu_s "$py_pid")
+serve_py_us=$(calc %.1f "($c1 - $c0) * 1e6 / ($RUNS * $CLIENTS * $(( REQS / CLIENTS / 10 )))")
 
 # 1,000 unit ids: 4 servers of 250 wellheads each.
 "$bin" model --preset wellhead | awk -F, -v OFS=, '
@@ -164,6 +174,7 @@ echo "request: 125 holding registers, one at a time, 127.0.0.1"
 echo "poll vs modbus-serve:           $poll_iiot req/s"
 echo "mbpoll vs modbus-serve (-1):    $mbpoll_once req/s   poll/mbpoll = $(calc %.1f "$poll_iiot / $mbpoll_once")x"
 echo "mbpoll vs modbus-serve (-l 10): $mbpoll_loop req/s   poll/mbpoll = $(calc %.1f "$poll_iiot / $mbpoll_loop")x"
-echo "$CLIENTS clients vs modbus-serve:     $serve_iiot req/s"
-echo "$CLIENTS clients vs pymodbus server:  $serve_py req/s   modbus-serve/pymodbus = $(calc %.1f "$serve_iiot / $serve_py")x"
+echo "$CLIENTS clients vs modbus-serve:     $serve_iiot req/s, server CPU $serve_iiot_us us/request"
+echo "$CLIENTS clients vs pymodbus server:  $serve_py req/s, server CPU $serve_py_us us/request"
+echo "modbus-serve/pymodbus: throughput $(calc %.1f "$serve_iiot / $serve_py")x, requests per CPU second $(calc %.1f "$serve_py_us / $serve_iiot_us")x"
 echo "poll of 1000 unit ids at 1s:    CPU ${cpu_pct}% of one core (user sys wall: $cpu), $readings readings in $SECONDS_CPU polls"
