@@ -434,3 +434,84 @@ fn poll_into_a_closed_pipe_ends_quietly() {
     assert!(status.success(), "{status}: {err}");
     assert_eq!(err, "");
 }
+
+fn free_addr() -> String {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .to_string()
+}
+
+#[test]
+fn poll_two_hosts_at_once_each_served_by_its_own_modbus_serve() {
+    let wd = Workdir::new("poll-hosts");
+    let (a, b) = (free_addr(), free_addr());
+    wd.write(
+        "m.csv",
+        format!(
+            "asset,tag,host,unit_id,table,address,type\nA,t,{a},1,holding,0,f32\nB,t,{b},1,holding,0,f32\nB,u,{b},2,input,4,i16\n"
+        ),
+    );
+    let input = concat!(
+        r#"{"ts":0,"asset":"A","tag":"t","value":1.5}"#,
+        "\n",
+        r#"{"ts":0,"asset":"B","tag":"t","value":2.5}"#,
+        "\n",
+        r#"{"ts":0,"asset":"B","tag":"u","value":-3}"#,
+        "\n",
+    );
+    // Without --host a model of several hosts is refused.
+    let mut cmd = wd.cmd("modbus-serve");
+    cmd.args(["--model", "m.csv", "--listen", "127.0.0.1:0", "--for", "1s"]);
+    let out = wd.run(&mut cmd);
+    let err = crate::util::fails_with(1, &cmd, &out);
+    assert!(err.contains("say which to serve with --host"), "{err}");
+    let sa = Server::start_on(
+        &wd,
+        &["--model", "m.csv", "--host", &a],
+        input.as_bytes(),
+        &a,
+    );
+    let sb = Server::start_on(
+        &wd,
+        &["--model", "m.csv", "--host", &b],
+        input.as_bytes(),
+        &b,
+    );
+    assert!(
+        sa.log.iter().any(|l| l.contains("not on the map 2")),
+        "{:?}",
+        sa.log
+    );
+    assert!(
+        sb.log.iter().any(|l| l.contains("not on the map 1")),
+        "{:?}",
+        sb.log
+    );
+    let mut cmd = wd.cmd("poll");
+    cmd.args(["--model", "m.csv", "--count", "2", "--interval", "100ms"]);
+    let out = wd.run(&mut cmd);
+    let recs = parse_ndjson(&ok(&cmd, &out));
+    let mut got: Vec<(String, String, f64)> = recs
+        .iter()
+        .map(|r| {
+            (
+                text(r, "asset").to_string(),
+                text(r, "tag").to_string(),
+                num(r, "value"),
+            )
+        })
+        .collect();
+    got.sort_by(|x, y| x.partial_cmp(y).unwrap());
+    assert_eq!(
+        got,
+        vec![
+            ("A".into(), "t".into(), 1.5),
+            ("A".into(), "t".into(), 1.5),
+            ("B".into(), "t".into(), 2.5),
+            ("B".into(), "t".into(), 2.5),
+            ("B".into(), "u".into(), -3.0),
+            ("B".into(), "u".into(), -3.0),
+        ]
+    );
+}
