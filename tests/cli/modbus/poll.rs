@@ -515,3 +515,19 @@ fn poll_two_hosts_at_once_each_served_by_its_own_modbus_serve() {
         ]
     );
 }
+
+#[test]
+fn poll_err_unreachable_target_one_message_and_exit_1() {
+    let wd = Workdir::new("poll-dead");
+    let addr = free_addr();
+    let mut cmd = wd.cmd("poll");
+    cmd.arg(&addr)
+        .args(["--holding", "0:2", "--count", "4", "--interval", "100ms"])
+        .args(["--timeout", "500ms", "--backoff-max", "200ms"]);
+    let out = wd.run(&mut cmd);
+    let err = crate::util::fails_with(1, &cmd, &out);
+    assert_eq!(err.matches("retrying with backoff").count(), 1, "{err}");
+    assert!(err.contains("polls while unreachable 4"), "{err}");
+    assert!(err.contains("nothing was read"), "{err}");
+    assert!(out.stdout.is_empty());
+}
