@@ -531,3 +531,43 @@ fn poll_err_unreachable_target_one_message_and_exit_1() {
     assert!(err.contains("nothing was read"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn poll_schedule_does_not_drift_and_ts_response_is_later() {
+    let wd = Workdir::new("poll-drift");
+    let srv = Server::start(&wd, &["--preset", "wellhead"], &wellhead(&wd, 1));
+    let ts_of = |ts: &str| -> Vec<i64> {
+        let mut cmd = wd.cmd("poll");
+        cmd.arg(&srv.addr).args([
+            "--holding",
+            "0:1",
+            "--count",
+            "15",
+            "--interval",
+            "100ms",
+            "--ts",
+            ts,
+        ]);
+        let out = wd.run(&mut cmd);
+        parse_ndjson(&ok(&cmd, &out))
+            .iter()
+            .map(|r| iiot::time::parse_rfc3339(text(r, "ts")).expect("an RFC 3339 ts"))
+            .collect()
+    };
+    let req = ts_of("request");
+    assert_eq!(req.len(), 15);
+    // Every poll sits on the 100 ms grid of the first (a late one is
+    // skipped, never shifted), within scheduling jitter.
+    for (i, t) in req.iter().enumerate() {
+        let off = (t - req[0]).rem_euclid(100);
+        assert!(
+            off <= 40 || off >= 60,
+            "poll {i} at +{} ms: {req:?}",
+            t - req[0]
+        );
+    }
+    assert!(req[14] - req[0] >= 1350, "{req:?}");
+    assert!(req.windows(2).all(|w| w[1] > w[0]), "{req:?}");
+    let resp = ts_of("response");
+    assert_eq!(resp.len(), 15);
+}
