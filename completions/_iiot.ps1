@@ -86,7 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted')
             [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Most clients connected at once; more are closed on connect')
-            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection that has sent nothing for this long')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)')
             [CompletionResult]::new('--addr-file', '--addr-file', [CompletionResultType]::ParameterName, 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)')
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Stop serving after this long (for scripts and tests); without it, serve until stopped')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON instead of to stderr')

@@ -80,7 +80,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --listen 'Address and port to listen on'
             cand --allow 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted'
             cand --max-clients 'Most clients connected at once; more are closed on connect'
-            cand --idle-timeout 'Close a connection that has sent nothing for this long'
+            cand --idle-timeout 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)'
             cand --addr-file 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)'
             cand --for 'Stop serving after this long (for scripts and tests); without it, serve until stopped'
             cand --rejects 'Write rejected lines here as NDJSON instead of to stderr'

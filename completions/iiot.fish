@@ -70,7 +70,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l host -d 'Serv
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l listen -d 'Address and port to listen on' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l allow -d 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l max-clients -d 'Most clients connected at once; more are closed on connect' -r
-complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l idle-timeout -d 'Close a connection that has sent nothing for this long' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l idle-timeout -d 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F

@@ -48,9 +48,10 @@ use crate::time;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot simulate --preset wellhead --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file addr --for 3s 2>/dev/null & sleep 1; iiot poll --preset wellhead --target $(cat addr) --count 1 > wells.ndjson
-  iiot simulate --preset wellhead --realtime | iiot modbus-serve --preset wellhead   # needs a running server
-  iiot modbus-serve --model plant.csv --listen 0.0.0.0:502 --allow 10.0.0.0/8 --writable < /dev/null > setpoints.ndjson   # needs a running server")]
+  iiot simulate --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file a --for 3s \\
+    2>/dev/null & sleep 1; iiot poll --target $(cat a) --count 1 > wells.ndjson
+  iiot simulate --realtime | iiot modbus-serve --writable > setpoints.ndjson   # runs until stopped
+  iiot modbus-serve --listen 0.0.0.0:502 --allow 10.0.0.0/8 < live.ndjson   # runs until stopped")]
 pub struct Args {
     /// Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given.
     #[arg(long, value_name = "NAME", conflicts_with = "model")]
@@ -73,7 +74,7 @@ pub struct Args {
     /// Most clients connected at once; more are closed on connect.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_clients: usize,
-    /// Close a connection that has sent nothing for this long.
+    /// Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers).
     #[arg(long, value_name = "DURATION", default_value = "60s")]
     pub idle_timeout: String,
     /// Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0).

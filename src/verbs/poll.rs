@@ -57,8 +57,10 @@ use crate::time;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot simulate --preset wellhead --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file addr --for 3s 2>/dev/null & sleep 1; iiot poll --target $(cat addr) --count 2 --interval 500ms | head -3
-  iiot simulate --preset wellhead --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file addr --for 3s 2>/dev/null & sleep 1; iiot poll $(cat addr) --unit 3 --holding 0:2 --type f32 --count 1
+  iiot simulate --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file a --for 3s \\
+    2>/dev/null & sleep 1; iiot poll --target $(cat a) --count 2 --interval 500ms | head -3
+  iiot simulate --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file a --for 3s \\
+    2>/dev/null & sleep 1; iiot poll $(cat a) --unit 3 --holding 0:2 --type f32 --count 1
   iiot poll --preset wellhead --interval 30s | iiot cat > plant.ndjson   # needs a running server")]
 pub struct Args {
     /// Ad-hoc mode: the HOST:PORT to read (with --holding, --input, --coils or --discrete).
