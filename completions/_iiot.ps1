@@ -33,6 +33,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Store readings and alarm events in a SQLite historian or a Parquet lake')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
             [CompletionResult]::new('detect', 'detect', [CompletionResultType]::ParameterValue, 'Find anomalies and raise alarms in reading streams')
+            [CompletionResult]::new('modbus-serve', 'modbus-serve', [CompletionResultType]::ParameterValue, 'Serve readings as Modbus TCP registers')
+            [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -135,6 +137,60 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'iiot;modbus-serve' {
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Plant model CSV whose map to serve')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Serve only the model rows whose `host` column is HOST:PORT (needed when the model names several hosts)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted')
+            [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Most clients connected at once; more are closed on connect')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)')
+            [CompletionResult]::new('--addr-file', '--addr-file', [CompletionResultType]::ParameterName, 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Stop serving after this long (for scripts and tests); without it, serve until stopped')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON instead of to stderr')
+            [CompletionResult]::new('--writable', '--writable', [CompletionResultType]::ParameterName, 'Accept writes (function codes 5, 6, 15, 16) and write each written tag to stdout as a reading')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;poll' {
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Plant model CSV to poll')
+            [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Target for model rows without a `host`')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between polls of a target; 0 polls again as soon as the last poll is answered')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Poll this many times, then exit')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for an answer (and for a connection)')
+            [CompletionResult]::new('--ts', '--ts', [CompletionResultType]::ParameterName, 'Which time a reading carries: when its request was sent, or when the answer came')
+            [CompletionResult]::new('--max-gap', '--max-gap', [CompletionResultType]::ParameterName, 'Unused registers (or bits) a request may read through to join two runs of tags')
+            [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs)')
+            [CompletionResult]::new('--backoff-max', '--backoff-max', [CompletionResultType]::ParameterName, 'Longest wait between two attempts to reach a target that is down')
+            [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'Ad-hoc: unit id')
+            [CompletionResult]::new('--holding', '--holding', [CompletionResultType]::ParameterName, 'Ad-hoc: read N values from holding register A')
+            [CompletionResult]::new('--input', '--input', [CompletionResultType]::ParameterName, 'Ad-hoc: read N values from input register A')
+            [CompletionResult]::new('--coils', '--coils', [CompletionResultType]::ParameterName, 'Ad-hoc: read N coils from A')
+            [CompletionResult]::new('--discrete', '--discrete', [CompletionResultType]::ParameterName, 'Ad-hoc: read N discrete inputs from A')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Ad-hoc: register type (u16, i16, u32, i32, u64, i64, f32, f64, bool, strN)')
+            [CompletionResult]::new('--order', '--order', [CompletionResultType]::ParameterName, 'Ad-hoc: word and byte order (ABCD, CDAB, BADC, DCBA)')
+            [CompletionResult]::new('--scale', '--scale', [CompletionResultType]::ParameterName, 'Ad-hoc: engineering value = raw × scale + offset')
+            [CompletionResult]::new('--offset', '--offset', [CompletionResultType]::ParameterName, 'Ad-hoc: see --scale')
+            [CompletionResult]::new('--asset', '--asset', [CompletionResultType]::ParameterName, 'Ad-hoc: asset of the readings [default: TARGET/UNIT]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'iiot;model' {
             [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Print the built-in preset NAME as CSV')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the built-in presets')
@@ -199,6 +255,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Store readings and alarm events in a SQLite historian or a Parquet lake')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
             [CompletionResult]::new('detect', 'detect', [CompletionResultType]::ParameterValue, 'Find anomalies and raise alarms in reading streams')
+            [CompletionResult]::new('modbus-serve', 'modbus-serve', [CompletionResultType]::ParameterValue, 'Serve readings as Modbus TCP registers')
+            [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -215,6 +273,12 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;detect' {
+            break
+        }
+        'iiot;help;modbus-serve' {
+            break
+        }
+        'iiot;help;poll' {
             break
         }
         'iiot;help;model' {

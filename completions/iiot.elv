@@ -30,6 +30,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand store 'Store readings and alarm events in a SQLite historian or a Parquet lake'
             cand cat 'Validate and normalise reading streams'
             cand detect 'Find anomalies and raise alarms in reading streams'
+            cand modbus-serve 'Serve readings as Modbus TCP registers'
+            cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -127,6 +129,58 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;modbus-serve'= {
+            cand --preset 'Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given'
+            cand --model 'Plant model CSV whose map to serve'
+            cand --host 'Serve only the model rows whose `host` column is HOST:PORT (needed when the model names several hosts)'
+            cand --listen 'Address and port to listen on'
+            cand --allow 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted'
+            cand --max-clients 'Most clients connected at once; more are closed on connect'
+            cand --idle-timeout 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)'
+            cand --addr-file 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)'
+            cand --for 'Stop serving after this long (for scripts and tests); without it, serve until stopped'
+            cand --rejects 'Write rejected lines here as NDJSON instead of to stderr'
+            cand --writable 'Accept writes (function codes 5, 6, 15, 16) and write each written tag to stdout as a reading'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;poll'= {
+            cand --preset 'Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given'
+            cand --model 'Plant model CSV to poll'
+            cand --target 'Target for model rows without a `host`'
+            cand --interval 'Time between polls of a target; 0 polls again as soon as the last poll is answered'
+            cand --count 'Poll this many times, then exit'
+            cand --timeout 'How long to wait for an answer (and for a connection)'
+            cand --ts 'Which time a reading carries: when its request was sent, or when the answer came'
+            cand --max-gap 'Unused registers (or bits) a request may read through to join two runs of tags'
+            cand --max-inflight 'Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs)'
+            cand --backoff-max 'Longest wait between two attempts to reach a target that is down'
+            cand --unit 'Ad-hoc: unit id'
+            cand --holding 'Ad-hoc: read N values from holding register A'
+            cand --input 'Ad-hoc: read N values from input register A'
+            cand --coils 'Ad-hoc: read N coils from A'
+            cand --discrete 'Ad-hoc: read N discrete inputs from A'
+            cand --type 'Ad-hoc: register type (u16, i16, u32, i32, u64, i64, f32, f64, bool, strN)'
+            cand --order 'Ad-hoc: word and byte order (ABCD, CDAB, BADC, DCBA)'
+            cand --scale 'Ad-hoc: engineering value = raw × scale + offset'
+            cand --offset 'Ad-hoc: see --scale'
+            cand --asset 'Ad-hoc: asset of the readings [default: TARGET/UNIT]'
+            cand --format 'Output format'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;model'= {
             cand --preset 'Print the built-in preset NAME as CSV'
             cand --list 'List the built-in presets'
@@ -184,6 +238,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand store 'Store readings and alarm events in a SQLite historian or a Parquet lake'
             cand cat 'Validate and normalise reading streams'
             cand detect 'Find anomalies and raise alarms in reading streams'
+            cand modbus-serve 'Serve readings as Modbus TCP registers'
+            cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -196,6 +252,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;cat'= {
         }
         &'iiot;help;detect'= {
+        }
+        &'iiot;help;modbus-serve'= {
+        }
+        &'iiot;help;poll'= {
         }
         &'iiot;help;model'= {
             cand check 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

@@ -32,6 +32,8 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "simulate" -d 'Simulate pl
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "cat" -d 'Validate and normalise reading streams'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "model" -d 'Print, list and check plant models'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
@@ -111,6 +113,48 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -s q -l quiet -d 'Prin
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l preset -d 'Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l model -d 'Plant model CSV whose map to serve' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l host -d 'Serve only the model rows whose `host` column is HOST:PORT (needed when the model names several hosts)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l listen -d 'Address and port to listen on' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l allow -d 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l max-clients -d 'Most clients connected at once; more are closed on connect' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l idle-timeout -d 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l writable -d 'Accept writes (function codes 5, 6, 15, 16) and write each written tag to stdout as a reading'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l preset -d 'Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l model -d 'Plant model CSV to poll' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l target -d 'Target for model rows without a `host`' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l interval -d 'Time between polls of a target; 0 polls again as soon as the last poll is answered' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l count -d 'Poll this many times, then exit' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l timeout -d 'How long to wait for an answer (and for a connection)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l ts -d 'Which time a reading carries: when its request was sent, or when the answer came' -r -f -a "request\t'When the request was sent'
+response\t'When the answer arrived'"
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l max-gap -d 'Unused registers (or bits) a request may read through to join two runs of tags' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l max-inflight -d 'Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l backoff-max -d 'Longest wait between two attempts to reach a target that is down' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l unit -d 'Ad-hoc: unit id' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l holding -d 'Ad-hoc: read N values from holding register A' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l input -d 'Ad-hoc: read N values from input register A' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l coils -d 'Ad-hoc: read N coils from A' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l discrete -d 'Ad-hoc: read N discrete inputs from A' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l type -d 'Ad-hoc: register type (u16, i16, u32, i32, u64, i64, f32, f64, bool, strN)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l order -d 'Ad-hoc: word and byte order (ABCD, CDAB, BADC, DCBA)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l scale -d 'Ad-hoc: engineering value = raw × scale + offset' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l offset -d 'Ad-hoc: see --scale' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l asset -d 'Ad-hoc: asset of the readings [default: TARGET/UNIT]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -l preset -d 'Print the built-in preset NAME as CSV' -r
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -l list -d 'List the built-in presets'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -s q -l quiet -d 'Print nothing on stderr but errors'
@@ -133,12 +177,14 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect model completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

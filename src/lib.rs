@@ -10,6 +10,7 @@
 //! - [`model`]: the plant model CSV and its presets.
 //! - [`sim`]: the simulation engine.
 //! - `detect`: the anomaly-detection engine behind `iiot detect`.
+//! - [`modbus`]: the register codec, map, server and poller (tokio lives here).
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
 //! - [`cli`] and [`verbs`]: the command line.
@@ -19,6 +20,7 @@
 pub mod cli;
 pub(crate) mod detect;
 pub mod io;
+pub mod modbus;
 pub mod model;
 pub mod record;
 pub mod sim;

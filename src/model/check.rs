@@ -133,8 +133,38 @@ fn check_register_type(row: &TagRow, errors: &mut Vec<ModelError>) {
             ),
         ));
     }
+    if let Some(bit) = m.bit {
+        if bit_table {
+            errors.push(err(
+                row,
+                "bit",
+                format!("a {} holds single bits already: leave bit empty", m.table),
+            ));
+        } else if !matches!(m.reg_type, RegType::Bool | RegType::U16) {
+            errors.push(err(
+                row,
+                "type",
+                format!(
+                    "bit {bit} of a register is 0 or 1: the type must be bool, not {}",
+                    m.reg_type
+                ),
+            ));
+        }
+    }
+    if matches!(m.reg_type, RegType::Str(_)) && row.kind != Kind::State && row.kind != Kind::Analog
+    {
+        errors.push(err(
+            row,
+            "type",
+            format!("a {} tag cannot be held as text ({})", row.kind, m.reg_type),
+        ));
+    }
     if let Some(address) = m.address {
-        let width = if bit_table { 1 } else { m.reg_type.registers() };
+        let width = if bit_table || m.bit.is_some() {
+            1
+        } else {
+            m.reg_type.registers()
+        };
         if u32::from(address) + width > 65_536 {
             errors.push(err(
                 row,
@@ -280,24 +310,41 @@ fn follows_cycle(start: &TagRow, tags: &HashMap<&str, &TagRow>) -> bool {
 /// A register span: first address, one past the last, and its row.
 type Span<'a> = (u32, u32, &'a TagRow);
 
-/// Registers of one unit id and table must not overlap.
+/// Registers of one host, unit id and table must not overlap; rows with a
+/// `bit` may share a register as long as their bits differ.
 fn check_registers(model: &Model, errors: &mut Vec<ModelError>) {
-    let mut spans: BTreeMap<(u8, Table), Vec<Span<'_>>> = BTreeMap::new();
+    let mut spans: BTreeMap<(&str, u8, Table), Vec<Span<'_>>> = BTreeMap::new();
+    let mut bits: HashMap<(&str, u8, Table, u16, u8), &TagRow> = HashMap::new();
     for row in &model.rows {
         let m = &row.modbus;
         let Some(address) = m.address else { continue };
-        let width = if matches!(m.table, Table::Coil | Table::Discrete) {
+        if let Some(bit) = m.bit {
+            match bits.get(&(m.host.as_str(), m.unit_id, m.table, address, bit)) {
+                Some(first) => errors.push(err(
+                    row,
+                    "bit",
+                    format!(
+                        "unit {} {} {address} bit {bit} is already {}/{} (line {})",
+                        m.unit_id, m.table, first.asset, first.tag, first.line
+                    ),
+                )),
+                None => {
+                    bits.insert((m.host.as_str(), m.unit_id, m.table, address, bit), row);
+                }
+            }
+        }
+        let width = if matches!(m.table, Table::Coil | Table::Discrete) || m.bit.is_some() {
             1
         } else {
             m.reg_type.registers()
         };
         let start = u32::from(address);
         spans
-            .entry((m.unit_id, m.table))
+            .entry((m.host.as_str(), m.unit_id, m.table))
             .or_default()
             .push((start, start + width, row));
     }
-    for ((unit, table), mut list) in spans {
+    for ((_, unit, table), mut list) in spans {
         list.sort_by_key(|(start, _, row)| (*start, row.line));
         // The span reaching furthest so far: a wide register can overlap
         // more than its next neighbour.
@@ -305,7 +352,8 @@ fn check_registers(model: &Model, errors: &mut Vec<ModelError>) {
         for span in list {
             let (s2, e2, r2) = span;
             if let Some((s1, e1, r1)) = widest {
-                if s2 < e1 {
+                let shared_bits = r1.modbus.bit.is_some() && r2.modbus.bit.is_some() && s1 == s2;
+                if s2 < e1 && !shared_bits {
                     errors.push(err(
                         r2,
                         "address",

@@ -46,7 +46,8 @@ pub enum Table {
     Discrete,
 }
 
-/// Register data types.
+/// Register data types. `Str(n)`: ASCII text over `n` registers, two
+/// characters each (written `str8` in a model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegType {
     U16,
@@ -58,6 +59,7 @@ pub enum RegType {
     F32,
     F64,
     Bool,
+    Str(u8),
 }
 
 /// Word and byte order of a multi-register value.
@@ -101,20 +103,61 @@ names!(Profile {
     Counter = "counter",
 });
 names!(Table { Holding = "holding", Input = "input", Coil = "coil", Discrete = "discrete" });
-names!(RegType {
-    U16 = "u16",
-    I16 = "i16",
-    U32 = "u32",
-    I32 = "i32",
-    U64 = "u64",
-    I64 = "i64",
-    F32 = "f32",
-    F64 = "f64",
-    Bool = "bool",
-});
 names!(WordOrder { Abcd = "ABCD", Cdab = "CDAB", Badc = "BADC", Dcba = "DCBA" });
 
 impl RegType {
+    /// The fixed-width types; `str1` … `str125` come on top.
+    pub const ALL: &'static [RegType] = &[
+        RegType::U16,
+        RegType::I16,
+        RegType::U32,
+        RegType::I32,
+        RegType::U64,
+        RegType::I64,
+        RegType::F32,
+        RegType::F64,
+        RegType::Bool,
+    ];
+
+    /// The longest string type: one request's worth of registers.
+    pub const MAX_STR: u8 = 125;
+
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(match self {
+            RegType::U16 => "u16",
+            RegType::I16 => "i16",
+            RegType::U32 => "u32",
+            RegType::I32 => "i32",
+            RegType::U64 => "u64",
+            RegType::I64 => "i64",
+            RegType::F32 => "f32",
+            RegType::F64 => "f64",
+            RegType::Bool => "bool",
+            RegType::Str(n) => return std::borrow::Cow::Owned(format!("str{n}")),
+        })
+    }
+
+    /// `u16` … `bool`, or `strN` with N from 1 to 125, in any letter case.
+    pub fn from_name(s: &str) -> Option<RegType> {
+        if s.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("str")) {
+            return s[3..]
+                .parse::<u8>()
+                .ok()
+                .filter(|n| (1..=RegType::MAX_STR).contains(n))
+                .map(RegType::Str);
+        }
+        RegType::ALL
+            .iter()
+            .copied()
+            .find(|v| v.name().eq_ignore_ascii_case(s))
+    }
+
+    fn expected() -> String {
+        let mut names: Vec<String> = RegType::ALL.iter().map(|v| v.name().into_owned()).collect();
+        names.push("strN (N registers of ASCII, 1 to 125)".to_string());
+        names.join(", ")
+    }
+
     /// Width in 16-bit registers (a `bool` in a coil or discrete input is
     /// one bit, in a register one register).
     pub fn registers(self) -> u32 {
@@ -122,6 +165,7 @@ impl RegType {
             RegType::U16 | RegType::I16 | RegType::Bool => 1,
             RegType::U32 | RegType::I32 | RegType::F32 => 2,
             RegType::U64 | RegType::I64 | RegType::F64 => 4,
+            RegType::Str(n) => u32::from(n),
         }
     }
 
@@ -135,8 +179,14 @@ impl RegType {
             RegType::U64 => (0.0, u64::MAX as f64),
             RegType::I64 => (i64::MIN as f64, i64::MAX as f64),
             RegType::Bool => (0.0, 1.0),
-            RegType::F32 | RegType::F64 => return None,
+            RegType::F32 | RegType::F64 | RegType::Str(_) => return None,
         })
+    }
+}
+
+impl fmt::Display for RegType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
     }
 }
 
@@ -173,10 +223,16 @@ pub struct When {
 /// Where a tag lives in the Modbus register map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Modbus {
+    /// `HOST:PORT` of the device or gateway `poll` reads; empty: the
+    /// default target (`--target`, else 127.0.0.1:5020).
+    pub host: String,
     pub unit_id: u8,
     pub table: Table,
     /// `None`: the tag is not on the map.
     pub address: Option<u16>,
+    /// A single bit (0–15, 0 the least significant) of the register at
+    /// `address`: the tag is 0 or 1.
+    pub bit: Option<u8>,
     pub reg_type: RegType,
     pub order: WordOrder,
     pub scale: f64,
@@ -313,9 +369,11 @@ pub const COLUMNS: &[&str] = &[
     "amplitude",
     "follows",
     "when",
+    "host",
     "unit_id",
     "table",
     "address",
+    "bit",
     "type",
     "order",
     "scale",

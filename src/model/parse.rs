@@ -216,14 +216,14 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
     let when = parse_when(c, errors);
 
     let reg_type_cell = c.name("type", RegType::from_name, RegType::expected(), errors);
-    let reg_type = reg_type_cell.unwrap_or(if kind == Kind::Bool {
+    let reg_type = reg_type_cell.unwrap_or(if kind == Kind::Bool || !c.get("bit").is_empty() {
         RegType::Bool
     } else {
         RegType::F32
     });
     let table = c
         .name("table", Table::from_name, Table::expected(), errors)
-        .unwrap_or(if reg_type == RegType::Bool {
+        .unwrap_or(if reg_type == RegType::Bool && c.get("bit").is_empty() {
             Table::Coil
         } else {
             Table::Holding
@@ -251,6 +251,20 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
             }
         },
     };
+    let bit = match c.get("bit") {
+        "" => None,
+        s => match s.parse::<u8>() {
+            Ok(b) if b < 16 => Some(b),
+            _ => {
+                errors.push(c.err("bit", format!("{s:?} is not a bit number from 0 to 15")));
+                None
+            }
+        },
+    };
+    let host = c.get("host").to_string();
+    if !host.is_empty() && !valid_host(&host) {
+        errors.push(c.err("host", format!("{host:?} is not HOST:PORT")));
+    }
     let scale = c.f64("scale", errors).unwrap_or(1.0);
     if scale == 0.0 {
         errors.push(c.err("scale", "must not be 0".into()));
@@ -286,9 +300,11 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
         follows,
         when,
         modbus: Modbus {
+            host,
             unit_id,
             table,
             address,
+            bit,
             reg_type,
             order,
             scale,
@@ -305,6 +321,14 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
         },
     };
     (errors.len() == before).then_some(row)
+}
+
+/// `HOST:PORT` with a port from 1 to 65535 (`[::1]:502` for IPv6).
+fn valid_host(s: &str) -> bool {
+    match s.rsplit_once(':') {
+        Some((h, p)) => !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0),
+        None => false,
+    }
 }
 
 fn parse_states(c: &Cells<'_>, kind: Kind, errors: &mut Vec<ModelError>) -> Vec<StateDef> {

@@ -4,6 +4,8 @@
 pub mod cat;
 pub mod completions;
 pub mod detect;
+pub mod modbus_serve;
 pub mod model;
+pub mod poll;
 pub mod simulate;
 pub mod store;

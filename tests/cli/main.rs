@@ -6,6 +6,7 @@ mod cat;
 mod codec;
 mod detect;
 mod docs;
+mod modbus;
 mod model;
 mod simulate;
 mod store;

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Modbus TCP on 127.0.0.1, three figures:
+#
+# 1. requests per second of `poll` against `modbus-serve`, beside mbpoll
+#    against the same server with the same request (125 holding registers):
+#    poll back to back, one request awaiting its answer at a time
+#    (--interval 0 --max-inflight 1); mbpoll as scripts use it, one run per
+#    request (-1), and at its fastest poll rate (-l 10).
+# 2. requests per second `modbus-serve` answers beside a pymodbus server,
+#    under the same clients: CLIENTS (4) polls at once, each as above.
+# 3. CPU of `poll` reading 1,000 unit ids (4 servers × 250, 18 tags each:
+#    4,000 requests a second) at a 1 s interval, as a share of one core.
+#
+#   bench/modbus.sh        defaults: REQS=20000 MBPOLL_RUNS=300 RUNS=3 SECONDS_CPU=10
+# Needs mbpoll (apt-get install mbpoll) and pymodbus (pip install pymodbus).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REQS=${REQS:-20000}
+MBPOLL_RUNS=${MBPOLL_RUNS:-300}
+RUNS=${RUNS:-3}
+SECONDS_CPU=${SECONDS_CPU:-10}
+CLIENTS=${CLIENTS:-4}
+command -v mbpoll >/dev/null || { echo "bench/modbus.sh: needs mbpoll (apt-get install mbpoll)" >&2; exit 1; }
+python3 -c 'import pymodbus' 2>/dev/null || { echo "bench/modbus.sh: needs pymodbus (pip install pymodbus)" >&2; exit 1; }
+# IIOT=path runs another build (a smoke run of the script on a debug build).
+if [ -z "${IIOT:-}" ]; then
+  cargo build --release --quiet
+fi
+bin=${IIOT:-$PWD/target/release/iiot}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench/modbus.sh: nothing listens on $1" >&2; exit 1
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN {printf \"$1\", $2}"; }
+
+# A model of 125 u16 holding registers on unit 1.
+{
+  echo "asset,tag,unit_id,table,address,type"
+  for a in $(seq 0 124); do echo "B,r$a,1,holding,$a,u16"; done
+} > "$tmp/b125.csv"
+for a in $(seq 0 124); do echo "{\"ts\":0,\"asset\":\"B\",\"tag\":\"r$a\",\"value\":$a}"; done > "$tmp/b125.ndjson"
+
+port=$(free_port)
+"$bin" -q modbus-serve --model "$tmp/b125.csv" --listen "127.0.0.1:$port" < "$tmp/b125.ndjson" &
+serve_pid=$!
+pids+=($!)
+wait_port "$port"
+
+# poll: REQS requests back to back.
+poll_rps() {
+  local t=()
+  for _ in $(seq "$RUNS"); do
+    local s e
+    s=$(now)
+    "$bin" -q poll "127.0.0.1:$1" --holding 0:125 --interval 0 --max-inflight 1 --count "$REQS" > /dev/null
+    e=$(now)
+    t+=("$(calc %.1f "$REQS / ($e - $s)")")
+  done
+  printf '%s\n' "${t[@]}" | median
+}
+poll_iiot=$(poll_rps "$port")
+
+# mbpoll, one run per request.
+t=()
+for _ in $(seq "$RUNS"); do
+  s=$(now)
+  for _ in $(seq "$MBPOLL_RUNS"); do
+    mbpoll -m tcp -0 -1 -a 1 -r 0 -c 125 -t 4 -p "$port" 127.0.0.1 > /dev/null
+  done
+  e=$(now)
+  t+=("$(calc %.1f "$MBPOLL_RUNS / ($e - $s)")")
+done
+mbpoll_once=$(printf '%s\n' "${t[@]}" | median)
+
+# mbpoll polling continuously at its fastest rate (-l 10 ms) for 3 s.
+mbpoll -m tcp -0 -l 10 -a 1 -r 0 -c 125 -t 4 -p "$port" 127.0.0.1 > "$tmp/mbpoll.out" 2>&1 &
+mp=$!
+sleep 3
+kill "$mp" 2>/dev/null || true
+wait "$mp" 2>/dev/null || true
+mbpoll_loop=$(calc %.1f "$(grep -c '^-- Polling' "$tmp/mbpoll.out" || true) / 3")
+
+# pymodbus serving the same 125 registers.
+cat > "$tmp/py125.py" <<'EOF'
+import sys
+from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+from pymodbus.server import StartTcpServer
+d = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, list(range(125))))
+StartTcpServer(ModbusServerContext(devices={1: d}, single=False), address=("127.0.0.1", int(sys.argv[1])))
+EOF
+pyport=$(free_port)
+python3 "$tmp/py125.py" "$pyport" > /dev/null 2>&1 &
+py_pid=$!
+pids+=($!)
+wait_port "$pyport"
+# Server throughput: CLIENTS concurrent connections, each one request at a
+# time, against modbus-serve and against pymodbus.
+server_rps() {
+  local n=$2 t=()
+  for _ in $(seq "$RUNS"); do
+    local s e cp=()
+    s=$(now)
+    for _ in $(seq "$CLIENTS"); do
+      "$bin" -q poll "127.0.0.1:$1" --holding 0:125 --interval 0 --max-inflight 1 --count "$n" > /dev/null &
+      cp+=($!)
+    done
+    for p in "${cp[@]}"; do wait "$p"; done
+    e=$(now)
+    t+=("$(calc %.1f "$CLIENTS * $n / ($e - $s)")")
+  done
+  printf '%s\n' "${t[@]}" | median
+}
+# CPU seconds a process has used (user + system), from /proc.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+c0=$(cpu_s "$serve_pid")
+serve_iiot=$(server_rps "$port" $(( REQS / CLIENTS )))
+c1=$(cpu_s "$serve_pid")
+serve_iiot_us=$(calc %.1f "($c1 - $c0) * 1e6 / ($RUNS * $CLIENTS * $(( REQS / CLIENTS )))")
+c0=$(cpu_s "$py_pid")
+serve_py=$(server_rps "$pyport" $(( REQS / CLIENTS / 10 )))
+c1=$(cpu_s "$py_pid")
+serve_py_us=$(calc %.1f "($c1 - $c0) * 1e6 / ($RUNS * $CLIENTS * $(( REQS / CLIENTS / 10 )))")
+
+# 1,000 unit ids: 4 servers of 250 wellheads each.
+"$bin" model --preset wellhead | awk -F, -v OFS=, '
+  NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print "host," $0; next }
+  $1 == "WH-01" { rows[++n] = $0 }
+  END {
+    for (h = 0; h < 4; h++)
+      for (u = 1; u <= 250; u++)
+        for (r = 1; r <= n; r++) {
+          split(rows[r], f, ",")
+          line = rows[r]
+          # asset and unit id per device; host filled in below.
+          sub(/^WH-01/, sprintf("D%d-%03d", h, u), line)
+          nf = split(line, g, ",")
+          g[col["unit_id"]] = u
+          out = g[1]; for (i = 2; i <= nf; i++) out = out "," g[i]
+          print "HOST" h "," out
+        }
+  }' > "$tmp/k.csv"
+hosts=()
+for h in 0 1 2 3; do
+  p=$(free_port)
+  sed -i "s/^HOST$h,/127.0.0.1:$p,/" "$tmp/k.csv"
+  hosts+=("127.0.0.1:$p")
+done
+"$bin" simulate --model "$tmp/k.csv" --count 1 > "$tmp/k.ndjson"
+for h in "${hosts[@]}"; do
+  "$bin" -q modbus-serve --model "$tmp/k.csv" --host "$h" --listen "$h" < "$tmp/k.ndjson" &
+  pids+=($!)
+  wait_port "${h##*:}"
+done
+cpu=$( { /usr/bin/time -f '%U %S %e' "$bin" -q poll --model "$tmp/k.csv" --interval 1s --count "$SECONDS_CPU" > "$tmp/k.out"; } 2>&1 | tail -1)
+readings=$(wc -l < "$tmp/k.out")
+cpu_pct=$(echo "$cpu" | awk '{printf "%.1f", ($1 + $2) / $3 * 100}')
+
+echo "request: 125 holding registers, one at a time, 127.0.0.1"
+echo "poll vs modbus-serve:           $poll_iiot req/s"
+echo "mbpoll vs modbus-serve (-1):    $mbpoll_once req/s   poll/mbpoll = $(calc %.1f "$poll_iiot / $mbpoll_once")x"
+echo "mbpoll vs modbus-serve (-l 10): $mbpoll_loop req/s   poll/mbpoll = $(calc %.1f "$poll_iiot / $mbpoll_loop")x"
+echo "$CLIENTS clients vs modbus-serve:     $serve_iiot req/s, server CPU $serve_iiot_us us/request"
+echo "$CLIENTS clients vs pymodbus server:  $serve_py req/s, server CPU $serve_py_us us/request"
+echo "modbus-serve/pymodbus: throughput $(calc %.1f "$serve_iiot / $serve_py")x, requests per CPU second $(calc %.1f "$serve_py_us / $serve_iiot_us")x"
+echo "poll of 1000 unit ids at 1s:    CPU ${cpu_pct}% of one core (user sys wall: $cpu), $readings readings in $SECONDS_CPU polls"

@@ -1,0 +1,368 @@
+//! `iiot poll`: read Modbus TCP devices on a schedule and write readings,
+//! per the model's map or, in ad-hoc mode, per the command line.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::Global;
+use crate::io::stdout_sink;
+use crate::modbus::client::{PollConfig, Sample, Stats, poll_target};
+use crate::modbus::codec::Layout;
+use crate::modbus::map::{self, Point};
+use crate::model::{self, Kind, RegType, Table, WordOrder};
+use crate::record::{
+    EncodedSeries, Format, Quality, ReadingRef, RecordWriter, encode_asset_part, encode_tag_part,
+};
+use crate::time;
+
+/// Poll Modbus TCP devices and write readings.
+///
+/// With a model (--preset or --model): every tag with an address is read
+/// from its target (the `host` column, else --target) and unit id, every
+/// --interval. Each unit's tags are read with as few requests as possible:
+/// tags of one table whose addresses are adjacent, or apart by at most
+/// --max-gap unused registers, share a request of at most 125 registers
+/// (2000 coils or discrete inputs). Values are decoded per type, order,
+/// scale and offset; `state` tags get their state's name in `text`, string
+/// registers (type strN) their characters in `text` and the number of
+/// characters in `value`.
+///
+/// Timestamps: each reading carries the time its request was sent
+/// (--ts request, the default: readings of one poll share a time); --ts
+/// response takes the time the answer arrived instead.
+///
+/// Targets are polled concurrently, each on its own connection and its own
+/// schedule, which does not drift (a late poll is skipped, not bunched).
+/// On one connection every request of a poll goes out at once and answers
+/// are matched by transaction id, so a unit id that stops answering behind
+/// a gateway never delays or blanks the others (up to --max-inflight
+/// requests await answers at once). A request unanswered
+/// within --timeout is a counted error and writes nothing; a target that
+/// cannot be reached is retried with exponential backoff up to
+/// --backoff-max, with one message per outage on stderr. An exception
+/// response is a counted error naming unit, table and addresses.
+///
+/// Ad-hoc mode (TARGET with --holding, --input, --coils or --discrete):
+/// no model, like mbpoll but writing NDJSON; A:N reads N values of --type
+/// from address A (0-based), tagged `holding:A` and so on, asset
+/// TARGET/UNIT unless --asset says otherwise.
+///
+/// At the end (after --count polls): polls, requests, readings and errors
+/// on stderr; exit 1 if nothing at all was read.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  iiot simulate --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file a --for 3s \\
+    2>/dev/null & sleep 1; iiot poll --target $(cat a) --count 2 --interval 500ms | head -3
+  iiot simulate --count 1 | iiot modbus-serve --listen 127.0.0.1:0 --addr-file a --for 3s \\
+    2>/dev/null & sleep 1; iiot poll $(cat a) --unit 3 --holding 0:2 --type f32 --count 1
+  iiot poll --preset wellhead --interval 30s | iiot cat > plant.ndjson   # needs a running server")]
+pub struct Args {
+    /// Ad-hoc mode: the HOST:PORT to read (with --holding, --input, --coils or --discrete).
+    #[arg(value_name = "TARGET")]
+    pub adhoc: Option<String>,
+    /// Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given.
+    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    pub preset: Option<String>,
+    /// Plant model CSV to poll.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Target for model rows without a `host`.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5020")]
+    pub target: String,
+    /// Time between polls of a target; 0 polls again as soon as the last poll is answered.
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub interval: String,
+    /// Poll this many times, then exit.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// How long to wait for an answer (and for a connection).
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub timeout: String,
+    /// Which time a reading carries: when its request was sent, or when the answer came.
+    #[arg(long, value_enum, default_value_t = TsFrom::Request)]
+    pub ts: TsFrom,
+    /// Unused registers (or bits) a request may read through to join two runs of tags.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_gap: u16,
+    /// Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub max_inflight: usize,
+    /// Longest wait between two attempts to reach a target that is down.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub backoff_max: String,
+    /// Ad-hoc: unit id.
+    #[arg(long, value_name = "ID", default_value_t = 1)]
+    pub unit: u8,
+    /// Ad-hoc: read N values from holding register A.
+    #[arg(long, value_name = "A:N")]
+    pub holding: Option<String>,
+    /// Ad-hoc: read N values from input register A.
+    #[arg(long, value_name = "A:N")]
+    pub input: Option<String>,
+    /// Ad-hoc: read N coils from A.
+    #[arg(long, value_name = "A:N")]
+    pub coils: Option<String>,
+    /// Ad-hoc: read N discrete inputs from A.
+    #[arg(long, value_name = "A:N")]
+    pub discrete: Option<String>,
+    /// Ad-hoc: register type (u16, i16, u32, i32, u64, i64, f32, f64, bool, strN).
+    #[arg(long = "type", value_name = "TYPE", default_value = "u16")]
+    pub reg_type: String,
+    /// Ad-hoc: word and byte order (ABCD, CDAB, BADC, DCBA).
+    #[arg(long, value_name = "ORDER", default_value = "ABCD")]
+    pub order: String,
+    /// Ad-hoc: engineering value = raw × scale + offset.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Ad-hoc: see --scale.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    pub offset: f64,
+    /// Ad-hoc: asset of the readings [default: TARGET/UNIT].
+    #[arg(long, value_name = "NAME")]
+    pub asset: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+    pub format: Format,
+}
+
+/// The time a reading carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TsFrom {
+    /// When the request was sent.
+    Request,
+    /// When the answer arrived.
+    Response,
+}
+
+fn duration(s: &str, flag: &str) -> Result<Duration> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    Ok(Duration::from_millis(
+        time::parse_positive_millis(s).with_context(|| flag.to_string())? as u64,
+    ))
+}
+
+pub fn run(args: Args, global: &Global) -> Result<()> {
+    let adhoc = args.holding.is_some()
+        || args.input.is_some()
+        || args.coils.is_some()
+        || args.discrete.is_some();
+    let (points, default_target) = match (&args.adhoc, adhoc) {
+        (Some(t), true) => (adhoc_points(&args, t)?, t.clone()),
+        (Some(t), false) => bail!(
+            "{t}: ad-hoc mode needs what to read: --holding, --input, --coils or --discrete A:N"
+        ),
+        (None, true) => {
+            bail!("--holding, --input, --coils and --discrete need a TARGET (HOST:PORT)")
+        }
+        (None, false) => {
+            let model = model::resolve(args.model.as_deref(), args.preset.as_deref(), "wellhead")?;
+            (map::points(&model), args.target.clone())
+        }
+    };
+    if points.is_empty() {
+        bail!("the model has no row with an address: nothing to poll");
+    }
+    let cfg = PollConfig {
+        interval: duration(&args.interval, "--interval")?,
+        timeout: duration(&args.timeout, "--timeout")?,
+        count: args.count,
+        ts_response: args.ts == TsFrom::Response,
+        backoff_max: duration(&args.backoff_max, "--backoff-max")?,
+        max_inflight: args.max_inflight,
+        quiet: global.quiet,
+    };
+    if cfg.timeout.is_zero() {
+        bail!("--timeout must be longer than 0");
+    }
+    if args.max_inflight == 0 {
+        bail!("--max-inflight must be at least 1");
+    }
+    if args.count == Some(0) {
+        bail!("--count must be at least 1");
+    }
+    // Requests per target.
+    let mut by_target: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, p) in points.iter().enumerate() {
+        let t = if p.host.is_empty() {
+            default_target.clone()
+        } else {
+            p.host.clone()
+        };
+        by_target.entry(t).or_default().push(i);
+    }
+    let plans: Vec<(String, Vec<map::ReadPlan>)> = by_target
+        .into_iter()
+        .map(|(t, idx)| {
+            let p = map::plan(&points, &idx, args.max_gap);
+            (t, p)
+        })
+        .collect();
+    if global.verbose > 0 {
+        for (t, p) in &plans {
+            eprintln!("iiot poll: {t}: {} requests a poll", p.len());
+        }
+    }
+    let series: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = points
+        .iter()
+        .map(|p| {
+            let (t, u) = encode_tag_part(&p.tag, &p.unit);
+            (encode_asset_part(&p.asset), t, u)
+        })
+        .collect();
+    let points = Arc::new(points);
+    let stats = Arc::new(Stats::default());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the network runtime")?;
+    let (sink, line_buffered) = stdout_sink(false);
+    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut wrote: u64 = 0;
+    let result: Result<()> = runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Sample>>(256);
+        for (addr, p) in plans {
+            tokio::spawn(poll_target(
+                addr,
+                p,
+                Arc::clone(&points),
+                cfg.clone(),
+                Arc::clone(&stats),
+                tx.clone(),
+            ));
+        }
+        drop(tx);
+        while let Some(batch) = rx.recv().await {
+            for s in &batch {
+                let p = &points[s.point];
+                let (a, t, u) = &series[s.point];
+                let r = ReadingRef {
+                    ts: s.ts,
+                    asset: &p.asset,
+                    tag: &p.tag,
+                    value: s.value,
+                    unit: &p.unit,
+                    quality: Quality::Good,
+                    text: &s.text,
+                    fault: "",
+                    extra: "",
+                    encoded: Some(EncodedSeries {
+                        asset: a,
+                        tag: t,
+                        unit: u,
+                    }),
+                };
+                out.write(&r)?;
+                wrote += 1;
+            }
+            // Live output: what has arrived goes out once nothing else waits.
+            if rx.is_empty() {
+                out.flush()?;
+            }
+        }
+        Ok(())
+    });
+    let flushed = out.flush();
+    if let Err(e) = &result
+        && crate::io::is_broken_pipe(e)
+    {
+        // The reader went away (`| head`): a quiet, successful end.
+        return Ok(());
+    }
+    let errors = stats.errors();
+    if !global.quiet {
+        eprintln!(
+            "iiot poll: polls {}, requests {}, answered {}, wrote {wrote}, errors {errors} (timeouts {}, exceptions {}, bad answers {}, polls while unreachable {})",
+            stats.polls.load(Ordering::Relaxed),
+            stats.requests.load(Ordering::Relaxed),
+            stats.answers.load(Ordering::Relaxed),
+            stats.timeouts.load(Ordering::Relaxed),
+            stats.exceptions.load(Ordering::Relaxed),
+            stats.bad_answers.load(Ordering::Relaxed),
+            stats.missed.load(Ordering::Relaxed),
+        );
+    }
+    result?;
+    flushed?;
+    if wrote == 0 && errors > 0 {
+        bail!("nothing was read: {errors} errors");
+    }
+    Ok(())
+}
+
+/// Parses `A:N` into an address and a count of values.
+fn span(s: &str, flag: &str) -> Result<(u16, u16)> {
+    let (a, n) = s
+        .split_once(':')
+        .with_context(|| format!("--{flag} {s:?} is not A:N"))?;
+    let a: u16 = a
+        .trim()
+        .parse()
+        .with_context(|| format!("--{flag} {s:?}: the address is not 0 to 65535"))?;
+    let n: u16 = n
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .with_context(|| format!("--{flag} {s:?}: the count is not a number above 0"))?;
+    Ok((a, n))
+}
+
+/// The points ad-hoc mode reads.
+fn adhoc_points(args: &Args, target: &str) -> Result<Vec<Point>> {
+    let reg_type = RegType::from_name(&args.reg_type)
+        .with_context(|| format!("--type {:?} is not a register type", args.reg_type))?;
+    let order = WordOrder::from_name(&args.order)
+        .with_context(|| format!("--order {:?} is not ABCD, CDAB, BADC or DCBA", args.order))?;
+    if args.scale == 0.0 || !args.scale.is_finite() || !args.offset.is_finite() {
+        bail!("--scale must be a number other than 0, --offset a number");
+    }
+    let asset = args
+        .asset
+        .clone()
+        .unwrap_or_else(|| format!("{target}/{}", args.unit));
+    let mut out = Vec::new();
+    for (table, spec, flag) in [
+        (Table::Holding, &args.holding, "holding"),
+        (Table::Input, &args.input, "input"),
+        (Table::Coil, &args.coils, "coils"),
+        (Table::Discrete, &args.discrete, "discrete"),
+    ] {
+        let Some(spec) = spec else { continue };
+        let (start, n) = span(spec, flag)?;
+        let bits = map::is_bit_table(table);
+        let width = if bits { 1 } else { reg_type.registers() };
+        if u32::from(start) + u32::from(n) * width > 65_536 {
+            bail!("--{flag} {spec} runs past address 65535");
+        }
+        for k in 0..u32::from(n) {
+            let address = (u32::from(start) + k * width) as u16;
+            out.push(Point {
+                asset: asset.clone(),
+                tag: format!("{}:{address}", table.name()),
+                unit: String::new(),
+                kind: if bits { Kind::Bool } else { Kind::Analog },
+                states: Vec::new(),
+                host: String::new(),
+                unit_id: args.unit,
+                table,
+                address,
+                layout: Layout {
+                    reg_type: if bits { RegType::Bool } else { reg_type },
+                    order,
+                    scale: if bits { 1.0 } else { args.scale },
+                    offset: if bits { 0.0 } else { args.offset },
+                    bit: None,
+                },
+            });
+        }
+    }
+    Ok(out)
+}
