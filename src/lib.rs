@@ -9,6 +9,7 @@
 //! - [`record`]: the NDJSON codec every verb shares.
 //! - [`model`]: the plant model CSV and its presets.
 //! - [`sim`]: the simulation engine.
+//! - [`rollup`]: mergeable time buckets, streamed and on a store.
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
 //! - [`cli`] and [`verbs`]: the command line.
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod io;
 pub mod model;
 pub mod record;
+pub mod rollup;
 pub mod sim;
 pub mod time;
 pub mod verbs;
