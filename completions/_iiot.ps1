@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate plant telemetry as readings')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
+            [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -114,6 +115,24 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
         'iiot;model;help;help' {
             break
         }
+        'iiot;rollup' {
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d')
+            [CompletionResult]::new('--lateness', '--lateness', [CompletionResultType]::ParameterName, 'How long past a bucket''s end (by its series'' latest reading) to wait for stragglers before writing it')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'Time zone whose local midnight starts day buckets (Europe/Berlin)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (CSV carries only the reading columns: ts and the mean)')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first rejected line')
+            [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'iiot;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -140,6 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate plant telemetry as readings')
             [CompletionResult]::new('cat', 'cat', [CompletionResultType]::ParameterValue, 'Validate and normalise reading streams')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
+            [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -156,6 +176,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;model;check' {
+            break
+        }
+        'iiot;help;rollup' {
             break
         }
         'iiot;help;completions' {

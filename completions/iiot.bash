@@ -31,6 +31,9 @@ _iiot() {
             iiot,model)
                 cmd="iiot__subcmd__model"
                 ;;
+            iiot,rollup)
+                cmd="iiot__subcmd__rollup"
+                ;;
             iiot,simulate)
                 cmd="iiot__subcmd__simulate"
                 ;;
@@ -48,6 +51,9 @@ _iiot() {
                 ;;
             iiot__subcmd__help,model)
                 cmd="iiot__subcmd__help__subcmd__model"
+                ;;
+            iiot__subcmd__help,rollup)
+                cmd="iiot__subcmd__help__subcmd__rollup"
                 ;;
             iiot__subcmd__help,simulate)
                 cmd="iiot__subcmd__help__subcmd__simulate"
@@ -74,7 +80,7 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate cat model completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate cat model rollup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,7 +130,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help)
-            opts="simulate cat model completions man help"
+            opts="simulate cat model rollup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,6 +216,20 @@ _iiot() {
         iiot__subcmd__help__subcmd__model__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__rollup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -316,6 +336,40 @@ _iiot() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__rollup)
+            opts="-q -v -h -V --every --lateness --tz --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lateness)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -6,4 +6,5 @@ mod cat;
 mod codec;
 mod docs;
 mod model;
+mod rollup;
 mod simulate;
