@@ -119,6 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d')
             [CompletionResult]::new('--lateness', '--lateness', [CompletionResultType]::ParameterName, 'How long past a bucket''s end (by its series'' latest reading) to wait for stragglers before writing it')
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'Time zone whose local midnight starts day buckets (Europe/Berlin)')
+            [CompletionResult]::new('--kpi', '--kpi', [CompletionResultType]::ParameterName, 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (CSV carries only the reading columns: ts and the mean)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first rejected line')

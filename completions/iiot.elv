@@ -108,6 +108,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --every 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d'
             cand --lateness 'How long past a bucket''s end (by its series'' latest reading) to wait for stragglers before writing it'
             cand --tz 'Time zone whose local midnight starts day buckets (Europe/Berlin)'
+            cand --kpi 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)'
             cand --rejects 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr'
             cand --format 'Output format (CSV carries only the reading columns: ts and the mean)'
             cand --strict 'Stop with exit 1 at the first rejected line'

@@ -80,6 +80,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcomm
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l every -d 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l lateness -d 'How long past a bucket\'s end (by its series\' latest reading) to wait for stragglers before writing it' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l tz -d 'Time zone whose local midnight starts day buckets (Europe/Berlin)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format (CSV carries only the reading columns: ts and the mean)' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"

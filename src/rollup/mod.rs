@@ -3,6 +3,7 @@
 //! filter and as the incremental job on a SQLite store.
 
 pub(crate) mod buckets;
+pub(crate) mod kpi;
 pub(crate) mod record;
 pub(crate) mod stats;
 pub(crate) mod stream;

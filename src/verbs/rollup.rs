@@ -7,10 +7,11 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
 use crate::io::{Input, Line, LineReader, Rejects, stdout_sink};
-use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter};
+use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordParser, RecordWriter};
 use crate::rollup::buckets::{Aligner, Width};
+use crate::rollup::kpi::{self, KpiBucket, KpiEngine};
 use crate::rollup::record::{RollupEncoder, item_of};
-use crate::rollup::stream::Engine;
+use crate::rollup::stream::{Bucket, Engine, Refusal, SeriesInfo};
 use crate::time::parse_duration;
 
 /// Summarise readings into time buckets (count, min, max, mean, stddev,
@@ -45,12 +46,23 @@ use crate::time::parse_duration;
 /// every width, so the widths agree) and counted, never folded in silently.
 /// Readings out of time order inside an open bucket count in every
 /// statistic; in `twa` only when earliest in their bucket.
+///
+/// --kpi oee (factory preset): one record per machine (asset) per bucket,
+/// tag `oee`, value the OEE, with `availability` (RUNNING time over planned
+/// time; planned = all time in a known state except MAINTENANCE),
+/// `performance` (parts_produced over ideal_rate × RUNNING time), `quality`
+/// (good over produced; parts_produced is the total count, good = produced −
+/// the scrap_* counters), `oee`, `scrap` and `scrap_rate` per reason,
+/// `errors` (ERROR periods begun) and `error_s` (time in ERROR), `state_s`.
+/// A state holds until the next state reading; a counter that goes down was
+/// reset. Each machine's readings must come in time order. A bucket with
+/// no planned time has quality `uncertain` and no ratios.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   iiot rollup --every 1m export.ndjson
-  iiot simulate --preset boiler --duration 2h | iiot rollup --every 1m,1h > rollups.ndjson
   iiot rollup --every 10s fixture.ndjson | iiot rollup --every 1m
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi oee --every 1h
   iiot simulate --preset boiler --duration 2d --interval 10m | iiot rollup --every 1d --tz Europe/Berlin")]
 pub struct Args {
     /// Input files; `-` or none for stdin.
@@ -65,6 +77,10 @@ pub struct Args {
     /// Time zone whose local midnight starts day buckets (Europe/Berlin).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+    /// Instead of statistics per series, a KPI per machine per bucket:
+    /// `oee` for the factory preset's tags (see below).
+    #[arg(long, value_enum, value_name = "KPI")]
+    pub kpi: Option<Kpi>,
     /// Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
@@ -79,6 +95,13 @@ pub struct Args {
     pub line_buffered: bool,
 }
 
+/// The KPIs `--kpi` computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kpi {
+    /// Overall equipment effectiveness (availability × performance × quality).
+    Oee,
+}
+
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let widths = Width::parse_list(&args.every)?;
     let lateness = parse_duration(&args.lateness)
@@ -89,19 +112,33 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     }
     let lateness = i64::try_from(lateness).context("--lateness is too long")?;
     let aligner = Aligner::new(args.tz.as_deref())?;
-    let mut engine = Engine::new(widths, aligner, lateness);
 
     let mut rejects = Rejects::new("rollup", args.rejects.as_deref(), args.strict)?;
     let (sink, line_buffered) = stdout_sink(args.line_buffered);
     let mut out = RecordWriter::new(sink, args.format, line_buffered);
     let mut tally = Tally::default();
-    let result = stream_all(
-        &args.inputs,
-        &mut engine,
-        &mut out,
-        &mut rejects,
-        &mut tally,
-    );
+    let result = match args.kpi {
+        None => {
+            let mut engine = Engine::new(widths, aligner, lateness);
+            stream_all(
+                &args.inputs,
+                &mut engine,
+                &mut out,
+                &mut rejects,
+                &mut tally,
+            )
+        }
+        Some(Kpi::Oee) => {
+            let mut engine = KpiEngine::new(widths, aligner);
+            stream_kpi(
+                &args.inputs,
+                &mut engine,
+                &mut out,
+                &mut rejects,
+                &mut tally,
+            )
+        }
+    };
     let flushed = out.flush();
     rejects.finish()?;
     if !global.quiet {
@@ -123,22 +160,17 @@ struct Tally {
     late: u64,
 }
 
-fn stream_all<W: std::io::Write>(
+/// Reads every input line, parsing readings and rejecting what breaks the
+/// contract; `each` gets the good readings with their source, line number
+/// and raw bytes.
+fn for_each_reading(
     inputs: &[PathBuf],
-    engine: &mut Engine,
-    out: &mut RecordWriter<W>,
     rejects: &mut Rejects,
     tally: &mut Tally,
+    mut each: impl FnMut(&str, u64, &[u8], &Reading, &mut Rejects) -> Result<()>,
 ) -> Result<()> {
     let mut parser = RecordParser::new();
     let mut reading = Reading::default();
-    let mut enc = RollupEncoder::default();
-    let mut wrote = 0u64;
-    let mut emit =
-        |s: &crate::rollup::stream::SeriesInfo, w: &Width, b: &crate::rollup::stream::Bucket| {
-            wrote += 1;
-            out.write(&enc.encode(&s.asset, &s.tag, &s.unit, &w.label, b))
-        };
     for path in Input::paths_or_stdin(inputs) {
         let input = Input::open(&path)?;
         let name = input.name;
@@ -179,24 +211,100 @@ fn stream_all<W: std::io::Write>(
                 rejects.reject(&name, line_no, &e, bytes)?;
                 continue;
             }
-            let item = match item_of(&reading, engine.aligner()) {
+            each(&name, line_no, bytes, &reading, rejects)?;
+        }
+    }
+    Ok(())
+}
+
+fn stream_all<W: std::io::Write>(
+    inputs: &[PathBuf],
+    engine: &mut Engine,
+    out: &mut RecordWriter<W>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut enc = RollupEncoder::default();
+    let mut wrote = 0u64;
+    let mut late = 0u64;
+    let mut emit = |s: &SeriesInfo, w: &Width, b: &Bucket| {
+        wrote += 1;
+        out.write(&enc.encode(&s.asset, &s.tag, &s.unit, &w.label, b))
+    };
+    for_each_reading(
+        inputs,
+        rejects,
+        tally,
+        |name, line_no, bytes, reading, rejects| {
+            let item = match item_of(reading, engine.aligner()) {
                 Ok(i) => i,
-                Err(e) => {
-                    rejects.reject(&name, line_no, &e, bytes)?;
-                    continue;
-                }
+                Err(e) => return rejects.reject(name, line_no, &e, bytes),
             };
             let pushed =
                 engine.push(&reading.asset, &reading.tag, &reading.unit, item, &mut emit)?;
             if let Err(refusal) = pushed {
-                if matches!(refusal, crate::rollup::stream::Refusal::Late { .. }) {
-                    tally.late += 1;
+                if matches!(refusal, Refusal::Late { .. }) {
+                    late += 1;
                 }
-                rejects.reject(&name, line_no, &refusal, bytes)?;
+                rejects.reject(name, line_no, &refusal, bytes)?;
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     engine.finish(&mut emit)?;
     tally.wrote = wrote;
+    tally.late = late;
+    Ok(())
+}
+
+fn stream_kpi<W: std::io::Write>(
+    inputs: &[PathBuf],
+    engine: &mut KpiEngine,
+    out: &mut RecordWriter<W>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut extra = Vec::new();
+    let mut wrote = 0u64;
+    let mut late = 0u64;
+    let mut emit = |asset: &str, reasons: &[String], w: &Width, b: &KpiBucket| {
+        wrote += 1;
+        let oee = kpi::encode(b, reasons, &w.label, &mut extra);
+        out.write(&ReadingRef {
+            ts: b.start,
+            asset,
+            tag: "oee",
+            value: oee.unwrap_or(0.0),
+            unit: "",
+            quality: if oee.is_some() {
+                Quality::Good
+            } else {
+                Quality::Uncertain
+            },
+            text: "",
+            fault: "",
+            extra: std::str::from_utf8(&extra).unwrap_or_default(),
+            encoded: None,
+        })
+    };
+    for_each_reading(
+        inputs,
+        rejects,
+        tally,
+        |name, line_no, bytes, reading, rejects| {
+            if !engine.push(reading, &mut emit)? {
+                late += 1;
+                let e = ParseError {
+                field: Some("ts"),
+                message: "older than its machine's latest reading (--kpi needs each machine's readings in time order)".into(),
+            };
+                rejects.reject(name, line_no, &e, bytes)?;
+            }
+            Ok(())
+        },
+    )?;
+    engine.finish(&mut emit)?;
+    tally.wrote = wrote;
+    tally.late = late;
     Ok(())
 }

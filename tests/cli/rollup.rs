@@ -425,3 +425,113 @@ for r in rows:
     assert_eq!(n, good_buckets, "DuckDB and iiot see different buckets");
     assert!(n > 500, "too few buckets compared: {n}");
 }
+
+/// OEE on a hand-built hour of one machine.
+#[test]
+fn rollup_kpi_oee_on_hand_built_machine() {
+    let wd = Workdir::new("rollup-oee");
+    let m = |ts: &str, tag: &str, value: f64, text_: &str| {
+        let t = if text_.is_empty() {
+            String::new()
+        } else {
+            format!(r#","text":"{text_}""#)
+        };
+        format!(r#"{{"ts":"2026-01-01T{ts}Z","asset":"M","tag":"{tag}","value":{value}{t}}}"#)
+    };
+    let input = [
+        m("00:00:00", "machine_state", 0.0, "IDLE"),
+        m("00:00:00", "parts_produced", 100.0, ""),
+        m("00:00:00", "scrap_quality", 5.0, ""),
+        m("00:00:00", "ideal_rate", 1.0, ""),
+        m("00:00:00", "spindle_temp", 50.0, ""),
+        m("00:10:00", "machine_state", 1.0, "RUNNING"),
+        m("00:40:00", "machine_state", 2.0, "ERROR"),
+        m("00:40:00", "parts_produced", 1540.0, ""),
+        m("00:45:00", "machine_state", 1.0, "RUNNING"),
+        // The counter was reset: 60 counted since.
+        m("00:50:00", "parts_produced", 60.0, ""),
+        m("00:50:00", "machine_state", 3.0, ""),
+        m("00:59:00", "scrap_quality", 35.0, ""),
+        m("01:00:00", "machine_state", 0.0, "IDLE"),
+    ]
+    .join("\n");
+    let (out, err) = rollup(&wd, &["--kpi", "oee", "--every", "1h"], &input);
+    assert!(err.contains("read 13, wrote 2, rejected 0"), "{err}");
+    let recs = parse_ndjson(&out);
+    let h = &recs[0];
+    assert_eq!(
+        (text(h, "tag"), text(h, "ts")),
+        ("oee", "2026-01-01T00:00:00Z")
+    );
+    // Planned: 60 min less 10 of maintenance; running 30 + 5 min.
+    assert_eq!((num(h, "planned_s"), num(h, "running_s")), (3000.0, 2100.0));
+    assert!(close(num(h, "availability"), 0.7), "{h}");
+    assert!(close(num(h, "performance"), 1500.0 / 2100.0), "{h}");
+    assert!(close(num(h, "quality"), 1470.0 / 1500.0), "{h}");
+    let oee = 0.7 * (1500.0 / 2100.0) * (1470.0 / 1500.0);
+    assert!(
+        close(num(h, "oee"), oee) && close(num(h, "value"), oee),
+        "{h}"
+    );
+    assert_eq!(h["scrap"]["quality"], 30.0);
+    assert!(
+        close(h["scrap_rate"]["quality"].as_f64().unwrap(), 0.02),
+        "{h}"
+    );
+    assert_eq!((num(h, "errors"), num(h, "error_s")), (1.0, 300.0));
+    // The next hour has no planned time yet: no ratios, quality uncertain.
+    let next = &recs[1];
+    assert_eq!(text(next, "quality"), "uncertain", "{next}");
+    assert!(next.get("oee").is_none(), "{next}");
+
+    // A machine's readings out of time order are rejected.
+    let swapped = [
+        m("00:10:00", "machine_state", 1.0, "RUNNING"),
+        m("00:05:00", "machine_state", 0.0, "IDLE"),
+    ]
+    .join("\n");
+    let (_, err) = rollup(&wd, &["--kpi", "oee", "--every", "1h"], &swapped);
+    assert!(
+        err.contains("stdin:2") && err.contains("rejected 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rollup_kpi_oee_on_the_factory_preset_stays_in_range() {
+    let wd = Workdir::new("rollup-oee-sim");
+    let mut sim = wd.cmd("simulate");
+    sim.args([
+        "--preset",
+        "factory",
+        "--duration",
+        "6h",
+        "--interval",
+        "10s",
+        "--seed",
+        "9",
+    ]);
+    let out = wd.run(&mut sim);
+    let raw = ok(&sim, &out);
+    let (out, _) = rollup(&wd, &["--kpi", "oee", "--every", "1h"], &raw);
+    let recs = parse_ndjson(&out);
+    assert_eq!(recs.len(), 8 * 6, "8 machines × 6 hours");
+    for r in &recs {
+        for f in ["availability", "quality", "oee"] {
+            if let Some(v) = r[f].as_f64() {
+                assert!((0.0..=1.0).contains(&v), "{f} out of range: {r}");
+            }
+        }
+        let states: f64 = r["state_s"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!(states <= 3600.0 + 1e-9, "{r}");
+    }
+    assert!(
+        recs.iter().any(|r| num(r, "errors") > 0.0),
+        "no ERROR period in 6 h of 8 machines"
+    );
+}
