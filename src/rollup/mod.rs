@@ -5,5 +5,7 @@
 pub(crate) mod buckets;
 pub(crate) mod kpi;
 pub(crate) mod record;
+pub(crate) mod retain;
 pub(crate) mod stats;
+pub(crate) mod store;
 pub(crate) mod stream;

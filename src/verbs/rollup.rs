@@ -1,7 +1,7 @@
 //! `iiot rollup`: readings into time buckets whose statistics merge
 //! exactly — a stream filter, and the incremental job on a store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -12,7 +12,9 @@ use crate::rollup::buckets::{Aligner, Width};
 use crate::rollup::kpi::{self, KpiBucket, KpiEngine};
 use crate::rollup::record::{RollupEncoder, item_of};
 use crate::rollup::stream::{Bucket, Engine, Refusal, SeriesInfo};
+use crate::rollup::{retain, store};
 use crate::time::parse_duration;
+use crate::time::{Millis, parse_time_arg};
 
 /// Summarise readings into time buckets (count, min, max, mean, stddev,
 /// first, last, time-weighted mean).
@@ -67,9 +69,10 @@ Examples:
 pub struct Args {
     /// Input files; `-` or none for stdin.
     pub inputs: Vec<PathBuf>,
-    /// Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d.
-    #[arg(long, value_name = "WIDTHS", required = true)]
-    pub every: String,
+    /// Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required
+    /// but on a store or lake given only --retain).
+    #[arg(long, value_name = "WIDTHS")]
+    pub every: Option<String>,
     /// How long past a bucket's end (by its series' latest reading) to wait
     /// for stragglers before writing it.
     #[arg(long, value_name = "DURATION", default_value = "0s")]
@@ -81,6 +84,16 @@ pub struct Args {
     /// `oee` for the factory preset's tags (see below).
     #[arg(long, value_enum, value_name = "KPI")]
     pub kpi: Option<Kpi>,
+    /// On a store or lake: delete rows older than AGE per table, as in
+    /// raw=30d,1m=365d (raw readings never before they are rolled up).
+    #[arg(long, value_name = "TABLE=AGE,…")]
+    pub retain: Option<String>,
+    /// With --retain: say what would be deleted, delete nothing.
+    #[arg(long, requires = "retain")]
+    pub dry_run: bool,
+    /// With --retain: the time ages count back from (default: now).
+    #[arg(long, value_name = "TIME", requires = "retain")]
+    pub now: Option<String>,
     /// Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
@@ -103,14 +116,22 @@ pub enum Kpi {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
-    let widths = Width::parse_list(&args.every)?;
-    let lateness = parse_duration(&args.lateness)
-        .with_context(|| format!("--lateness {}", args.lateness))?
-        .as_millis();
-    if lateness < 0 {
-        bail!("--lateness {}: must not be negative", args.lateness);
+    if let [path] = args.inputs.as_slice() {
+        if path.is_dir() {
+            return run_lake(&args, path, global);
+        }
+        if is_sqlite(path) {
+            return run_store(&args, path, global);
+        }
     }
-    let lateness = i64::try_from(lateness).context("--lateness is too long")?;
+    if args.retain.is_some() {
+        bail!("--retain works on a store (plant.db) or a Parquet lake folder, not on a stream");
+    }
+    let Some(every) = args.every.as_deref() else {
+        bail!("--every is required: the bucket widths, as in --every 1m,1h");
+    };
+    let widths = Width::parse_list(every)?;
+    let lateness = lateness(&args.lateness)?;
     let aligner = Aligner::new(args.tz.as_deref())?;
 
     let mut rejects = Rejects::new("rollup", args.rejects.as_deref(), args.strict)?;
@@ -151,6 +172,110 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         );
     }
     result.and(flushed.map_err(Into::into))
+}
+
+fn lateness(s: &str) -> Result<Millis> {
+    let ms = parse_duration(s)
+        .with_context(|| format!("--lateness {s}"))?
+        .as_millis();
+    if ms < 0 {
+        bail!("--lateness {s}: must not be negative");
+    }
+    i64::try_from(ms).context("--lateness is too long")
+}
+
+/// A SQLite database file starts with these 16 bytes.
+fn is_sqlite(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head == b"SQLite format 3\0"
+}
+
+fn retain_now(args: &Args) -> Result<Millis> {
+    match &args.now {
+        Some(t) => parse_time_arg(t).context("--now"),
+        None => Ok(jiff::Timestamp::now().as_millisecond()),
+    }
+}
+
+/// The cron job: roll up a store's new closed buckets, then retention.
+fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
+    if args.kpi.is_some() {
+        bail!("--kpi works on a stream of readings, not on a store");
+    }
+    if args.every.is_none() && args.retain.is_none() {
+        bail!("on a store give --every (widths to roll up) and/or --retain");
+    }
+    let mut conn = store::open(path)?;
+    let name = path.display();
+    if let Some(every) = args.every.as_deref() {
+        let widths = Width::parse_list(every)?;
+        let aligner = Aligner::new(args.tz.as_deref())?;
+        let report = store::run(&mut conn, &widths, &aligner, lateness(&args.lateness)?)?;
+        if !global.quiet {
+            let per: Vec<String> = widths
+                .iter()
+                .zip(&report.written)
+                .map(|(w, n)| format!("{} {n}", w.label))
+                .collect();
+            eprintln!(
+                "iiot rollup: {name}: {} series, wrote buckets {}, recomputed {} series for late readings",
+                report.series,
+                per.join(", "),
+                report.recomputed
+            );
+        }
+    }
+    if let Some(spec) = args.retain.as_deref() {
+        let rules = retain::parse_rules(spec)?;
+        let now = retain_now(args)?;
+        let verb = if args.dry_run {
+            "would delete"
+        } else {
+            "deleted"
+        };
+        for d in retain::store(&mut conn, &rules, now, args.dry_run)? {
+            if !global.quiet || args.dry_run {
+                eprintln!("iiot rollup: {name}: {verb} {d}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Retention on a Parquet lake folder.
+fn run_lake(args: &Args, path: &Path, global: &Global) -> Result<()> {
+    let Some(spec) = args.retain.as_deref() else {
+        bail!(
+            "{} is a folder: on a Parquet lake rollup does --retain only",
+            path.display()
+        );
+    };
+    if args.every.is_some() || args.kpi.is_some() {
+        bail!("on a Parquet lake rollup does --retain only (no --every, --kpi)");
+    }
+    let rules = retain::parse_rules(spec)?;
+    let dropped = retain::lake(path, &rules, retain_now(args)?, args.dry_run)?;
+    let verb = if args.dry_run {
+        "would drop"
+    } else {
+        "dropped"
+    };
+    for p in &dropped {
+        if !global.quiet || args.dry_run {
+            eprintln!("iiot rollup: {verb} {}", p.display());
+        }
+    }
+    if !global.quiet {
+        eprintln!(
+            "iiot rollup: {}: {verb} {} partitions",
+            path.display(),
+            dropped.len()
+        );
+    }
+    Ok(())
 }
 
 #[derive(Default)]

@@ -7,4 +7,5 @@ mod codec;
 mod docs;
 mod model;
 mod rollup;
+mod rollup_store;
 mod simulate;
