@@ -344,7 +344,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__rollup)
-            opts="-q -v -h -V --every --lateness --tz --kpi --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --every --lateness --tz --kpi --retain --dry-run --now --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -364,6 +364,14 @@ _iiot() {
                     ;;
                 --kpi)
                     COMPREPLY=($(compgen -W "oee" -- "${cur}"))
+                    return 0
+                    ;;
+                --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --now)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --rejects)

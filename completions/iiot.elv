@@ -105,12 +105,15 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;model;help;help'= {
         }
         &'iiot;rollup'= {
-            cand --every 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d'
+            cand --every 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required but on a store or lake given only --retain)'
             cand --lateness 'How long past a bucket''s end (by its series'' latest reading) to wait for stragglers before writing it'
             cand --tz 'Time zone whose local midnight starts day buckets (Europe/Berlin)'
             cand --kpi 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)'
+            cand --retain 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)'
+            cand --now 'With --retain: the time ages count back from (default: now)'
             cand --rejects 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr'
             cand --format 'Output format (CSV carries only the reading columns: ts and the mean)'
+            cand --dry-run 'With --retain: say what would be deleted, delete nothing'
             cand --strict 'Stop with exit 1 at the first rejected line'
             cand --line-buffered 'Flush after every record, for live pipelines'
             cand -q 'Print nothing on stderr but errors'

@@ -77,13 +77,16 @@ complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcomm
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l every -d 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l every -d 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required but on a store or lake given only --retain)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l lateness -d 'How long past a bucket\'s end (by its series\' latest reading) to wait for stragglers before writing it' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l tz -d 'Time zone whose local midnight starts day buckets (Europe/Berlin)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'"
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l retain -d 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'With --retain: the time ages count back from (default: now)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format (CSV carries only the reading columns: ts and the mean)' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l dry-run -d 'With --retain: say what would be deleted, delete nothing'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l strict -d 'Stop with exit 1 at the first rejected line'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l line-buffered -d 'Flush after every record, for live pipelines'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s q -l quiet -d 'Print nothing on stderr but errors'

@@ -59,6 +59,17 @@ use crate::time::{Millis, parse_time_arg};
 /// A state holds until the next state reading; a counter that goes down was
 /// reset. Each machine's readings must come in time order. A bucket with
 /// no planned time has quality `uncertain` and no ratios.
+///
+/// On a store (the cron job): `iiot rollup plant.db --every 1m,1h,1d`
+/// writes the tables rollup_1m, rollup_1h, rollup_1d (views rollup_1m_v, …)
+/// of the SQLite store, only closed buckets, and records how far it got
+/// (table rollup_state), one transaction per series: the next run does only
+/// what is new, a re-run changes nothing, a reading stored late for a
+/// written bucket makes it recompute (via rollup_pending), and a killed run
+/// is completed by the next. `--retain raw=30d,1m=365d` then deletes older
+/// rows in bounded transactions, never raw readings not yet rolled up; on a
+/// Parquet lake folder it drops whole date= partitions older than the
+/// limit. `--dry-run` says what it would delete. See docs/storage.md.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
