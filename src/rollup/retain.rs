@@ -4,7 +4,10 @@
 //! Raw readings are deleted only where every rollup of their series has
 //! covered them: before the least `done` of the series in `rollup_state`
 //! and before its `rollup_pending.since`. A series that was never rolled
-//! up keeps all its raw readings.
+//! up keeps all its raw readings. The limit is kept per series in
+//! `rollup_retained`, so that a reading stored late for a bucket whose raw
+//! readings are gone does not make rollup recompute that bucket from what is
+//! left.
 
 use std::path::{Path, PathBuf};
 
@@ -96,6 +99,9 @@ pub(crate) fn store(
             |r| r.get::<_, i64>(0),
         )
         .map(|n| n > 0)?;
+    if !dry_run {
+        conn.execute_batch(super::store::RETAINED_TABLE)?;
+    }
     let mut report = Vec::new();
     for rule in rules {
         let cutoff = now.saturating_sub(rule.keep);
@@ -132,6 +138,15 @@ pub(crate) fn store(
             line.rows += if dry_run {
                 count(conn, &table, id, Millis::MIN, limit)?
             } else {
+                if matches!(rule.target, Target::Raw) && limit > Millis::MIN {
+                    // Recorded first: a late reading before it must not
+                    // recompute a bucket whose raw readings are going.
+                    conn.execute(
+                        "INSERT INTO rollup_retained (series_id, before) VALUES (?1, ?2)
+                         ON CONFLICT (series_id) DO UPDATE SET before = max(before, excluded.before)",
+                        params![id, limit],
+                    )?;
+                }
                 delete_before(conn, &table, id, limit)?
             };
         }

@@ -44,6 +44,12 @@ pub(crate) fn open(path: &std::path::Path) -> Result<Connection> {
     }
 }
 
+/// Per series, the time before which retention deleted raw readings.
+pub(crate) const RETAINED_TABLE: &str = "CREATE TABLE IF NOT EXISTS rollup_retained (
+           series_id INTEGER PRIMARY KEY,
+           before    INTEGER NOT NULL
+         );";
+
 /// Creates the rollup table, its view and the progress table when missing.
 fn create_tables(conn: &Connection, w: &Width) -> Result<()> {
     let t = format!("rollup_{}", w.label);
@@ -54,6 +60,7 @@ fn create_tables(conn: &Connection, w: &Width) -> Result<()> {
            done      INTEGER NOT NULL,
            PRIMARY KEY (every, series_id)
          ) WITHOUT ROWID;
+         {RETAINED_TABLE}
          CREATE TABLE IF NOT EXISTS {t} (
            series_id INTEGER NOT NULL,
            ts        INTEGER NOT NULL,
@@ -70,7 +77,8 @@ fn create_tables(conn: &Connection, w: &Width) -> Result<()> {
                 s.asset, s.tag, r.mean AS value, s.unit, '{every}' AS every, r.count, r.min, r.max,
                 r.mean, r.stddev, r.first, r.last, r.twa, r.good, r.bad
          FROM {t} r JOIN series s ON s.id = r.series_id;",
-        every = w.label
+        every = w.label,
+        RETAINED_TABLE = RETAINED_TABLE
     ))
     .with_context(|| format!("creating {t}"))?;
     Ok(())
@@ -140,6 +148,13 @@ fn series_step(
             |r| r.get(0),
         )
         .optional()?;
+    let retained: Option<i64> = tx
+        .query_row(
+            "SELECT before FROM rollup_retained WHERE series_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
     // Per width: [from, to) is what this run (re)writes.
     let mut plan = Vec::with_capacity(widths.len());
     let mut recomputed = false;
@@ -156,7 +171,14 @@ fn series_step(
             None => aligner.bucket(w, first).0,
         };
         if let Some(since) = pending {
-            let floor = aligner.bucket(w, since).0;
+            let mut floor = aligner.bucket(w, since).0;
+            // Buckets whose raw readings retention has deleted (in part)
+            // cannot be recomputed: a late reading there is left out
+            // rather than let it replace the whole bucket.
+            if let Some(h) = retained {
+                let (s, e) = aligner.bucket(w, h);
+                floor = floor.max(if s == h { s } else { e });
+            }
             if floor < from {
                 from = floor;
                 recomputed = true;

@@ -391,6 +391,18 @@ fn rollup_store_retention_keeps_raw_not_rolled_up() {
     // And the late reading still rolls up afterwards.
     let err = rollup_store(&wd, &["--every", "1m,1h"]);
     assert!(err.contains("recomputed 1 series"), "{err}");
+    // A reading stored late for an hour whose raw readings are gone does
+    // not make that hour recompute from what is left.
+    let hour0 = |c: &Connection| {
+        dump(c, "rollup_1h")
+            .into_iter()
+            .find(|r| r.starts_with(&format!("Integer(1)|Integer({T0})|")))
+    };
+    let before = hour0(&conn);
+    assert!(before.is_some());
+    insert(&mut conn, &[("P-1", T0 + 5 * MIN + 7, 999.0, 0)]);
+    rollup_store(&wd, &["--every", "1m,1h"]);
+    assert_eq!(hour0(&conn), before, "hour 0 was recomputed from a remnant");
 }
 
 #[test]
