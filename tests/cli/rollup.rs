@@ -387,7 +387,9 @@ for r in rows:
     wd.write("q.py", script);
     let mut py = Command::new("python3");
     py.arg("q.py").current_dir(&wd.dir);
-    let res = py.output().expect("running python3");
+    let res = py
+        .output()
+        .expect("python3 is needed, with DuckDB: apt-get install python3; pip install duckdb");
     let err = String::from_utf8_lossy(&res.stderr);
     assert!(
         !err.contains("No module named 'duckdb'"),
@@ -533,5 +535,23 @@ fn rollup_kpi_oee_on_the_factory_preset_stays_in_range() {
     assert!(
         recs.iter().any(|r| num(r, "errors") > 0.0),
         "no ERROR period in 6 h of 8 machines"
+    );
+}
+
+#[test]
+fn rollup_closed_pipe_ends_quietly() {
+    let wd = Workdir::new("rollup-pipe");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.current_dir(&wd.dir).arg("-c").arg(format!(
+        "'{bin}' simulate --preset boiler --duration 2h | '{bin}' rollup --every 1s | head -1",
+        bin = env!("CARGO_BIN_EXE_iiot")
+    ));
+    let out = cmd.output().unwrap();
+    let stdout = ok(&cmd, &out);
+    assert_eq!(stdout.lines().count(), 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("Broken pipe") && !stderr.contains("error"),
+        "{stderr}"
     );
 }
