@@ -166,26 +166,27 @@ fn series_step(
                 |r| r.get(0),
             )
             .optional()?;
+        // Buckets whose raw readings retention has deleted (in part) cannot
+        // be computed again: a late reading there is left out rather than
+        // let it replace the whole bucket, and a width added later starts
+        // after them.
+        let horizon = retained.map_or(Millis::MIN, |h| {
+            let (s, e) = aligner.bucket(w, h);
+            if s == h { s } else { e }
+        });
         let mut from = match done {
             Some(d) => d,
-            None => aligner.bucket(w, first).0,
+            None => aligner.bucket(w, first).0.max(horizon),
         };
         if let Some(since) = pending {
-            let mut floor = aligner.bucket(w, since).0;
-            // Buckets whose raw readings retention has deleted (in part)
-            // cannot be recomputed: a late reading there is left out
-            // rather than let it replace the whole bucket.
-            if let Some(h) = retained {
-                let (s, e) = aligner.bucket(w, h);
-                floor = floor.max(if s == h { s } else { e });
-            }
+            let floor = aligner.bucket(w, since).0.max(horizon);
             if floor < from {
                 from = floor;
                 recomputed = true;
             }
         }
         let to = aligner.bucket(w, clock.saturating_sub(lateness)).0;
-        plan.push((from, to.max(done.unwrap_or(to))));
+        plan.push((from, to.max(done.unwrap_or(to)).max(from)));
     }
     if recomputed {
         report.recomputed += 1;

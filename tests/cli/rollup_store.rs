@@ -403,6 +403,30 @@ fn rollup_store_retention_keeps_raw_not_rolled_up() {
     insert(&mut conn, &[("P-1", T0 + 5 * MIN + 7, 999.0, 0)]);
     rollup_store(&wd, &["--every", "1m,1h"]);
     assert_eq!(hour0(&conn), before, "hour 0 was recomputed from a remnant");
+    // A width added later starts after the retained raw readings: no day
+    // bucket for P-1 built from what retention left of its day.
+    rollup_store(&wd, &["--every", "1m,1h,1d"]);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM rollup_1d WHERE series_id = 1"),
+        0
+    );
+    // Not even once the day has closed.
+    insert(
+        &mut conn,
+        &[
+            ("P-1", T0 + 25 * HOUR, 1.0, 0),
+            ("P-3", T0 + 25 * HOUR, 1.0, 0),
+        ],
+    );
+    rollup_store(&wd, &["--every", "1m,1h,1d"]);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM rollup_1d WHERE series_id = 1"),
+        0
+    );
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM rollup_1d WHERE series_id = 3"),
+        1
+    );
 }
 
 #[test]
