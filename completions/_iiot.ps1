@@ -116,7 +116,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;rollup' {
-            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required but on a store or lake given only --retain)')
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required, except on a store or lake given only --retain)')
             [CompletionResult]::new('--lateness', '--lateness', [CompletionResultType]::ParameterName, 'How long past a bucket''s end (by its series'' latest reading) to wait for stragglers before writing it')
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'Time zone whose local midnight starts day buckets (Europe/Berlin)')
             [CompletionResult]::new('--kpi', '--kpi', [CompletionResultType]::ParameterName, 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)')

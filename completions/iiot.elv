@@ -105,7 +105,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;model;help;help'= {
         }
         &'iiot;rollup'= {
-            cand --every 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required but on a store or lake given only --retain)'
+            cand --every 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required, except on a store or lake given only --retain)'
             cand --lateness 'How long past a bucket''s end (by its series'' latest reading) to wait for stragglers before writing it'
             cand --tz 'Time zone whose local midnight starts day buckets (Europe/Berlin)'
             cand --kpi 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)'

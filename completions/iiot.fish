@@ -77,7 +77,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcomm
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l every -d 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required but on a store or lake given only --retain)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l every -d 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required, except on a store or lake given only --retain)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l lateness -d 'How long past a bucket\'s end (by its series\' latest reading) to wait for stragglers before writing it' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l tz -d 'Time zone whose local midnight starts day buckets (Europe/Berlin)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'"

@@ -76,12 +76,12 @@ Examples:
   iiot rollup --every 1m export.ndjson
   iiot rollup --every 10s fixture.ndjson | iiot rollup --every 1m
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi oee --every 1h
-  iiot simulate --preset boiler --duration 2d --interval 10m | iiot rollup --every 1d --tz Europe/Berlin")]
+  iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson")]
 pub struct Args {
     /// Input files; `-` or none for stdin.
     pub inputs: Vec<PathBuf>,
-    /// Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required
-    /// but on a store or lake given only --retain).
+    /// Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required,
+    /// except on a store or lake given only --retain).
     #[arg(long, value_name = "WIDTHS")]
     pub every: Option<String>,
     /// How long past a bucket's end (by its series' latest reading) to wait
