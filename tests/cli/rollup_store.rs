@@ -492,3 +492,104 @@ fn rollup_lake_retention_drops_old_date_partitions() {
     left.sort();
     assert_eq!(left, ["date=2026-01-17", "date=2026-02-01", "other"]);
 }
+
+mod prop {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 16,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// Readings of up to three series, and how to cut them into batches
+    /// stored one after another in any order (so some arrive late).
+    fn batches() -> impl Strategy<Value = Vec<Vec<(&'static str, i64, f64, i64)>>> {
+        let series = prop::collection::vec(
+            (1i64..240_000, -1000i64..1000, prop::bool::weighted(0.1)),
+            1..120,
+        );
+        (prop::collection::vec(series, 1..4), 1usize..5, any::<u64>()).prop_map(|(all, k, seed)| {
+            let names = ["S-0", "S-1", "S-2"];
+            let mut rows = Vec::new();
+            for (i, s) in all.iter().enumerate() {
+                let mut t = T0 + i as i64 * 977;
+                for (step, v, bad) in s {
+                    t += step;
+                    rows.push((names[i], t, *v as f64 / 8.0, i64::from(*bad) * 2));
+                }
+            }
+            // A deterministic shuffle into k batches.
+            let mut out = vec![Vec::new(); k];
+            let mut x = seed | 1;
+            for r in rows {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                out[(x % k as u64) as usize].push(r);
+            }
+            out
+        })
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn prop_store_rollup_incremental_equals_one_shot(batches in batches()) {
+            let wd = Workdir::new("rollup-store-prop");
+            let mut inc = create_store(&wd.path("plant.db"));
+            for b in &batches {
+                insert(&mut inc, b);
+                rollup_store(&wd, &["--every", "1m,15m,1h"]);
+            }
+            // Once more with nothing new: nothing changes.
+            let tables = ["rollup_1m", "rollup_15m", "rollup_1h"];
+            let before: Vec<_> = tables.iter().map(|t| dump(&inc, t)).collect();
+            rollup_store(&wd, &["--every", "1m,15m,1h"]);
+            let again: Vec<_> = tables.iter().map(|t| dump(&inc, t)).collect();
+            prop_assert!(before == again, "a re-run changed the rollups");
+
+            let mut one = create_store(&wd.path("one.db"));
+            let mut all: Vec<_> = batches.concat();
+            all.sort_by_key(|r| (r.0, r.1));
+            insert(&mut one, &all);
+            let mut cmd = wd.cmd("rollup");
+            cmd.args(["one.db", "--every", "1m,15m,1h"]);
+            let out = wd.run(&mut cmd);
+            ok(&cmd, &out);
+            // Series ids may differ with the order of first arrival: compare
+            // by asset.
+            let by_asset = |c: &Connection, t: &str| -> Vec<String> {
+                let mut st = c
+                    .prepare(&format!(
+                        "SELECT s.asset, r.ts, r.count, r.min, r.max, r.first, r.last, r.first_ts, r.good, r.bad,
+                                printf('%.9e', r.mean), printf('%.9e', r.stddev), printf('%.9e', r.twa)
+                         FROM {t} r JOIN series s ON s.id = r.series_id ORDER BY 1, 2"
+                    ))
+                    .unwrap();
+                let n = st.column_count();
+                st.query_map([], |r| {
+                    let mut cells = Vec::new();
+                    for i in 0..n {
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        cells.push(format!("{v:?}"));
+                    }
+                    Ok(cells.join("|"))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+            };
+            for t in tables {
+                let a = by_asset(&inc, t);
+                let b = by_asset(&one, t);
+                prop_assert!(a == b, "{} differs:\n{:#?}\n{:#?}", t, a, b);
+            }
+        }
+    }
+}
