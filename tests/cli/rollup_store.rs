@@ -493,7 +493,7 @@ fn rollup_lake_retention_drops_old_date_partitions() {
     assert_eq!(left, ["date=2026-01-17", "date=2026-02-01", "other"]);
 }
 
-mod prop {
+mod props {
     use proptest::prelude::*;
 
     use super::*;
