@@ -152,7 +152,8 @@ impl Engine {
         let s = &mut self.series[idx];
         // Check every width before changing anything.
         for (w, open) in self.widths.iter().zip(&s.open) {
-            let found = open.iter().find(|b| b.start <= t && t < b.end);
+            // From the back: most readings fall in the newest bucket.
+            let found = open.iter().rev().find(|b| b.start <= t && t < b.end);
             let (start, end) = match found {
                 Some(b) => (b.start, b.end),
                 None => self.aligner.bucket(w, t),
