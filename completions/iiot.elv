@@ -33,6 +33,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand modbus-serve 'Serve readings as Modbus TCP registers'
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
+            cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -213,6 +214,27 @@ set edit:completion:arg-completer[iiot] = {|@words|
         }
         &'iiot;model;help;help'= {
         }
+        &'iiot;rollup'= {
+            cand --every 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required, except on a store or lake given only --retain)'
+            cand --lateness 'How long past a bucket''s end (by its series'' latest reading) to wait for stragglers before writing it'
+            cand --tz 'Time zone whose local midnight starts day buckets (Europe/Berlin)'
+            cand --kpi 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)'
+            cand --retain 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)'
+            cand --now 'With --retain: the time ages count back from (default: now)'
+            cand --rejects 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr'
+            cand --format 'Output format (CSV carries only the reading columns: ts and the mean)'
+            cand --dry-run 'With --retain: say what would be deleted, delete nothing'
+            cand --strict 'Stop with exit 1 at the first rejected line'
+            cand --line-buffered 'Flush after every record, for live pipelines'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;completions'= {
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -241,6 +263,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand modbus-serve 'Serve readings as Modbus TCP registers'
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
+            cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -261,6 +284,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand check 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'
         }
         &'iiot;help;model;check'= {
+        }
+        &'iiot;help;rollup'= {
         }
         &'iiot;help;completions'= {
         }

@@ -68,6 +68,7 @@ pub enum Command {
     ModbusServe(verbs::modbus_serve::Args),
     Poll(verbs::poll::Args),
     Model(verbs::model::Args),
+    Rollup(verbs::rollup::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -83,6 +84,7 @@ impl Command {
             Command::ModbusServe(_) => "modbus-serve",
             Command::Poll(_) => "poll",
             Command::Model(_) => "model",
+            Command::Rollup(_) => "rollup",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -98,6 +100,7 @@ impl Command {
             Command::ModbusServe(a) => verbs::modbus_serve::run(a, global),
             Command::Poll(a) => verbs::poll::run(a, global),
             Command::Model(a) => verbs::model::run(a, global),
+            Command::Rollup(a) => verbs::rollup::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),
             Command::Man(a) => verbs::completions::run_man(a, global),
         }

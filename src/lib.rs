@@ -11,6 +11,7 @@
 //! - [`sim`]: the simulation engine.
 //! - `detect`: the anomaly-detection engine behind `iiot detect`.
 //! - [`modbus`]: the register codec, map, server and poller (tokio lives here).
+//! - [`rollup`]: mergeable time buckets, streamed and on a store.
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
 //! - [`cli`] and [`verbs`]: the command line.
@@ -23,6 +24,7 @@ pub mod io;
 pub mod modbus;
 pub mod model;
 pub mod record;
+pub mod rollup;
 pub mod sim;
 pub mod store;
 pub mod time;

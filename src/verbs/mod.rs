@@ -7,5 +7,6 @@ pub mod detect;
 pub mod modbus_serve;
 pub mod model;
 pub mod poll;
+pub mod rollup;
 pub mod simulate;
 pub mod store;

@@ -8,5 +8,7 @@ mod detect;
 mod docs;
 mod modbus;
 mod model;
+mod rollup;
+mod rollup_store;
 mod simulate;
 mod store;

@@ -1,0 +1,160 @@
+//! Rollup records (DESIGN §2): writing a closed bucket as a reading with
+//! the statistics as extra fields, and reading one back as a child bucket
+//! to merge when the input is already rolled up.
+
+use super::buckets::{Aligner, Width};
+use super::stats::Stats;
+use super::stream::{Bucket, Item};
+use crate::record::{ParseError, Quality, Reading, ReadingRef, write_json_str, write_number};
+use crate::time::{TsFormatter, parse_rfc3339};
+
+/// Encodes buckets as rollup readings, reusing one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct RollupEncoder {
+    extra: Vec<u8>,
+    ts: TsFormatter,
+}
+
+impl RollupEncoder {
+    /// The reading for `b`: `value` is the mean; an all-bad bucket has
+    /// `quality:"bad"`, value 0 and only its counts.
+    pub fn encode<'a>(
+        &'a mut self,
+        asset: &'a str,
+        tag: &'a str,
+        unit: &'a str,
+        every: &str,
+        b: &Bucket,
+    ) -> ReadingRef<'a> {
+        let s = &b.stats;
+        let x = &mut self.extra;
+        x.clear();
+        x.extend_from_slice(b"\"every\":");
+        write_json_str(every, x);
+        x.extend_from_slice(b",\"count\":");
+        x.extend_from_slice(itoa::Buffer::new().format(s.count).as_bytes());
+        if s.count > 0 {
+            for (k, v) in [
+                ("min", s.min),
+                ("max", s.max),
+                ("mean", s.mean),
+                ("stddev", s.stddev()),
+                ("first", s.first),
+                ("last", s.last),
+                ("twa", s.twa(b.end)),
+            ] {
+                x.extend_from_slice(b",\"");
+                x.extend_from_slice(k.as_bytes());
+                x.extend_from_slice(b"\":");
+                write_number(v, x);
+            }
+            x.extend_from_slice(b",\"first_ts\":\"");
+            self.ts.write(s.first_ts, x);
+            x.push(b'"');
+        }
+        x.extend_from_slice(b",\"good\":");
+        x.extend_from_slice(itoa::Buffer::new().format(s.count).as_bytes());
+        x.extend_from_slice(b",\"bad\":");
+        x.extend_from_slice(itoa::Buffer::new().format(s.bad).as_bytes());
+        ReadingRef {
+            ts: b.start,
+            asset,
+            tag,
+            value: if s.count > 0 { s.mean } else { 0.0 },
+            unit,
+            quality: if s.count > 0 {
+                Quality::Good
+            } else {
+                Quality::Bad
+            },
+            text: "",
+            fault: "",
+            // Written from ASCII and JSON-escaped strings only.
+            extra: std::str::from_utf8(x).unwrap_or_default(),
+            encoded: None,
+        }
+    }
+}
+
+fn bad(field: &'static str, message: impl Into<String>) -> ParseError {
+    ParseError {
+        field: Some(field),
+        message: message.into(),
+    }
+}
+
+fn number(r: &Reading, field: &'static str) -> Result<f64, ParseError> {
+    let raw = r
+        .extra_field(field)
+        .ok_or_else(|| bad(field, "missing in a rollup record"))?;
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(bad(field, format!("{raw} is not a finite number"))),
+    }
+}
+
+fn count(r: &Reading, field: &'static str) -> Result<u64, ParseError> {
+    match r.extra_field(field) {
+        None => Ok(0),
+        Some(raw) => raw
+            .parse::<u64>()
+            .map_err(|_| bad(field, format!("{raw} is not a whole count"))),
+    }
+}
+
+/// The input as an item for the engine: a rollup record (one with an
+/// `every` field) becomes a child bucket, anything else a reading.
+pub(crate) fn item_of(r: &Reading, aligner: &Aligner) -> Result<Item, ParseError> {
+    let Some(every) = r.extra_field("every") else {
+        return Ok(Item::Reading {
+            ts: r.ts,
+            value: r.value,
+            good: r.quality == Quality::Good,
+        });
+    };
+    let label = serde_json::from_str::<String>(every)
+        .ok()
+        .and_then(|l| Width::parse(&l).ok())
+        .ok_or_else(|| bad("every", format!("{every} is not a width")))?;
+    let (start, end) = aligner.bucket(&label, r.ts);
+    if start != r.ts {
+        return Err(bad(
+            "ts",
+            format!("not the start of a {} bucket", label.label),
+        ));
+    }
+    let n = number_count(r)?;
+    let bad_n = count(r, "bad")?;
+    let stats = if n == 0 {
+        Stats::from_record(0, 0.0, 0.0, 0.0, 0.0, (start, 0.0), 0.0, 0.0, end, bad_n)
+    } else {
+        let first_ts = r
+            .extra_field("first_ts")
+            .and_then(|raw| serde_json::from_str::<String>(raw).ok())
+            .and_then(|s| parse_rfc3339(&s).ok())
+            .ok_or_else(|| bad("first_ts", "missing or not a time in a rollup record"))?;
+        if first_ts < start || first_ts >= end {
+            return Err(bad("first_ts", "outside its bucket"));
+        }
+        Stats::from_record(
+            n,
+            number(r, "mean")?,
+            number(r, "stddev")?,
+            number(r, "min")?,
+            number(r, "max")?,
+            (first_ts, number(r, "first")?),
+            number(r, "last")?,
+            number(r, "twa")?,
+            end,
+            bad_n,
+        )
+    };
+    Ok(Item::Child { start, end, stats })
+}
+
+fn number_count(r: &Reading) -> Result<u64, ParseError> {
+    if r.extra_field("count").is_none() {
+        return Err(bad("count", "missing in a rollup record"));
+    }
+    count(r, "count")
+}

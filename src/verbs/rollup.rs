@@ -1,0 +1,446 @@
+//! `iiot rollup`: readings into time buckets whose statistics merge
+//! exactly — a stream filter, and the incremental job on a store.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::Global;
+use crate::io::{Input, Line, LineReader, Rejects, stdout_sink};
+use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordParser, RecordWriter};
+use crate::rollup::buckets::{Aligner, Width};
+use crate::rollup::kpi::{self, KpiBucket, KpiEngine};
+use crate::rollup::record::{RollupEncoder, item_of};
+use crate::rollup::stream::{Bucket, Engine, Refusal, SeriesInfo};
+use crate::rollup::{retain, store};
+use crate::time::parse_duration;
+use crate::time::{Millis, parse_time_arg};
+
+/// Summarise readings into time buckets (count, min, max, mean, stddev,
+/// first, last, time-weighted mean).
+///
+/// Reads readings (NDJSON) from the files named or stdin and writes one
+/// rollup record per series per bucket: a reading whose `ts` is the bucket
+/// start, `value` the mean, and the fields `every`, `count`, `min`, `max`,
+/// `mean`, `stddev`, `first`, `last`, `twa`, `first_ts` (time of the first
+/// reading), `good` and `bad`. Buckets align to the UTC epoch; with --tz,
+/// day-long (and longer) buckets start at local midnight, so daylight-saving
+/// days hold 23 or 25 hours; widths of whole weeks start on Monday.
+///
+/// Statistics: readings whose quality is not `good` are left out and
+/// counted in `bad` (`good` counts the rest; good/(good+bad) is the share
+/// of good data). `stddev` is the sample standard deviation (n−1, SQL's
+/// stddev_samp), 0 for one reading. `twa`, the time-weighted mean: each
+/// good value holds until the next good reading or the bucket end,
+/// whichever comes first; the time before the bucket's first good reading
+/// is not covered (nothing is carried in from the bucket before), so `twa`
+/// averages over [first_ts, bucket end). A bucket of only bad readings has
+/// `quality:"bad"`, value 0 and only its counts.
+///
+/// Cascading: input records that carry `every` are rollups; they are merged
+/// exactly (count-weighted mean, pooled variance, min of mins, first of the
+/// earliest, time weighting across the gaps), so `rollup --every 1m |
+/// rollup --every 1h` gives what `rollup --every 1h` gives, to rounding.
+///
+/// Closing: a bucket is written when its series' latest reading passes the
+/// bucket end plus --lateness, and every open bucket at the end of input.
+/// A reading whose bucket was already written is late: it is rejected (for
+/// every width, so the widths agree) and counted, never folded in silently.
+/// Readings out of time order inside an open bucket count in every
+/// statistic; in `twa` only when earliest in their bucket.
+///
+/// --kpi oee (factory preset): one record per machine (asset) per bucket,
+/// tag `oee`, value the OEE, with `availability` (RUNNING time over planned
+/// time; planned = all time in a known state except MAINTENANCE),
+/// `performance` (parts_produced over ideal_rate × RUNNING time), `quality`
+/// (good over produced; parts_produced is the total count, good = produced −
+/// the scrap_* counters), `oee`, `scrap` and `scrap_rate` per reason,
+/// `errors` (ERROR periods begun) and `error_s` (time in ERROR), `state_s`.
+/// A state holds until the next state reading; a counter that goes down was
+/// reset. Each machine's readings must come in time order. A bucket with
+/// no planned time has quality `uncertain` and no ratios.
+///
+/// On a store (the cron job): `iiot rollup plant.db --every 1m,1h,1d`
+/// writes the tables rollup_1m, rollup_1h, rollup_1d (views rollup_1m_v, …)
+/// of the SQLite store, only closed buckets, and records how far it got
+/// (table rollup_state), one transaction per series: the next run does only
+/// what is new, a re-run changes nothing, a reading stored late for a
+/// written bucket makes it recompute (via rollup_pending), and a killed run
+/// is completed by the next. `--retain raw=30d,1m=365d` then deletes older
+/// rows in bounded transactions, never raw readings not yet rolled up; on a
+/// Parquet lake folder it drops whole date= partitions older than the
+/// limit. `--dry-run` says what it would delete. See docs/storage.md.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  iiot rollup --every 1m export.ndjson
+  iiot rollup --every 10s fixture.ndjson | iiot rollup --every 1m
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi oee --every 1h
+  iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson")]
+pub struct Args {
+    /// Input files; `-` or none for stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required,
+    /// except on a store or lake given only --retain).
+    #[arg(long, value_name = "WIDTHS")]
+    pub every: Option<String>,
+    /// How long past a bucket's end (by its series' latest reading) to wait
+    /// for stragglers before writing it.
+    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    pub lateness: String,
+    /// Time zone whose local midnight starts day buckets (Europe/Berlin).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Instead of statistics per series, a KPI per machine per bucket:
+    /// `oee` for the factory preset's tags (see below).
+    #[arg(long, value_enum, value_name = "KPI")]
+    pub kpi: Option<Kpi>,
+    /// On a store or lake: delete rows older than AGE per table, as in
+    /// raw=30d,1m=365d (raw readings never before they are rolled up).
+    #[arg(long, value_name = "TABLE=AGE,…")]
+    pub retain: Option<String>,
+    /// With --retain: say what would be deleted, delete nothing.
+    #[arg(long, requires = "retain")]
+    pub dry_run: bool,
+    /// With --retain: the time ages count back from (default: now).
+    #[arg(long, value_name = "TIME", requires = "retain")]
+    pub now: Option<String>,
+    /// Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Stop with exit 1 at the first rejected line.
+    #[arg(long)]
+    pub strict: bool,
+    /// Output format (CSV carries only the reading columns: ts and the mean).
+    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+    pub format: Format,
+    /// Flush after every record, for live pipelines.
+    #[arg(long)]
+    pub line_buffered: bool,
+}
+
+/// The KPIs `--kpi` computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kpi {
+    /// Overall equipment effectiveness (availability × performance × quality).
+    Oee,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<()> {
+    if let [path] = args.inputs.as_slice() {
+        if path.is_dir() {
+            return run_lake(&args, path, global);
+        }
+        if is_sqlite(path) {
+            return run_store(&args, path, global);
+        }
+    }
+    if args.retain.is_some() {
+        bail!("--retain works on a store (plant.db) or a Parquet lake folder, not on a stream");
+    }
+    let Some(every) = args.every.as_deref() else {
+        bail!("--every is required: the bucket widths, as in --every 1m,1h");
+    };
+    let widths = Width::parse_list(every)?;
+    let lateness = lateness(&args.lateness)?;
+    let aligner = Aligner::new(args.tz.as_deref())?;
+
+    let mut rejects = Rejects::new("rollup", args.rejects.as_deref(), args.strict)?;
+    let (sink, line_buffered) = stdout_sink(args.line_buffered);
+    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut tally = Tally::default();
+    let result = match args.kpi {
+        None => {
+            let mut engine = Engine::new(widths, aligner, lateness);
+            stream_all(
+                &args.inputs,
+                &mut engine,
+                &mut out,
+                &mut rejects,
+                &mut tally,
+            )
+        }
+        Some(Kpi::Oee) => {
+            let mut engine = KpiEngine::new(widths, aligner);
+            stream_kpi(
+                &args.inputs,
+                &mut engine,
+                &mut out,
+                &mut rejects,
+                &mut tally,
+            )
+        }
+    };
+    let flushed = out.flush();
+    rejects.finish()?;
+    if !global.quiet {
+        eprintln!(
+            "iiot rollup: read {}, wrote {}, rejected {} ({} late)",
+            tally.read,
+            tally.wrote,
+            rejects.count(),
+            tally.late
+        );
+    }
+    result.and(flushed.map_err(Into::into))
+}
+
+fn lateness(s: &str) -> Result<Millis> {
+    let ms = parse_duration(s)
+        .with_context(|| format!("--lateness {s}"))?
+        .as_millis();
+    if ms < 0 {
+        bail!("--lateness {s}: must not be negative");
+    }
+    i64::try_from(ms).context("--lateness is too long")
+}
+
+/// A SQLite database file starts with these 16 bytes.
+fn is_sqlite(path: &Path) -> bool {
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head == b"SQLite format 3\0"
+}
+
+fn retain_now(args: &Args) -> Result<Millis> {
+    match &args.now {
+        Some(t) => parse_time_arg(t).context("--now"),
+        None => Ok(jiff::Timestamp::now().as_millisecond()),
+    }
+}
+
+/// The cron job: roll up a store's new closed buckets, then retention.
+fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
+    if args.kpi.is_some() {
+        bail!("--kpi works on a stream of readings, not on a store");
+    }
+    if args.every.is_none() && args.retain.is_none() {
+        bail!("on a store give --every (widths to roll up) and/or --retain");
+    }
+    let mut conn = store::open(path)?;
+    let name = path.display();
+    if let Some(every) = args.every.as_deref() {
+        let widths = Width::parse_list(every)?;
+        let aligner = Aligner::new(args.tz.as_deref())?;
+        let report = store::run(&mut conn, &widths, &aligner, lateness(&args.lateness)?)?;
+        if !global.quiet {
+            let per: Vec<String> = widths
+                .iter()
+                .zip(&report.written)
+                .map(|(w, n)| format!("{} {n}", w.label))
+                .collect();
+            eprintln!(
+                "iiot rollup: {name}: {} series, wrote buckets {}, recomputed {} series for late readings",
+                report.series,
+                per.join(", "),
+                report.recomputed
+            );
+        }
+    }
+    if let Some(spec) = args.retain.as_deref() {
+        let rules = retain::parse_rules(spec)?;
+        let now = retain_now(args)?;
+        let verb = if args.dry_run {
+            "would delete"
+        } else {
+            "deleted"
+        };
+        for d in retain::store(&mut conn, &rules, now, args.dry_run)? {
+            if !global.quiet || args.dry_run {
+                eprintln!("iiot rollup: {name}: {verb} {d}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Retention on a Parquet lake folder.
+fn run_lake(args: &Args, path: &Path, global: &Global) -> Result<()> {
+    let Some(spec) = args.retain.as_deref() else {
+        bail!(
+            "{} is a folder: on a Parquet lake rollup does --retain only",
+            path.display()
+        );
+    };
+    if args.every.is_some() || args.kpi.is_some() {
+        bail!("on a Parquet lake rollup does --retain only (no --every, --kpi)");
+    }
+    let rules = retain::parse_rules(spec)?;
+    let dropped = retain::lake(path, &rules, retain_now(args)?, args.dry_run)?;
+    let verb = if args.dry_run {
+        "would drop"
+    } else {
+        "dropped"
+    };
+    for p in &dropped {
+        if !global.quiet || args.dry_run {
+            eprintln!("iiot rollup: {verb} {}", p.display());
+        }
+    }
+    if !global.quiet {
+        eprintln!(
+            "iiot rollup: {}: {verb} {} partitions",
+            path.display(),
+            dropped.len()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Tally {
+    read: u64,
+    wrote: u64,
+    late: u64,
+}
+
+/// Reads every input line, parsing readings and rejecting what breaks the
+/// contract; `each` gets the good readings with their source, line number
+/// and raw bytes.
+fn for_each_reading(
+    inputs: &[PathBuf],
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+    mut each: impl FnMut(&str, u64, &[u8], &Reading, &mut Rejects) -> Result<()>,
+) -> Result<()> {
+    let mut parser = RecordParser::new();
+    let mut reading = Reading::default();
+    for path in Input::paths_or_stdin(inputs) {
+        let input = Input::open(&path)?;
+        let name = input.name;
+        let mut lines = LineReader::new(input.reader);
+        loop {
+            let line_no = lines.line_no() + 1;
+            let line = lines
+                .next_line()
+                .with_context(|| format!("reading {name}"))?;
+            let bytes = match line {
+                None => break,
+                Some(Line::Text(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
+                Some(Line::Text(bytes)) => bytes,
+                Some(Line::TooLong(len)) => {
+                    tally.read += 1;
+                    let e = ParseError {
+                        field: None,
+                        message: format!(
+                            "line is {len} bytes, over the limit of {} bytes",
+                            crate::io::MAX_LINE
+                        ),
+                    };
+                    rejects.reject(&name, line_no, &e, &[])?;
+                    continue;
+                }
+            };
+            tally.read += 1;
+            if let Err(e) = parser.parse(bytes, &mut reading) {
+                rejects.reject(&name, line_no, &e, bytes)?;
+                continue;
+            }
+            if reading.is_event() {
+                // Alarm events are not readings: nothing to summarise.
+                let e = ParseError {
+                    field: Some("event"),
+                    message: "an alarm event, not a reading".into(),
+                };
+                rejects.reject(&name, line_no, &e, bytes)?;
+                continue;
+            }
+            each(&name, line_no, bytes, &reading, rejects)?;
+        }
+    }
+    Ok(())
+}
+
+fn stream_all<W: std::io::Write>(
+    inputs: &[PathBuf],
+    engine: &mut Engine,
+    out: &mut RecordWriter<W>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut enc = RollupEncoder::default();
+    let mut wrote = 0u64;
+    let mut late = 0u64;
+    let mut emit = |s: &SeriesInfo, w: &Width, b: &Bucket| {
+        wrote += 1;
+        out.write(&enc.encode(&s.asset, &s.tag, &s.unit, &w.label, b))
+    };
+    for_each_reading(
+        inputs,
+        rejects,
+        tally,
+        |name, line_no, bytes, reading, rejects| {
+            let item = match item_of(reading, engine.aligner()) {
+                Ok(i) => i,
+                Err(e) => return rejects.reject(name, line_no, &e, bytes),
+            };
+            let pushed =
+                engine.push(&reading.asset, &reading.tag, &reading.unit, item, &mut emit)?;
+            if let Err(refusal) = pushed {
+                if matches!(refusal, Refusal::Late { .. }) {
+                    late += 1;
+                }
+                rejects.reject(name, line_no, &refusal, bytes)?;
+            }
+            Ok(())
+        },
+    )?;
+    engine.finish(&mut emit)?;
+    tally.wrote = wrote;
+    tally.late = late;
+    Ok(())
+}
+
+fn stream_kpi<W: std::io::Write>(
+    inputs: &[PathBuf],
+    engine: &mut KpiEngine,
+    out: &mut RecordWriter<W>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut extra = Vec::new();
+    let mut wrote = 0u64;
+    let mut late = 0u64;
+    let mut emit = |asset: &str, reasons: &[String], w: &Width, b: &KpiBucket| {
+        wrote += 1;
+        let oee = kpi::encode(b, reasons, &w.label, &mut extra);
+        out.write(&ReadingRef {
+            ts: b.start,
+            asset,
+            tag: "oee",
+            value: oee.unwrap_or(0.0),
+            unit: "",
+            quality: if oee.is_some() {
+                Quality::Good
+            } else {
+                Quality::Uncertain
+            },
+            text: "",
+            fault: "",
+            extra: std::str::from_utf8(&extra).unwrap_or_default(),
+            encoded: None,
+        })
+    };
+    for_each_reading(
+        inputs,
+        rejects,
+        tally,
+        |name, line_no, bytes, reading, rejects| {
+            if !engine.push(reading, &mut emit)? {
+                late += 1;
+                let e = ParseError {
+                field: Some("ts"),
+                message: "older than its machine's latest reading (--kpi needs each machine's readings in time order)".into(),
+            };
+                rejects.reject(name, line_no, &e, bytes)?;
+            }
+            Ok(())
+        },
+    )?;
+    engine.finish(&mut emit)?;
+    tally.wrote = wrote;
+    tally.late = late;
+    Ok(())
+}
