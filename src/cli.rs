@@ -64,6 +64,7 @@ pub enum Command {
     Simulate(verbs::simulate::Args),
     Cat(verbs::cat::Args),
     Model(verbs::model::Args),
+    Query(verbs::query::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -75,6 +76,7 @@ impl Command {
             Command::Simulate(_) => "simulate",
             Command::Cat(_) => "cat",
             Command::Model(_) => "model",
+            Command::Query(_) => "query",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -86,6 +88,7 @@ impl Command {
             Command::Simulate(a) => verbs::simulate::run(a, global),
             Command::Cat(a) => verbs::cat::run(a, global),
             Command::Model(a) => verbs::model::run(a, global),
+            Command::Query(a) => verbs::query::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),
             Command::Man(a) => verbs::completions::run_man(a, global),
         }

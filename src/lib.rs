@@ -9,6 +9,7 @@
 //! - [`record`]: the NDJSON codec every verb shares.
 //! - [`model`]: the plant model CSV and its presets.
 //! - [`sim`]: the simulation engine.
+//! - `read`: stores, Parquet files and lakes read back (query, inspect).
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
 //! - [`cli`] and [`verbs`]: the command line.
@@ -18,6 +19,7 @@
 pub mod cli;
 pub mod io;
 pub mod model;
+pub(crate) mod read;
 pub mod record;
 pub mod sim;
 pub mod time;

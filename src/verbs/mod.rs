@@ -4,4 +4,5 @@
 pub mod cat;
 pub mod completions;
 pub mod model;
+pub mod query;
 pub mod simulate;

@@ -1,0 +1,194 @@
+//! Putting a lake's readings in query order — series by asset, then tag,
+//! then time — without holding the lake in memory.
+//!
+//! Every kept row group is a unit whose statistics give a lower bound of
+//! its (asset, tag, ts) keys. Units wait, sorted by that bound, until the
+//! smallest key on hand reaches it; then the unit is decoded and its rows
+//! sorted (the lake's own files are sorted already, so this is cheap), and
+//! a heap merges the decoded units. A unit is dropped once read out. So a
+//! query holds the row groups whose key ranges overlap the output's
+//! position — for a lake partitioned by day, about one per day read —
+//! never a whole file. A row group without statistics is decoded first.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+use std::rc::Rc;
+
+use anyhow::Result;
+
+use super::Selection;
+use super::parquet::{ParquetFile, Row, Skipped};
+use crate::record::Quality;
+use crate::time::Millis;
+
+/// Interned strings: asset, tag, unit and text names.
+#[derive(Default)]
+struct Strings {
+    ids: HashMap<Rc<str>, Rc<str>>,
+}
+
+impl Strings {
+    fn get(&mut self, s: &str) -> Rc<str> {
+        if let Some(r) = self.ids.get(s) {
+            return r.clone();
+        }
+        let r: Rc<str> = Rc::from(s);
+        self.ids.insert(r.clone(), r.clone());
+        r
+    }
+}
+
+/// A decoded reading of a unit.
+#[derive(Clone)]
+pub(crate) struct Owned {
+    pub ts: Millis,
+    pub asset: Rc<str>,
+    pub tag: Rc<str>,
+    pub value: f64,
+    pub unit: Rc<str>,
+    pub quality: Quality,
+    pub text: Rc<str>,
+}
+
+impl Owned {
+    pub(crate) fn row(&self) -> Row<'_> {
+        Row {
+            ts: self.ts,
+            asset: &self.asset,
+            tag: &self.tag,
+            value: self.value,
+            unit: &self.unit,
+            quality: self.quality,
+            text: &self.text,
+        }
+    }
+
+    fn key(&self) -> (&str, &str, Millis) {
+        (&self.asset, &self.tag, self.ts)
+    }
+}
+
+struct Pending {
+    bound: (String, String, Millis),
+    file: usize,
+    rg: usize,
+}
+
+/// The next row of a decoded unit, ordered by key then unit (so equal
+/// keys keep the order of the files).
+struct Head {
+    row: Owned,
+    unit: usize,
+}
+
+impl PartialEq for Head {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Head {}
+impl PartialOrd for Head {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Head {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.row
+            .key()
+            .cmp(&o.row.key())
+            .then(self.unit.cmp(&o.unit))
+    }
+}
+
+/// Merges the kept row groups of `files`; `emit` returns `false` to stop.
+/// `on_unit` is told the compressed bytes of each unit decoded (progress).
+pub(crate) fn merged(
+    files: &[ParquetFile],
+    sel: &Selection,
+    skipped: &mut Skipped,
+    on_unit: &mut dyn FnMut(u64),
+    emit: &mut dyn FnMut(&Row<'_>) -> Result<bool>,
+) -> Result<()> {
+    let mut pending: Vec<Pending> = Vec::new();
+    for (fi, f) in files.iter().enumerate() {
+        if !f.may_match(sel) {
+            continue;
+        }
+        for rg in 0..f.num_row_groups() {
+            if f.row_group_may_match(rg, sel) {
+                pending.push(Pending {
+                    bound: f.lower_bound(rg),
+                    file: fi,
+                    rg,
+                });
+            }
+        }
+    }
+    pending.sort_by(|a, b| {
+        a.bound
+            .cmp(&b.bound)
+            .then((a.file, a.rg).cmp(&(b.file, b.rg)))
+    });
+    let mut strings = Strings::default();
+    // Decoded units, consumed from the back (rows stored reversed).
+    let mut units: Vec<Vec<Owned>> = Vec::new();
+    let mut heap: BinaryHeap<Reverse<Head>> = BinaryHeap::new();
+    let mut next = 0;
+    loop {
+        while next < pending.len() {
+            let p = &pending[next];
+            let due = match heap.peek() {
+                None => true,
+                Some(Reverse(h)) => {
+                    let (a, t, ts) = h.row.key();
+                    (p.bound.0.as_str(), p.bound.1.as_str(), p.bound.2) <= (a, t, ts)
+                }
+            };
+            if !due {
+                break;
+            }
+            let f = &files[p.file];
+            let mut rows = Vec::new();
+            f.read_row_group(p.rg, sel, skipped, &mut |r| {
+                rows.push(Owned {
+                    ts: r.ts,
+                    asset: strings.get(r.asset),
+                    tag: strings.get(r.tag),
+                    value: r.value,
+                    unit: strings.get(r.unit),
+                    quality: r.quality,
+                    text: strings.get(r.text),
+                });
+                Ok(())
+            })?;
+            on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
+            next += 1;
+            if !rows.is_sorted_by(|a, b| a.key() <= b.key()) {
+                rows.sort_by(|a, b| a.key().cmp(&b.key()));
+            }
+            rows.reverse();
+            if let Some(first) = rows.pop() {
+                let unit = units.len();
+                units.push(rows);
+                heap.push(Reverse(Head { row: first, unit }));
+            }
+        }
+        let Some(Reverse(head)) = heap.pop() else {
+            break;
+        };
+        if !emit(&head.row.row())? {
+            return Ok(());
+        }
+        let rest = &mut units[head.unit];
+        match rest.pop() {
+            Some(row) => heap.push(Reverse(Head {
+                row,
+                unit: head.unit,
+            })),
+            // Read out: free its memory.
+            None => *rest = Vec::new(),
+        }
+    }
+    Ok(())
+}
