@@ -65,6 +65,7 @@ pub enum Command {
     Cat(verbs::cat::Args),
     Model(verbs::model::Args),
     Query(verbs::query::Args),
+    Inspect(verbs::inspect::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -77,6 +78,7 @@ impl Command {
             Command::Cat(_) => "cat",
             Command::Model(_) => "model",
             Command::Query(_) => "query",
+            Command::Inspect(_) => "inspect",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -89,6 +91,7 @@ impl Command {
             Command::Cat(a) => verbs::cat::run(a, global),
             Command::Model(a) => verbs::model::run(a, global),
             Command::Query(a) => verbs::query::run(a, global),
+            Command::Inspect(a) => verbs::inspect::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),
             Command::Man(a) => verbs::completions::run_man(a, global),
         }

@@ -19,8 +19,6 @@
 //! names (the tag is then the value column's name) and *wide* otherwise:
 //! every other numeric column is a tag whose name is the column's name.
 
-use std::sync::Arc;
-
 use anyhow::{Result, bail};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -161,7 +159,12 @@ impl Mapping {
         };
         let values: Vec<String> = self.values.iter().map(|(i, _)| name(*i)).collect();
         format!(
-            "ts={}{}, asset={asset}, tag={tag}, value={}",
+            "{}ts={}{}, asset={asset}, tag={tag}, value={}",
+            if self.native {
+                "iiot lake layout: "
+            } else {
+                ""
+            },
             name(self.ts),
             self.ts_unit
                 .map(|u| format!(" ({})", u.name()))
@@ -495,11 +498,6 @@ pub(crate) fn parse_text_time(s: &str) -> Option<Millis> {
         return d.to_zoned(utc).ok().map(|z| z.timestamp().as_millisecond());
     }
     None
-}
-
-/// The schema's field names, for messages.
-pub(crate) fn field_names(schema: &Arc<Schema>) -> Vec<String> {
-    schema.fields().iter().map(|f| f.name().clone()).collect()
 }
 
 #[cfg(test)]

@@ -8,10 +8,12 @@
 //! [`columns`].
 
 pub(crate) mod columns;
+pub(crate) mod footer;
 pub(crate) mod lake;
 pub(crate) mod merge;
 pub(crate) mod parquet;
 pub(crate) mod sqlite;
+pub(crate) mod stats;
 
 use std::fs::File;
 use std::io::Read;

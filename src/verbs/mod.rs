@@ -3,6 +3,8 @@
 
 pub mod cat;
 pub mod completions;
+pub mod inspect;
+mod inspect_table;
 pub mod model;
 pub mod query;
 pub mod simulate;

@@ -74,25 +74,33 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Ndjson)]
     pub format: Format,
-    /// Foreign Parquet: the time column.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// How to find readings in Parquet that other systems wrote.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Foreign Parquet")]
+pub struct ColumnArgs {
+    /// The time column (default: ts, timestamp, time, datetime or event_time).
     #[arg(long, value_name = "COLUMN")]
     pub ts_col: Option<String>,
-    /// Foreign Parquet: the asset (device) column.
+    /// The asset column (default: asset, device, device_id, id, machine or sensor_id).
     #[arg(long, value_name = "COLUMN")]
     pub asset_col: Option<String>,
-    /// Foreign Parquet: the tag (metric) column.
+    /// The tag column (default: tag, metric, signal, name or parameter).
     #[arg(long, value_name = "COLUMN")]
     pub tag_col: Option<String>,
-    /// Foreign Parquet: the value column.
+    /// The value column (default: value, val, reading or measurement).
     #[arg(long, value_name = "COLUMN")]
     pub value_col: Option<String>,
-    /// Foreign Parquet: the unit of an integer or float time column (default: guessed).
+    /// The unit of an integer or float time column (default: guessed from its magnitude).
     #[arg(long, value_enum, value_name = "UNIT")]
     pub ts_unit: Option<TsUnit>,
 }
 
-impl Args {
-    pub(crate) fn column_options(&self) -> ColumnOptions {
+impl ColumnArgs {
+    pub(crate) fn options(&self) -> ColumnOptions {
         ColumnOptions {
             ts: self.ts_col.clone(),
             asset: self.asset_col.clone(),
@@ -101,7 +109,9 @@ impl Args {
             ts_unit: self.ts_unit,
         }
     }
+}
 
+impl Args {
     pub(crate) fn selection(&self) -> Result<Selection> {
         let from = self.from.as_deref().map(parse_time_arg).transpose()?;
         let to = self.to.as_deref().map(parse_time_arg).transpose()?;
@@ -130,7 +140,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Source::ParquetFile(path) => {
             let files = vec![ParquetFile::open(
                 &single(path),
-                &args.column_options(),
+                &args.columns.options(),
                 &sel,
             )?];
             query_parquet(&files, &sel, &args, global, &mut out, &mut wrote)
@@ -144,7 +154,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     listing.pruned_partitions
                 );
             }
-            let opts = args.column_options();
+            let opts = args.columns.options();
             let mut files = Vec::with_capacity(listing.files.len());
             for f in &listing.files {
                 files.push(ParquetFile::open(f, &opts, &sel)?);
