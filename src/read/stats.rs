@@ -165,10 +165,13 @@ pub(crate) struct Gap {
     pub ms: Millis,
 }
 
+/// A series' state in the second pass: its threshold, the latest time
+/// seen, the gaps found.
+type GapState = (Millis, Option<Millis>, Vec<Gap>);
+
 /// The second pass: where the gaps of the series that have any lie.
 pub(crate) struct GapFinder {
-    /// Per series: its threshold, the latest time seen, the gaps found.
-    series: HashMap<(String, String), (Millis, Option<Millis>, Vec<Gap>)>,
+    series: HashMap<(String, String), GapState>,
     last_key: Option<(String, String)>,
 }
 
