@@ -41,8 +41,8 @@ use crate::time::{Millis, TsFormatter};
 #[command(after_help = "\
 Examples:
   iiot inspect plant.db
-  iiot inspect lake --json | python3 -m json.tool
-  iiot inspect lake --gap-factor 3 --json > report.json")]
+  iiot inspect lake --gap-factor 3 --json > report.json
+  iiot inspect lake/date=2026-01-01/part-fixture.parquet")]
 pub struct Args {
     /// A SQLite store, a Parquet file, or a folder of Parquet files.
     pub source: PathBuf,

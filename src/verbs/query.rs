@@ -46,10 +46,10 @@ use crate::time::parse_time_arg;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot query plant.db --asset 'BLR-*' --tag 'steam_*' --format csv
-  iiot query plant.db --latest
+  iiot query plant.db --asset 'SITE-1/*' --tag 'temp*' --format csv
+  iiot query plant.db --latest --tag fuel_level
   iiot query lake --from 2026-01-01T00:00:02Z --to 2026-01-01T00:00:04Z --limit 10
-  iiot query lake/date=2026-01-01 --tag fuel_level | iiot cat --format csv")]
+  iiot query lake/date=2026-01-01 --asset '*/BLR-2' | iiot cat -q > blr2.ndjson")]
 pub struct Args {
     /// A SQLite store, a Parquet file, or a folder of Parquet files.
     pub source: PathBuf,

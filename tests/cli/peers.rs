@@ -133,3 +133,73 @@ def lake_table(rows):
         "text": pa.array([r["text"] for r in rows], pa.string()),
     })
 "#;
+
+/// The stored forms of `fixture.ndjson` that the `--help` examples of
+/// query and inspect read: `plant.db` (rusqlite, the documented schema)
+/// and `lake/date=…/part-fixture.parquet` (parquet-rs, the documented
+/// columns, sorted by asset, tag, ts).
+pub fn stored_fixtures(wd: &Workdir) {
+    use std::sync::Arc;
+
+    use arrow_array::{
+        ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+    };
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+    let text = wd.read("fixture.ndjson");
+    let mut rows: Vec<Row> = crate::util::parse_ndjson(&text)
+        .iter()
+        .map(|v| {
+            let ts = iiot::time::parse_rfc3339(v["ts"].as_str().expect("ts")).expect("a time");
+            let mut r = row(
+                ts,
+                v["asset"].as_str().expect("asset"),
+                v["tag"].as_str().expect("tag"),
+                v["value"].as_f64().expect("value"),
+            );
+            r.unit = v["unit"].as_str().map(str::to_string);
+            r.text = v["text"].as_str().map(str::to_string);
+            r
+        })
+        .collect();
+    sqlite_store(&wd.path("plant.db"), &rows);
+    rows.sort_by(|a, b| (&a.asset, &a.tag, a.ts).cmp(&(&b.asset, &b.tag, b.ts)));
+    let day = iiot::time::TsFormatter::format(rows[0].ts)[..10].to_string();
+    let dir = wd.path(&format!("lake/date={day}"));
+    std::fs::create_dir_all(&dir).expect("creating the lake");
+    let strings = |f: &dyn Fn(&Row) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("asset", DataType::Utf8, false),
+        Field::new("tag", DataType::Utf8, false),
+        Field::new("unit", DataType::Utf8, true),
+        Field::new("value", DataType::Float64, false),
+        Field::new("quality", DataType::Utf8, false),
+        Field::new("text", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(
+            TimestampMillisecondArray::from(rows.iter().map(|r| r.ts).collect::<Vec<_>>())
+                .with_timezone("UTC"),
+        ),
+        strings(&|r| Some(r.asset.clone())),
+        strings(&|r| Some(r.tag.clone())),
+        strings(&|r| r.unit.clone()),
+        Arc::new(Float64Array::from(
+            rows.iter().map(|r| r.value).collect::<Vec<_>>(),
+        )),
+        strings(&|_| Some("good".to_string())),
+        strings(&|r| r.text.clone()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).expect("a record batch");
+    let file = std::fs::File::create(dir.join("part-fixture.parquet")).expect("creating a file");
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("a writer");
+    w.write(&batch).expect("writing Parquet");
+    w.close().expect("closing Parquet");
+}
