@@ -162,11 +162,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             query_parquet(&files, &sel, &args, global, &mut out, &mut wrote)
         }
     };
-    let flushed = out.flush();
-    if !global.quiet {
+    let result = result.and(out.flush().map_err(Into::into));
+    // A closed pipe (`| head`) ends quietly.
+    let closed = result.as_ref().is_err_and(crate::io::is_broken_pipe);
+    if !global.quiet && !closed {
         eprintln!("iiot query: wrote {wrote}");
     }
-    result.and(flushed.map_err(Into::into))
+    result
 }
 
 fn query_store<W: std::io::Write>(

@@ -61,6 +61,8 @@ pub fn row(ts: i64, asset: &str, tag: &str, value: f64) -> Row {
 pub fn sqlite_store(path: &Path, rows: &[Row]) {
     let conn = rusqlite::Connection::open(path).expect("creating the store");
     conn.execute_batch(STORE_DDL).expect("creating the schema");
+    // One transaction: a commit per row would sync per row.
+    conn.execute_batch("BEGIN").expect("BEGIN");
     for r in rows {
         conn.execute(
             "INSERT OR IGNORE INTO series (asset, tag, unit) VALUES (?1, ?2, ?3)",
@@ -84,6 +86,7 @@ pub fn sqlite_store(path: &Path, rows: &[Row]) {
         )
         .expect("inserting a reading");
     }
+    conn.execute_batch("COMMIT").expect("COMMIT");
 }
 
 /// Runs `python3 -c code` in the working folder; fails naming pyarrow and

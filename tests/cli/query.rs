@@ -561,3 +561,34 @@ fn query_err_source_and_range() {
     };
     assert!(err.contains("--asset"), "{err}");
 }
+
+#[test]
+fn query_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let wd = Workdir::new("query-pipe");
+    let rows: Vec<Row> = (0..60_000)
+        .map(|i| row(T0 + i * 1000, "A", "t", i as f64))
+        .collect();
+    sqlite_store(&wd.path("plant.db"), &rows);
+    let mut child = wd
+        .cmd("query")
+        .arg("plant.db")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting iiot query");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(
+        first,
+        "{\"ts\":\"2026-01-01T00:00:00Z\",\"asset\":\"A\",\"tag\":\"t\",\"value\":0}\n"
+    );
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert_eq!(stderr, "", "stderr after a closed pipe");
+}
