@@ -92,7 +92,7 @@ impl Patterns {
         let mut b = GlobSetBuilder::new();
         let mut prefixes = Vec::new();
         for g in globs {
-            for part in g.split(',').filter(|p| !p.is_empty()) {
+            for part in split_top_commas(g).into_iter().filter(|p| !p.is_empty()) {
                 let glob = Glob::new(part)
                     .with_context(|| format!("--{what} {part:?} is not a valid glob"))?;
                 b.add(glob);
@@ -134,6 +134,25 @@ impl Patterns {
     }
 }
 
+/// Splits `a*,b{x,y}` at the commas outside braces: `a*`, `b{x,y}`.
+fn split_top_commas(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
 /// What to read: series globs and a half-open time range.
 #[derive(Debug, Clone)]
 pub(crate) struct Selection {
@@ -172,6 +191,34 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn commas_split_patterns_outside_braces() {
+        assert_eq!(split_top_commas("a*,b{x,y},c"), ["a*", "b{x,y}", "c"]);
+        let p = Patterns::new("asset", &["WH-{01,02},FERM-*".to_string()]).unwrap();
+        assert!(p.matches("WH-02") && p.matches("FERM-9") && !p.matches("WH-03"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Pruning is sound: a row group whose names lie between min and
+        /// max is never pruned when one of those names matches.
+        #[test]
+        fn prop_range_pruning_never_drops_a_match(
+            a in "[ab/-]{0,4}", b in "[ab/-]{0,4}", name in "[ab/-]{0,4}",
+            prefix in "[ab/-]{0,3}", tail in prop::sample::select(vec!["*", "?", "", "[ab]*", "{a,b}"]),
+        ) {
+            let mut three = [a, b, name];
+            three.sort();
+            let [min, name, max] = three;
+            let p = Patterns::new("asset", &[format!("{prefix}{tail}")]).unwrap();
+            if p.matches(&name) {
+                prop_assert!(p.may_match_range(min.as_bytes(), max.as_bytes()));
+            }
+        }
+    }
 
     #[test]
     fn prefix_pruning_keeps_what_may_match() {
