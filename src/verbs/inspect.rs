@@ -61,7 +61,8 @@ struct Report {
     source: String,
     kind: &'static str,
     bytes: u64,
-    rows: u64,
+    /// Readings found (a wide table's row holds several).
+    readings: u64,
     #[serde(serialize_with = "opt_ts")]
     from: Option<Millis>,
     #[serde(serialize_with = "opt_ts")]
@@ -134,7 +135,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         source: args.source.display().to_string(),
         kind: "",
         bytes: 0,
-        rows: 0,
+        readings: 0,
         from: None,
         to: None,
         gap_factor: args.gap_factor,
@@ -176,7 +177,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             )?;
         }
     }
-    report.rows = stats.rows;
+    report.readings = stats.rows;
     report.from = stats.min_ts;
     report.to = stats.max_ts;
     for ((asset, tag), acc) in &stats.series {

@@ -89,11 +89,11 @@ pub(super) fn render(r: &Value) -> String {
     let empty = Vec::new();
     let arr = |v: &Value| v.as_array().cloned().unwrap_or_default();
     out.push_str(&format!(
-        "{} ({}, {})\nrows: {}   from: {}   to: {}\n",
+        "{} ({}, {})\nreadings: {}   from: {}   to: {}\n",
         s(&r["source"]),
         s(&r["kind"]),
         bytes(&r["bytes"]),
-        s(&r["rows"]),
+        s(&r["readings"]),
         s(&r["from"]),
         s(&r["to"]),
     ));

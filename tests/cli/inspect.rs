@@ -56,7 +56,7 @@ fn inspect_counts_gaps_duplicates_and_out_of_order() {
     // stdout is a pipe here: JSON without asking.
     let r = inspect(&wd, &["faults.parquet"]);
     assert_eq!(r["kind"], "parquet");
-    assert_eq!(r["rows"], 24);
+    assert_eq!(r["readings"], 24);
     assert_eq!(r["from"], "2026-01-01T00:00:00Z");
     assert_eq!(r["to"], "2026-01-01T00:01:01Z");
     let a = series(&r, "A", "flow");
@@ -182,7 +182,7 @@ fn inspect_reports_damaged_files_and_the_rest() {
     assert!(problem("part-empty.parquet").starts_with("empty file"));
     assert!(problem("part-junk.parquet").starts_with("footer unreadable"));
     // The good file is reported in full.
-    assert_eq!(r["rows"], 24);
+    assert_eq!(r["readings"], 24);
     assert_eq!(r["files"].as_array().unwrap().len(), 1);
     for name in [
         "part-cut.parquet",
@@ -218,7 +218,7 @@ pq.write_table(pa.table({
 ",
     );
     let r = inspect(&wd, &["wide.parquet"]);
-    assert_eq!(r["rows"], 4);
+    assert_eq!(r["readings"], 4);
     assert_eq!(r["skipped_rows"], 1);
     assert_eq!(series(&r, "M-1", "rpm")["max"], 110.0);
     assert!(
@@ -226,5 +226,39 @@ pq.write_table(pa.table({
             .as_str()
             .unwrap()
             .contains("wide table")
+    );
+}
+
+#[test]
+fn inspect_on_a_terminal_writes_tables() {
+    let wd = Workdir::new("inspect-tty");
+    python(&wd, HAND_BUILT);
+    // `script` (util-linux) gives iiot a terminal for stdout.
+    let bin = env!("CARGO_BIN_EXE_iiot");
+    let mut c = std::process::Command::new("script");
+    c.args([
+        "-qec",
+        &format!("{bin} inspect faults.parquet"),
+        "/dev/null",
+    ])
+    .current_dir(&wd.dir);
+    let out = c.output().unwrap_or_else(|e| {
+        panic!("`script` (util-linux) is needed ({e}): apt-get install bsdutils")
+    });
+    let text = ok(&c, &out);
+    for want in [
+        "readings: 24",
+        "ROW GROUP",
+        "ZSTD",
+        "series (2):",
+        "OUT-OF-ORDER",
+        "gaps (longer than 5",
+        "2026-01-01T00:00:09Z",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from\n{text}");
+    }
+    assert!(
+        !text.trim_start().starts_with('{'),
+        "a table, not JSON:\n{text}"
     );
 }

@@ -592,3 +592,44 @@ fn query_into_a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     assert_eq!(stderr, "", "stderr after a closed pipe");
 }
+
+#[test]
+fn query_lake_partitioned_by_duckdb_takes_asset_from_folders() {
+    let wd = Workdir::new("query-duckdb");
+    let rows = fixture(2, 20);
+    rows_json(&wd, "rows.json", &rows);
+    // DuckDB leaves the partition columns out of the files: the asset is
+    // only in the folder name.
+    python(
+        &wd,
+        "
+import duckdb
+con = duckdb.connect()
+con.execute('''COPY (SELECT epoch_ms(ts) AS ts, asset, tag, unit, value,
+    CASE quality WHEN 0 THEN 'good' WHEN 1 THEN 'uncertain' ELSE 'bad' END AS quality, text,
+    strftime(epoch_ms(ts), '%Y-%m-%d') AS date
+  FROM read_json('rows.json') ORDER BY asset, tag, ts)
+  TO 'lake' (FORMAT parquet, PARTITION_BY (date, asset))''')
+",
+    );
+    // Damage every file of WH-02: an --asset WH-01 query never opens them.
+    for day in ["2026-01-01", "2026-01-02"] {
+        let dir = wd.path(&format!("lake/date={day}/asset=WH-02"));
+        for f in std::fs::read_dir(&dir).expect("DuckDB wrote asset=WH-02") {
+            std::fs::write(f.unwrap().path(), "damaged").unwrap();
+        }
+    }
+    let out = query(&wd, &["lake", "--asset", "WH-01"]);
+    let want: Vec<Row> = sorted(&rows)
+        .into_iter()
+        .filter(|r| r.asset == "WH-01")
+        .collect();
+    assert_rows(&out, &want);
+    let mut c = wd.cmd("query");
+    c.args(["lake", "--asset", "WH-0*"]);
+    let err = {
+        let out = wd.run(&mut c);
+        fails_with(1, &c, &out)
+    };
+    assert!(err.contains("asset=WH-02"), "{err}");
+}
