@@ -5,10 +5,12 @@
 //! its (asset, tag, ts) keys. Units wait, sorted by that bound, until the
 //! smallest key on hand reaches it; then the unit is decoded and its rows
 //! sorted (the lake's own files are sorted already, so this is cheap), and
-//! a heap merges the decoded units. A unit is dropped once read out. So a
-//! query holds the row groups whose key ranges overlap the output's
-//! position — for a lake partitioned by day, about one per day read —
-//! never a whole file. A row group without statistics is decoded first.
+//! a heap merges the decoded units. A unit decoded too early — its
+//! statistics spanned several series, so its bound was loose — is put back
+//! under its real first key and decoded again when due. A unit is dropped
+//! once read out. So a query holds the row groups whose rows are due at
+//! the output's position, never a whole file. A row group without
+//! statistics is decoded first.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
@@ -68,10 +70,15 @@ impl Owned {
     }
 }
 
+/// A row group waiting to be decoded, ordered by the lower bound of its
+/// keys. `exact` once the bound is its real first key (it was decoded and
+/// put back).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Pending {
     bound: (String, String, Millis),
     file: usize,
     rg: usize,
+    exact: bool,
 }
 
 /// The next row of a decoded unit, ordered by key then unit (so equal
@@ -110,47 +117,44 @@ pub(crate) fn merged(
     on_unit: &mut dyn FnMut(u64),
     emit: &mut dyn FnMut(&Row<'_>) -> Result<bool>,
 ) -> Result<()> {
-    let mut pending: Vec<Pending> = Vec::new();
+    let mut pending: BinaryHeap<Reverse<Pending>> = BinaryHeap::new();
     for (fi, f) in files.iter().enumerate() {
         if !f.may_match(sel) {
             continue;
         }
         for rg in 0..f.num_row_groups() {
             if f.row_group_may_match(rg, sel) {
-                pending.push(Pending {
+                pending.push(Reverse(Pending {
                     bound: f.lower_bound(rg),
                     file: fi,
                     rg,
-                });
+                    exact: false,
+                }));
             }
         }
     }
-    pending.sort_by(|a, b| {
-        a.bound
-            .cmp(&b.bound)
-            .then((a.file, a.rg).cmp(&(b.file, b.rg)))
-    });
     let mut strings = Strings::default();
     // Decoded units, consumed from the back (rows stored reversed).
     let mut units: Vec<Vec<Owned>> = Vec::new();
     let mut heap: BinaryHeap<Reverse<Head>> = BinaryHeap::new();
-    let mut next = 0;
     loop {
-        while next < pending.len() {
-            let p = &pending[next];
-            let due = match heap.peek() {
-                None => true,
-                Some(Reverse(h)) => {
-                    let (a, t, ts) = h.row.key();
-                    (p.bound.0.as_str(), p.bound.1.as_str(), p.bound.2) <= (a, t, ts)
-                }
-            };
+        while let Some(Reverse(p)) = pending.peek() {
+            let top = heap.peek().map(|Reverse(h)| h.row.key());
+            let due = top.is_none_or(|(a, t, ts)| {
+                (p.bound.0.as_str(), p.bound.1.as_str(), p.bound.2) <= (a, t, ts)
+            });
             if !due {
                 break;
             }
+            let Some(Reverse(p)) = pending.pop() else {
+                break;
+            };
             let f = &files[p.file];
             let mut rows = Vec::new();
-            f.read_row_group(p.rg, sel, skipped, &mut |r| {
+            // A unit decoded again has had its rows without time counted.
+            let mut again = Skipped::default();
+            let counted = if p.exact { &mut again } else { &mut *skipped };
+            f.read_row_group(p.rg, sel, counted, &mut |r| {
                 rows.push(Owned {
                     ts: r.ts,
                     asset: strings.get(r.asset),
@@ -162,11 +166,29 @@ pub(crate) fn merged(
                 });
                 Ok(())
             })?;
-            on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
-            next += 1;
             if !rows.is_sorted_by(|a, b| a.key() <= b.key()) {
                 rows.sort_by(|a, b| a.key().cmp(&b.key()));
             }
+            let Some(first) = rows.first() else {
+                continue;
+            };
+            // The statistics bound a row group spanning several series
+            // loosely (its second series' rows are bounded by the first
+            // one's start). Rather than hold rows not yet due, put the
+            // unit back under its real first key and decode it again then.
+            let early = heap
+                .peek()
+                .is_some_and(|Reverse(h)| first.key() > h.row.key());
+            if early && !p.exact {
+                let (a, t, ts) = first.key();
+                pending.push(Reverse(Pending {
+                    bound: (a.to_string(), t.to_string(), ts),
+                    exact: true,
+                    ..p
+                }));
+                continue;
+            }
+            on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
             rows.reverse();
             if let Some(first) = rows.pop() {
                 let unit = units.len();
