@@ -143,7 +143,8 @@ impl Store {
 }
 
 /// Spreads the `extra` JSON object back into the reading: `text` and
-/// `fault` to their fields, everything else kept as extra fields in order.
+/// `fault` to their fields, everything else kept as extra fields (in key
+/// order: the store keeps no other).
 /// Text that is not a JSON object is kept whole as `extra`.
 fn apply_extra(extra: &str, r: &mut Reading) {
     let map: serde_json::Map<String, serde_json::Value> =
