@@ -5,12 +5,19 @@
 //! its (asset, tag, ts) keys. Units wait, sorted by that bound, until the
 //! smallest key on hand reaches it; then the unit is decoded and its rows
 //! sorted (the lake's own files are sorted already, so this is cheap), and
-//! a heap merges the decoded units. A unit decoded too early — its
-//! statistics spanned several series, so its bound was loose — is put back
-//! under its real first key and decoded again when due. A unit is dropped
-//! once read out. So a query holds the row groups whose rows are due at
-//! the output's position, never a whole file. A row group without
-//! statistics is decoded first.
+//! a heap merges the decoded units. A unit is dropped once read out.
+//!
+//! Statistics bound a row group spanning several series loosely (its
+//! second series' rows are bounded by the first one's start), so units may
+//! be decoded long before most of their rows are due. While the rows held
+//! stay under [`HOLD`] (about a quarter million) that is fine; past it, a unit
+//! decoded too early is put back under its real first key, and of a unit
+//! holding several series only the first is kept, the rest put back under
+//! the next series' first key — to be decoded again when due. So memory
+//! stays near that budget plus the row groups due at the output's
+//! position, never a whole file or lake; the price past the budget is
+//! decoding a row group spanning k series up to k + 1 times. A row group
+//! without statistics is decoded first.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
@@ -22,6 +29,20 @@ use super::Selection;
 use super::parquet::{ParquetFile, Row, Skipped};
 use crate::record::Quality;
 use crate::time::Millis;
+
+/// Rows the merge holds before it trades decoding for memory: past this,
+/// a row group decoded before its rows are due, or holding several series,
+/// is put back and decoded again later.
+const HOLD: usize = 1 << 18;
+
+/// The budget, which the tests shrink through `IIOT_QUERY_HOLD` to drive
+/// every path of the merge with small lakes.
+fn hold() -> usize {
+    std::env::var("IIOT_QUERY_HOLD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(HOLD)
+}
 
 /// Interned strings: asset, tag, unit and text names.
 #[derive(Default)]
@@ -137,6 +158,11 @@ pub(crate) fn merged(
     // Decoded units, consumed from the back (rows stored reversed).
     let mut units: Vec<Vec<Owned>> = Vec::new();
     let mut heap: BinaryHeap<Reverse<Head>> = BinaryHeap::new();
+    // Rows decoded and not yet written, and the units already counted for
+    // progress.
+    let mut held = 0usize;
+    let budget = hold();
+    let mut counted_units = std::collections::HashSet::new();
     loop {
         while let Some(Reverse(p)) = pending.peek() {
             let top = heap.peek().map(|Reverse(h)| h.row.key());
@@ -169,6 +195,12 @@ pub(crate) fn merged(
             if !rows.is_sorted_by(|a, b| a.key() <= b.key()) {
                 rows.sort_by(|a, b| a.key().cmp(&b.key()));
             }
+            if p.exact {
+                // Decoded again: the series before the bound were read out.
+                let (ba, bt) = (p.bound.0.as_str(), p.bound.1.as_str());
+                let cut = rows.partition_point(|r| (&*r.asset, &*r.tag) < (ba, bt));
+                rows.drain(..cut);
+            }
             let Some(first) = rows.first() else {
                 continue;
             };
@@ -179,7 +211,8 @@ pub(crate) fn merged(
             let early = heap
                 .peek()
                 .is_some_and(|Reverse(h)| first.key() > h.row.key());
-            if early && !p.exact {
+            let over = held + rows.len() > budget;
+            if early && over && !p.exact {
                 let (a, t, ts) = first.key();
                 pending.push(Reverse(Pending {
                     bound: (a.to_string(), t.to_string(), ts),
@@ -188,7 +221,28 @@ pub(crate) fn merged(
                 }));
                 continue;
             }
-            on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
+            // Keep only the first series; the next ones come back when due.
+            let (fa, ft) = (first.asset.clone(), first.tag.clone());
+            let split = if over {
+                rows.iter().position(|r| r.asset != fa || r.tag != ft)
+            } else {
+                None
+            };
+            if let Some(i) = split {
+                let (a, t, ts) = rows[i].key();
+                pending.push(Reverse(Pending {
+                    bound: (a.to_string(), t.to_string(), ts),
+                    file: p.file,
+                    rg: p.rg,
+                    exact: true,
+                }));
+                rows.truncate(i);
+                rows.shrink_to_fit();
+            }
+            if counted_units.insert((p.file, p.rg)) {
+                on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
+            }
+            held += rows.len();
             rows.reverse();
             if let Some(first) = rows.pop() {
                 let unit = units.len();
@@ -202,6 +256,7 @@ pub(crate) fn merged(
         if !emit(&head.row.row())? {
             return Ok(());
         }
+        held -= 1;
         let rest = &mut units[head.unit];
         match rest.pop() {
             Some(row) => heap.push(Reverse(Head {

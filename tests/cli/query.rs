@@ -188,8 +188,8 @@ fn query_store_made_by_sqlite3_cli() {
 
 /// Writes a lake of `rows` with pyarrow: a file per day (two for the
 /// first day), rows sorted by asset, tag, ts within a file, row groups of
-/// 20 rows.
-fn pyarrow_lake(wd: &Workdir, rows: &[Row]) {
+/// `group` rows.
+fn pyarrow_lake(wd: &Workdir, rows: &[Row], group: usize) {
     rows_json(wd, "rows.json", rows);
     python(
         wd,
@@ -205,7 +205,7 @@ for d, rs in by_day.items():
     rs.sort(key=lambda r: (r['asset'], r['tag'], r['ts']))
     parts = [rs[0::2], rs[1::2]] if d == '2026-01-01' else [rs]
     for i, p in enumerate(parts):
-        pq.write_table(lake_table(p), f'lake/date={{d}}/part-{{i}}.parquet', row_group_size=20)
+        pq.write_table(lake_table(p), f'lake/date={{d}}/part-{{i}}.parquet', row_group_size={group})
     # What a writer leaves while it works: never read.
     open(f'lake/date={{d}}/.part-9.parquet.tmp', 'wb').write(b'PAR1 half written')
 "
@@ -217,9 +217,16 @@ for d, rs in by_day.items():
 fn query_lake_written_by_pyarrow_reads_back_in_order() {
     let wd = Workdir::new("query-lake");
     let rows = fixture(3, 40);
-    pyarrow_lake(&wd, &rows);
+    // Row groups of 17: most hold the end of one series and the start of
+    // the next.
+    pyarrow_lake(&wd, &rows, 17);
     let out = query(&wd, &["lake"]);
     assert_rows(&out, &sorted(&rows));
+    // The same with no memory budget: every row group spanning series is
+    // put back and decoded again when due.
+    let mut c = wd.cmd("query");
+    c.arg("lake").env("IIOT_QUERY_HOLD", "0");
+    assert_eq!(run_ok(&wd, &mut c), out);
     // Per-series count and sum, as a peer would check them.
     let got = parse_ndjson(&out);
     let sum = |v: &[Value], a: &str, t: &str| -> (usize, f64) {
@@ -278,7 +285,8 @@ fn query_lake_written_by_pyarrow_reads_back_in_order() {
 fn query_lake_prunes_partitions_and_row_groups() {
     let wd = Workdir::new("query-prune");
     let rows = fixture(3, 40);
-    pyarrow_lake(&wd, &rows);
+    // Row groups of 20: each holds one series.
+    pyarrow_lake(&wd, &rows, 20);
     // A file that is not Parquet at all, in the third day's partition.
     wd.write("lake/date=2026-01-03/part-broken.parquet", "not parquet");
     let out = query(&wd, &["lake", "--to", "2026-01-03"]);
