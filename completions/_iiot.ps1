@@ -37,6 +37,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
+            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -251,6 +253,47 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'iiot;query' {
+            [CompletionResult]::new('--asset', '--asset', [CompletionResultType]::ParameterName, 'Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several')
+            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Tag glob; repeat or separate with commas for several')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Readings at or after this time (RFC 3339, a date, or epoch ms)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Readings before this time (exclusive)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most N readings in all')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--ts-col', '--ts-col', [CompletionResultType]::ParameterName, 'The time column (default: ts, timestamp, time, datetime or event_time)')
+            [CompletionResult]::new('--asset-col', '--asset-col', [CompletionResultType]::ParameterName, 'The asset column (default: asset, device, device_id, id, machine or sensor_id)')
+            [CompletionResult]::new('--tag-col', '--tag-col', [CompletionResultType]::ParameterName, 'The tag column (default: tag, metric, signal, name or parameter)')
+            [CompletionResult]::new('--value-col', '--value-col', [CompletionResultType]::ParameterName, 'The value column (default: value, val, reading or measurement)')
+            [CompletionResult]::new('--ts-unit', '--ts-unit', [CompletionResultType]::ParameterName, 'The unit of an integer or float time column (default: guessed from its magnitude)')
+            [CompletionResult]::new('--latest', '--latest', [CompletionResultType]::ParameterName, 'Only the last reading of each series (in the range), as a current-value tile shows')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;inspect' {
+            [CompletionResult]::new('--gap-factor', '--gap-factor', [CompletionResultType]::ParameterName, 'A gap is an interval longer than this many median intervals')
+            [CompletionResult]::new('--ts-col', '--ts-col', [CompletionResultType]::ParameterName, 'The time column (default: ts, timestamp, time, datetime or event_time)')
+            [CompletionResult]::new('--asset-col', '--asset-col', [CompletionResultType]::ParameterName, 'The asset column (default: asset, device, device_id, id, machine or sensor_id)')
+            [CompletionResult]::new('--tag-col', '--tag-col', [CompletionResultType]::ParameterName, 'The tag column (default: tag, metric, signal, name or parameter)')
+            [CompletionResult]::new('--value-col', '--value-col', [CompletionResultType]::ParameterName, 'The value column (default: value, val, reading or measurement)')
+            [CompletionResult]::new('--ts-unit', '--ts-unit', [CompletionResultType]::ParameterName, 'The unit of an integer or float time column (default: guessed from its magnitude)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Write JSON even on a terminal')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'iiot;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -282,6 +325,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
+            [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -313,6 +358,12 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;rollup' {
+            break
+        }
+        'iiot;help;query' {
+            break
+        }
+        'iiot;help;inspect' {
             break
         }
         'iiot;help;completions' {

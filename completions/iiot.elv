@@ -34,6 +34,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+            cand query 'Read readings from a store, a Parquet file or a lake'
+            cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -235,6 +237,45 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;query'= {
+            cand --asset 'Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several'
+            cand --tag 'Tag glob; repeat or separate with commas for several'
+            cand --from 'Readings at or after this time (RFC 3339, a date, or epoch ms)'
+            cand --to 'Readings before this time (exclusive)'
+            cand --limit 'At most N readings in all'
+            cand --format 'Output format'
+            cand --ts-col 'The time column (default: ts, timestamp, time, datetime or event_time)'
+            cand --asset-col 'The asset column (default: asset, device, device_id, id, machine or sensor_id)'
+            cand --tag-col 'The tag column (default: tag, metric, signal, name or parameter)'
+            cand --value-col 'The value column (default: value, val, reading or measurement)'
+            cand --ts-unit 'The unit of an integer or float time column (default: guessed from its magnitude)'
+            cand --latest 'Only the last reading of each series (in the range), as a current-value tile shows'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;inspect'= {
+            cand --gap-factor 'A gap is an interval longer than this many median intervals'
+            cand --ts-col 'The time column (default: ts, timestamp, time, datetime or event_time)'
+            cand --asset-col 'The asset column (default: asset, device, device_id, id, machine or sensor_id)'
+            cand --tag-col 'The tag column (default: tag, metric, signal, name or parameter)'
+            cand --value-col 'The value column (default: value, val, reading or measurement)'
+            cand --ts-unit 'The unit of an integer or float time column (default: guessed from its magnitude)'
+            cand --json 'Write JSON even on a terminal'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;completions'= {
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -264,6 +305,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+            cand query 'Read readings from a store, a Parquet file or a lake'
+            cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -286,6 +329,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;model;check'= {
         }
         &'iiot;help;rollup'= {
+        }
+        &'iiot;help;query'= {
+        }
+        &'iiot;help;inspect'= {
         }
         &'iiot;help;completions'= {
         }

@@ -69,6 +69,8 @@ pub enum Command {
     Poll(verbs::poll::Args),
     Model(verbs::model::Args),
     Rollup(verbs::rollup::Args),
+    Query(verbs::query::Args),
+    Inspect(verbs::inspect::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -85,6 +87,8 @@ impl Command {
             Command::Poll(_) => "poll",
             Command::Model(_) => "model",
             Command::Rollup(_) => "rollup",
+            Command::Query(_) => "query",
+            Command::Inspect(_) => "inspect",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -101,6 +105,8 @@ impl Command {
             Command::Poll(a) => verbs::poll::run(a, global),
             Command::Model(a) => verbs::model::run(a, global),
             Command::Rollup(a) => verbs::rollup::run(a, global),
+            Command::Query(a) => verbs::query::run(a, global),
+            Command::Inspect(a) => verbs::inspect::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),
             Command::Man(a) => verbs::completions::run_man(a, global),
         }

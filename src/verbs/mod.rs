@@ -4,9 +4,12 @@
 pub mod cat;
 pub mod completions;
 pub mod detect;
+pub mod inspect;
+mod inspect_table;
 pub mod modbus_serve;
 pub mod model;
 pub mod poll;
+pub mod query;
 pub mod rollup;
 pub mod simulate;
 pub mod store;

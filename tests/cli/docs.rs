@@ -127,6 +127,13 @@ fn readme_examples_run() {
         "the README shows few iiot examples: {lines:?}"
     );
     let wd = Workdir::new("readme");
+    // What query and inspect examples read.
+    let fixture = Command::new(env!("CARGO_BIN_EXE_iiot"))
+        .args(["simulate", "--preset", "boiler", "--count", "5"])
+        .output()
+        .expect("running iiot simulate");
+    wd.write("fixture.ndjson", &fixture.stdout);
+    crate::peers::stored_fixtures(&wd);
     run_examples(&wd, "README.md", &lines);
 }
 
@@ -189,6 +196,7 @@ fn help_examples_run() {
             .expect("running iiot simulate");
         wd.write("export.ndjson", &fixture.stdout);
         wd.write("fixture.ndjson", &fixture.stdout);
+        crate::peers::stored_fixtures(&wd);
         run_examples(&wd, &format!("iiot {} --help", sub.get_name()), &lines);
     }
 }

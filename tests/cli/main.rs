@@ -1,13 +1,16 @@
 //! The integration tests: the built binary, run in real pipelines.
 
+mod peers;
 mod util;
 
 mod cat;
 mod codec;
 mod detect;
 mod docs;
+mod inspect;
 mod modbus;
 mod model;
+mod query;
 mod rollup;
 mod rollup_store;
 mod simulate;

@@ -1,0 +1,157 @@
+//! Listing a lake's Parquet files, pruning Hive partitions by their folder
+//! names before any file is opened: `date=YYYY-MM-DD` against the time
+//! range, `asset=…` against the asset globs.
+//!
+//! Files named `*.parquet` are read; names starting with `.` or `_` (the
+//! writers' temporary `.part-….parquet.tmp`, Spark's `_SUCCESS`) and
+//! folders starting with them are skipped.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::Selection;
+
+/// A file of a lake and the partition values its path carries.
+#[derive(Debug, Clone)]
+pub(crate) struct LakeFile {
+    pub path: PathBuf,
+    /// `key=value` folder names between the lake root and the file, values
+    /// percent-decoded.
+    pub partitions: Vec<(String, String)>,
+}
+
+impl LakeFile {
+    pub(crate) fn partition(&self, key: &str) -> Option<&str> {
+        self.partitions
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What listing a lake found: the files to read, and how many were pruned.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    pub files: Vec<LakeFile>,
+    pub pruned_partitions: u64,
+}
+
+/// The Parquet files under `root` that the selection may need, in path
+/// order.
+pub(crate) fn list(root: &Path, sel: &Selection) -> Result<Listing> {
+    let mut listing = Listing::default();
+    walk(root, &mut Vec::new(), sel, &mut listing)?;
+    listing.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(listing)
+}
+
+fn walk(
+    dir: &Path,
+    parts: &mut Vec<(String, String)>,
+    sel: &Selection,
+    listing: &mut Listing,
+) -> Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
+    let mut names: Vec<(PathBuf, bool)> = Vec::new();
+    for e in entries {
+        let e = e.with_context(|| format!("listing {}", dir.display()))?;
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        let is_dir = e
+            .file_type()
+            .with_context(|| format!("listing {}", dir.display()))?
+            .is_dir()
+            || e.path().is_dir();
+        names.push((e.path(), is_dir));
+    }
+    names.sort();
+    for (path, is_dir) in names {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if is_dir {
+            let part = name
+                .split_once('=')
+                .map(|(k, v)| (k.to_string(), percent_decode(v)));
+            if let Some((k, v)) = &part {
+                if !partition_may_match(k, v, sel) {
+                    listing.pruned_partitions += 1;
+                    continue;
+                }
+            }
+            let pushed = part.is_some();
+            if let Some(p) = part {
+                parts.push(p);
+            }
+            walk(&path, parts, sel, listing)?;
+            if pushed {
+                parts.pop();
+            }
+        } else if name.to_ascii_lowercase().ends_with(".parquet") {
+            listing.files.push(LakeFile {
+                path,
+                partitions: parts.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether a partition folder may hold selected readings.
+fn partition_may_match(key: &str, value: &str, sel: &Selection) -> bool {
+    match key.to_ascii_lowercase().as_str() {
+        "date" | "day" | "dt" => match crate::time::parse_time_arg(value) {
+            // The UTC day [d, d + 1 day); a value that is not a date prunes
+            // nothing.
+            Ok(start) if value.len() == 10 => {
+                sel.time_overlaps(start, start.saturating_add(86_400_000 - 1))
+            }
+            _ => true,
+        },
+        "asset" => sel.assets.matches(value),
+        "tag" => sel.tags.matches(value),
+        _ => true,
+    }
+}
+
+/// Decodes `%XX` escapes as Hive writers (DuckDB, Spark, pyarrow) write
+/// them in partition values; anything malformed is kept as it is.
+pub(crate) fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_hive_escapes() {
+        assert_eq!(percent_decode("LINE-A%2FM-03"), "LINE-A/M-03");
+        assert_eq!(percent_decode("plain"), "plain");
+        assert_eq!(percent_decode("bad%zz"), "bad%zz");
+        assert_eq!(percent_decode("end%2"), "end%2");
+    }
+}

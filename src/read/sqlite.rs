@@ -1,0 +1,167 @@
+//! Reading a SQLite store (docs/storage.md): the series dictionary is
+//! matched against the globs in memory, then each selected series is read
+//! through the primary key, `WHERE series_id = ? AND ts >= ? AND ts < ?`,
+//! already in time order.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::Selection;
+use crate::record::{Quality, Reading};
+use crate::time::Millis;
+
+/// A series of the store.
+#[derive(Debug, Clone)]
+pub(crate) struct Series {
+    pub id: i64,
+    pub asset: String,
+    pub tag: String,
+    pub unit: Option<String>,
+}
+
+/// An open store, read-only.
+pub(crate) struct Store {
+    pub conn: Connection,
+    pub name: String,
+}
+
+impl Store {
+    pub(crate) fn open(path: &Path) -> Result<Store> {
+        let name = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("opening {name}"))?;
+        let has = |t: &str| -> Result<bool> {
+            Ok(conn
+                .query_row(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                    [t],
+                    |_| Ok(()),
+                )
+                .optional()
+                .with_context(|| format!("reading {name}"))?
+                .is_some())
+        };
+        if !has("series")? || !has("readings")? {
+            bail!(
+                "{name} is a SQLite database but not an iiot store: it has no `series` and `readings` tables"
+            );
+        }
+        Ok(Store { conn, name })
+    }
+
+    /// The schema version from `meta`, if the store has one.
+    pub(crate) fn schema_version(&self) -> Option<String> {
+        self.conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .ok()
+    }
+
+    /// The selected series, sorted by asset then tag.
+    pub(crate) fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, asset, tag, unit FROM series")
+            .with_context(|| format!("reading the series of {}", self.name))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Series {
+                id: r.get(0)?,
+                asset: r.get(1)?,
+                tag: r.get(2)?,
+                unit: r.get(3)?,
+            })
+        })?;
+        let mut out = Vec::new();
+        for s in rows {
+            let s = s.with_context(|| format!("reading the series of {}", self.name))?;
+            if sel.series_matches(&s.asset, &s.tag) {
+                out.push(s);
+            }
+        }
+        // Byte order, as the Parquet side sorts.
+        out.sort_by(|a, b| {
+            (a.asset.as_bytes(), a.tag.as_bytes()).cmp(&(b.asset.as_bytes(), b.tag.as_bytes()))
+        });
+        Ok(out)
+    }
+
+    /// Reads one series' readings in `[from, to)` in time order (or only
+    /// the last one), filling `reading` for each; `emit` returns `false` to
+    /// stop.
+    pub(crate) fn read_series(
+        &self,
+        s: &Series,
+        sel: &Selection,
+        latest: bool,
+        reading: &mut Reading,
+        emit: &mut dyn FnMut(&Reading) -> Result<bool>,
+    ) -> Result<bool> {
+        let sql = if latest {
+            "SELECT ts, value, quality, extra FROM readings \
+             WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1"
+        } else {
+            "SELECT ts, value, quality, extra FROM readings \
+             WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts"
+        };
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .with_context(|| format!("reading {}", self.name))?;
+        let mut rows = stmt.query(params![s.id, sel.from, sel.to])?;
+        while let Some(r) = rows
+            .next()
+            .with_context(|| format!("reading {}", self.name))?
+        {
+            reading.clear();
+            reading.ts = r.get::<_, Millis>(0)?;
+            reading.asset.push_str(&s.asset);
+            reading.tag.push_str(&s.tag);
+            reading.value = r.get::<_, f64>(1)?;
+            reading.unit.push_str(s.unit.as_deref().unwrap_or(""));
+            reading.quality = match r.get::<_, i64>(2)? {
+                0 => Quality::Good,
+                1 => Quality::Uncertain,
+                _ => Quality::Bad,
+            };
+            if let Some(extra) = r.get::<_, Option<String>>(3)? {
+                apply_extra(&extra, reading);
+            }
+            if !emit(reading)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Spreads the `extra` JSON object back into the reading: `text` and
+/// `fault` to their fields, everything else kept as extra fields (in key
+/// order: the store keeps no other).
+/// Text that is not a JSON object is kept whole as `extra`.
+fn apply_extra(extra: &str, r: &mut Reading) {
+    let map: serde_json::Map<String, serde_json::Value> =
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(extra) {
+            Ok(m) => m,
+            Err(_) => {
+                let mut buf = Vec::new();
+                crate::record::write_json_str(extra, &mut buf);
+                r.push_extra("extra", &String::from_utf8_lossy(&buf));
+                return;
+            }
+        };
+    for (k, v) in map {
+        match (k.as_str(), &v) {
+            ("text", serde_json::Value::String(s)) => r.text.push_str(s),
+            ("fault", serde_json::Value::String(s)) => r.fault.push_str(s),
+            _ => r.push_extra(&k, &v.to_string()),
+        }
+    }
+}
