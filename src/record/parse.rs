@@ -46,17 +46,32 @@ impl RecordParser {
     /// Parses one line (without its newline) into `out`.
     pub fn parse(&mut self, line: &[u8], out: &mut Reading) -> Result<(), ParseError> {
         let mut field: Option<&'static str> = None;
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let seed = ReadingSeed {
-            out,
-            parser: self,
-            field: &mut field,
+        // Valid UTF-8 checked once for the whole line is cheaper than
+        // serde_json checking string by string; a line that is not UTF-8 goes
+        // the slow way, so its message names the field the bad bytes are in.
+        let result = match std::str::from_utf8(line) {
+            Ok(text) => self.parse_with(serde_json::Deserializer::from_str(text), out, &mut field),
+            Err(_) => self.parse_with(serde_json::Deserializer::from_slice(line), out, &mut field),
         };
-        let result = seed.deserialize(&mut de).and_then(|()| de.end());
         result.map_err(|e| ParseError {
             field,
             message: describe_json_error(&e),
         })
+    }
+
+    fn parse_with<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        mut de: serde_json::Deserializer<R>,
+        out: &mut Reading,
+        field: &mut Option<&'static str>,
+    ) -> Result<(), serde_json::Error> {
+        let seed = ReadingSeed {
+            out,
+            parser: self,
+            field,
+        };
+        seed.deserialize(&mut de)?;
+        de.end()
     }
 
     fn parse_ts_text(&mut self, s: &str) -> Result<Millis, String> {

@@ -203,7 +203,11 @@ fn detect_sigterm_saves_the_state_before_ending() {
     assert!(stderr.contains("stopped by a signal"), "{stderr}");
     let state: serde_json::Value = serde_json::from_str(&wd.read("s.json")).unwrap();
     let series = state["series"].as_array().unwrap();
-    assert_eq!(series.len(), 2);
+    // Whether the line written after the signal is read depends on whether
+    // detect was already waiting in read when the signal came (it then
+    // reads that line and ends) or not yet (it ends at once): both are
+    // right, and the state is saved either way.
+    assert!(matches!(series.len(), 1 | 2), "{state}");
     let h = series.iter().find(|s| s["tag"] == "h").unwrap();
     assert_eq!(h["rules"][0]["active"], true, "{h}");
 }
