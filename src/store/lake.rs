@@ -86,6 +86,8 @@ struct Part {
     /// (asset, tag, unit) per series index, and the index by key.
     series: Vec<(String, String, String)>,
     series_index: HashMap<String, u32>,
+    /// The series of the row added last.
+    last_series: Option<u32>,
     texts: Vec<String>,
     text_index: HashMap<String, u32>,
     started: Instant,
@@ -98,6 +100,7 @@ impl Part {
             rows: Vec::new(),
             series: Vec::new(),
             series_index: HashMap::new(),
+            last_series: None,
             texts: Vec::new(),
             text_index: HashMap::new(),
             started: Instant::now(),
@@ -119,6 +122,10 @@ pub struct Lake {
     parts: HashMap<String, Part>,
     buffered: usize,
     key_buf: String,
+    /// The partition of the row added last (and its day); cleared when a
+    /// partition is written.
+    current_key: String,
+    current_day: Option<i64>,
     /// The last day seen and its `date=…` folder name.
     day_cache: Option<(i64, String)>,
     ts_fmt: TsFormatter,
@@ -159,6 +166,8 @@ impl Lake {
             parts: HashMap::new(),
             buffered: 0,
             key_buf: String::new(),
+            current_key: String::new(),
+            current_day: None,
             day_cache: None,
             ts_fmt: TsFormatter::new(),
             seq: 0,
@@ -181,37 +190,53 @@ impl Lake {
             let date = String::from_utf8_lossy(&out[..10]).into_owned();
             self.day_cache = Some((day, format!("date={date}")));
         }
-        let date = self.day_cache.as_ref().map_or("", |(_, d)| d.as_str());
-        self.key_buf.clear();
-        self.key_buf.push_str(date);
-        if self.cfg.by_asset {
-            self.key_buf.push_str("/asset=");
-            escape_partition_value(&r.asset, &mut self.key_buf);
-        }
-        if !self.parts.contains_key(self.key_buf.as_str()) {
-            self.parts
-                .insert(self.key_buf.clone(), Part::new(self.key_buf.clone()));
+        // Without asset partitions, rows of the same day go to the same
+        // partition as the row before: no key to build or look up twice.
+        let same_part = !self.cfg.by_asset && self.current_day == Some(day);
+        if !same_part {
+            let date = self.day_cache.as_ref().map_or("", |(_, d)| d.as_str());
+            self.key_buf.clear();
+            self.key_buf.push_str(date);
+            if self.cfg.by_asset {
+                self.key_buf.push_str("/asset=");
+                escape_partition_value(&r.asset, &mut self.key_buf);
+            }
+            if !self.parts.contains_key(self.key_buf.as_str()) {
+                self.parts
+                    .insert(self.key_buf.clone(), Part::new(self.key_buf.clone()));
+            }
+            self.current_key.clone_from(&self.key_buf);
+            self.current_day = Some(day);
         }
         let part = self
             .parts
-            .get_mut(self.key_buf.as_str())
-            .expect("inserted above");
-        self.key_buf.clear();
-        self.key_buf.push_str(&r.asset);
-        self.key_buf.push('\0');
-        self.key_buf.push_str(&r.tag);
-        self.key_buf.push('\0');
-        self.key_buf.push_str(&r.unit);
-        let series = match part.series_index.get(self.key_buf.as_str()) {
-            Some(&i) => i,
-            None => {
-                let i = part.series.len() as u32;
-                part.series
-                    .push((r.asset.clone(), r.tag.clone(), r.unit.clone()));
-                part.series_index.insert(self.key_buf.clone(), i);
-                i
+            .get_mut(self.current_key.as_str())
+            .expect("the current partition is buffered");
+        // Streams repeat their series in the same order tick after tick:
+        // try the series after the last one before hashing a key.
+        let guess = part.last_series.map_or(0, |i| i + 1) as usize;
+        let series = match part.series.get(guess) {
+            Some((a, t, u)) if *a == r.asset && *t == r.tag && *u == r.unit => guess as u32,
+            _ => {
+                self.key_buf.clear();
+                self.key_buf.push_str(&r.asset);
+                self.key_buf.push('\0');
+                self.key_buf.push_str(&r.tag);
+                self.key_buf.push('\0');
+                self.key_buf.push_str(&r.unit);
+                match part.series_index.get(self.key_buf.as_str()) {
+                    Some(&i) => i,
+                    None => {
+                        let i = part.series.len() as u32;
+                        part.series
+                            .push((r.asset.clone(), r.tag.clone(), r.unit.clone()));
+                        part.series_index.insert(self.key_buf.clone(), i);
+                        i
+                    }
+                }
             }
         };
+        part.last_series = Some(series);
         let text = if r.text.is_empty() {
             0
         } else {
@@ -290,6 +315,7 @@ impl Lake {
     /// Hands a partition's rows to the writer thread, which sorts, encodes
     /// and writes them while this thread reads on.
     fn flush_part(&mut self, key: &str) -> Result<()> {
+        self.current_day = None;
         let Some(part) = self.parts.remove(key) else {
             return Ok(());
         };
@@ -354,7 +380,7 @@ fn write_part(mut part: Part, dir: &Path, name: &str, props: &WriterProperties) 
         rank[s as usize] = r as u32;
     }
     part.rows
-        .sort_by_key(|row| (rank[row.series as usize], row.ts));
+        .sort_unstable_by_key(|row| (rank[row.series as usize], row.ts));
     let batch = to_batch(&part)?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(format!(".{name}.tmp"));
