@@ -341,6 +341,53 @@ impl Progress {
     }
 }
 
+/// Reads every line of the inputs (the named paths in order, or stdin),
+/// parses each into a record and hands the good ones to `each` with their
+/// source, line number and raw bytes; a bad line is rejected with its
+/// number and reason and the stream goes on. Blank lines are skipped and
+/// not counted; `read` counts every other line.
+pub fn for_each_record(
+    inputs: &[PathBuf],
+    rejects: &mut Rejects,
+    read: &mut u64,
+    mut each: impl FnMut(&str, u64, &[u8], &crate::record::Reading, &mut Rejects) -> Result<()>,
+) -> Result<()> {
+    use crate::record::{ParseError, Reading, RecordParser};
+    let mut parser = RecordParser::new();
+    let mut reading = Reading::default();
+    for path in Input::paths_or_stdin(inputs) {
+        let input = Input::open(&path)?;
+        let name = input.name;
+        let mut lines = LineReader::new(input.reader);
+        loop {
+            let line_no = lines.line_no() + 1;
+            let line = lines
+                .next_line()
+                .with_context(|| format!("reading {name}"))?;
+            let bytes = match line {
+                None => break,
+                Some(Line::Text(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
+                Some(Line::Text(bytes)) => bytes,
+                Some(Line::TooLong(len)) => {
+                    *read += 1;
+                    let e = ParseError {
+                        field: None,
+                        message: format!("line is {len} bytes, over the limit of {MAX_LINE} bytes"),
+                    };
+                    rejects.reject(&name, line_no, &e, &[])?;
+                    continue;
+                }
+            };
+            *read += 1;
+            match parser.parse(bytes, &mut reading) {
+                Ok(()) => each(&name, line_no, bytes, &reading, rejects)?,
+                Err(e) => rejects.reject(&name, line_no, &e, bytes)?,
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads a whole small input (a model CSV, say) as text.
 pub fn read_to_string(path: &Path) -> Result<String> {
     let mut input = Input::open(path)?;

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::Global;
-use crate::io::{Input, Line, LineReader, Rejects, stdout_sink};
-use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter};
+use crate::io::{Rejects, for_each_record, stdout_sink};
+use crate::record::{Format, RecordWriter};
 
 /// Validate and normalise reading streams.
 ///
@@ -75,44 +75,12 @@ fn copy_all<W: std::io::Write>(
     rejects: &mut Rejects,
     tally: &mut Tally,
 ) -> Result<()> {
-    let mut parser = RecordParser::new();
-    let mut reading = Reading::default();
-    for path in Input::paths_or_stdin(inputs) {
-        let input = Input::open(&path)?;
-        let name = input.name;
-        let mut lines = LineReader::new(input.reader);
-        loop {
-            let line_no = lines.line_no() + 1;
-            let line = lines
-                .next_line()
-                .with_context(|| format!("reading {name}"))?;
-            let outcome = match line {
-                None => break,
-                Some(Line::Text(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
-                Some(Line::Text(bytes)) => match parser.parse(bytes, &mut reading) {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err((e, bytes)),
-                },
-                Some(Line::TooLong(len)) => Err((
-                    ParseError {
-                        field: None,
-                        message: format!(
-                            "line is {len} bytes, over the limit of {} bytes",
-                            crate::io::MAX_LINE
-                        ),
-                    },
-                    &[][..],
-                )),
-            };
-            tally.read += 1;
-            match outcome {
-                Ok(()) => {
-                    out.write(&reading.as_ref())?;
-                    tally.wrote += 1;
-                }
-                Err((e, raw)) => rejects.reject(&name, line_no, &e, raw)?,
-            }
-        }
-    }
-    Ok(())
+    let mut wrote = 0;
+    let result = for_each_record(inputs, rejects, &mut tally.read, |_, _, _, reading, _| {
+        out.write(&reading.as_ref())?;
+        wrote += 1;
+        Ok(())
+    });
+    tally.wrote += wrote;
+    result
 }

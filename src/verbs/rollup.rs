@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
-use crate::io::{Input, Line, LineReader, Rejects, stdout_sink};
-use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordParser, RecordWriter};
+use crate::io::{Rejects, stdout_sink};
+use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordWriter};
 use crate::rollup::buckets::{Aligner, Width};
 use crate::rollup::kpi::{self, KpiBucket, KpiEngine};
 use crate::rollup::record::{RollupEncoder, item_of};
@@ -305,52 +305,22 @@ fn for_each_reading(
     tally: &mut Tally,
     mut each: impl FnMut(&str, u64, &[u8], &Reading, &mut Rejects) -> Result<()>,
 ) -> Result<()> {
-    let mut parser = RecordParser::new();
-    let mut reading = Reading::default();
-    for path in Input::paths_or_stdin(inputs) {
-        let input = Input::open(&path)?;
-        let name = input.name;
-        let mut lines = LineReader::new(input.reader);
-        loop {
-            let line_no = lines.line_no() + 1;
-            let line = lines
-                .next_line()
-                .with_context(|| format!("reading {name}"))?;
-            let bytes = match line {
-                None => break,
-                Some(Line::Text(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
-                Some(Line::Text(bytes)) => bytes,
-                Some(Line::TooLong(len)) => {
-                    tally.read += 1;
-                    let e = ParseError {
-                        field: None,
-                        message: format!(
-                            "line is {len} bytes, over the limit of {} bytes",
-                            crate::io::MAX_LINE
-                        ),
-                    };
-                    rejects.reject(&name, line_no, &e, &[])?;
-                    continue;
-                }
-            };
-            tally.read += 1;
-            if let Err(e) = parser.parse(bytes, &mut reading) {
-                rejects.reject(&name, line_no, &e, bytes)?;
-                continue;
-            }
+    crate::io::for_each_record(
+        inputs,
+        rejects,
+        &mut tally.read,
+        |name, line_no, bytes, reading, rejects| {
             if reading.is_event() {
                 // Alarm events are not readings: nothing to summarise.
                 let e = ParseError {
                     field: Some("event"),
                     message: "an alarm event, not a reading".into(),
                 };
-                rejects.reject(&name, line_no, &e, bytes)?;
-                continue;
+                return rejects.reject(name, line_no, &e, bytes);
             }
-            each(&name, line_no, bytes, &reading, rejects)?;
-        }
-    }
-    Ok(())
+            each(name, line_no, bytes, reading, rejects)
+        },
+    )
 }
 
 fn stream_all<W: std::io::Write>(
