@@ -14,6 +14,7 @@
 #
 # Needs DuckDB's Python package (pip install duckdb) and /usr/bin/time.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 READINGS=${READINGS:-5000000}
 RUNS=${RUNS:-3}
@@ -26,18 +27,6 @@ bin=$PWD/target/release/iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median_seconds() {
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    local start end
-    start=$(date +%s.%N)
-    sh -c "$1"
-    end=$(date +%s.%N)
-    times+=("$(awk "BEGIN {print $end - $start}")")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-calc() { awk "BEGIN {printf \"$1\", $2}"; }
 
 # The fermenter preset has 28 series; one tick is one reading of each.
 ticks=$(( (READINGS + 27) / 28 ))

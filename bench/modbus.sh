@@ -14,6 +14,7 @@
 #   bench/modbus.sh        defaults: REQS=20000 MBPOLL_RUNS=300 RUNS=3 SECONDS_CPU=10
 # Needs mbpoll (apt-get install mbpoll) and pymodbus (pip install pymodbus).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 REQS=${REQS:-20000}
 MBPOLL_RUNS=${MBPOLL_RUNS:-300}
@@ -44,9 +45,7 @@ wait_port() {
   done
   echo "bench/modbus.sh: nothing listens on $1" >&2; exit 1
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }
-calc() { awk "BEGIN {printf \"$1\", $2}"; }
 
 # A model of 125 u16 holding registers on unit 1.
 {

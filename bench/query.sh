@@ -15,6 +15,7 @@
 #   RUNS=5 DAYS=7 bench/query.sh
 #   LAKE=/tmp/lake bench/query.sh   build the lake there once, reuse it after
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-15}
 DAYS=${DAYS:-30}
@@ -99,7 +100,6 @@ print(f"{plain:.6f} {dated:.6f} {rows}")
 EOF
 )
 
-calc() { awk "BEGIN {printf \"$1\", $2}"; }
 echo "lake:                     $readings readings, $files daily files, $((lake_bytes / 1000000)) MB"
 echo "query:                    FERM-1/fermenter_temp, $FROM .. $TO: iiot $rows rows, DuckDB $duck_rows rows"
 echo "iiot query (process):     $(calc %.4f "$iiot")s  median of $RUNS"

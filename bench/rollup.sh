@@ -11,6 +11,7 @@
 #   READINGS=1000000 RUNS=3 bench/rollup.sh
 # Needs python3 with duckdb (pip install duckdb) and sqlite3 (apt-get install sqlite3).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 READINGS=${READINGS:-5000000}
 RUNS=${RUNS:-5}
@@ -21,19 +22,6 @@ bin=$PWD/target/release/iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median_seconds() {
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    [ -n "${2:-}" ] && sh -c "$2"
-    local start end
-    start=$(date +%s.%N)
-    sh -c "$1"
-    end=$(date +%s.%N)
-    times+=("$(awk "BEGIN {print $end - $start}")")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-calc() { awk "BEGIN {printf \"$1\", $2}"; }
 
 ticks=$(( READINGS / 64 ))
 "$bin" -q simulate --preset boiler --count "$ticks" > "$tmp/raw.ndjson"

@@ -6,6 +6,7 @@
 #   bench/simulate.sh            default: 20000 ticks of wellhead (4.32 M readings)
 #   TICKS=5000 RUNS=3 bench/simulate.sh
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 TICKS=${TICKS:-20000}
 RUNS=${RUNS:-5}
@@ -14,26 +15,7 @@ bin=$PWD/target/release/iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Wall seconds of a shell pipeline, median of $RUNS runs.
-median_seconds() {
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    local start end
-    start=$(date +%s.%N)
-    sh -c "$1"
-    end=$(date +%s.%N)
-    times+=("$(awk "BEGIN {print $end - $start}")")
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
 
-peak_kb() {
-  if [ -x /usr/bin/time ]; then
-    /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1
-  else
-    echo "?"
-  fi
-}
 
 "$bin" simulate --preset wellhead --count "$TICKS" > "$tmp/sim.ndjson"
 readings=$(wc -l < "$tmp/sim.ndjson")
@@ -46,7 +28,6 @@ big_ticks=$(( (readings + 179999) / 180000 ))
 big_readings=$(( big_ticks * 180000 ))
 big=$(median_seconds "'$bin' simulate --preset wellhead --assets 10000 --count $big_ticks | cat > /dev/null")
 
-calc() { awk "BEGIN {printf \"$1\", $2}"; }
 rate() { calc "%.2f M/s" "$1 / $2 / 1e6"; }
 echo "readings:                $readings ($((bytes / 1000000)) MB of NDJSON), median of $RUNS runs"
 echo "simulate | cat:          ${sim}s  $(rate "$readings" "$sim")"

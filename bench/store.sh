@@ -10,6 +10,7 @@
 #   bench/store.sh                 5 M readings, median of 3 runs
 #   READINGS=1000000 RUNS=5 bench/store.sh
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 READINGS=${READINGS:-5000000}
 RUNS=${RUNS:-3}
@@ -37,7 +38,6 @@ BEGIN;
 COMMIT;
 SQL
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 seconds() { local s e; s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N); awk "BEGIN {print $e - $s}"; }
 runs() { for _ in $(seq "$RUNS"); do "$@"; done | median; }
 
