@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use crate::cli::Global;
 use crate::io::{Input, Line, LineReader, Progress, Rejects, stdin_readable_within, stdout_sink};
 use crate::model;
-use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter};
+use crate::record::{Format, ParseError, Reading, RecordEncoder, RecordParser, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
 use crate::store::sqlite::{OnConflict, SqliteStore, Sync};
 use crate::time;
@@ -30,6 +30,7 @@ use crate::time;
 /// Parquet (`--parquet lake/`): Hive partitions `date=YYYY-MM-DD`, columns
 /// ts, asset, tag, unit, value, quality, text; files rolled by rows and by
 /// age, written under a hidden temporary name and renamed when complete.
+/// The lake holds readings: an alarm event line is rejected (and counted).
 ///
 /// At the end: `read N, stored M, duplicates D, rejected K` on stderr.
 #[derive(Debug, clap::Args)]
@@ -102,7 +103,6 @@ type Units = HashMap<String, HashMap<String, String>>;
 struct Tally {
     read: u64,
     written_lake: u64,
-    events_lake: u64,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
@@ -171,9 +171,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Target::Sqlite(store) => store
             .close()
             .map(|c| (c.stored, c.duplicates, c.replaced, c.events)),
-        Target::Lake(lake) => lake
-            .close()
-            .map(|_| (tally.written_lake, 0, 0, tally.events_lake)),
+        Target::Lake(lake) => lake.close().map(|_| (tally.written_lake, 0, 0, 0)),
     };
     if let Some(t) = &mut tee {
         t.flush()?;
@@ -280,13 +278,21 @@ fn store_all(
                     }
                 }
                 Target::Lake(lake) => {
-                    // The lake holds readings; events belong in a store.
                     if is_event {
-                        tally.events_lake += 1;
-                    } else {
-                        lake.add(&reading)?;
-                        tally.written_lake += 1;
+                        // The lake's columns hold readings: an event is
+                        // rejected (and counted), not dropped unseen.
+                        let mut raw = Vec::new();
+                        RecordEncoder::new(Format::Ndjson).encode(&reading.as_ref(), &mut raw);
+                        raw.pop();
+                        let e = ParseError {
+                            field: Some("event"),
+                            message: "an alarm event: a lake holds readings; store events in a SQLite file".into(),
+                        };
+                        rejects.reject(&name, line_no, &e, &raw)?;
+                        continue;
                     }
+                    lake.add(&reading)?;
+                    tally.written_lake += 1;
                 }
             }
             batch_started.get_or_insert_with(Instant::now);

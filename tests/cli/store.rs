@@ -604,3 +604,39 @@ fn store_then_query_gives_back_the_input_from_sqlite_and_from_the_lake() {
         );
     }
 }
+
+#[test]
+fn store_parquet_rejects_alarm_events_and_counts_them() {
+    let wd = Workdir::new("store_lake_events");
+    let input = br#"{"ts":"2026-01-01T00:00:05Z","asset":"FERM-1","tag":"fermenter_temp","value":46.1}
+{"ts":"2026-01-01T00:00:05Z","asset":"FERM-1","tag":"fermenter_temp","event":"raised","rule":"temp_hh","value":46.1,"limit":45.0}
+"#;
+    let (_, stderr) = store(
+        &wd,
+        &["--parquet", "lake", "--rejects", "rejects.ndjson"],
+        input,
+    );
+    assert!(
+        stderr.contains("read 2, stored 1, duplicates 0, rejected 1"),
+        "{stderr}"
+    );
+    let rejects = parse_ndjson(&wd.read("rejects.ndjson"));
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0]["line"].as_u64(), Some(2));
+    assert!(
+        rejects[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("field \"event\""),
+        "{}",
+        rejects[0]
+    );
+    assert!(
+        rejects[0]["raw"]
+            .as_str()
+            .unwrap()
+            .contains("\"rule\":\"temp_hh\""),
+        "{}",
+        rejects[0]
+    );
+}
