@@ -41,18 +41,6 @@ impl Stream {
         (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// Uniform in [lo, hi).
-    #[inline]
-    pub fn between(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.uniform()
-    }
-
-    /// A whole number in [lo, hi].
-    #[inline]
-    pub fn int_between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.rng.next_u64() % (hi - lo + 1)
-    }
-
     /// Standard normal deviate.
     #[inline]
     pub fn normal(&mut self) -> f64 {
