@@ -10,6 +10,7 @@ mod docs;
 mod inspect;
 mod modbus;
 mod model;
+mod plot;
 mod query;
 mod rollup;
 mod rollup_store;
