@@ -125,13 +125,34 @@ struct Row {
     extra: Option<(u32, u32)>,
 }
 
+/// Switches a store to WAL, waiting for another process that opens the
+/// same new file at the same moment (two stores in one pipeline): SQLite
+/// answers "busy" at once to the one that loses the race for the switch
+/// instead of calling the busy handler.
+fn switch_to_wal(conn: &Connection, path: &Path) -> Result<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) => return Ok(mode),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("{} is not a SQLite database", path.display()));
+            }
+        }
+    }
+}
+
 impl SqliteStore {
     pub fn open(path: &Path, sync: Sync, on_conflict: OnConflict) -> Result<SqliteStore> {
         let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .with_context(|| format!("{} is not a SQLite database", path.display()))?;
+        let mode = switch_to_wal(&conn, path)?;
         if !mode.eq_ignore_ascii_case("wal") {
             bail!(
                 "{}: could not switch to WAL (journal mode is {mode})",
