@@ -172,6 +172,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--ts', '--ts', [CompletionResultType]::ParameterName, 'Which time a reading carries: when its request was sent, or when the answer came')
             [CompletionResult]::new('--max-gap', '--max-gap', [CompletionResultType]::ParameterName, 'Unused registers (or bits) a request may read through to join two runs of tags')
             [CompletionResult]::new('--max-inflight', '--max-inflight', [CompletionResultType]::ParameterName, 'Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs)')
+            [CompletionResult]::new('--connections', '--connections', [CompletionResultType]::ParameterName, 'Connections to open to each target; its requests are dealt out over them (each connection polls its share on its own schedule). For servers that answer one request at a time per connection (pymodbus, many gateways), N connections answer up to N requests at once')
             [CompletionResult]::new('--backoff-max', '--backoff-max', [CompletionResultType]::ParameterName, 'Longest wait between two attempts to reach a target that is down')
             [CompletionResult]::new('--unit', '--unit', [CompletionResultType]::ParameterName, 'Ad-hoc: unit id')
             [CompletionResult]::new('--holding', '--holding', [CompletionResultType]::ParameterName, 'Ad-hoc: read N values from holding register A')
