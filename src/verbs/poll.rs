@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -96,7 +96,7 @@ pub struct Args {
     /// Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub max_inflight: usize,
-    /// Connections to open to each target; its requests are dealt out over them (each connection polls its share on its own schedule). For servers that answer one request at a time per connection (pymodbus, many gateways), N connections answer up to N requests at once.
+    /// Connections to open to each target; its requests are dealt out over them (each connection polls its share on its own schedule; an outage is still reported once). For servers that answer one request at a time per connection (pymodbus, many gateways), N connections answer up to N requests at once.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub connections: usize,
     /// Longest wait between two attempts to reach a target that is down.
@@ -209,7 +209,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     }
     // One entry per connection: a target's requests dealt out round robin
     // over at most --connections connections (never an idle one).
-    let mut plans: Vec<(String, Vec<map::ReadPlan>)> = Vec::new();
+    let mut plans: Vec<(String, Arc<AtomicUsize>, Vec<map::ReadPlan>)> = Vec::new();
     for (t, idx) in by_target {
         let all = map::plan(&points, &idx, args.max_gap);
         let n = args.connections.min(all.len()).max(1);
@@ -224,7 +224,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         for (k, r) in all.into_iter().enumerate() {
             shares[k % n].push(r);
         }
-        plans.extend(shares.into_iter().map(|s| (t.clone(), s)));
+        // Connections to one target share its count of connections down.
+        let down = Arc::new(AtomicUsize::new(0));
+        plans.extend(
+            shares
+                .into_iter()
+                .map(|s| (t.clone(), Arc::clone(&down), s)),
+        );
     }
     let series: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = points
         .iter()
@@ -244,9 +250,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut wrote: u64 = 0;
     let result: Result<()> = runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Sample>>(256);
-        for (addr, p) in plans {
+        for (addr, down, p) in plans {
             tokio::spawn(poll_target(
                 addr,
+                down,
                 p,
                 Arc::clone(&points),
                 cfg.clone(),

@@ -530,6 +530,19 @@ fn poll_err_unreachable_target_one_message_and_exit_1() {
     assert!(err.contains("polls while unreachable 4"), "{err}");
     assert!(err.contains("nothing was read"), "{err}");
     assert!(out.stdout.is_empty());
+    // Three connections to the dead target: still one message.
+    wd.write(
+        "m.csv",
+        "asset,tag,unit_id,address,type\nA,t,1,0,u16\nB,t,2,0,u16\nC,t,3,0,u16\n",
+    );
+    let mut cmd = wd.cmd("poll");
+    cmd.args(["--model", "m.csv", "--target", &addr, "--connections", "3"])
+        .args(["--count", "4", "--interval", "100ms"])
+        .args(["--timeout", "500ms", "--backoff-max", "200ms"]);
+    let out = wd.run(&mut cmd);
+    let err = crate::util::fails_with(1, &cmd, &out);
+    assert_eq!(err.matches("retrying with backoff").count(), 1, "{err}");
+    assert!(err.contains("polls while unreachable 12"), "{err}");
 }
 
 #[test]
