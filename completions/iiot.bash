@@ -708,7 +708,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__poll)
-            opts="-q -v -h -V --preset --model --target --interval --count --timeout --ts --max-gap --max-inflight --backoff-max --unit --holding --input --coils --discrete --type --order --scale --offset --asset --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --preset --model --target --interval --count --timeout --ts --max-gap --max-inflight --connections --backoff-max --unit --holding --input --coils --discrete --type --order --scale --offset --asset --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,6 +747,10 @@ _iiot() {
                     return 0
                     ;;
                 --max-inflight)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

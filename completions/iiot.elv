@@ -164,6 +164,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --ts 'Which time a reading carries: when its request was sent, or when the answer came'
             cand --max-gap 'Unused registers (or bits) a request may read through to join two runs of tags'
             cand --max-inflight 'Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs)'
+            cand --connections 'Connections to open to each target; its requests are dealt out over them (each connection polls its share on its own schedule; an outage is still reported once). For servers that answer one request at a time per connection (pymodbus, many gateways), N connections answer up to N requests at once'
             cand --backoff-max 'Longest wait between two attempts to reach a target that is down'
             cand --unit 'Ad-hoc: unit id'
             cand --holding 'Ad-hoc: read N values from holding register A'

@@ -142,6 +142,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand poll" -l ts -d 'Which time a r
 response\t'When the answer arrived'"
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l max-gap -d 'Unused registers (or bits) a request may read through to join two runs of tags' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l max-inflight -d 'Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l connections -d 'Connections to open to each target; its requests are dealt out over them (each connection polls its share on its own schedule; an outage is still reported once). For servers that answer one request at a time per connection (pymodbus, many gateways), N connections answer up to N requests at once' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l backoff-max -d 'Longest wait between two attempts to reach a target that is down' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l unit -d 'Ad-hoc: unit id' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l holding -d 'Ad-hoc: read N values from holding register A' -r

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -140,9 +140,13 @@ enum Health {
     Failing,
 }
 
-/// Polls one target until `--count` polls are done (or forever).
+/// Polls one target until `--count` polls are done (or forever), on one
+/// connection; `down` counts the target's connections that are down, shared
+/// by every connection to it (`--connections`), so an outage is reported
+/// once per target, not once per connection.
 pub async fn poll_target(
     addr: String,
+    down: Arc<AtomicUsize>,
     plans: Vec<ReadPlan>,
     points: Arc<Vec<Point>>,
     cfg: PollConfig,
@@ -168,6 +172,7 @@ pub async fn poll_target(
         regs: Vec::with_capacity(125),
         bits: Vec::with_capacity(2000),
         down_since: None,
+        down,
     };
     t.in_flight = vec![false; t.plans.len()];
     t.health = vec![Health::Ok; t.plans.len()];
@@ -195,6 +200,7 @@ struct Target {
     regs: Vec<u16>,
     bits: Vec<bool>,
     down_since: Option<std::time::Instant>,
+    down: Arc<AtomicUsize>,
 }
 
 async fn read_some(conn: Option<&mut TcpStream>, chunk: &mut [u8]) -> std::io::Result<usize> {
@@ -304,7 +310,9 @@ impl Target {
                 let _ = s.set_nodelay(true);
                 self.conn = Some(s);
                 self.rbuf.clear();
-                if let Some(since) = self.down_since.take() {
+                if let Some(since) = self.down_since.take()
+                    && self.down.fetch_sub(1, Ordering::SeqCst) == 1
+                {
                     self.say(format_args!(
                         "connected again after {:.1}s",
                         since.elapsed().as_secs_f64()
@@ -329,7 +337,9 @@ impl Target {
     fn outage(&mut self, why: &str) {
         if self.down_since.is_none() {
             self.down_since = Some(std::time::Instant::now());
-            self.say(format_args!("{why}; retrying with backoff"));
+            if self.down.fetch_add(1, Ordering::SeqCst) == 0 {
+                self.say(format_args!("{why}; retrying with backoff"));
+            }
         }
     }
 

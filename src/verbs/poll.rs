@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -38,6 +38,9 @@ use crate::time;
 ///
 /// Targets are polled concurrently, each on its own connection and its own
 /// schedule, which does not drift (a late poll is skipped, not bunched).
+/// --connections N opens N connections to each target and deals its
+/// requests out over them, each connection on its own schedule (and
+/// counted as polling on its own in the closing summary).
 /// On one connection every request of a poll goes out at once and answers
 /// are matched by transaction id, so a unit id that stops answering behind
 /// a gateway never delays or blanks the others (up to --max-inflight
@@ -93,6 +96,9 @@ pub struct Args {
     /// Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub max_inflight: usize,
+    /// Connections to open to each target; its requests are dealt out over them (each connection polls its share on its own schedule; an outage is still reported once). For servers that answer one request at a time per connection (pymodbus, many gateways), N connections answer up to N requests at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub connections: usize,
     /// Longest wait between two attempts to reach a target that is down.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
     pub backoff_max: String,
@@ -185,6 +191,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if args.max_inflight == 0 {
         bail!("--max-inflight must be at least 1");
     }
+    if args.connections == 0 {
+        bail!("--connections must be at least 1");
+    }
     if args.count == Some(0) {
         bail!("--count must be at least 1");
     }
@@ -198,17 +207,30 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         };
         by_target.entry(t).or_default().push(i);
     }
-    let plans: Vec<(String, Vec<map::ReadPlan>)> = by_target
-        .into_iter()
-        .map(|(t, idx)| {
-            let p = map::plan(&points, &idx, args.max_gap);
-            (t, p)
-        })
-        .collect();
-    if global.verbose > 0 {
-        for (t, p) in &plans {
-            eprintln!("iiot poll: {t}: {} requests a poll", p.len());
+    // One entry per connection: a target's requests dealt out round robin
+    // over at most --connections connections (never an idle one).
+    let mut plans: Vec<(String, Arc<AtomicUsize>, Vec<map::ReadPlan>)> = Vec::new();
+    for (t, idx) in by_target {
+        let all = map::plan(&points, &idx, args.max_gap);
+        let n = args.connections.min(all.len()).max(1);
+        if global.verbose > 0 {
+            eprintln!(
+                "iiot poll: {t}: {} requests a poll over {n} connection{}",
+                all.len(),
+                if n == 1 { "" } else { "s" }
+            );
         }
+        let mut shares: Vec<Vec<map::ReadPlan>> = (0..n).map(|_| Vec::new()).collect();
+        for (k, r) in all.into_iter().enumerate() {
+            shares[k % n].push(r);
+        }
+        // Connections to one target share its count of connections down.
+        let down = Arc::new(AtomicUsize::new(0));
+        plans.extend(
+            shares
+                .into_iter()
+                .map(|s| (t.clone(), Arc::clone(&down), s)),
+        );
     }
     let series: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = points
         .iter()
@@ -228,9 +250,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut wrote: u64 = 0;
     let result: Result<()> = runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Sample>>(256);
-        for (addr, p) in plans {
+        for (addr, down, p) in plans {
             tokio::spawn(poll_target(
                 addr,
+                down,
                 p,
                 Arc::clone(&points),
                 cfg.clone(),

@@ -530,6 +530,19 @@ fn poll_err_unreachable_target_one_message_and_exit_1() {
     assert!(err.contains("polls while unreachable 4"), "{err}");
     assert!(err.contains("nothing was read"), "{err}");
     assert!(out.stdout.is_empty());
+    // Three connections to the dead target: still one message.
+    wd.write(
+        "m.csv",
+        "asset,tag,unit_id,address,type\nA,t,1,0,u16\nB,t,2,0,u16\nC,t,3,0,u16\n",
+    );
+    let mut cmd = wd.cmd("poll");
+    cmd.args(["--model", "m.csv", "--target", &addr, "--connections", "3"])
+        .args(["--count", "4", "--interval", "100ms"])
+        .args(["--timeout", "500ms", "--backoff-max", "200ms"]);
+    let out = wd.run(&mut cmd);
+    let err = crate::util::fails_with(1, &cmd, &out);
+    assert_eq!(err.matches("retrying with backoff").count(), 1, "{err}");
+    assert!(err.contains("polls while unreachable 12"), "{err}");
 }
 
 #[test]
@@ -570,4 +583,97 @@ fn poll_schedule_does_not_drift_and_ts_response_is_later() {
     assert!(req.windows(2).all(|w| w[1] > w[0]), "{req:?}");
     let resp = ts_of("response");
     assert_eq!(resp.len(), 15);
+}
+
+/// A server that takes any number of connections and answers reads of
+/// holding registers with the unit id in every register, one request at a
+/// time per connection; it reports (connection, unit) of every request
+/// and stops accepting once `stop` is set.
+fn counting_server(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (String, mpsc::Receiver<(usize, u8)>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("binding");
+    l.set_nonblocking(true).expect("nonblocking listener");
+    let addr = l.local_addr().unwrap().to_string();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + WAIT;
+        let mut conn = 0;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+            let Ok((mut s, _)) = l.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            let tx = tx.clone();
+            let me = conn;
+            conn += 1;
+            std::thread::spawn(move || {
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(WAIT)).unwrap();
+                let mut req = [0u8; 12];
+                while s.read_exact(&mut req).is_ok() {
+                    let (unit, count) = (req[6], u16::from_be_bytes([req[10], req[11]]));
+                    let _ = tx.send((me, unit));
+                    let mut resp = req[..4].to_vec();
+                    resp.extend_from_slice(&(3 + 2 * count).to_be_bytes());
+                    resp.extend_from_slice(&[unit, 3, (2 * count) as u8]);
+                    for _ in 0..count {
+                        resp.extend_from_slice(&u16::from(unit).to_be_bytes());
+                    }
+                    if s.write_all(&resp).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+#[test]
+fn poll_connections_deal_a_targets_requests_over_several_connections() {
+    let wd = Workdir::new("poll-connections");
+    let mut model = String::from("asset,tag,unit_id,table,address,type\n");
+    for u in 1..=4 {
+        model.push_str(&format!(
+            "U{u},a,{u},holding,0,u16\nU{u},b,{u},holding,124,u16\n"
+        ));
+    }
+    wd.write("m.csv", model);
+    // 3 connections for 4 units: dealt round robin; 9 asked for, 4 used
+    // (never an idle connection).
+    for (asked, want) in [
+        (3, vec![vec![1, 4], vec![2], vec![3]]),
+        (9, vec![vec![1], vec![2], vec![3], vec![4]]),
+    ] {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (addr, seen) = counting_server(std::sync::Arc::clone(&stop));
+        let mut cmd = wd.cmd("poll");
+        cmd.args(["--model", "m.csv", "--target", &addr, "--max-gap", "123"])
+            .args(["--max-inflight", "1", "--interval", "0", "--count", "3"])
+            .args(["--connections", &asked.to_string()]);
+        let out = wd.run(&mut cmd);
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let recs = parse_ndjson(&ok(&cmd, &out));
+        // Every unit read 3 times, both tags, through one 125-register request.
+        assert_eq!(recs.len(), 4 * 3 * 2, "{}", describe(&cmd, &out));
+        for r in &recs {
+            let u: f64 = text(r, "asset")[1..].parse().unwrap();
+            assert_eq!(num(r, "value"), u, "{r}");
+        }
+        let mut per_conn: std::collections::BTreeMap<usize, std::collections::BTreeSet<u8>> =
+            std::collections::BTreeMap::new();
+        let mut requests = 0;
+        for (c, u) in seen.try_iter() {
+            per_conn.entry(c).or_default().insert(u);
+            requests += 1;
+        }
+        assert_eq!(requests, 4 * 3, "{per_conn:?}");
+        let mut got: Vec<Vec<u8>> = per_conn
+            .values()
+            .map(|s| s.iter().copied().collect())
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "--connections {asked}");
+    }
 }
