@@ -47,7 +47,7 @@ rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson
 "$IIOT" simulate --preset factory --duration "$DURATION" --interval "$INTERVAL" -q |
   "$IIOT" store --tee "$OUT/factory.db" -q |
   "$IIOT" rollup --kpi oee --every "$EVERY" -q |
-  sed 's/"quality":\([0-9][0-9.e-]*\)/"quality_rate":\1/' |
+  sed 's/,"quality":\([0-9][0-9.e-]*\),"oee"/,"quality_rate":\1,"oee"/' |
   "$IIOT" store --tee "$OUT/factory.db" -q > "$OUT/oee.ndjson"
 
 records=$(wc -l < "$OUT/oee.ndjson")
