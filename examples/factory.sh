@@ -53,5 +53,8 @@ rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson
 records=$(wc -l < "$OUT/oee.ndjson")
 readings=$("$IIOT" query "$OUT/factory.db" -q | wc -l)
 echo "factory: $readings readings in $OUT/factory.db, $records OEE records (every $EVERY) in $OUT/oee.ndjson and the store"
-# The shift at a glance: OEE per machine per bucket.
-"$IIOT" query "$OUT/factory.db" --tag oee --format csv -q | cut -d, -f1-4 | head -9
+# The shift at a glance: each machine's mean OEE over its buckets.
+"$IIOT" query "$OUT/factory.db" --tag oee --format csv -q |
+  awk -F, 'NR > 1 { s[$2] += $4; n[$2]++ }
+           END { for (a in s) printf "  %s  mean OEE %5.1f %% over %d buckets\n", a, 100 * s[a] / n[a], n[a] }' |
+  sort
