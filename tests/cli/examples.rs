@@ -204,12 +204,18 @@ fn plot_summary(stderr: &str) -> BTreeMap<String, u64> {
         .split([' ', ','])
         .filter(|w| !w.is_empty())
         .collect();
+    // A count names what follows it ("4 series"), except after "read" and
+    // "rejected", which come before theirs.
     let mut out = BTreeMap::new();
     for w in words.windows(2) {
-        if let Ok(n) = w[0].parse::<u64>() {
-            out.insert(w[1].to_string(), n);
-        } else if let Ok(n) = w[1].parse::<u64>() {
-            out.entry(w[0].to_string()).or_insert(n);
+        match (w[0].parse::<u64>(), w[1].parse::<u64>()) {
+            (Ok(n), _) if w[1] != "drew" => {
+                out.entry(w[1].to_string()).or_insert(n);
+            }
+            (_, Ok(n)) if w[0] == "read" || w[0] == "rejected" => {
+                out.insert(w[0].to_string(), n);
+            }
+            _ => {}
         }
     }
     out
