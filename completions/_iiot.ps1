@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
+            [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -294,6 +295,31 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'iiot;plot' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The SVG file to write; `-` for stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The SVG file to write; `-` for stdout')
+            [CompletionResult]::new('--asset', '--asset', [CompletionResultType]::ParameterName, 'Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several')
+            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Tag glob; repeat or separate with commas for several')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Built-in plant model whose alarm limits are drawn')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Plant model CSV whose alarm limits are drawn')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Draw from this time (RFC 3339, a date, or epoch ms); default: the first reading')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Draw up to this time (exclusive); default: the last reading')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of the chart in pixels')
+            [CompletionResult]::new('--panel-height', '--panel-height', [CompletionResultType]::ParameterName, 'Height of each panel in pixels')
+            [CompletionResult]::new('--max-panels', '--max-panels', [CompletionResultType]::ParameterName, 'Draw at most N series; the rest are counted and named on stderr')
+            [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'A title above the panels')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON instead of to stderr')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'iiot;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -327,6 +353,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
+            [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -364,6 +391,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;inspect' {
+            break
+        }
+        'iiot;help;plot' {
             break
         }
         'iiot;help;completions' {

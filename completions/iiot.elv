@@ -36,6 +36,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+            cand plot 'Draw readings as an SVG chart: one panel per series'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -276,6 +277,30 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;plot'= {
+            cand -o 'The SVG file to write; `-` for stdout'
+            cand --output 'The SVG file to write; `-` for stdout'
+            cand --asset 'Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several'
+            cand --tag 'Tag glob; repeat or separate with commas for several'
+            cand --preset 'Built-in plant model whose alarm limits are drawn'
+            cand --model 'Plant model CSV whose alarm limits are drawn'
+            cand --from 'Draw from this time (RFC 3339, a date, or epoch ms); default: the first reading'
+            cand --to 'Draw up to this time (exclusive); default: the last reading'
+            cand --width 'Width of the chart in pixels'
+            cand --panel-height 'Height of each panel in pixels'
+            cand --max-panels 'Draw at most N series; the rest are counted and named on stderr'
+            cand --title 'A title above the panels'
+            cand --rejects 'Write rejected lines here as NDJSON instead of to stderr'
+            cand --strict 'Stop with exit 1 at the first bad line'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;completions'= {
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -307,6 +332,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+            cand plot 'Draw readings as an SVG chart: one panel per series'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -333,6 +359,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;query'= {
         }
         &'iiot;help;inspect'= {
+        }
+        &'iiot;help;plot'= {
         }
         &'iiot;help;completions'= {
         }

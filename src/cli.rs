@@ -71,6 +71,7 @@ pub enum Command {
     Rollup(verbs::rollup::Args),
     Query(verbs::query::Args),
     Inspect(verbs::inspect::Args),
+    Plot(verbs::plot::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -89,6 +90,7 @@ impl Command {
             Command::Rollup(_) => "rollup",
             Command::Query(_) => "query",
             Command::Inspect(_) => "inspect",
+            Command::Plot(_) => "plot",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -107,6 +109,7 @@ impl Command {
             Command::Rollup(a) => verbs::rollup::run(a, global),
             Command::Query(a) => verbs::query::run(a, global),
             Command::Inspect(a) => verbs::inspect::run(a, global),
+            Command::Plot(a) => verbs::plot::run(a, global),
             Command::Completions(a) => verbs::completions::run_completions(a, global),
             Command::Man(a) => verbs::completions::run_man(a, global),
         }

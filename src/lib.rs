@@ -12,6 +12,7 @@
 //! - `detect`: the anomaly-detection engine behind `iiot detect`.
 //! - [`modbus`]: the register codec, map, server and poller (tokio lives here).
 //! - [`rollup`]: mergeable time buckets, streamed and on a store.
+//! - `plot`: the bounded chart summary and its SVG drawing (`iiot plot`).
 //! - `read`: stores, Parquet files and lakes read back (query, inspect).
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
@@ -24,6 +25,7 @@ pub(crate) mod detect;
 pub mod io;
 pub mod modbus;
 pub mod model;
+pub(crate) mod plot;
 pub(crate) mod read;
 pub mod record;
 pub mod rollup;

@@ -8,6 +8,7 @@ pub mod inspect;
 mod inspect_table;
 pub mod modbus_serve;
 pub mod model;
+pub mod plot;
 pub mod poll;
 pub mod query;
 pub mod rollup;

@@ -11,6 +11,7 @@ mod examples;
 mod inspect;
 mod modbus;
 mod model;
+mod plot;
 mod query;
 mod rollup;
 mod rollup_store;

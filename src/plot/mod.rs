@@ -1,0 +1,347 @@
+//! The chart behind `iiot plot`: readings, detect's anomalies, alarm events
+//! and rollups gathered into a bounded summary per series, then drawn as
+//! one panel per series.
+//!
+//! [`Collector`] takes records one at a time and keeps, per series, the
+//! extremes of each time bucket of a shared [`grid::Grid`] (so memory does
+//! not grow with the stream), the flagged readings to mark, and the spans
+//! between `raised` and `cleared` events. [`draw`] turns that into an SVG.
+
+pub(crate) mod draw;
+mod grid;
+mod ticks;
+
+use std::collections::HashMap;
+
+use crate::read::Patterns;
+use crate::record::{ParseError, Quality, Reading};
+use crate::time::Millis;
+use grid::{Bucket, Grid};
+
+/// Flagged readings kept per series for markers; past this they are
+/// counted but not marked (a chart of more marks than pixels says no more).
+const MAX_MARKERS: usize = 200_000;
+/// Alarm spans kept per series.
+const MAX_SPANS: usize = 100_000;
+
+/// What to draw.
+#[derive(Debug, Clone)]
+pub(crate) struct Selection {
+    pub assets: Patterns,
+    pub tags: Patterns,
+    /// `[from, to)`; readings outside are skipped.
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub max_panels: usize,
+    /// Buckets per series: about twice the plot's width in pixels.
+    pub buckets: usize,
+}
+
+/// An alarm between its `raised` and `cleared` events; `to` is `None`
+/// while it is still active at the end of the input.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Span {
+    pub from: Millis,
+    pub to: Option<Millis>,
+    pub severity: String,
+}
+
+/// One series (asset + tag) as far as the chart needs it.
+#[derive(Debug, Default)]
+pub(crate) struct Series {
+    pub asset: String,
+    pub tag: String,
+    pub unit: String,
+    /// Empty for a series that got no panel.
+    buckets: Vec<Bucket>,
+    pub panel: bool,
+    /// Good readings drawn.
+    pub readings: u64,
+    pub first_ts: Millis,
+    pub last_ts: Millis,
+    pub markers: Vec<(Millis, f64)>,
+    /// Flagged readings, marked or not.
+    pub anomalies: u64,
+    pub spans: Vec<Span>,
+    /// Rules raised and not yet cleared: (rule, since, severity).
+    open: Vec<(String, Millis, String)>,
+}
+
+impl Series {
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
+    }
+
+    /// The closed spans and those still open at the end.
+    pub fn all_spans(&self) -> impl Iterator<Item = Span> + '_ {
+        self.spans
+            .iter()
+            .cloned()
+            .chain(self.open.iter().map(|(_, from, sev)| Span {
+                from: *from,
+                to: None,
+                severity: sev.clone(),
+            }))
+    }
+}
+
+/// What the input held, for the closing summary.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Tally {
+    /// Readings outside the asset/tag globs or the time range.
+    pub not_selected: u64,
+    /// Readings whose quality is not good: left out of the line.
+    pub not_good: u64,
+    /// Readings of series beyond `--max-panels`.
+    pub left_out: u64,
+    pub events: u64,
+}
+
+/// Gathers records into per-series summaries.
+pub(crate) struct Collector {
+    sel: Selection,
+    grid: Grid,
+    series: Vec<Series>,
+    index: HashMap<String, usize>,
+    key: String,
+    last: Option<usize>,
+    panels: usize,
+    pub tally: Tally,
+}
+
+impl Collector {
+    pub fn new(sel: Selection) -> Collector {
+        let grid = match (sel.from, sel.to) {
+            (Some(from), Some(to)) => Grid::for_span(sel.buckets, from, to),
+            _ => Grid::new(sel.buckets),
+        };
+        Collector {
+            sel,
+            grid,
+            series: Vec::new(),
+            index: HashMap::new(),
+            key: String::new(),
+            last: None,
+            panels: 0,
+            tally: Tally::default(),
+        }
+    }
+
+    /// Takes one record: a reading (perhaps flagged, perhaps a rollup) or
+    /// an alarm event. A field a chart reads but cannot understand rejects
+    /// the record, naming the field.
+    pub fn add(&mut self, r: &Reading) -> Result<(), ParseError> {
+        if let Some(event) = r.extra_field("event") {
+            return self.add_event(r, event);
+        }
+        let band = band(r)?;
+        let flagged = flagged(r)?;
+        let selected = self.sel.assets.matches(&r.asset)
+            && self.sel.tags.matches(&r.tag)
+            && self.sel.from.is_none_or(|f| r.ts >= f)
+            && self.sel.to.is_none_or(|t| r.ts < t);
+        if !selected {
+            self.tally.not_selected += 1;
+            return Ok(());
+        }
+        let i = self.series_index(&r.asset, &r.tag);
+        if !self.series[i].panel {
+            if self.panels >= self.sel.max_panels {
+                self.tally.left_out += 1;
+                return Ok(());
+            }
+            self.panels += 1;
+            let s = &mut self.series[i];
+            s.panel = true;
+            s.buckets = vec![Bucket::default(); self.grid.cap()];
+        }
+        if r.quality != Quality::Good {
+            self.tally.not_good += 1;
+            return Ok(());
+        }
+        if let Some(remap) = self.grid.admit(r.ts) {
+            for s in self.series.iter_mut().filter(|s| s.panel) {
+                remap.apply(&mut s.buckets);
+            }
+        }
+        let b = self.grid.index(r.ts);
+        let s = &mut self.series[i];
+        if s.unit.is_empty() && !r.unit.is_empty() {
+            s.unit.push_str(&r.unit);
+        }
+        if s.readings == 0 {
+            s.first_ts = r.ts;
+            s.last_ts = r.ts;
+        }
+        s.first_ts = s.first_ts.min(r.ts);
+        s.last_ts = s.last_ts.max(r.ts);
+        s.readings += 1;
+        s.buckets[b].add(r.ts, r.value);
+        if let Some((lo, hi)) = band {
+            s.buckets[b].add_band(lo, hi);
+        }
+        if flagged {
+            s.anomalies += 1;
+            if s.markers.len() < MAX_MARKERS {
+                s.markers.push((r.ts, r.value));
+            }
+        }
+        Ok(())
+    }
+
+    fn add_event(&mut self, r: &Reading, event: &str) -> Result<(), ParseError> {
+        let bad = |field: &'static str, message: &str| ParseError {
+            field: Some(field),
+            message: message.to_string(),
+        };
+        let raised = match event {
+            "\"raised\"" => true,
+            "\"cleared\"" => false,
+            _ => return Err(bad("event", "an alarm event is \"raised\" or \"cleared\"")),
+        };
+        let text = |field: &'static str| -> Result<String, ParseError> {
+            match r.extra_field(field) {
+                None => Ok(String::new()),
+                Some(raw) => {
+                    serde_json::from_str::<String>(raw).map_err(|_| bad(field, "expected a string"))
+                }
+            }
+        };
+        let (rule, severity) = (text("rule")?, text("severity")?);
+        self.tally.events += 1;
+        if !(self.sel.assets.matches(&r.asset) && self.sel.tags.matches(&r.tag)) {
+            return Ok(());
+        }
+        let i = self.series_index(&r.asset, &r.tag);
+        let s = &mut self.series[i];
+        let open = s.open.iter().position(|(name, _, _)| *name == rule);
+        match (raised, open) {
+            (true, None) => s.open.push((rule, r.ts, severity)),
+            // A second raise of an active alarm changes nothing.
+            (true, Some(_)) => {}
+            (false, Some(k)) => {
+                let (_, from, severity) = s.open.swap_remove(k);
+                if s.spans.len() < MAX_SPANS {
+                    s.spans.push(Span {
+                        from,
+                        to: Some(r.ts),
+                        severity,
+                    });
+                }
+            }
+            // Cleared without a raise in this input: it was active since
+            // before the chart begins.
+            (false, None) => {
+                if s.spans.len() < MAX_SPANS {
+                    s.spans.push(Span {
+                        from: Millis::MIN,
+                        to: Some(r.ts),
+                        severity,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn series_index(&mut self, asset: &str, tag: &str) -> usize {
+        if let Some(i) = self.last {
+            let s = &self.series[i];
+            if s.asset == asset && s.tag == tag {
+                return i;
+            }
+        }
+        // asset and tag joined by a byte neither can hold unescaped.
+        self.key.clear();
+        self.key.push_str(asset);
+        self.key.push('\u{0}');
+        self.key.push_str(tag);
+        let i = match self.index.get(self.key.as_str()) {
+            Some(&i) => i,
+            None => {
+                let i = self.series.len();
+                self.series.push(Series {
+                    asset: asset.to_string(),
+                    tag: tag.to_string(),
+                    ..Series::default()
+                });
+                self.index.insert(self.key.clone(), i);
+                i
+            }
+        };
+        self.last = Some(i);
+        i
+    }
+
+    /// The series that got a panel, in asset then tag order.
+    pub fn panels(&self) -> Vec<&Series> {
+        let mut v: Vec<&Series> = self
+            .series
+            .iter()
+            .filter(|s| s.panel && s.readings > 0)
+            .collect();
+        v.sort_by(|a, b| (&a.asset, &a.tag).cmp(&(&b.asset, &b.tag)));
+        v
+    }
+
+    /// Series seen (readings or events) that got no panel.
+    pub fn series_without_panel(&self) -> usize {
+        self.series
+            .iter()
+            .filter(|s| !s.panel || s.readings == 0)
+            .count()
+    }
+
+    /// The time axis: `--from`/`--to` when given, else the span of the
+    /// readings drawn.
+    pub fn time_range(&self) -> Option<(Millis, Millis)> {
+        let span = self.grid.span();
+        let from = self.sel.from.or(span.map(|s| s.0))?;
+        let to = self.sel.to.or(span.map(|s| s.1))?;
+        Some((from, to))
+    }
+
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+}
+
+/// A rollup record's band: its `min` and `max` fields.
+fn band(r: &Reading) -> Result<Option<(f64, f64)>, ParseError> {
+    let number = |field: &'static str| -> Result<Option<f64>, ParseError> {
+        r.extra_field(field)
+            .map(|raw| {
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or(ParseError {
+                        field: Some(field),
+                        message: "a rollup's min and max are finite numbers".to_string(),
+                    })
+            })
+            .transpose()
+    };
+    match (number("min")?, number("max")?) {
+        (Some(lo), Some(hi)) if lo <= hi => Ok(Some((lo, hi))),
+        (Some(_), Some(_)) => Err(ParseError {
+            field: Some("min"),
+            message: "a rollup's min is above its max".to_string(),
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// Whether detect flagged the reading: a non-empty `anomalies` array.
+fn flagged(r: &Reading) -> Result<bool, ParseError> {
+    let Some(raw) = r.extra_field("anomalies") else {
+        return Ok(false);
+    };
+    let raw = raw.trim_ascii();
+    if !raw.starts_with('[') {
+        return Err(ParseError {
+            field: Some("anomalies"),
+            message: "expected an array of anomalies".to_string(),
+        });
+    }
+    Ok(raw[1..].trim_ascii_start() != "]")
+}

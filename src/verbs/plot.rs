@@ -1,0 +1,192 @@
+//! `iiot plot`: readings, anomalies, alarm events and rollups drawn as an
+//! SVG chart, one panel per series.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::Global;
+use crate::io::{Rejects, for_each_record};
+use crate::model::Model;
+use crate::plot::draw::{Layout, plot_width, svg};
+use crate::plot::{Collector, Selection};
+use crate::read::Patterns;
+use crate::time::parse_time_arg;
+
+/// Draw readings as an SVG chart: one panel per series.
+///
+/// Reads readings (from any verb, a file or stdin) and draws each series
+/// (asset + tag) in a panel of its own under one shared time axis in UTC:
+/// the value line, the unit on the value axis, detect's flagged readings
+/// (a non-empty "anomalies" array) as red markers, raised–cleared alarm
+/// spans (alarm event lines, from `detect --events`) shaded — orange, red
+/// for severity high — and with --model/--preset the tag's alarm limits
+/// (lo_lo, lo, hi, hi_hi) as dashed lines when they lie near the data.
+/// Rollup records (with "min" and "max") draw their mean as the line and
+/// min..max as a band around it.
+///
+/// Any length of input draws in bounded memory: each series keeps the
+/// smallest and largest value of each time bucket, at most one bucket per
+/// pixel column, and the line goes through those extremes in the order they
+/// happened — what the full data would draw, at any zoom the file is shown
+/// at. A gap in the data (over five of the series' mean intervals and two
+/// pixel columns) breaks the line. Readings whose quality is not good are
+/// left out of the line; two markers on the same pixel are drawn once.
+///
+/// Panels: the first --max-panels series in the input, drawn in asset then
+/// tag order; choose with --asset/--tag. The chart is SVG (it scales, and
+/// browsers, GitHub and documentation tools show it). At the end: `read N,
+/// drew S series in P panels, A anomalies (M markers), E alarm spans,
+/// rejected K` on stderr.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  iiot simulate --preset fermenter --duration 2h --faults spike=0.002 --label | iiot detect --preset fermenter | iiot plot --preset fermenter -o fermenter.svg
+  iiot query plant.db --asset SITE-1/BLR-1 | iiot plot -o blr1.svg
+  iiot plot export.ndjson --tag 'temp*,pressure' --width 800 -o boilers.svg
+  iiot rollup --every 1m export.ndjson | iiot plot -o band.svg --title 'one-minute rollups'")]
+pub struct Args {
+    /// Input files; `-` or none for stdin.
+    pub inputs: Vec<PathBuf>,
+    /// The SVG file to write; `-` for stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several.
+    #[arg(long, value_name = "GLOB")]
+    pub asset: Vec<String>,
+    /// Tag glob; repeat or separate with commas for several.
+    #[arg(long, value_name = "GLOB")]
+    pub tag: Vec<String>,
+    /// Built-in plant model whose alarm limits are drawn.
+    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    pub preset: Option<String>,
+    /// Plant model CSV whose alarm limits are drawn.
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Draw from this time (RFC 3339, a date, or epoch ms); default: the first reading.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Draw up to this time (exclusive); default: the last reading.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Width of the chart in pixels.
+    #[arg(long, value_name = "PX", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(200..=20000))]
+    pub width: u32,
+    /// Height of each panel in pixels.
+    #[arg(long, value_name = "PX", default_value_t = 170, value_parser = clap::value_parser!(u32).range(60..=4000))]
+    pub panel_height: u32,
+    /// Draw at most N series; the rest are counted and named on stderr.
+    #[arg(long, value_name = "N", default_value_t = 48, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub max_panels: u64,
+    /// A title above the panels.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// Write rejected lines here as NDJSON instead of to stderr.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Stop with exit 1 at the first bad line.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(args: Args, global: &Global) -> Result<()> {
+    let model: Option<Model> = if args.model.is_some() || args.preset.is_some() {
+        Some(crate::model::resolve(
+            args.model.as_deref(),
+            args.preset.as_deref(),
+            "",
+        )?)
+    } else {
+        None
+    };
+    let from = args.from.as_deref().map(parse_time_arg).transpose()?;
+    let to = args.to.as_deref().map(parse_time_arg).transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        bail!("--from must be before --to");
+    }
+    let sel = Selection {
+        assets: Patterns::new("asset", &args.asset)?,
+        tags: Patterns::new("tag", &args.tag)?,
+        from,
+        to,
+        max_panels: args.max_panels as usize,
+        buckets: 2 * plot_width(args.width) as usize,
+    };
+    let mut collector = Collector::new(sel);
+    let mut rejects = Rejects::new("plot", args.rejects.as_deref(), args.strict)?;
+    let mut read = 0;
+    let result = for_each_record(
+        &args.inputs,
+        &mut rejects,
+        &mut read,
+        |name, line, raw, r, rejects| {
+            if let Err(e) = collector.add(r) {
+                rejects.reject(name, line, &e, raw)?;
+            }
+            Ok(())
+        },
+    );
+    rejects.finish()?;
+    result?;
+
+    let layout = Layout {
+        width: args.width,
+        panel_height: args.panel_height,
+        title: args.title,
+    };
+    let (doc, drawn) = svg(&collector, model.as_ref(), &layout)?;
+    write_output(&args.output, doc.as_bytes())?;
+
+    if !global.quiet {
+        let t = &collector.tally;
+        let mut summary = format!(
+            "iiot plot: read {read}, drew {} series in {} panels, {} anomalies ({} markers), {} alarm spans, rejected {}",
+            drawn.panels,
+            drawn.panels,
+            drawn.anomalies,
+            drawn.markers,
+            drawn.spans,
+            rejects.count()
+        );
+        let left = collector.series_without_panel();
+        if t.left_out > 0 {
+            summary.push_str(&format!(
+                "; {left} series not drawn ({} readings): over --max-panels {}, choose with --asset/--tag",
+                t.left_out, args.max_panels
+            ));
+        }
+        if t.not_selected > 0 {
+            summary.push_str(&format!(
+                "; {} readings outside the selection",
+                t.not_selected
+            ));
+        }
+        if t.not_good > 0 {
+            summary.push_str(&format!(
+                "; {} readings of quality not good left out",
+                t.not_good
+            ));
+        }
+        eprintln!("{summary}");
+    }
+    Ok(())
+}
+
+/// Writes the chart whole: to a temporary file beside the target, renamed
+/// over it, so a reader never sees half a chart.
+fn write_output(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes)?;
+        return out.flush().map_err(Into::into);
+    }
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file name", path.display()))?;
+    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
