@@ -44,6 +44,11 @@ fi
 mkdir -p "$OUT"
 rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson
 
+# The store is created before the pipeline: two stores in one pipeline
+# open it at once, and two first opens of a new file race to switch it to
+# WAL, which one of them can lose ("database is locked").
+"$IIOT" store -q "$OUT/factory.db" < /dev/null
+
 "$IIOT" simulate --preset factory --duration "$DURATION" --interval "$INTERVAL" -q |
   "$IIOT" store --tee "$OUT/factory.db" -q |
   "$IIOT" rollup --kpi oee --every "$EVERY" -q |

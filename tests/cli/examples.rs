@@ -198,10 +198,11 @@ fn plot_summary(stderr: &str) -> BTreeMap<String, u64> {
         .lines()
         .find(|l| l.starts_with("iiot plot: read"))
         .unwrap_or_else(|| panic!("no plot summary on stderr:\n{stderr}"));
-    // "read N, drew S series in P panels, A anomalies, E alarm spans, rejected K"
+    // "read N, drew S series in P panels, A anomalies (M markers), E alarm
+    // spans, rejected K"
     let words: Vec<&str> = line
         .trim_start_matches("iiot plot: ")
-        .split([' ', ','])
+        .split([' ', ',', '(', ')'])
         .filter(|w| !w.is_empty())
         .collect();
     // A count names what follows it ("4 series"), except after "read" and
@@ -364,7 +365,19 @@ fn fermenter_raises_the_reference_alarms_and_plots_every_anomaly() {
     let sum = plot_summary(&stderr);
     assert_eq!(sum.get("series"), Some(&4), "{sum:?}");
     assert_eq!(sum.get("anomalies"), Some(&(flagged as u64)), "{sum:?}");
+    assert_eq!(sum.get("markers"), Some(&(markers as u64)), "{sum:?}");
     assert_eq!(sum.get("rejected"), Some(&0), "{sum:?}");
+    // The alarm spans: every raised alarm of a temperature, ended by its
+    // clearing or by the end of the data.
+    let spans = count(
+        &conn,
+        "SELECT count(*) FROM alarm_events WHERE tag = 'fermenter_temp' AND event = 'raised'",
+    );
+    assert_eq!(
+        sum.get("alarm"),
+        Some(&(spans as u64)),
+        "alarm spans: {sum:?}"
+    );
 }
 
 #[test]
@@ -518,6 +531,8 @@ fn boiler_alarms_rollups_and_latest_values() {
     assert_eq!(lines, 8, "series lines in boiler.svg");
     let sum = plot_summary(&stderr);
     assert_eq!(sum.get("series"), Some(&8), "{sum:?}");
+    // 3 h of 10-minute buckets, each a band around its mean.
+    assert_eq!(sum.get("read"), Some(&(8 * 18)), "{sum:?}");
 }
 
 #[test]
