@@ -10,6 +10,7 @@
 #     | rollup --every 1d | store --parquet rollup_1d/
 #   inspect lake/ ; query lake/ --asset R-101 --tag temperature --from … --to …
 #   python3 -c "import duckdb; …read_parquet('lake/**/*.parquet', hive_partitioning=true)…"
+#   query lake/ --asset 'R-*' --tag temperature | plot -o chemical.svg
 #
 # The rollup lakes hold the mean as `value` (the lake's columns are fixed);
 # the full statistics flow down the cascade, so each width merges the one
@@ -52,7 +53,7 @@ fi
 INTERVAL=30s
 mkdir -p "$OUT"
 rm -rf "$OUT"/lake "$OUT"/rollup_1m "$OUT"/rollup_1h "$OUT"/rollup_1d "$OUT"/inspect.json \
-  "$OUT"/r101.ndjson "$OUT"/duckdb.txt
+  "$OUT"/r101.ndjson "$OUT"/duckdb.txt "$OUT"/chemical.svg
 
 "$IIOT" simulate --preset chemical --start "$START" --duration "$DURATION" --interval "$INTERVAL" -q |
   "$IIOT" store --parquet "$OUT/lake" -q
@@ -83,6 +84,13 @@ for asset, lo, hi in duckdb.sql(
         "WHERE tag = 'temperature' GROUP BY asset ORDER BY asset").fetchall():
     print(f"duckdb: {asset} temperature, daily means {lo} to {hi} degC")
 PY
+
+# The chart: the reactors' temperatures over the whole run, straight from
+# the lake (plot keeps the extremes of each pixel column, so a year of
+# readings draws what it holds, spikes and all).
+"$IIOT" query "$OUT/lake" --asset 'R-*' --tag temperature -q |
+  "$IIOT" plot --preset chemical --title "Chemical plant: reactor temperatures ($DURATION)" \
+    -o "$OUT/chemical.svg"
 
 files=$(find "$OUT/lake" -name '*.parquet' | wc -l)
 r1m=$("$IIOT" query "$OUT/rollup_1m" -q | wc -l)

@@ -6,6 +6,7 @@
 #
 #   simulate | store --tee factory.db
 #     | rollup --kpi oee --every 1h | store --tee factory.db > oee.ndjson
+#   plot oee.ndjson -o factory.svg
 #
 # rollup --kpi oee writes the quality ratio in a field named `quality`,
 # which the reading contract keeps for good/uncertain/bad, so every other
@@ -42,7 +43,7 @@ else
   DURATION=8h INTERVAL=1s EVERY=1h
 fi
 mkdir -p "$OUT"
-rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson
+rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson "$OUT"/factory.svg
 
 # The store is created before the pipeline: two stores in one pipeline
 # open it at once, and two first opens of a new file race to switch it to
@@ -54,6 +55,10 @@ rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson
   "$IIOT" rollup --kpi oee --every "$EVERY" -q |
   sed 's/,"quality":\([0-9][0-9.e-]*\),"oee"/,"quality_rate":\1,"oee"/' |
   "$IIOT" store --tee "$OUT/factory.db" -q > "$OUT/oee.ndjson"
+
+# The chart: OEE of each machine, bucket by bucket.
+"$IIOT" plot "$OUT/oee.ndjson" --title "Factory: OEE per machine, every $EVERY ($DURATION)" \
+  -o "$OUT/factory.svg"
 
 records=$(wc -l < "$OUT/oee.ndjson")
 readings=$("$IIOT" query "$OUT/factory.db" -q | wc -l)

@@ -450,6 +450,9 @@ fn factory_stores_oee_per_machine_per_bucket() {
             .iter()
             .all(|r| r.3["kpi"] == "oee" && r.3["state_s"].is_object())
     );
+    // The chart: one OEE line per machine.
+    let svg = std::fs::read_to_string(out.join("factory.svg")).expect("factory.svg");
+    assert_eq!(svg_marks(&svg).0, 8, "series lines in factory.svg");
 }
 
 #[test]
@@ -575,6 +578,9 @@ print(duckdb.sql(f'''
         serde_json::from_str(&std::fs::read_to_string(out.join("inspect.json")).expect("inspect"))
             .expect("inspect.json is JSON");
     assert_eq!(report["readings"], 34560, "{report}");
+    // The chart: the three reactors' temperatures from the lake.
+    let svg = std::fs::read_to_string(out.join("chemical.svg")).expect("chemical.svg");
+    assert_eq!(svg_marks(&svg).0, 3, "series lines in chemical.svg");
     let r101 = parse_ndjson(&std::fs::read_to_string(out.join("r101.ndjson")).expect("r101"));
     assert_eq!(r101.len(), 120);
     assert!(r101.iter().all(|r| text(r, "asset") == "R-101"
