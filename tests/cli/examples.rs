@@ -611,3 +611,38 @@ fn examples_refuse_unknown_arguments_and_explain_themselves() {
         assert_eq!(bad.status.code(), Some(2), "{name} --bogus");
     }
 }
+
+#[test]
+fn chemical_says_what_to_install_without_duckdb() {
+    // A python3 without the duckdb module, first on PATH.
+    let wd = Workdir::new("example-no-duckdb");
+    let bin = wd.path("bin");
+    std::fs::create_dir_all(&bin).expect("bin folder");
+    let fake = wd.write(
+        "bin/python3",
+        "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'duckdb'\" >&2\nexit 1\n",
+    );
+    let mut perms = std::fs::metadata(&fake).expect("fake python").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&fake, perms).expect("chmod");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chemical.sh");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
+        .args(["--quick", "--out"])
+        .arg(wd.path("out"))
+        .env("PATH", path)
+        .env("IIOT", env!("CARGO_BIN_EXE_iiot"));
+    let out = run_bounded(&mut cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&cmd, &out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pip install duckdb"), "{stderr}");
+    assert!(
+        !wd.path("out/lake").exists(),
+        "the lake was written before DuckDB was found missing"
+    );
+}
