@@ -4,8 +4,8 @@
 # hour and day means, inspected, queried, and read by DuckDB as the
 # engines downstream would read it.
 #
-#   simulate --duration 365d | store --parquet lake/          (date= partitions)
-#   query lake/ | rollup --every 1m | store --parquet --tee rollup_1m/
+#   simulate --duration 365d | store --parquet --tee lake/    (date= partitions)
+#     | rollup --every 1m | store --parquet --tee rollup_1m/
 #     | rollup --every 1h | store --parquet --tee rollup_1h/
 #     | rollup --every 1d | store --parquet rollup_1d/
 #   inspect lake/ ; query lake/ --asset R-101 --tag temperature --from … --to …
@@ -55,10 +55,9 @@ mkdir -p "$OUT"
 rm -rf "$OUT"/lake "$OUT"/rollup_1m "$OUT"/rollup_1h "$OUT"/rollup_1d "$OUT"/inspect.json \
   "$OUT"/r101.ndjson "$OUT"/duckdb.txt "$OUT"/chemical.svg
 
+# One pass: the raw lake, and the rollups from the same stream on its way.
 "$IIOT" simulate --preset chemical --start "$START" --duration "$DURATION" --interval "$INTERVAL" -q |
-  "$IIOT" store --parquet "$OUT/lake" -q
-
-"$IIOT" query "$OUT/lake" -q |
+  "$IIOT" store --parquet --tee "$OUT/lake" -q |
   "$IIOT" rollup --every 1m -q | "$IIOT" store --parquet --tee "$OUT/rollup_1m" -q |
   "$IIOT" rollup --every 1h -q | "$IIOT" store --parquet --tee "$OUT/rollup_1h" -q |
   "$IIOT" rollup --every 1d -q | "$IIOT" store --parquet "$OUT/rollup_1d" -q
