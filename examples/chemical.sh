@@ -78,6 +78,9 @@ day = f"read_parquet('{out}/rollup_1d/**/*.parquet', hive_partitioning=true)"
 rows, series, days = duckdb.sql(
     f"SELECT count(*), count(DISTINCT (asset, tag)), count(DISTINCT date) FROM {raw}").fetchall()[0]
 print(f"duckdb: lake {rows} rows, {series} series, {days} date partitions")
+counts = [duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}/rollup_{w}/**/*.parquet')").fetchall()[0][0]
+          for w in ("1m", "1h", "1d")]
+print(f"duckdb: rollup lakes {counts[0]} minute, {counts[1]} hour, {counts[2]} day rows")
 for asset, lo, hi in duckdb.sql(
         f"SELECT asset, round(min(value), 1), round(max(value), 1) FROM {day} "
         "WHERE tag = 'temperature' GROUP BY asset ORDER BY asset").fetchall():
@@ -92,7 +95,4 @@ PY
     -o "$OUT/chemical.svg"
 
 files=$(find "$OUT/lake" -name '*.parquet' | wc -l)
-r1m=$("$IIOT" query "$OUT/rollup_1m" -q | wc -l)
-r1h=$("$IIOT" query "$OUT/rollup_1h" -q | wc -l)
-r1d=$("$IIOT" query "$OUT/rollup_1d" -q | wc -l)
-echo "chemical: $DURATION into $OUT/lake ($files Parquet files); rollups: $r1m minute, $r1h hour, $r1d day rows"
+echo "chemical: $DURATION into $OUT/lake ($files Parquet files), rollup lakes $OUT/rollup_{1m,1h,1d}, report $OUT/inspect.json, chart $OUT/chemical.svg"
