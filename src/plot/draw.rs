@@ -212,11 +212,13 @@ fn panel<DB: DrawingBackend>(
     }
 
     if let Some(a) = limits {
-        for (value, colour, name) in [
-            (a.hi_hi, LIMIT_HI, "HH"),
-            (a.hi, LIMIT_WARN, "H"),
-            (a.lo, LIMIT_WARN, "L"),
-            (a.lo_lo, LIMIT_HI, "LL"),
+        // Labels above their line at the right end, the outer limits'
+        // furthest right, so neighbouring limits do not collide.
+        for (value, colour, name, shift) in [
+            (a.hi_hi, LIMIT_HI, "HH", 0),
+            (a.hi, LIMIT_WARN, "H", 70),
+            (a.lo, LIMIT_WARN, "L", 70),
+            (a.lo_lo, LIMIT_HI, "LL", 0),
         ] {
             let Some(v) = value.filter(|v| (lo..=hi).contains(v)) else {
                 continue;
@@ -229,10 +231,10 @@ fn panel<DB: DrawingBackend>(
                 .map_err(plot_error)?;
             let name = format!("{name} {}", short_number(v));
             let style = ("sans-serif", 10).into_font().color(&colour);
-            let width = 7 * name.len() as i32;
+            let at = (-(6 * name.len() as i32) - shift, -12);
             chart
                 .draw_series(std::iter::once(
-                    EmptyElement::at((to, v)) + Text::new(name, (-width, -12), style),
+                    EmptyElement::at((to, v)) + Text::new(name, at, style),
                 ))
                 .map_err(plot_error)?;
         }

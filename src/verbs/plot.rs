@@ -35,8 +35,9 @@ use crate::time::parse_time_arg;
 /// left out of the line; two markers on the same pixel are drawn once.
 ///
 /// Panels: the first --max-panels series in the input, drawn in asset then
-/// tag order; choose with --asset/--tag. The chart is SVG (it scales, and
-/// browsers, GitHub and documentation tools show it). At the end: `read N,
+/// tag order; choose with --asset/--tag. The chart is SVG: it scales, and
+/// browsers, GitHub and documentation tools show it; for a PNG, convert it
+/// (`rsvg-convert chart.svg -o chart.png`). At the end: `read N,
 /// drew S series in P panels, A anomalies (M markers), E alarm spans,
 /// rejected K` on stderr.
 #[derive(Debug, clap::Args)]

@@ -228,18 +228,9 @@ fn plot_rejects_bad_lines_with_their_number_and_field() {
     input += &reading("A", "p", 2, 3.0, r#","min":5,"max":1"#);
     input += &reading("A", "p", 3, 2.0, "");
     let (svg, stderr) = plot(&wd, &input, &[]);
-    assert!(
-        stderr.contains("stdin:2: field \"anomalies\""),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("stdin:3: field \"value\""),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("stdin:4: field \"min\""),
-        "{stderr}"
-    );
+    assert!(stderr.contains("stdin:2: field \"anomalies\""), "{stderr}");
+    assert!(stderr.contains("stdin:3: field \"value\""), "{stderr}");
+    assert!(stderr.contains("stdin:4: field \"min\""), "{stderr}");
     assert!(
         stderr.contains("read 5, drew 1 series") && stderr.contains("rejected 3"),
         "{stderr}"
