@@ -7,6 +7,7 @@ mod cat;
 mod codec;
 mod detect;
 mod docs;
+mod examples;
 mod inspect;
 mod modbus;
 mod model;
