@@ -43,11 +43,6 @@ mkdir -p "$OUT"
 rm -f "$OUT"/boilers.db* "$OUT"/alarms.ndjson "$OUT"/latest.ndjson "$OUT"/steam.ndjson \
   "$OUT"/boiler.svg
 
-# The store is created before the pipeline: two stores in one pipeline
-# open it at once, and two first opens of a new file race to switch it to
-# WAL, which one of them can lose ("database is locked").
-"$IIOT" store -q "$OUT/boilers.db" < /dev/null
-
 "$IIOT" simulate --preset boiler --start "$START" --duration "$DURATION" --interval 10s \
     --faults spike=0.002,drift=0.0002,stuck=0.0005 --label -q |
   "$IIOT" detect --preset boiler -q |

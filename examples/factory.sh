@@ -8,13 +8,8 @@
 #     | rollup --kpi oee --every 1h | store --tee factory.db > oee.ndjson
 #   plot oee.ndjson -o factory.svg
 #
-# rollup --kpi oee writes the quality ratio in a field named `quality`,
-# which the reading contract keeps for good/uncertain/bad, so every other
-# verb rejects the record; the sed renames a numeric `quality` to
-# `quality_rate` until rollup does (it matches nothing once it does).
-#
 # Each OEE record is a reading (asset LINE-x/M-yy, tag `oee`, value the
-# OEE) carrying availability, performance, quality, scrap per reason,
+# OEE) carrying availability, performance, quality_rate, scrap per reason,
 # errors and time per state; in the store those fields are in `extra`.
 #
 # Usage: examples/factory.sh [--quick] [--out DIR]
@@ -45,15 +40,9 @@ fi
 mkdir -p "$OUT"
 rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson "$OUT"/factory.svg
 
-# The store is created before the pipeline: two stores in one pipeline
-# open it at once, and two first opens of a new file race to switch it to
-# WAL, which one of them can lose ("database is locked").
-"$IIOT" store -q "$OUT/factory.db" < /dev/null
-
 "$IIOT" simulate --preset factory --duration "$DURATION" --interval "$INTERVAL" -q |
   "$IIOT" store --tee "$OUT/factory.db" -q |
   "$IIOT" rollup --kpi oee --every "$EVERY" -q |
-  sed 's/,"quality":\([0-9][0-9.e-]*\),"oee"/,"quality_rate":\1,"oee"/' |
   "$IIOT" store --tee "$OUT/factory.db" -q > "$OUT/oee.ndjson"
 
 # The chart: OEE of each machine, bucket by bucket.

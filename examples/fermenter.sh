@@ -50,11 +50,6 @@ grep -q 'cooling fails' "$OUT/model.csv" || { echo "$0: the fermenter preset cha
 # ±3σ over 50 readings, and a sensor stuck for 10 readings.
 RULES=(--model "$OUT/model.csv" --zscore 3 --window 50 --stuck 10)
 
-# The store is created before the pipeline: two stores in one pipeline
-# open it at once, and two first opens of a new file race to switch it to
-# WAL, which one of them can lose ("database is locked").
-"$IIOT" store -q "$OUT/fermenter.db" < /dev/null
-
 "$IIOT" simulate --model "$OUT/model.csv" --duration "$DURATION" \
     --faults spike=0.002,stuck=0.0005 --label -q |
   "$IIOT" detect "${RULES[@]}" -q |

@@ -74,11 +74,6 @@ done
 ADDR=$(cat "$OUT/modbus.addr")
 sleep 1
 
-# The store is created before the pipeline: two stores in one pipeline
-# open it at once, and two first opens of a new file race to switch it to
-# WAL, which one of them can lose ("database is locked").
-"$IIOT" store -q "$OUT/wells.db" < /dev/null
-
 RULES=(--preset wellhead)
 "$IIOT" poll --preset wellhead --target "$ADDR" --interval "$POLL_INTERVAL" --count "$POLLS" -q |
   "$IIOT" detect "${RULES[@]}" -q |

@@ -7,7 +7,7 @@
 //! second). A state holds from its reading until the next state reading,
 //! across bucket boundaries. Planned time is all time in a known state
 //! except MAINTENANCE; availability = RUNNING / planned; performance =
-//! produced / (ideal_rate × RUNNING time); quality = good / produced, where
+//! produced / (ideal_rate × RUNNING time); quality_rate = good / produced, where
 //! `parts_produced` is the total count and good = produced − all scrap; OEE =
 //! availability × performance × quality. A counter that goes down was reset:
 //! its new value is what was counted since. A bucket closes when a reading
@@ -262,7 +262,8 @@ pub(crate) fn encode(
     };
     field(x, "availability", availability);
     field(x, "performance", performance);
-    field(x, "quality", quality);
+    // Not `quality`: records keep that name for good/uncertain/bad.
+    field(x, "quality_rate", quality);
     field(x, "oee", oee);
     field(x, "planned_s", Some(planned as f64 / 1000.0));
     field(x, "running_s", Some(running as f64 / 1000.0));

@@ -52,7 +52,7 @@ use crate::time::{Millis, parse_time_arg};
 /// --kpi oee (factory preset): one record per machine (asset) per bucket,
 /// tag `oee`, value the OEE, with `availability` (RUNNING time over planned
 /// time; planned = all time in a known state except MAINTENANCE),
-/// `performance` (parts_produced over ideal_rate × RUNNING time), `quality`
+/// `performance` (parts_produced over ideal_rate × RUNNING time), `quality_rate`
 /// (good over produced; parts_produced is the total count, good = produced −
 /// the scrap_* counters), `oee`, `scrap` and `scrap_rate` per reason,
 /// `errors` (ERROR periods begun) and `error_s` (time in ERROR), `state_s`.

@@ -469,7 +469,7 @@ fn rollup_kpi_oee_on_hand_built_machine() {
     assert_eq!((num(h, "planned_s"), num(h, "running_s")), (3000.0, 2100.0));
     assert!(close(num(h, "availability"), 0.7), "{h}");
     assert!(close(num(h, "performance"), 1500.0 / 2100.0), "{h}");
-    assert!(close(num(h, "quality"), 1470.0 / 1500.0), "{h}");
+    assert!(close(num(h, "quality_rate"), 1470.0 / 1500.0), "{h}");
     let oee = 0.7 * (1500.0 / 2100.0) * (1470.0 / 1500.0);
     assert!(
         close(num(h, "oee"), oee) && close(num(h, "value"), oee),
@@ -519,7 +519,7 @@ fn rollup_kpi_oee_on_the_factory_preset_stays_in_range() {
     let recs = parse_ndjson(&out);
     assert_eq!(recs.len(), 8 * 6, "8 machines × 6 hours");
     for r in &recs {
-        for f in ["availability", "quality", "oee"] {
+        for f in ["availability", "quality_rate", "oee"] {
             if let Some(v) = r[f].as_f64() {
                 assert!((0.0..=1.0).contains(&v), "{f} out of range: {r}");
             }
