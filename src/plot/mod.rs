@@ -245,10 +245,16 @@ impl Collector {
     }
 
     fn series_index(&mut self, asset: &str, tag: &str) -> usize {
-        if let Some(i) = self.last {
-            let s = &self.series[i];
-            if s.asset == asset && s.tag == tag {
-                return i;
+        // Streams repeat their series in one order (a tick of a simulated
+        // plant, a poll): try the last series and the one after it before
+        // hashing.
+        if let Some(last) = self.last {
+            for i in [last, (last + 1) % self.series.len()] {
+                let s = &self.series[i];
+                if s.asset == asset && s.tag == tag {
+                    self.last = Some(i);
+                    return i;
+                }
             }
         }
         // asset and tag joined by a byte neither can hold unescaped.
