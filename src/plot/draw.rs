@@ -66,6 +66,7 @@ pub(crate) fn svg(
     let panels = c.panels();
     let (from, to) = c
         .time_range()
+        .filter(|_| !panels.is_empty())
         .ok_or_else(|| anyhow!("nothing to plot: no good readings were selected"))?;
     // A lone instant gets a second either side, so it has somewhere to be.
     let (from, to) = if to > from {
@@ -375,7 +376,19 @@ fn value_range(columns: &[Column], limits: Option<&Alarms>) -> (f64, f64) {
         }
     }
     let pad = ((hi - lo) * 0.06).max(reach * 0.06);
-    (lo - pad, hi + pad)
+    let (lo, hi) = (lo - pad, hi + pad);
+    // The axis's span must be a finite number for its ticks to be: values
+    // near ±f64::MAX are drawn on an axis that stops short of them.
+    const EDGE: f64 = f64::MAX / 4.0;
+    if (hi - lo).is_finite() {
+        return (lo, hi);
+    }
+    let (lo, hi) = (lo.clamp(-EDGE, EDGE), hi.clamp(-EDGE, EDGE));
+    if hi > lo {
+        (lo, hi)
+    } else {
+        (lo, lo + lo.abs().max(1.0) * 0.5)
+    }
 }
 
 /// A value label without noise digits: `1523.4`, `0.0012`, `1.2e9`.
@@ -409,6 +422,27 @@ fn dash_limits(svg: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_value_axis_has_a_finite_span_for_any_finite_values() {
+        let col = |v: f64| Column {
+            px: 0,
+            b: {
+                let mut b = Bucket::default();
+                b.add(0, v);
+                b
+            },
+        };
+        for (a, b) in [
+            (f64::MAX, -f64::MAX),
+            (f64::MAX, f64::MAX),
+            (-f64::MAX, 0.0),
+            (1.0, 1.0),
+        ] {
+            let (lo, hi) = value_range(&[col(a), col(b)], None);
+            assert!(lo < hi && (hi - lo).is_finite(), "{a} {b}: {lo} {hi}");
+        }
+    }
 
     #[test]
     fn numbers_are_short() {

@@ -133,6 +133,15 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     rejects.finish()?;
     result?;
 
+    if collector.panels().is_empty() {
+        let t = &collector.tally;
+        bail!(
+            "nothing to plot: read {read}, rejected {}, {} outside the selection, {} of quality not good",
+            rejects.count(),
+            t.not_selected,
+            t.not_good
+        );
+    }
     let layout = Layout {
         width: args.width,
         panel_height: args.panel_height,

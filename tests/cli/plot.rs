@@ -254,6 +254,15 @@ fn plot_of_nothing_fails_and_too_many_series_are_counted() {
     let err = fails_with(1, &cmd, &out);
     assert!(err.contains("nothing to plot"), "{err}");
     assert!(!wd.path("none.svg").exists());
+    let mut cmd = wd.cmd("plot");
+    cmd.args(["-o", "none.svg", "--to", "2026-01-01"]);
+    let out = wd.run_with_stdin(&mut cmd, reading("A", "p", 0, 1.0, ""));
+    let err = fails_with(1, &cmd, &out);
+    assert!(
+        err.contains("nothing to plot: read 1, rejected 0, 1 outside the selection"),
+        "{err}"
+    );
+    assert!(!wd.path("none.svg").exists());
 
     let mut input = String::new();
     for s in 0..10 {
