@@ -307,7 +307,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Draw up to this time (exclusive); default: the last reading')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of the chart in pixels')
             [CompletionResult]::new('--panel-height', '--panel-height', [CompletionResultType]::ParameterName, 'Height of each panel in pixels')
-            [CompletionResult]::new('--max-panels', '--max-panels', [CompletionResultType]::ParameterName, 'Draw at most N series; the rest are counted and named on stderr')
+            [CompletionResult]::new('--max-panels', '--max-panels', [CompletionResultType]::ParameterName, 'Draw at most N series; the rest are counted on stderr')
             [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'A title above the panels')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON instead of to stderr')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line')

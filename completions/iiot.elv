@@ -289,7 +289,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --to 'Draw up to this time (exclusive); default: the last reading'
             cand --width 'Width of the chart in pixels'
             cand --panel-height 'Height of each panel in pixels'
-            cand --max-panels 'Draw at most N series; the rest are counted and named on stderr'
+            cand --max-panels 'Draw at most N series; the rest are counted on stderr'
             cand --title 'A title above the panels'
             cand --rejects 'Write rejected lines here as NDJSON instead of to stderr'
             cand --strict 'Stop with exit 1 at the first bad line'

@@ -233,7 +233,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -l from -d 'Draw from th
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l to -d 'Draw up to this time (exclusive); default: the last reading' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l width -d 'Width of the chart in pixels' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l panel-height -d 'Height of each panel in pixels' -r
-complete -c iiot -n "__fish_iiot_using_subcommand plot" -l max-panels -d 'Draw at most N series; the rest are counted and named on stderr' -r
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l max-panels -d 'Draw at most N series; the rest are counted on stderr' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l title -d 'A title above the panels' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l strict -d 'Stop with exit 1 at the first bad line'

@@ -27,6 +27,9 @@ const WARN: RGBColor = RGBColor(0xFF, 0x7F, 0x0E);
 /// near-twins of their colours and given a `stroke-dasharray` afterwards.
 const LIMIT_HI: RGBColor = RGBColor(0xD6, 0x27, 0x29);
 const LIMIT_WARN: RGBColor = RGBColor(0xFF, 0x7F, 0x0F);
+/// A lone rollup's min–max line: the band's colour, opaque, so it is not
+/// taken for a series' line.
+const BAND_LINE: RGBColor = RGBColor(0xAE, 0xC7, 0xE8);
 const GRID: RGBColor = RGBColor(0xE0, 0xE0, 0xE0);
 
 /// Sizes of the figure.
@@ -82,7 +85,7 @@ pub(crate) fn svg(
         let root = SVGBackend::with_string(&mut out, (layout.width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let heading = match &layout.title {
-            Some(t) => format!("{t} — {}", span_label(from, to)),
+            Some(t) => format!("{} — {}", printable(t), span_label(from, to)),
             None => span_label(from, to),
         };
         let (top, body) = root.split_vertically(TITLE);
@@ -100,6 +103,14 @@ pub(crate) fn svg(
         root.present().map_err(plot_error)?;
     }
     Ok((dash_limits(out), drawn))
+}
+
+/// Text as SVG can hold it: XML has no place for control characters, which
+/// the record format allows in names.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 fn plot_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -138,8 +149,8 @@ fn panel<DB: DrawingBackend>(
     let (tick_at, step) = ticks(from, to, (plot_width(layout.width) / 110) as usize);
     let caption = format!(
         "{} · {} — {} readings{}",
-        s.asset,
-        s.tag,
+        printable(&s.asset),
+        printable(&s.tag),
         s.readings,
         match s.anomalies {
             0 => String::new(),
@@ -165,7 +176,7 @@ fn panel<DB: DrawingBackend>(
         .y_labels(4)
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
-        .y_desc(s.unit.as_str())
+        .y_desc(printable(&s.unit))
         .label_style(("sans-serif", 11))
         .draw()
         .map_err(plot_error)?;
@@ -190,26 +201,35 @@ fn panel<DB: DrawingBackend>(
         drawn.spans += 1;
     }
 
-    // The rollup band: max forward, min back.
-    let band: Vec<(Millis, f64)> = columns
-        .iter()
-        .filter(|col| !col.b.band_lo.is_nan())
-        .map(|col| (col_time(col), col.b.band_hi))
-        .chain(
-            columns
-                .iter()
-                .rev()
-                .filter(|col| !col.b.band_lo.is_nan())
-                .map(|col| (col_time(col), col.b.band_lo)),
-        )
-        .collect();
-    if band.len() >= 4 {
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band,
-                SERIES.mix(0.2).filled(),
-            )))
-            .map_err(plot_error)?;
+    let stretches = stretches(s, &columns, (from, to), plot_width(layout.width));
+
+    // The rollup band, a polygon a stretch (max forward, min back); a lone
+    // column's band is its min–max line.
+    for stretch in &stretches {
+        let with_band: Vec<&Column> = stretch.iter().filter(|c| !c.b.band_lo.is_nan()).collect();
+        let style = SERIES.mix(0.2).filled();
+        match with_band.as_slice() {
+            [] => {}
+            [c] => {
+                let t = col_time(c);
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(t, c.b.band_lo), (t, c.b.band_hi)],
+                        BAND_LINE.stroke_width(3),
+                    )))
+                    .map_err(plot_error)?;
+            }
+            cols => {
+                let upper = cols.iter().map(|c| (col_time(c), c.b.band_hi));
+                let lower = cols.iter().rev().map(|c| (col_time(c), c.b.band_lo));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        upper.chain(lower).collect::<Vec<_>>(),
+                        style,
+                    )))
+                    .map_err(plot_error)?;
+            }
+        }
     }
 
     if let Some(a) = limits {
@@ -241,7 +261,7 @@ fn panel<DB: DrawingBackend>(
         }
     }
 
-    for stretch in stretches(s, &columns, (from, to), plot_width(layout.width)) {
+    for stretch in stretches {
         let points: Vec<(Millis, f64)> = stretch.iter().flat_map(column_points).collect();
         chart
             .draw_series(std::iter::once(PathElement::new(

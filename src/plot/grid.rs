@@ -159,11 +159,18 @@ impl Grid {
         while max.div_euclid(width) - min.div_euclid(width) >= self.cap as i64 {
             width = width.saturating_mul(2);
         }
+        // Room is left on the side the data grows towards: a stream in
+        // falling time order would otherwise move the grid at every bucket.
+        let new_lo = if ts == min {
+            max.div_euclid(width) - (self.cap as i64 - 1)
+        } else {
+            min.div_euclid(width)
+        };
         let remap = Remap {
             old_width: self.width,
             old_lo: self.lo,
             new_width: width,
-            new_lo: min.div_euclid(width),
+            new_lo,
         };
         self.width = remap.new_width;
         self.lo = remap.new_lo;

@@ -12,6 +12,7 @@ mod grid;
 mod ticks;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use crate::read::Patterns;
 use crate::record::{ParseError, Quality, Reading};
@@ -23,6 +24,9 @@ use grid::{Bucket, Grid};
 const MAX_MARKERS: usize = 200_000;
 /// Alarm spans kept per series.
 const MAX_SPANS: usize = 100_000;
+/// Alarms of one series raised at once (distinct rules) that are followed;
+/// a series has a handful, so past this the input is not detect's.
+const MAX_OPEN: usize = 1_000;
 
 /// What to draw.
 #[derive(Debug, Clone)]
@@ -65,6 +69,8 @@ pub(crate) struct Series {
     pub spans: Vec<Span>,
     /// Rules raised and not yet cleared: (rule, since, severity).
     open: Vec<(String, Millis, String)>,
+    /// Good readings came but found no panel free.
+    left_out: bool,
 }
 
 impl Series {
@@ -144,20 +150,21 @@ impl Collector {
             self.tally.not_selected += 1;
             return Ok(());
         }
+        if r.quality != Quality::Good {
+            self.tally.not_good += 1;
+            return Ok(());
+        }
         let i = self.series_index(&r.asset, &r.tag);
         if !self.series[i].panel {
             if self.panels >= self.sel.max_panels {
                 self.tally.left_out += 1;
+                self.series[i].left_out = true;
                 return Ok(());
             }
             self.panels += 1;
             let s = &mut self.series[i];
             s.panel = true;
             s.buckets = vec![Bucket::default(); self.grid.cap()];
-        }
-        if r.quality != Quality::Good {
-            self.tally.not_good += 1;
-            return Ok(());
         }
         if let Some(remap) = self.grid.admit(r.ts) {
             for s in self.series.iter_mut().filter(|s| s.panel) {
@@ -216,7 +223,8 @@ impl Collector {
         let s = &mut self.series[i];
         let open = s.open.iter().position(|(name, _, _)| *name == rule);
         match (raised, open) {
-            (true, None) => s.open.push((rule, r.ts, severity)),
+            (true, None) if s.open.len() < MAX_OPEN => s.open.push((rule, r.ts, severity)),
+            (true, None) => {}
             // A second raise of an active alarm changes nothing.
             (true, Some(_)) => {}
             (false, Some(k)) => {
@@ -257,10 +265,11 @@ impl Collector {
                 }
             }
         }
-        // asset and tag joined by a byte neither can hold unescaped.
+        // The asset's length first, so no asset and tag run together into
+        // another pair's key.
         self.key.clear();
+        let _ = write!(self.key, "{}:", asset.len());
         self.key.push_str(asset);
-        self.key.push('\u{0}');
         self.key.push_str(tag);
         let i = match self.index.get(self.key.as_str()) {
             Some(&i) => i,
@@ -290,12 +299,9 @@ impl Collector {
         v
     }
 
-    /// Series seen (readings or events) that got no panel.
-    pub fn series_without_panel(&self) -> usize {
-        self.series
-            .iter()
-            .filter(|s| !s.panel || s.readings == 0)
-            .count()
+    /// Series with good readings that found no panel free.
+    pub fn series_left_out(&self) -> usize {
+        self.series.iter().filter(|s| s.left_out).count()
     }
 
     /// The time axis: `--from`/`--to` when given, else the span of the
@@ -327,13 +333,16 @@ fn band(r: &Reading) -> Result<Option<(f64, f64)>, ParseError> {
             })
             .transpose()
     };
+    let bad = |field, message: &str| ParseError {
+        field: Some(field),
+        message: message.to_string(),
+    };
     match (number("min")?, number("max")?) {
         (Some(lo), Some(hi)) if lo <= hi => Ok(Some((lo, hi))),
-        (Some(_), Some(_)) => Err(ParseError {
-            field: Some("min"),
-            message: "a rollup's min is above its max".to_string(),
-        }),
-        _ => Ok(None),
+        (Some(_), Some(_)) => Err(bad("min", "a rollup's min is above its max")),
+        (Some(_), None) => Err(bad("max", "a rollup with a min has a max too")),
+        (None, Some(_)) => Err(bad("min", "a rollup with a max has a min too")),
+        (None, None) => Ok(None),
     }
 }
 

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use crate::time::Millis;
+use crate::time::{Millis, TsFormatter};
 
 const SECOND: i64 = 1_000;
 const MINUTE: i64 = 60 * SECOND;
@@ -150,19 +150,14 @@ pub(crate) fn label(ms: Millis, step: Step) -> String {
     z.strftime(format).to_string()
 }
 
-/// The span in words for a chart's heading: `2026-01-01 00:00 – 2026-01-02
-/// 00:00 UTC`.
+/// The span for a chart's heading, as records write times:
+/// `2026-01-01T00:00:00Z – 2026-01-02T00:00:00Z`.
 pub(crate) fn span_label(from: Millis, to: Millis) -> String {
-    let f = |ms: Millis| {
-        Timestamp::from_millisecond(ms)
-            .map(|t| {
-                t.to_zoned(TimeZone::UTC)
-                    .strftime("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
-    format!("{} – {} UTC", f(from), f(to))
+    format!(
+        "{} – {}",
+        TsFormatter::format(from),
+        TsFormatter::format(to)
+    )
 }
 
 #[cfg(test)]

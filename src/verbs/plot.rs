@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::plot::draw::{Layout, plot_width, svg};
 use crate::plot::{Collector, Selection};
 use crate::read::Patterns;
-use crate::time::parse_time_arg;
+use crate::time::{MAX_MILLIS, MIN_MILLIS, parse_time_arg};
 
 /// Draw readings as an SVG chart: one panel per series.
 ///
@@ -72,13 +72,13 @@ pub struct Args {
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
     /// Width of the chart in pixels.
-    #[arg(long, value_name = "PX", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(200..=20000))]
+    #[arg(long, value_name = "PX", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(200..=10000))]
     pub width: u32,
     /// Height of each panel in pixels.
     #[arg(long, value_name = "PX", default_value_t = 170, value_parser = clap::value_parser!(u32).range(60..=4000))]
     pub panel_height: u32,
-    /// Draw at most N series; the rest are counted and named on stderr.
-    #[arg(long, value_name = "N", default_value_t = 48, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    /// Draw at most N series; the rest are counted on stderr.
+    #[arg(long, value_name = "N", default_value_t = 48, value_parser = clap::value_parser!(u64).range(1..=500))]
     pub max_panels: u64,
     /// A title above the panels.
     #[arg(long, value_name = "TEXT")]
@@ -101,8 +101,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     } else {
         None
     };
+    // Records carry times from year 1 to 9999; so does the chart.
     let from = args.from.as_deref().map(parse_time_arg).transpose()?;
+    let from = from.map(|t| t.clamp(MIN_MILLIS, MAX_MILLIS));
     let to = args.to.as_deref().map(parse_time_arg).transpose()?;
+    let to = to.map(|t| t.clamp(MIN_MILLIS, MAX_MILLIS));
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
@@ -161,7 +164,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             drawn.spans,
             rejects.count()
         );
-        let left = collector.series_without_panel();
+        let left = collector.series_left_out();
         if t.left_out > 0 {
             summary.push_str(&format!(
                 "; {left} series not drawn ({} readings): over --max-panels {}, choose with --asset/--tag",

@@ -344,3 +344,70 @@ fn plot_of_a_simulated_day_with_detect_marks_what_detect_flagged() {
         "{stderr}"
     );
 }
+
+#[test]
+fn plot_gives_panels_to_good_readings_and_keeps_odd_names_apart() {
+    let wd = Workdir::new("plot-odd");
+    let mut input = String::new();
+    // A series whose readings are all bad takes no panel from a good one.
+    input += &reading("A", "t", 0, 1.0, r#","quality":"bad""#);
+    input += &reading("B", "t", 1, 1.0, "");
+    input += &reading("B", "t", 2, 2.0, "");
+    let (svg, stderr) = plot(&wd, &input, &["--max-panels", "1"]);
+    assert_eq!(elements(&svg, "polyline", &[SERIES]).len(), 1, "{stderr}");
+    assert!(svg.contains("B · t — 2 readings"), "{svg}");
+    assert!(!stderr.contains("not drawn"), "{stderr}");
+
+    // Names with NUL and control characters: two series stay two, and the
+    // SVG holds no character XML refuses.
+    let input = [
+        reading("a\\u0000b", "c", 0, 1.0, ""),
+        reading("a", "b\\u0000c", 1, 100.0, ""),
+        reading("x\\u0001", "y", 2, 5.0, ""),
+    ]
+    .concat();
+    let (svg, stderr) = plot(&wd, &input, &["--title", "t\u{7}"]);
+    assert_eq!(elements(&svg, "polyline", &[SERIES]).len(), 3, "{stderr}");
+    assert!(
+        !svg.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character in the SVG"
+    );
+
+    // Times beyond what a record can carry are the ends of the record range.
+    let (svg, stderr) = plot(
+        &wd,
+        &reading("A", "t", 0, 1.0, ""),
+        &["--from=-9223372036854775808", "--to=9223372036854775807"],
+    );
+    assert_eq!(elements(&svg, "polyline", &[SERIES]).len(), 1, "{stderr}");
+    assert!(svg.contains("A · t — 1 readings"), "{svg}");
+    assert!(svg.contains("0001-01-01T00:00:00Z – 9999-12-30T"), "{svg}");
+}
+
+#[test]
+fn plot_band_breaks_where_the_rollups_do() {
+    let wd = Workdir::new("plot-band-gap");
+    let mut input = String::new();
+    for h in (0..5).chain(20..24) {
+        input += &reading(
+            "A",
+            "p",
+            h * 3600,
+            10.0,
+            r#","every":"1h","min":5,"max":15"#,
+        );
+    }
+    let (svg, stderr) = plot(&wd, &input, &[]);
+    assert_eq!(
+        elements(&svg, "polygon", &[r##"fill="#1F77B4""##]).len(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(elements(&svg, "polyline", &[SERIES]).len(), 2, "{stderr}");
+    // A record with a min but no max is refused, naming the field.
+    let mut cmd = wd.cmd("plot");
+    cmd.args(["-o", "half.svg"]);
+    let out = wd.run_with_stdin(&mut cmd, reading("A", "p", 0, 1.0, r#","min":0"#));
+    let err = fails_with(1, &cmd, &out);
+    assert!(err.contains("stdin:1: field \"max\""), "{err}");
+}
