@@ -28,15 +28,14 @@ use crate::time::{MAX_MILLIS, MIN_MILLIS, parse_time_arg};
 ///
 /// Any length of input draws in bounded memory: each series keeps the
 /// smallest and largest value of each time bucket (at most two buckets a
-/// pixel column, merged when drawn), and the line goes through those extremes in the order they
-/// happened — what the full data would draw, at any zoom the file is shown
-/// at. A gap in the data (over five of the series' mean intervals and two
+/// pixel column, merged when drawn), and the line goes through those
+/// extremes in the order they happened — what the full data would draw, at
+/// any zoom the file is shown at. A gap in the data (over five of the series' mean intervals and two
 /// pixel columns) breaks the line. Readings whose quality is not good are
 /// left out of the line; two markers on the same pixel are drawn once.
 ///
 /// Panels: the first --max-panels series with good readings in the input,
-/// drawn in asset then
-/// tag order; choose with --asset/--tag. The chart is SVG: it scales, and
+/// drawn in asset then tag order; choose with --asset/--tag. The chart is SVG: it scales, and
 /// browsers, GitHub and documentation tools show it; for a PNG, convert it
 /// (`rsvg-convert chart.svg -o chart.png`). At the end: `read N,
 /// drew S series in P panels, A anomalies (M markers), E alarm spans,
