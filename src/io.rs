@@ -63,6 +63,30 @@ pub enum Line<'a> {
     TooLong(usize),
 }
 
+impl<'a> Line<'a> {
+    /// Parses the line into `reading`, as every verb that reads records
+    /// does: `None` for a blank line (skipped, not counted), else the
+    /// line's bytes, or the error with the bytes a reject shows (none for a
+    /// line too long to have been kept).
+    pub fn parse_into(
+        self,
+        parser: &mut crate::record::RecordParser,
+        reading: &mut crate::record::Reading,
+    ) -> Option<Result<&'a [u8], (crate::record::ParseError, &'a [u8])>> {
+        match self {
+            Line::Text(b) if b.iter().all(u8::is_ascii_whitespace) => None,
+            Line::Text(b) => Some(parser.parse(b, reading).map(|()| b).map_err(|e| (e, b))),
+            Line::TooLong(len) => Some(Err((
+                crate::record::ParseError {
+                    field: None,
+                    message: format!("line is {len} bytes, over the limit of {MAX_LINE} bytes"),
+                },
+                &[][..],
+            ))),
+        }
+    }
+}
+
 /// Reads lines into one reused buffer, numbering them from 1.
 pub struct LineReader<R> {
     inner: R,
@@ -352,7 +376,7 @@ pub fn for_each_record(
     read: &mut u64,
     mut each: impl FnMut(&str, u64, &[u8], &crate::record::Reading, &mut Rejects) -> Result<()>,
 ) -> Result<()> {
-    use crate::record::{ParseError, Reading, RecordParser};
+    use crate::record::{Reading, RecordParser};
     let mut parser = RecordParser::new();
     let mut reading = Reading::default();
     for path in Input::paths_or_stdin(inputs) {
@@ -364,24 +388,14 @@ pub fn for_each_record(
             let line = lines
                 .next_line()
                 .with_context(|| format!("reading {name}"))?;
-            let bytes = match line {
-                None => break,
-                Some(Line::Text(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
-                Some(Line::Text(bytes)) => bytes,
-                Some(Line::TooLong(len)) => {
-                    *read += 1;
-                    let e = ParseError {
-                        field: None,
-                        message: format!("line is {len} bytes, over the limit of {MAX_LINE} bytes"),
-                    };
-                    rejects.reject(&name, line_no, &e, &[])?;
-                    continue;
-                }
+            let Some(line) = line else { break };
+            let Some(outcome) = line.parse_into(&mut parser, &mut reading) else {
+                continue;
             };
             *read += 1;
-            match parser.parse(bytes, &mut reading) {
-                Ok(()) => each(&name, line_no, bytes, &reading, rejects)?,
-                Err(e) => rejects.reject(&name, line_no, &e, bytes)?,
+            match outcome {
+                Ok(bytes) => each(&name, line_no, bytes, &reading, rejects)?,
+                Err((e, raw)) => rejects.reject(&name, line_no, &e, raw)?,
             }
         }
     }

@@ -101,7 +101,7 @@ pub struct SqliteStore {
     on_conflict: OnConflict,
     /// asset → tag → (series id, unit as stored); two levels so a lookup
     /// borrows the reading's strings instead of building a key.
-    series: HashMap<String, HashMap<String, (i64, String)>>,
+    series: SeriesIds,
     /// Earliest reading time per series in the open batch.
     pending: HashMap<i64, Millis>,
     in_batch: usize,
@@ -146,6 +146,28 @@ fn switch_to_wal(conn: &Connection, path: &Path) -> Result<String> {
             }
         }
     }
+}
+
+/// Series ids and units by asset, then tag.
+type SeriesIds = HashMap<String, HashMap<String, (i64, String)>>;
+
+/// The store's series dictionary, as `add_reading` looks series up.
+fn load_series(conn: &Connection) -> Result<SeriesIds> {
+    let mut series = SeriesIds::new();
+    let mut stmt = conn.prepare("SELECT id, asset, tag, coalesce(unit, '') FROM series")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, asset, tag, unit) = row?;
+        series.entry(asset).or_default().insert(tag, (id, unit));
+    }
+    Ok(series)
 }
 
 impl SqliteStore {
@@ -194,25 +216,7 @@ impl SqliteStore {
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?1)",
             params![SCHEMA_VERSION.to_string()],
         )?;
-        let mut series = HashMap::new();
-        {
-            let mut stmt = conn.prepare("SELECT id, asset, tag, coalesce(unit, '') FROM series")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })?;
-            for row in rows {
-                let (id, asset, tag, unit) = row?;
-                series
-                    .entry(asset)
-                    .or_insert_with(HashMap::new)
-                    .insert(tag, (id, unit));
-            }
-        }
+        let series = load_series(&conn)?;
         Ok(SqliteStore {
             conn,
             on_conflict,
@@ -240,25 +244,7 @@ impl SqliteStore {
             }
         }
         tx.commit()?;
-        self.series.clear();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, asset, tag, coalesce(unit, '') FROM series")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, asset, tag, unit) = row?;
-            self.series
-                .entry(asset)
-                .or_default()
-                .insert(tag, (id, unit));
-        }
+        self.series = load_series(&self.conn)?;
         Ok(())
     }
 

@@ -13,9 +13,9 @@ use crate::detect::report::AlarmReport;
 use crate::detect::rules::{RuleSet, Shorthands};
 use crate::detect::score::{self, Scorer};
 use crate::detect::{Engine, Event, state};
-use crate::io::{Input, Line, LineReader, Rejects, stdout_sink};
+use crate::io::{Input, LineReader, Rejects, stdout_sink};
 use crate::model::{self, Model};
-use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter, write_number};
+use crate::record::{Format, Reading, RecordParser, RecordWriter, write_number};
 
 /// Find anomalies and raise alarms in reading streams.
 ///
@@ -303,20 +303,9 @@ impl Run<'_> {
                 let line = lines
                     .next_line()
                     .with_context(|| format!("reading {name}"))?;
-                let parsed = match line {
-                    None => break,
-                    Some(Line::Text(b)) if b.iter().all(u8::is_ascii_whitespace) => continue,
-                    Some(Line::Text(b)) => parser.parse(b, &mut reading).map_err(|e| (e, b)),
-                    Some(Line::TooLong(len)) => Err((
-                        ParseError {
-                            field: None,
-                            message: format!(
-                                "line is {len} bytes, over the limit of {} bytes",
-                                crate::io::MAX_LINE
-                            ),
-                        },
-                        &[][..],
-                    )),
+                let Some(line) = line else { break };
+                let Some(parsed) = line.parse_into(&mut parser, &mut reading) else {
+                    continue;
                 };
                 self.tally.read += 1;
                 if let Err((e, raw)) = parsed {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
-use crate::io::{Input, Line, LineReader, Rejects, stdout_sink};
+use crate::io::{Input, LineReader, Rejects, stdout_sink};
 use crate::modbus::map::{self, PointIndex, is_bit_table};
 use crate::modbus::server::{Allow, Gate, Shared, Written};
 use crate::model;
@@ -229,24 +229,17 @@ fn feed(shared: &Shared, mut rejects: Rejects, quiet: bool) {
                 break;
             }
         };
-        let bytes = match line {
-            Line::Text(b) if b.iter().all(u8::is_ascii_whitespace) => continue,
-            Line::Text(b) => b,
-            Line::TooLong(len) => {
-                read += 1;
-                let e = ParseError {
-                    field: None,
-                    message: format!("line is {len} bytes, over the limit"),
-                };
-                let _ = rejects.reject("stdin", line_no, &e, &[]);
+        let Some(outcome) = line.parse_into(&mut parser, &mut reading) else {
+            continue;
+        };
+        read += 1;
+        let bytes = match outcome {
+            Ok(bytes) => bytes,
+            Err((e, raw)) => {
+                let _ = rejects.reject("stdin", line_no, &e, raw);
                 continue;
             }
         };
-        read += 1;
-        if let Err(e) = parser.parse(bytes, &mut reading) {
-            let _ = rejects.reject("stdin", line_no, &e, bytes);
-            continue;
-        }
         if reading.is_event() {
             continue;
         }

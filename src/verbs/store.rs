@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
-use crate::io::{Input, Line, LineReader, Progress, Rejects, stdin_readable_within, stdout_sink};
+use crate::io::{Input, LineReader, Progress, Rejects, stdin_readable_within, stdout_sink};
 use crate::model;
 use crate::record::{Format, ParseError, Reading, RecordEncoder, RecordParser, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
@@ -240,22 +240,9 @@ fn store_all(
             let line = lines
                 .next_line()
                 .with_context(|| format!("reading {name}"))?;
-            let outcome = match line {
-                None => break,
-                Some(Line::Text(bytes)) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
-                Some(Line::Text(bytes)) => {
-                    parser.parse(bytes, &mut reading).map_err(|e| (e, bytes))
-                }
-                Some(Line::TooLong(len)) => Err((
-                    ParseError {
-                        field: None,
-                        message: format!(
-                            "line is {len} bytes, over the limit of {} bytes",
-                            crate::io::MAX_LINE
-                        ),
-                    },
-                    &[][..],
-                )),
+            let Some(line) = line else { break };
+            let Some(outcome) = line.parse_into(&mut parser, &mut reading) else {
+                continue;
             };
             tally.read += 1;
             if let Err((e, raw)) = outcome {
