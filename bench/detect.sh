@@ -77,11 +77,10 @@ echo "DuckDB window alone, table loaded:       ${duck_window}s"
 echo "iiot detect --preset fermenter (all rules, written out): ${all}s  $(calc %.2f "$readings / $all / 1e6") M readings/s"
 
 # Memory: 100,000 series = 14,286 fermenters x 7 tags.
-peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 "$bin" simulate --preset fermenter --assets 14286 --count 60 > "$tmp/big60.ndjson"
 "$bin" simulate --preset fermenter --assets 14286 --count 120 > "$tmp/big120.ndjson"
 series=$(( 14286 * 7 ))
-echo "peak memory, $series series, 60 readings each, window 50:   $(peak "$bin" -q detect --preset fermenter "$tmp/big60.ndjson") KB"
-echo "peak memory, $series series, 120 readings each, window 50:  $(peak "$bin" -q detect --preset fermenter "$tmp/big120.ndjson") KB"
-echo "peak memory, $series series, 120 readings each, window 100: $(peak "$bin" -q detect --zscore 4.5 --window 100 --stuck 10 --gap 3x "$tmp/big120.ndjson") KB"
-echo "peak memory, $series series, 120 readings each, no rules:   $(peak "$bin" -q detect --no-defaults "$tmp/big120.ndjson") KB"
+echo "peak memory, $series series, 60 readings each, window 50:   $(peak_kb "$bin" -q detect --preset fermenter "$tmp/big60.ndjson") KB"
+echo "peak memory, $series series, 120 readings each, window 50:  $(peak_kb "$bin" -q detect --preset fermenter "$tmp/big120.ndjson") KB"
+echo "peak memory, $series series, 120 readings each, window 100: $(peak_kb "$bin" -q detect --zscore 4.5 --window 100 --stuck 10 --gap 3x "$tmp/big120.ndjson") KB"
+echo "peak memory, $series series, 120 readings each, no rules:   $(peak_kb "$bin" -q detect --no-defaults "$tmp/big120.ndjson") KB"

@@ -71,7 +71,9 @@ impl Window {
         if self.values.is_empty() {
             (self.shift, self.sum, self.sumsq) = (v, 0.0, 0.0);
         }
-        if self.values.len() == cap
+        // `>=`: a window restored from a state file or reloaded rules may
+        // hold more than a smaller new cap; it shrinks to the cap here.
+        while self.values.len() >= cap.max(1)
             && let Some(old) = self.values.pop_front()
         {
             let d = old - self.shift;
@@ -368,7 +370,7 @@ impl Engine {
                             }
                         } else if beyond {
                             let since = *pending_since.get_or_insert(ts);
-                            on = ts - since >= delay_ms;
+                            on = ts.saturating_sub(since) >= delay_ms;
                         } else {
                             *pending_since = None;
                         }
@@ -415,7 +417,7 @@ impl Engine {
                         if let Some((pt, pv)) = *prev
                             && ts > pt
                         {
-                            let rate = (v - pv).abs() / ((ts - pt) as f64 / 1000.0);
+                            let rate = (v - pv).abs() / (ts.saturating_sub(pt) as f64 / 1000.0);
                             flag = rate > per_sec;
                         }
                         *prev = Some((ts, v));
@@ -545,7 +547,7 @@ fn gap_arrival(
     };
     let mut hit = None;
     if let Some(p) = prev_ts {
-        let dt = (ts - p) as f64;
+        let dt = ts.saturating_sub(p) as f64;
         if dt > 0.0 {
             let allowed = factor * *interval_ms;
             if *interval_ms > 0.0 && dt > allowed {
@@ -557,7 +559,7 @@ fn gap_arrival(
                 });
                 if !slot.active {
                     events.push(Event {
-                        ts: p + allowed as i64,
+                        ts: p.saturating_add(allowed as i64),
                         series: sid,
                         raised: true,
                         rule: slot.rule,
@@ -584,7 +586,10 @@ fn gap_arrival(
         }
     }
     if *interval_ms > 0.0 {
-        *deadline = ts.max(prev_ts.unwrap_or(ts)) + (factor * *interval_ms) as i64;
+        // `as` saturates a huge factor; the add must too.
+        *deadline = ts
+            .max(prev_ts.unwrap_or(ts))
+            .saturating_add((factor * *interval_ms) as i64);
         if !slot.in_heap {
             heap.push(Reverse((*deadline, sid, i as u32)));
             slot.in_heap = true;

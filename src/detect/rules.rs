@@ -397,10 +397,10 @@ pub(crate) fn parse_rules_csv(text: &str, source: &str) -> Result<Vec<Rule>> {
                 return Ok(default);
             }
             match c.parse::<usize>() {
-                Ok(v) if v >= least => Ok(v),
+                Ok(v) if v >= least && v <= u32::MAX as usize => Ok(v),
                 _ => Err(at(
                     col,
-                    format!("{c:?} is not a whole number of at least {least}"),
+                    format!("{c:?} is not a whole number from {least} to {}", u32::MAX),
                 )),
             }
         };

@@ -25,7 +25,7 @@ use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, Schema, TimeUnit};
 
-use crate::time::Millis;
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 const TS_NAMES: &[&str] = &["ts", "timestamp", "time", "datetime", "event_time"];
 const ASSET_NAMES: &[&str] = &["asset", "device", "device_id", "id", "machine", "sensor_id"];
@@ -67,14 +67,15 @@ impl TsUnit {
         }
     }
 
-    fn f64_to_millis(self, v: f64) -> Millis {
+    /// `None` for NaN and infinities, which are no time.
+    fn f64_to_millis(self, v: f64) -> Option<Millis> {
         let ms = match self {
             TsUnit::S => v * 1e3,
             TsUnit::Ms => v,
             TsUnit::Us => v / 1e3,
             TsUnit::Ns => v / 1e6,
         };
-        ms.floor() as i64
+        ms.is_finite().then(|| ms.floor() as i64)
     }
 
     pub(crate) fn name(self) -> &'static str {
@@ -424,6 +425,18 @@ pub(crate) fn numbers(a: &dyn Array, out: &mut Vec<Option<f64>>) {
 /// value that is not a time). `unit` is the numeric unit, guessed from the
 /// first value when unknown and then kept for the file.
 pub(crate) fn times(a: &ArrayRef, unit: &mut Option<TsUnit>, out: &mut Vec<Option<Millis>>) {
+    let start = out.len();
+    times_any(a, unit, out);
+    // A record's time lies in years 1–9999; anything else is no time, and
+    // is counted as such rather than printed as nonsense.
+    for t in &mut out[start..] {
+        if t.is_some_and(|t| !(MIN_MILLIS..=MAX_MILLIS).contains(&t)) {
+            *t = None;
+        }
+    }
+}
+
+fn times_any(a: &ArrayRef, unit: &mut Option<TsUnit>, out: &mut Vec<Option<Millis>>) {
     macro_rules! ts {
         ($t:ty, $f:expr) => {{
             let p = a.as_primitive::<$t>();
@@ -449,7 +462,11 @@ pub(crate) fn times(a: &ArrayRef, unit: &mut Option<TsUnit>, out: &mut Vec<Optio
             let mut nums = Vec::with_capacity(a.len());
             numbers(a.as_ref(), &mut nums);
             if unit.is_none() {
-                *unit = nums.iter().flatten().next().map(|v| TsUnit::guess(*v));
+                *unit = nums
+                    .iter()
+                    .flatten()
+                    .find(|v| v.is_finite())
+                    .map(|v| TsUnit::guess(*v));
             }
             let u = unit.unwrap_or(TsUnit::Ms);
             let int = t.is_integer();
@@ -470,7 +487,7 @@ pub(crate) fn times(a: &ArrayRef, unit: &mut Option<TsUnit>, out: &mut Vec<Optio
                 None if int => {
                     out.extend(nums.into_iter().map(|x| x.map(|x| u.to_millis(x as i64))))
                 }
-                None => out.extend(nums.into_iter().map(|x| x.map(|x| u.f64_to_millis(x)))),
+                None => out.extend(nums.into_iter().map(|x| x.and_then(|x| u.f64_to_millis(x)))),
             }
         }
         _ => {

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::Selection;
 use crate::record::{Quality, Reading};
-use crate::time::Millis;
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// A series of the store.
 #[derive(Debug, Clone)]
@@ -113,9 +113,12 @@ impl Store {
         };
         let mut stmt = self
             .conn
-            .prepare(sql)
+            .prepare_cached(sql)
             .with_context(|| format!("reading {}", self.name))?;
-        let mut rows = stmt.query(params![s.id, sel.from, sel.to])?;
+        // Only times a record can carry (years 1–9999): a row another
+        // writer put outside them is not read.
+        let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
+        let mut rows = stmt.query(params![s.id, from, to])?;
         while let Some(r) = rows
             .next()
             .with_context(|| format!("reading {}", self.name))?

@@ -75,7 +75,10 @@ impl SeriesAcc {
             std::cmp::Ordering::Equal => self.duplicates += 1,
             std::cmp::Ordering::Less => self.out_of_order += 1,
             std::cmp::Ordering::Greater => {
-                *self.intervals.entry(ts - self.latest).or_default() += 1;
+                *self
+                    .intervals
+                    .entry(ts.saturating_sub(self.latest))
+                    .or_default() += 1;
                 self.latest = ts;
             }
         }
@@ -208,11 +211,11 @@ impl GapFinder {
         };
         if let Some(l) = *latest {
             if ts > l {
-                if ts - l > *th && gaps.len() < GAPS_LISTED {
+                if ts.saturating_sub(l) > *th && gaps.len() < GAPS_LISTED {
                     gaps.push(Gap {
                         from: l,
                         to: ts,
-                        ms: ts - l,
+                        ms: ts.saturating_sub(l),
                     });
                 }
                 *latest = Some(ts);

@@ -96,9 +96,13 @@ fn number(r: &Reading, field: &'static str) -> Result<f64, ParseError> {
 fn count(r: &Reading, field: &'static str) -> Result<u64, ParseError> {
     match r.extra_field(field) {
         None => Ok(0),
+        // Counts stay below 2^53, where f64 statistics still count exactly
+        // and merged counts cannot overflow.
         Some(raw) => raw
             .parse::<u64>()
-            .map_err(|_| bad(field, format!("{raw} is not a whole count"))),
+            .ok()
+            .filter(|&n| n < 1 << 53)
+            .ok_or_else(|| bad(field, format!("{raw} is not a whole count below 2^53"))),
     }
 }
 

@@ -101,7 +101,7 @@ impl Stats {
     /// this one. Then [`Stats::close`] with the parent's end covers the time
     /// after the last child.
     pub fn merge(&mut self, o: &Stats) {
-        self.bad += o.bad;
+        self.bad = self.bad.saturating_add(o.bad);
         if o.count == 0 {
             return;
         }

@@ -27,7 +27,7 @@ use crate::record::{Format, Reading, RecordParser, RecordWriter, write_number};
 /// alarm rises when the value has been beyond the limit for `delay` and
 /// clears once it is back past the limit by `deadband` — and the physical
 /// range min/max (`range`: the reading is marked quality "bad" and judged
-/// by nothing else). From --rules FILE: a CSV, one rule a row, columns
+/// by the gap rule only). From --rules FILE: a CSV, one rule a row, columns
 /// name, asset, tag (globs; empty = all), kind (threshold, range, zscore,
 /// roc, stuck, gap), severity and the kind's parameters: limit, direction
 /// (above|below), deadband, delay; k, window, min_samples; rate (5/s);

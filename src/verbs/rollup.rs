@@ -57,8 +57,9 @@ use crate::time::{Millis, parse_time_arg};
 /// the scrap_* counters), `oee`, `scrap` and `scrap_rate` per reason,
 /// `errors` (ERROR periods begun) and `error_s` (time in ERROR), `state_s`.
 /// A state holds until the next state reading; a counter that goes down was
-/// reset. Each machine's readings must come in time order. A bucket with
-/// no planned time has quality `uncertain` and no ratios.
+/// reset. Each machine's readings must come in time order. A bucket whose
+/// OEE cannot be computed (no planned time, or no ideal rate or
+/// production) has quality `uncertain` and only the ratios that can be.
 ///
 /// On a store (the cron job): `iiot rollup plant.db --every 1m,1h,1d`
 /// writes the tables rollup_1m, rollup_1h, rollup_1d (views rollup_1m_v, …)

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use crate::cli::Global;
 use crate::io::{Input, LineReader, Progress, Rejects, stdin_readable_within, stdout_sink};
 use crate::model;
-use crate::record::{Format, ParseError, Reading, RecordEncoder, RecordParser, RecordWriter};
+use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
 use crate::store::sqlite::{OnConflict, SqliteStore, Sync};
 use crate::time;
@@ -245,10 +245,13 @@ fn store_all(
                 continue;
             };
             tally.read += 1;
-            if let Err((e, raw)) = outcome {
-                rejects.reject(&name, line_no, &e, raw)?;
-                continue;
-            }
+            let raw = match outcome {
+                Ok(raw) => raw,
+                Err((e, raw)) => {
+                    rejects.reject(&name, line_no, &e, raw)?;
+                    continue;
+                }
+            };
             if reading.unit.is_empty()
                 && !units.is_empty()
                 && let Some(u) = units.get(&reading.asset).and_then(|t| t.get(&reading.tag))
@@ -268,14 +271,11 @@ fn store_all(
                     if is_event {
                         // The lake's columns hold readings: an event is
                         // rejected (and counted), not dropped unseen.
-                        let mut raw = Vec::new();
-                        RecordEncoder::new(Format::Ndjson).encode(&reading.as_ref(), &mut raw);
-                        raw.pop();
                         let e = ParseError {
                             field: Some("event"),
                             message: "an alarm event: a lake holds readings; store events in a SQLite file".into(),
                         };
-                        rejects.reject(&name, line_no, &e, &raw)?;
+                        rejects.reject(&name, line_no, &e, raw)?;
                         continue;
                     }
                     lake.add(&reading)?;
