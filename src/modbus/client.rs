@@ -226,14 +226,14 @@ impl Target {
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let back_to_back = self.cfg.interval.is_zero();
         let mut polls: u64 = 0;
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Duration::from_millis(100).min(self.cfg.backoff_max);
         let mut retry_at = Instant::now();
         let mut chunk = vec![0u8; 16 * 1024];
         let far = Instant::now() + Duration::from_secs(86_400 * 365);
         // The first poll waits for the first connection attempt.
         if !self.connect().await {
             retry_at = Instant::now() + backoff;
-            backoff *= 2;
+            backoff = (backoff * 2).min(self.cfg.backoff_max);
         }
         ticker.reset_immediately();
         loop {
@@ -276,7 +276,7 @@ impl Target {
                             self.stats.missed.fetch_add(1, Ordering::Relaxed);
                         }
                     } else {
-                        backoff = Duration::from_millis(100);
+                        backoff = Duration::from_millis(100).min(self.cfg.backoff_max);
                     }
                 }
                 r = read_some(self.conn.as_mut(), &mut chunk) => {
@@ -359,6 +359,7 @@ impl Target {
     }
 
     async fn send_poll(&mut self) {
+        let mut queued = 0;
         for i in 0..self.plans.len() {
             if self.in_flight[i] {
                 // Still waiting for last poll's answer: do not pile up.
@@ -366,10 +367,9 @@ impl Target {
             }
             self.in_flight[i] = true;
             self.queue.push_back(i);
+            queued += 1;
         }
-        self.stats
-            .requests
-            .fetch_add(self.plans.len() as u64, Ordering::Relaxed);
+        self.stats.requests.fetch_add(queued, Ordering::Relaxed);
         self.fill().await;
     }
 

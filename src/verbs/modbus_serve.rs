@@ -237,6 +237,9 @@ fn feed(shared: &Shared, mut rejects: Rejects, quiet: bool) {
             Ok(bytes) => bytes,
             Err((e, raw)) => {
                 let _ = rejects.reject("stdin", line_no, &e, raw);
+                // A server may be stopped at any time: each reject is
+                // written out as it happens.
+                let _ = rejects.finish();
                 continue;
             }
         };
@@ -257,10 +260,15 @@ fn feed(shared: &Shared, mut rejects: Rejects, quiet: bool) {
             Ok(()) => wrote += 1,
             Err(why) => {
                 let e = ParseError {
-                    field: Some("value"),
+                    field: Some(if shared.points[i].is_text() {
+                        "text"
+                    } else {
+                        "value"
+                    }),
                     message: why,
                 };
                 let _ = rejects.reject("stdin", line_no, &e, bytes);
+                let _ = rejects.finish();
             }
         }
     }
@@ -316,6 +324,15 @@ fn write_back(shared: &Shared, rx: std::sync::mpsc::Receiver<Written>) {
     let mut out = RecordWriter::new(sink, Format::Ndjson, true);
     for w in rx {
         let p = &shared.points[w.point];
+        if !w.value.is_finite() {
+            // A record's value is a finite number (a client can write the
+            // bits of a NaN into a float register): said, not passed on.
+            eprintln!(
+                "iiot modbus-serve: a client wrote {} to {}/{}: not a number, not passed on",
+                w.value, p.asset, p.tag
+            );
+            continue;
+        }
         let r = ReadingRef {
             ts: w.ts,
             asset: &p.asset,

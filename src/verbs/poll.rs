@@ -33,8 +33,10 @@ use crate::time;
 /// characters in `value`.
 ///
 /// Timestamps: each reading carries the time its request was sent
-/// (--ts request, the default: readings of one poll share a time); --ts
-/// response takes the time the answer arrived instead.
+/// (--ts request, the default: the requests of a poll sent together share
+/// a time; those held back by --max-inflight, or dealt to other
+/// --connections, carry the time they went out); --ts response takes the
+/// time the answer arrived instead.
 ///
 /// Targets are polled concurrently, each on its own connection and its own
 /// schedule, which does not drift (a late poll is skipped, not bunched).
@@ -124,7 +126,7 @@ pub struct Args {
     #[arg(long, value_name = "ORDER", default_value = "ABCD")]
     pub order: String,
     /// Ad-hoc: engineering value = raw × scale + offset.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
     pub scale: f64,
     /// Ad-hoc: see --scale.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
@@ -181,7 +183,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         timeout: duration(&args.timeout, "--timeout")?,
         count: args.count,
         ts_response: args.ts == TsFrom::Response,
-        backoff_max: duration(&args.backoff_max, "--backoff-max")?,
+        // A zero cap would retry a lost target in a busy loop.
+        backoff_max: Duration::from_millis(
+            time::parse_positive_millis(&args.backoff_max).context("--backoff-max")? as u64,
+        ),
         max_inflight: args.max_inflight,
         quiet: global.quiet,
     };
