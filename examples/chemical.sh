@@ -24,19 +24,8 @@
 # Python package: pip install duckdb
 set -euo pipefail
 
-IIOT=${IIOT:-iiot}
-OUT=./out/chemical
-QUICK=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT=${2:?--out needs a folder}; shift ;;
-    --out=*) OUT=${1#--out=} ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "$0: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+source "$(dirname "$0")/lib.sh"
+parse_args chemical "$@"
 
 # DuckDB is the reader at the end; say so before an hour of work, not after.
 if ! python3 -c 'import duckdb' 2> /dev/null; then

@@ -18,19 +18,8 @@
 # The iiot binary is $IIOT if set, else `iiot` on PATH.
 set -euo pipefail
 
-IIOT=${IIOT:-iiot}
-OUT=./out/factory
-QUICK=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT=${2:?--out needs a folder}; shift ;;
-    --out=*) OUT=${1#--out=} ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "$0: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+source "$(dirname "$0")/lib.sh"
+parse_args factory "$@"
 
 if [ "$QUICK" = 1 ]; then
   DURATION=2h INTERVAL=5s EVERY=15m
@@ -52,8 +41,9 @@ rm -f "$OUT"/factory.db* "$OUT"/oee.ndjson "$OUT"/factory.svg
 records=$(wc -l < "$OUT/oee.ndjson")
 readings=$("$IIOT" query "$OUT/factory.db" -q | wc -l)
 echo "factory: $readings readings in $OUT/factory.db, $records OEE records (every $EVERY) in $OUT/oee.ndjson and the store"
-# The shift at a glance: each machine's mean OEE over its buckets.
+# The shift at a glance: each machine's mean OEE over the buckets that
+# have one (a bucket with no planned time is `uncertain`, its value no OEE).
 "$IIOT" query "$OUT/factory.db" --tag oee --format csv -q |
-  awk -F, 'NR > 1 { s[$2] += $4; n[$2]++ }
+  awk -F, 'NR > 1 && ($6 == "" || $6 == "good") { s[$2] += $4; n[$2]++ }
            END { for (a in s) printf "  %s  mean OEE %5.1f %% over %d buckets\n", a, 100 * s[a] / n[a], n[a] }' |
   sort

@@ -17,19 +17,8 @@
 # The iiot binary is $IIOT if set, else `iiot` on PATH.
 set -euo pipefail
 
-IIOT=${IIOT:-iiot}
-OUT=./out/wellhead
-QUICK=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --quick) QUICK=1 ;;
-    --out) OUT=${2:?--out needs a folder}; shift ;;
-    --out=*) OUT=${1#--out=} ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-    *) echo "$0: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+source "$(dirname "$0")/lib.sh"
+parse_args wellhead "$@"
 
 if [ "$QUICK" = 1 ]; then
   SIM_INTERVAL=200ms POLL_INTERVAL=500ms POLLS=16

@@ -11,8 +11,8 @@ use crate::model::{self, Model, PRESETS};
 /// Print, list and check plant models.
 ///
 /// A plant model is a CSV file, one row per asset-tag, that drives
-/// simulate, modbus-serve, poll, detect and store (docs/model.md lists the
-/// columns). `--preset NAME` prints a built-in model to copy and edit;
+/// simulate, modbus-serve, poll, detect, store and plot (docs/model.md
+/// lists the columns). `--preset NAME` prints a built-in model to copy and edit;
 /// `check FILE` validates one and names the line and column of every
 /// problem (exit 1 when there is any).
 #[derive(Debug, clap::Args)]

@@ -528,7 +528,7 @@ fn boiler_alarms_rollups_and_latest_values() {
             .all(|r| text(r, "ts") == "2026-01-02T00:59:50Z"),
         "latest readings: {latest:?}"
     );
-    // The chart: steam flow of eight boilers, hourly.
+    // The chart: steam flow of eight boilers, every 10 minutes (the quick run).
     let svg = std::fs::read_to_string(out.join("boiler.svg")).expect("boiler.svg");
     let (lines, _) = svg_marks(&svg);
     assert_eq!(lines, 8, "series lines in boiler.svg");
