@@ -38,6 +38,10 @@ pub(crate) struct Row<'a> {
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Skipped {
     pub no_time: u64,
+    /// Values that were null, NaN or infinite.
+    pub no_value: u64,
+    /// Values whose row had no asset or no tag.
+    pub no_name: u64,
 }
 
 /// An opened Parquet file.
@@ -335,11 +339,15 @@ impl ParquetFile {
                 let text = text_col.as_mut().and_then(|c| c.get(i)).unwrap_or("");
                 let row_tag = tag_col.as_mut().map(|c| c.get(i).unwrap_or(""));
                 for (k, (_, name)) in m.values.iter().enumerate() {
-                    let Some(value) = vals[k][i] else { continue };
-                    if !value.is_finite() {
+                    let Some(value) = vals[k][i].filter(|v| v.is_finite()) else {
+                        skipped.no_value += 1;
+                        continue;
+                    };
+                    let tag = row_tag.unwrap_or(name.as_str());
+                    if asset.is_empty() || tag.is_empty() {
+                        skipped.no_name += 1;
                         continue;
                     }
-                    let tag = row_tag.unwrap_or(name.as_str());
                     if !cache.matches(sel, asset, tag) {
                         continue;
                     }

@@ -74,6 +74,8 @@ struct Report {
     damaged: Vec<Damaged>,
     series: Vec<SeriesReport>,
     skipped_rows: u64,
+    /// Values null, NaN or infinite, or of rows with no asset or tag.
+    skipped_values: u64,
 }
 
 fn opt_ts<S: serde::Serializer>(ts: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
@@ -144,6 +146,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         damaged: Vec::new(),
         series: Vec::new(),
         skipped_rows: 0,
+        skipped_values: 0,
     };
     let mut stats = Stats::default();
     let mut gaps = None;
@@ -357,6 +360,7 @@ fn inspect_files(
         }
     }
     report.skipped_rows = skipped.no_time;
+    report.skipped_values = skipped.no_value + skipped.no_name;
     *gaps = GapFinder::new(stats, args.gap_factor);
     if let Some(g) = gaps.as_mut() {
         for (i, pf) in opened.iter().enumerate() {

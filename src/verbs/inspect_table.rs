@@ -103,6 +103,12 @@ pub(super) fn render(r: &Value) -> String {
             s(&r["skipped_rows"])
         ));
     }
+    if r["skipped_values"].as_u64().unwrap_or(0) > 0 {
+        out.push_str(&format!(
+            "skipped values (null, not finite, or no asset/tag): {}\n",
+            s(&r["skipped_values"])
+        ));
+    }
     if let Some(st) = r.get("store").filter(|v| !v.is_null()) {
         out.push_str(&format!(
             "store: schema version {}, {} pages of {} B, {} series, {} readings, {} alarm events\n",

@@ -42,7 +42,9 @@ use crate::time::parse_time_arg;
 /// taken as UTC). A table without a tag column and with several numeric
 /// columns is wide: each numeric column becomes a tag of that name. With no
 /// asset column the asset is the `asset=` folder or the file's name. Rows
-/// with no usable time are counted and reported.
+/// with no usable time (null, not finite, outside years 1–9999), values
+/// that are null, NaN or infinite, and values of rows with no asset or tag
+/// are skipped, counted and reported on stderr.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -291,11 +293,16 @@ fn query_parquet<W: std::io::Write>(
         })?;
     }
     bar.finish_and_clear();
-    if skipped.no_time > 0 && !global.quiet {
-        eprintln!(
-            "iiot query: skipped {} rows without a usable time",
-            skipped.no_time
-        );
+    if !global.quiet {
+        for (n, what) in [
+            (skipped.no_time, "rows without a usable time"),
+            (skipped.no_value, "values that were null, NaN or infinite"),
+            (skipped.no_name, "values of rows without an asset or a tag"),
+        ] {
+            if n > 0 {
+                eprintln!("iiot query: skipped {n} {what}");
+            }
+        }
     }
     Ok(())
 }

@@ -641,3 +641,37 @@ con.execute('''COPY (SELECT epoch_ms(ts) AS ts, asset, tag, unit, value,
     };
     assert!(err.contains("asset=WH-02"), "{err}");
 }
+
+#[test]
+fn query_foreign_rows_without_time_value_or_name_are_counted() {
+    // Float epoch seconds with a NaN and a time past the year 9999, a null
+    // and a NaN value, a row with no asset: each skipped and counted, the
+    // two good rows read.
+    let wd = Workdir::new("query-skipped");
+    python(
+        &wd,
+        "
+import pyarrow as pa, pyarrow.parquet as pq
+t = 1767225600.0
+pq.write_table(pa.table({
+    'asset': ['p1', 'p1', 'p1', 'p1', 'p1', None, 'p2'],
+    'time': pa.array([t, float('nan'), 1e12, t + 1, t + 2, t + 3, t + 4], pa.float64()),
+    'value': pa.array([1.0, 2.0, 3.0, None, float('nan'), 6.0, 7.0], pa.float64()),
+}), 'odd.parquet')
+",
+    );
+    let mut cmd = wd.cmd("query");
+    cmd.args(["odd.parquet", "--ts-unit", "s"]);
+    let out = wd.run(&mut cmd);
+    let got = parse_ndjson(&ok(&cmd, &out));
+    let values: Vec<f64> = got.iter().map(|v| num(v, "value")).collect();
+    assert_eq!(values, vec![1.0, 7.0]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "skipped 2 rows without a usable time",
+        "skipped 2 values that were null, NaN or infinite",
+        "skipped 1 values of rows without an asset or a tag",
+    ] {
+        assert!(stderr.contains(line), "{line}\n{stderr}");
+    }
+}
