@@ -11,6 +11,11 @@ use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp, civil};
 /// Milliseconds since the UNIX epoch, UTC. The time type of every record.
 pub type Millis = i64;
 
+/// The wall clock now.
+pub fn now_ms() -> Millis {
+    Timestamp::now().as_millisecond()
+}
+
 /// Parses an RFC 3339 timestamp with any offset (`2026-01-01T02:00:00+02:00`,
 /// fractional seconds allowed) into epoch milliseconds. Sub-millisecond
 /// digits are truncated towards the past.
@@ -27,24 +32,33 @@ pub fn parse_time_arg(s: &str) -> Result<Millis> {
     if let Ok(ms) = s.parse::<i64>() {
         return Ok(ms);
     }
-    if let Ok(ms) = parse_rfc3339(s) {
-        return Ok(ms);
+    match parse_time_text(s) {
+        Some(ms) => Ok(ms),
+        None => bail!(
+            "{s:?} is not a time: use RFC 3339 (2026-01-01T00:00:00Z), a date (2026-01-01) or epoch milliseconds"
+        ),
     }
+}
+
+/// A time written as text: RFC 3339 with any offset, a date and time
+/// without one (`T` or a space between them, fractions allowed) taken as
+/// UTC, or a bare date (midnight UTC).
+pub fn parse_time_text(s: &str) -> Option<Millis> {
+    let s = s.trim();
+    if let Ok(ms) = parse_rfc3339(s) {
+        return Some(ms);
+    }
+    let utc = jiff::tz::TimeZone::UTC;
     if let Ok(dt) = s.parse::<civil::DateTime>() {
-        return Ok(dt
-            .to_zoned(jiff::tz::TimeZone::UTC)?
-            .timestamp()
-            .as_millisecond());
+        return dt
+            .to_zoned(utc)
+            .ok()
+            .map(|z| z.timestamp().as_millisecond());
     }
     if let Ok(d) = s.parse::<civil::Date>() {
-        return Ok(d
-            .to_zoned(jiff::tz::TimeZone::UTC)?
-            .timestamp()
-            .as_millisecond());
+        return d.to_zoned(utc).ok().map(|z| z.timestamp().as_millisecond());
     }
-    bail!(
-        "{s:?} is not a time: use RFC 3339 (2026-01-01T00:00:00Z), a date (2026-01-01) or epoch milliseconds"
-    )
+    None
 }
 
 /// Parses a duration written the friendly way: `500ms`, `30s`, `10m`, `1h`,
@@ -67,6 +81,18 @@ pub fn parse_positive_millis(s: &str) -> Result<i64> {
     let ms = d.as_millis();
     if ms <= 0 {
         bail!("{s:?}: must be longer than zero (at least 1ms)");
+    }
+    i64::try_from(ms).with_context(|| format!("{s:?} is too long"))
+}
+
+/// Parses a duration of zero or more (`0`, `30s`, `5m`) into milliseconds.
+pub fn parse_nonneg_millis(s: &str) -> Result<i64> {
+    if s.trim() == "0" {
+        return Ok(0);
+    }
+    let ms = parse_duration(s)?.as_millis();
+    if ms < 0 {
+        bail!("{s:?} is negative");
     }
     i64::try_from(ms).with_context(|| format!("{s:?} is too long"))
 }

@@ -419,12 +419,9 @@ pub(crate) fn parse_rules_csv(text: &str, source: &str) -> Result<Vec<Rule>> {
                     return Err(at("deadband", "must not be negative".into()));
                 }
                 let delay_ms = match cell("delay") {
-                    "" | "0" => 0,
-                    d => crate::time::parse_duration(d)
-                        .ok()
-                        .and_then(|d| i64::try_from(d.as_millis()).ok())
-                        .filter(|ms| *ms >= 0)
-                        .ok_or_else(|| at("delay", format!("{d:?} is not a duration (30s)")))?,
+                    "" => 0,
+                    d => crate::time::parse_nonneg_millis(d)
+                        .map_err(|e| at("delay", format!("{e:#} (write 30s)")))?,
                 };
                 Check::Threshold {
                     limit: need("limit")?,

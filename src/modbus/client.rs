@@ -19,10 +19,11 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, sleep_until, timeout};
 
+use super::decode_slice;
 use super::map::{Point, ReadPlan, is_bit_table};
-use super::{decode_slice, now_ms};
 use crate::model::Table;
 use crate::time::Millis;
+use crate::time::now_ms;
 
 /// One decoded value.
 #[derive(Debug, Clone)]

@@ -8,15 +8,7 @@ pub mod map;
 pub(crate) mod server;
 
 use crate::model::Kind;
-use crate::time::Millis;
 use map::{Point, UnitBank, is_bit_table};
-
-/// Wall-clock time in epoch milliseconds.
-pub fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
-}
 
 /// A point's value (and `text`: a string register's characters, or a
 /// state's name) read from registers or bits starting at the point.

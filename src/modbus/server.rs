@@ -214,7 +214,7 @@ impl Service {
             return;
         };
         let (ws, we) = (u32::from(start), u32::from(start) + u32::from(count));
-        let ts = crate::modbus::now_ms();
+        let ts = crate::time::now_ms();
         for &(s, e, i) in spans {
             if s >= we {
                 break;

@@ -128,12 +128,8 @@ impl Cells<'_> {
         if s.is_empty() {
             return None;
         }
-        match time::parse_duration(s) {
-            Ok(d) if d.as_millis() >= 0 => Some(d.as_millis() as i64),
-            Ok(_) => {
-                errors.push(self.err(col, format!("{s:?} is negative")));
-                None
-            }
+        match time::parse_nonneg_millis(s) {
+            Ok(ms) => Some(ms),
             Err(e) => {
                 errors.push(self.err(col, format!("{e:#}")));
                 None

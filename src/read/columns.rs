@@ -492,29 +492,9 @@ fn times_any(a: &ArrayRef, unit: &mut Option<TsUnit>, out: &mut Vec<Option<Milli
         }
         _ => {
             let mut col = TextCol::new(a);
-            out.extend((0..a.len()).map(|i| col.get(i).and_then(parse_text_time)));
+            out.extend((0..a.len()).map(|i| col.get(i).and_then(crate::time::parse_time_text)));
         }
     }
-}
-
-/// RFC 3339 with any offset, or a date and time without one (`T` or a
-/// space between them, fractions allowed) taken as UTC, or a bare date.
-pub(crate) fn parse_text_time(s: &str) -> Option<Millis> {
-    let s = s.trim();
-    if let Ok(ms) = crate::time::parse_rfc3339(s) {
-        return Some(ms);
-    }
-    let utc = jiff::tz::TimeZone::UTC;
-    if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
-        return dt
-            .to_zoned(utc)
-            .ok()
-            .map(|z| z.timestamp().as_millisecond());
-    }
-    if let Ok(d) = s.parse::<jiff::civil::Date>() {
-        return d.to_zoned(utc).ok().map(|z| z.timestamp().as_millisecond());
-    }
-    None
 }
 
 #[cfg(test)]
@@ -533,11 +513,20 @@ mod tests {
     #[test]
     fn parses_text_times_as_utc() {
         let ms = 1_767_225_601_250;
-        assert_eq!(parse_text_time("2026-01-01T00:00:01.25Z"), Some(ms));
-        assert_eq!(parse_text_time("2026-01-01 00:00:01.250"), Some(ms));
-        assert_eq!(parse_text_time("2026-01-01T02:00:01.25+02:00"), Some(ms));
-        assert_eq!(parse_text_time("2026-01-01"), Some(ms - 1250));
-        assert_eq!(parse_text_time("soon"), None);
+        assert_eq!(
+            crate::time::parse_time_text("2026-01-01T00:00:01.25Z"),
+            Some(ms)
+        );
+        assert_eq!(
+            crate::time::parse_time_text("2026-01-01 00:00:01.250"),
+            Some(ms)
+        );
+        assert_eq!(
+            crate::time::parse_time_text("2026-01-01T02:00:01.25+02:00"),
+            Some(ms)
+        );
+        assert_eq!(crate::time::parse_time_text("2026-01-01"), Some(ms - 1250));
+        assert_eq!(crate::time::parse_time_text("soon"), None);
     }
 
     #[test]

@@ -17,14 +17,13 @@ use super::buckets::{Aligner, Width};
 use super::stats::Stats;
 use crate::time::Millis;
 
-/// The schema version of docs/storage.md this code reads.
-const SCHEMA_VERSION: i64 = 1;
+use crate::store::sqlite::{SCHEMA_VERSION, switch_to_wal};
 
 /// Opens a store written by `iiot store`, refusing one of a newer schema.
 pub(crate) fn open(path: &std::path::Path) -> Result<Connection> {
     let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    switch_to_wal(&conn, path)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     let version: Option<String> = conn
         .query_row(

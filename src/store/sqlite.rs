@@ -129,7 +129,7 @@ struct Row {
 /// same new file at the same moment (two stores in one pipeline): SQLite
 /// answers "busy" at once to the one that loses the race for the switch
 /// instead of calling the busy handler.
-fn switch_to_wal(conn: &Connection, path: &Path) -> Result<String> {
+pub(crate) fn switch_to_wal(conn: &Connection, path: &Path) -> Result<String> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {

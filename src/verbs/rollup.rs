@@ -7,13 +7,13 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
 use crate::io::{Rejects, stdout_sink};
+use crate::read::Source;
 use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordWriter};
 use crate::rollup::buckets::{Aligner, Width};
 use crate::rollup::kpi::{self, KpiBucket, KpiEngine};
 use crate::rollup::record::{RollupEncoder, item_of};
 use crate::rollup::stream::{Bucket, Engine, Refusal, SeriesInfo};
 use crate::rollup::{retain, store};
-use crate::time::parse_duration;
 use crate::time::{Millis, parse_time_arg};
 
 /// Summarise readings into time buckets (count, min, max, mean, stddev,
@@ -187,22 +187,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 }
 
 fn lateness(s: &str) -> Result<Millis> {
-    let ms = parse_duration(s)
-        .with_context(|| format!("--lateness {s}"))?
-        .as_millis();
-    if ms < 0 {
-        bail!("--lateness {s}: must not be negative");
-    }
-    i64::try_from(ms).context("--lateness is too long")
+    crate::time::parse_nonneg_millis(s).with_context(|| format!("--lateness {s}"))
 }
 
-/// A SQLite database file starts with these 16 bytes.
 fn is_sqlite(path: &Path) -> bool {
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && &head == b"SQLite format 3\0"
+    matches!(Source::detect(path), Ok(Source::Sqlite(_)))
 }
 
 fn retain_now(args: &Args) -> Result<Millis> {

@@ -10,7 +10,7 @@ use crate::io::stdout_sink;
 use crate::model;
 use crate::record::{Format, RecordWriter};
 use crate::sim::{Config, FaultRates, Simulator};
-use crate::time::{self, Millis};
+use crate::time;
 
 /// Simulate plant telemetry as readings.
 ///
@@ -83,7 +83,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let interval_ms = time::parse_positive_millis(&args.interval).context("--interval")?;
     let start = match &args.start {
         Some(s) => time::parse_time_arg(s).context("--start")?,
-        None if args.realtime => now_ms() / interval_ms * interval_ms,
+        None if args.realtime => time::now_ms() / interval_ms * interval_ms,
         None => time::parse_time_arg("2026-01-01T00:00:00Z")?,
     };
     let ticks = match (&args.duration, args.count, &args.end) {
@@ -161,8 +161,4 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 
 fn div_ceil(a: i64, b: i64) -> u64 {
     ((a + b - 1) / b) as u64
-}
-
-fn now_ms() -> Millis {
-    jiff::Timestamp::now().as_millisecond()
 }
