@@ -73,13 +73,17 @@ impl Check {
 /// How a rule names the series it watches.
 #[derive(Debug, Clone)]
 pub(crate) enum Pattern {
+    /// Every series: an empty cell, or a shorthand's rule.
+    Any,
     Exact(String),
     Glob(GlobMatcher),
 }
 
 impl Pattern {
     fn glob(text: &str) -> Result<Pattern> {
-        let text = if text.is_empty() { "*" } else { text };
+        if text.is_empty() || text == "*" {
+            return Ok(Pattern::Any);
+        }
         Ok(Pattern::Glob(
             Glob::new(text)
                 .with_context(|| format!("{text:?} is not a glob pattern"))?
@@ -89,6 +93,7 @@ impl Pattern {
 
     fn matches(&self, s: &str) -> bool {
         match self {
+            Pattern::Any => true,
             Pattern::Exact(e) => e == s,
             Pattern::Glob(g) => g.is_match(s),
         }
@@ -206,8 +211,8 @@ impl RuleSet {
     fn push_flag(&mut self, name: &str, check: Check) {
         self.rules.push(Rule {
             name: name.to_string(),
-            asset: Pattern::Glob(Glob::new("*").expect("a valid glob").compile_matcher()),
-            tag: Pattern::Glob(Glob::new("*").expect("a valid glob").compile_matcher()),
+            asset: Pattern::Any,
+            tag: Pattern::Any,
             severity: "medium".to_string(),
             check,
             origin: Origin::Flag,

@@ -33,20 +33,12 @@ fn sqlite3(wd: &Workdir, db: &str, sql: &str) -> String {
 /// Runs a DuckDB query from Python and returns its rows as text, one per
 /// line, fields separated by `|`.
 fn duckdb(wd: &Workdir, sql: &str) -> String {
-    let check = Command::new("python3")
-        .args(["-c", "import duckdb"])
-        .output();
-    assert!(
-        check.map(|o| o.status.success()).unwrap_or(false),
-        "the Python module duckdb is missing: pip install duckdb, or run scripts/test"
-    );
-    let script = format!(
-        "import duckdb\nfor row in duckdb.sql({sql:?}).fetchall():\n    print('|'.join(str(v) for v in row))\n"
-    );
-    let mut cmd = Command::new("python3");
-    cmd.current_dir(&wd.dir).arg("-c").arg(script);
-    let out = cmd.output().expect("running python3");
-    ok(&cmd, &out)
+    crate::peers::python(
+        wd,
+        &format!(
+            "import duckdb\nfor row in duckdb.sql({sql:?}).fetchall():\n    print('|'.join(str(v) for v in row))\n"
+        ),
+    )
 }
 
 fn simulate(wd: &Workdir, args: &str) -> Vec<u8> {
