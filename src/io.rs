@@ -63,6 +63,9 @@ pub enum Line<'a> {
     TooLong(usize),
 }
 
+/// A parsed line: its bytes, or the error with the bytes a reject shows.
+pub type Parsed<'a> = Result<&'a [u8], (crate::record::ParseError, &'a [u8])>;
+
 impl<'a> Line<'a> {
     /// Parses the line into `reading`, as every verb that reads records
     /// does: `None` for a blank line (skipped, not counted), else the
@@ -72,7 +75,7 @@ impl<'a> Line<'a> {
         self,
         parser: &mut crate::record::RecordParser,
         reading: &mut crate::record::Reading,
-    ) -> Option<Result<&'a [u8], (crate::record::ParseError, &'a [u8])>> {
+    ) -> Option<Parsed<'a>> {
         match self {
             Line::Text(b) if b.iter().all(u8::is_ascii_whitespace) => None,
             Line::Text(b) => Some(parser.parse(b, reading).map(|()| b).map_err(|e| (e, b))),
