@@ -9,6 +9,7 @@ mod detect;
 mod docs;
 mod examples;
 mod inspect;
+mod lost;
 mod modbus;
 mod model;
 mod plot;
