@@ -225,10 +225,24 @@ impl Rejects {
         reason: &dyn Display,
         raw: &[u8],
     ) -> Result<()> {
-        self.count += 1;
         if self.strict {
+            self.count += 1;
             bail!("{source}:{line}: {reason} (stopped by --strict)");
         }
+        self.lost(source, line, reason, raw)
+    }
+
+    /// Records a line that was read but could not be kept (a store whose
+    /// commit failed): written to the rejects even under `--strict`, since
+    /// the run is ending anyway and the line must not vanish.
+    pub fn lost(
+        &mut self,
+        source: &str,
+        line: u64,
+        reason: &dyn Display,
+        raw: &[u8],
+    ) -> Result<()> {
+        self.count += 1;
         let raw = String::from_utf8_lossy(raw);
         match &mut self.sink {
             RejectSink::Stderr => {
@@ -249,6 +263,14 @@ impl Rejects {
             }
         }
         Ok(())
+    }
+
+    /// Where the rejects go, for messages.
+    pub fn describe(&self) -> String {
+        match &self.sink {
+            RejectSink::Stderr => "on stderr above".to_string(),
+            RejectSink::File(_, path) => path.display().to_string(),
+        }
     }
 
     pub fn finish(&mut self) -> Result<()> {

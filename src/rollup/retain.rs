@@ -3,11 +3,12 @@
 //!
 //! Raw readings are deleted only where every rollup of their series has
 //! covered them: before the least `done` of the series in `rollup_state`
-//! and before its `rollup_pending.since`. A series that was never rolled
-//! up keeps all its raw readings. The limit is kept per series in
-//! `rollup_retained`, so that a reading stored late for a bucket whose raw
-//! readings are gone does not make rollup recompute that bucket from what is
-//! left.
+//! and before the start of every bucket holding its `rollup_pending.since`.
+//! A series that was never rolled up keeps all its raw readings. Per series,
+//! `rollup_retained.before` is the first boundary of all widths at or after
+//! the deletion: `store` refuses a reading older than it (its bucket's raw
+//! readings are gone in part, so it could be neither rolled up nor kept),
+//! and rollup never recomputes a bucket there from what is left.
 
 use std::path::{Path, PathBuf};
 
@@ -82,6 +83,15 @@ impl std::fmt::Display for Deleted {
 }
 
 /// Applies the rules to a store.
+///
+/// Raw readings: each series is done in transactions of at most [`BATCH`]
+/// rows, and each transaction decides anew, inside itself, how far it may
+/// delete — the least `done` of the series' rollups, its `rollup_pending`
+/// mark and the cutoff, moved back to a start of a bucket of every width —
+/// and records that point in `rollup_retained` before deleting. So a late
+/// reading a store commits between two transactions holds the deletion back,
+/// and one committed after is refused by the store instead of being
+/// deleted unseen.
 pub(crate) fn store(
     conn: &mut Connection,
     rules: &[Rule],
@@ -102,6 +112,11 @@ pub(crate) fn store(
     if !dry_run {
         conn.execute_batch(super::store::RETAINED_TABLE)?;
     }
+    let grid = if has_state {
+        Grid::of_store(conn)?
+    } else {
+        Grid::default()
+    };
     let mut report = Vec::new();
     for rule in rules {
         let cutoff = now.saturating_sub(rule.keep);
@@ -127,32 +142,110 @@ pub(crate) fn store(
             kept: 0,
         };
         for &id in &ids {
-            let limit = match &rule.target {
-                Target::Raw => cutoff.min(rolled_up_to(conn, id, has_state)?),
-                // A bucket goes when all of it is older than the cutoff.
-                Target::Rollup(w) => cutoff.saturating_sub(w.ms) + 1,
-            };
-            if matches!(rule.target, Target::Raw) && limit < cutoff {
-                line.kept += count(conn, &table, id, limit, cutoff)?;
-            }
-            line.rows += if dry_run {
-                count(conn, &table, id, Millis::MIN, limit)?
-            } else {
-                if matches!(rule.target, Target::Raw) && limit > Millis::MIN {
-                    // Recorded first: a late reading before it must not
-                    // recompute a bucket whose raw readings are going.
-                    conn.execute(
-                        "INSERT INTO rollup_retained (series_id, before) VALUES (?1, ?2)
-                         ON CONFLICT (series_id) DO UPDATE SET before = max(before, excluded.before)",
-                        params![id, limit],
-                    )?;
+            match &rule.target {
+                Target::Raw => {
+                    let limit = raw_limit(conn, id, has_state, cutoff, &grid)?
+                        .map_or(Millis::MIN, |(limit, _)| limit);
+                    if limit < cutoff {
+                        line.kept += count(conn, &table, id, limit, cutoff)?;
+                    }
+                    line.rows += if dry_run {
+                        count(conn, &table, id, Millis::MIN, limit)?
+                    } else {
+                        delete_raw(conn, id, has_state, cutoff, &grid)?
+                    };
                 }
-                delete_before(conn, &table, id, limit)?
-            };
+                // A bucket goes when all of it is older than the cutoff.
+                Target::Rollup(w) => {
+                    let limit = cutoff.saturating_sub(w.ms) + 1;
+                    line.rows += if dry_run {
+                        count(conn, &table, id, Millis::MIN, limit)?
+                    } else {
+                        delete_before(conn, &table, id, limit)?
+                    };
+                }
+            }
         }
         report.push(line);
     }
     Ok(report)
+}
+
+/// The rollup widths of a store and the alignment they were made with, to
+/// find the bucket boundaries all widths share.
+#[derive(Default)]
+struct Grid {
+    widths: Vec<Width>,
+    aligner: super::buckets::Aligner,
+}
+
+impl Grid {
+    fn of_store(conn: &Connection) -> Result<Grid> {
+        let labels: Vec<String> = conn
+            .prepare("SELECT DISTINCT every FROM rollup_state")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let widths = labels
+            .iter()
+            .map(|l| Width::parse(l))
+            .collect::<Result<Vec<_>>>()
+            .context("rollup_state names a width this iiot does not read")?;
+        let tz = super::store::stored_tz(conn)?;
+        Ok(Grid {
+            widths,
+            aligner: super::buckets::Aligner::new(tz.as_deref())?,
+        })
+    }
+
+    /// The nearest time at or before (`up` false) or at or after `t` that
+    /// starts a bucket of every width; `None` when none is found close by.
+    fn align(&self, t: Millis, up: bool) -> Option<Millis> {
+        if t == Millis::MIN || self.widths.is_empty() {
+            return Some(t);
+        }
+        let mut x = t;
+        // Each pass moves x to a bucket boundary of each width in turn; it
+        // stops where every width agrees (1m and 1h agree at once; 7m and
+        // 1h within a few passes).
+        for _ in 0..10_000 {
+            let mut moved = false;
+            for w in &self.widths {
+                let (start, end) = self.aligner.bucket(w, x);
+                if start != x {
+                    x = if up { end } else { start };
+                    moved = true;
+                }
+            }
+            if !moved {
+                return Some(x);
+            }
+        }
+        None
+    }
+}
+
+/// How far back a series' raw readings may be deleted now, and from where
+/// on they are whole: `limit` is before the cutoff and before every
+/// bucket that a rollup has yet to (re)compute — the least `done` of the
+/// series' widths, the start of every bucket holding its pending mark —
+/// and `before`, the first boundary of all widths at or after `limit`, is
+/// where a late reading may again be rolled up. `None`: delete nothing.
+fn raw_limit(
+    conn: &Connection,
+    id: i64,
+    has_state: bool,
+    cutoff: Millis,
+    grid: &Grid,
+) -> Result<Option<(Millis, Millis)>> {
+    let covered = rolled_up_to(conn, id, has_state)?;
+    let Some(covered) = grid.align(covered, false) else {
+        return Ok(None);
+    };
+    let limit = cutoff.min(covered);
+    if limit == Millis::MIN {
+        return Ok(None);
+    }
+    Ok(grid.align(limit, true).map(|before| (limit, before)))
 }
 
 /// Raw readings of a series before this time are covered by every rollup.
@@ -188,32 +281,71 @@ fn count(conn: &Connection, table: &str, id: i64, from: Millis, to: Millis) -> R
     Ok(n as u64)
 }
 
+/// Deletes a series' raw readings that every rollup has covered, at most
+/// [`BATCH`] per transaction, deciding the limit inside each one.
+fn delete_raw(
+    conn: &mut Connection,
+    id: i64,
+    has_state: bool,
+    cutoff: Millis,
+    grid: &Grid,
+) -> Result<u64> {
+    let mut total = 0u64;
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Some((limit, before)) = raw_limit(&tx, id, has_state, cutoff, grid)? else {
+            return Ok(total);
+        };
+        // Recorded first, in the same transaction: from now on a store
+        // refuses a reading of this series before `before`, and rollup never
+        // recomputes a bucket whose raw readings are going.
+        tx.execute(
+            "INSERT INTO rollup_retained (series_id, before) VALUES (?1, ?2)
+             ON CONFLICT (series_id) DO UPDATE SET before = max(before, excluded.before)",
+            params![id, before],
+        )?;
+        let (n, more) = delete_some(&tx, "readings", id, limit)?;
+        tx.commit()?;
+        total += n;
+        if !more {
+            return Ok(total);
+        }
+    }
+}
+
 /// Deletes a series' rows before `limit`, at most [`BATCH`] per
 /// transaction.
 fn delete_before(conn: &mut Connection, table: &str, id: i64, limit: Millis) -> Result<u64> {
     let mut total = 0u64;
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let boundary: Option<i64> = tx
-            .query_row(
-                &format!(
-                    "SELECT ts FROM {table} WHERE series_id = ?1 AND ts < ?2 ORDER BY ts LIMIT 1 OFFSET ?3"
-                ),
-                params![id, limit, BATCH],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let upto = boundary.unwrap_or(limit);
-        let n = tx.execute(
-            &format!("DELETE FROM {table} WHERE series_id = ?1 AND ts < ?2"),
-            params![id, upto],
-        )?;
+        let (n, more) = delete_some(&tx, table, id, limit)?;
         tx.commit()?;
-        total += n as u64;
-        if boundary.is_none() {
+        total += n;
+        if !more {
             return Ok(total);
         }
     }
+}
+
+/// Deletes up to [`BATCH`] of a series' rows before `limit`; whether more
+/// are left.
+fn delete_some(tx: &Connection, table: &str, id: i64, limit: Millis) -> Result<(u64, bool)> {
+    let boundary: Option<i64> = tx
+        .query_row(
+            &format!(
+                "SELECT ts FROM {table} WHERE series_id = ?1 AND ts < ?2 ORDER BY ts LIMIT 1 OFFSET ?3"
+            ),
+            params![id, limit, BATCH],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let upto = boundary.unwrap_or(limit);
+    let n = tx.execute(
+        &format!("DELETE FROM {table} WHERE series_id = ?1 AND ts < ?2"),
+        params![id, upto],
+    )?;
+    Ok((n as u64, boundary.is_some()))
 }
 
 /// Drops the `date=YYYY-MM-DD` partitions of a lake whose whole day is

@@ -7,8 +7,11 @@
 //! `rollup_pending` row — all in one transaction per series, so a crash
 //! (even `kill -9`) leaves each series either before or after its step, and
 //! the next run carries on. A bucket is closed once the series' latest
-//! reading is past its end plus the lateness; re-running with nothing new
-//! writes nothing.
+//! reading is past its end plus the lateness, or `--now` is (or, with
+//! `--final`, once it holds a reading); re-running with nothing new writes
+//! nothing. The time zone day buckets were made in is kept in `meta`
+//! (`rollup_tz`), so every later run, and retention, aligns as the first
+//! did.
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -17,11 +20,13 @@ use super::buckets::{Aligner, Width};
 use super::stats::Stats;
 use crate::time::Millis;
 
-use crate::store::sqlite::{SCHEMA_VERSION, switch_to_wal};
+use crate::store::sqlite::{
+    SCHEMA_VERSION, describe_error, ensure_view, iso_ts_sql, switch_to_wal,
+};
 
 /// Opens a store written by `iiot store`, refusing one of a newer schema.
 pub(crate) fn open(path: &std::path::Path) -> Result<Connection> {
-    let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let conn = Connection::open(path).map_err(|e| describe_error(e, path))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     switch_to_wal(&conn, path)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -49,6 +54,52 @@ pub(crate) const RETAINED_TABLE: &str = "CREATE TABLE IF NOT EXISTS rollup_retai
            before    INTEGER NOT NULL
          );";
 
+/// The time zone of the store's day buckets (`meta.rollup_tz`), if a run
+/// gave one.
+pub(crate) fn stored_tz(conn: &Connection) -> Result<Option<String>> {
+    let tz: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'rollup_tz'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(tz.filter(|t| !t.is_empty()))
+}
+
+/// Keeps one alignment per store: the first run with widths records its
+/// `--tz` (none for UTC), a later run with another is refused, since its
+/// day buckets would overlap the stored ones.
+fn check_tz(conn: &Connection, tz: Option<&str>) -> Result<()> {
+    let recorded: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'rollup_tz'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match recorded {
+        None => {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('rollup_tz', ?1)",
+                [tz.unwrap_or("")],
+            )?;
+            Ok(())
+        }
+        Some(r) if r == tz.unwrap_or("") => Ok(()),
+        Some(r) => {
+            let name = |t: &str| {
+                if t.is_empty() {
+                    "UTC (no --tz)".to_string()
+                } else {
+                    format!("--tz {t}")
+                }
+            };
+            bail!(
+                "this store's rollups were made with {}; this run asks for {}: give the same, or roll up into another store",
+                name(&r),
+                name(tz.unwrap_or(""))
+            )
+        }
+    }
+}
+
 /// Creates the rollup table, its view and the progress table when missing.
 fn create_tables(conn: &Connection, w: &Width) -> Result<()> {
     let t = format!("rollup_{}", w.label);
@@ -69,18 +120,32 @@ fn create_tables(conn: &Connection, w: &Width) -> Result<()> {
            good      INTEGER NOT NULL,
            bad       INTEGER NOT NULL,
            PRIMARY KEY (series_id, ts)
-         ) WITHOUT ROWID;
-         CREATE VIEW IF NOT EXISTS {t}_v AS
-         SELECT strftime('%Y-%m-%dT%H:%M:%S', r.ts / 1000, 'unixepoch')
-                  || CASE WHEN r.ts % 1000 = 0 THEN 'Z' ELSE printf('.%03dZ', r.ts % 1000) END AS ts,
-                s.asset, s.tag, r.mean AS value, s.unit, '{every}' AS every, r.count, r.min, r.max,
-                r.mean, r.stddev, r.first, r.last, r.twa, r.good, r.bad
-         FROM {t} r JOIN series s ON s.id = r.series_id;",
-        every = w.label,
+         ) WITHOUT ROWID;",
         RETAINED_TABLE = RETAINED_TABLE
     ))
     .with_context(|| format!("creating {t}"))?;
-    Ok(())
+    ensure_view(
+        conn,
+        &format!("{t}_v"),
+        &format!(
+            "SELECT {ts} AS ts, s.asset, s.tag, r.mean AS value, s.unit, '{every}' AS every, r.count,
+       r.min, r.max, r.mean, r.stddev, r.first, r.last, r.twa, r.good, r.bad
+FROM {t} r JOIN series s ON s.id = r.series_id",
+            ts = iso_ts_sql("r.ts"),
+            every = w.label
+        ),
+    )
+}
+
+/// Which buckets a run closes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Close {
+    /// Those the series' latest reading is past (plus the lateness).
+    Latest,
+    /// Also those that end (plus the lateness) by this time: `--now`.
+    At(Millis),
+    /// Every bucket with a reading: the data is complete (`--final`).
+    Final,
 }
 
 /// What a run did.
@@ -98,10 +163,17 @@ pub(crate) fn run(
     conn: &mut Connection,
     widths: &[Width],
     aligner: &Aligner,
+    tz: Option<&str>,
     lateness: Millis,
+    close: Close,
 ) -> Result<Report> {
-    for w in widths {
-        create_tables(conn, w)?;
+    {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        check_tz(&tx, tz)?;
+        for w in widths {
+            create_tables(&tx, w)?;
+        }
+        tx.commit()?;
     }
     let ids: Vec<i64> = conn
         .prepare("SELECT id FROM series ORDER BY id")?
@@ -114,7 +186,7 @@ pub(crate) fn run(
     for id in ids {
         report.series += 1;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        series_step(&tx, id, widths, aligner, lateness, &mut report)
+        series_step(&tx, id, widths, aligner, lateness, close, &mut report)
             .with_context(|| format!("rolling up series {id}"))?;
         tx.commit()?;
     }
@@ -129,6 +201,7 @@ fn series_step(
     widths: &[Width],
     aligner: &Aligner,
     lateness: Millis,
+    close: Close,
     report: &mut Report,
 ) -> Result<()> {
     let span: (Option<i64>, Option<i64>) = tx.query_row(
@@ -184,7 +257,11 @@ fn series_step(
                 recomputed = true;
             }
         }
-        let to = aligner.bucket(w, clock.saturating_sub(lateness)).0;
+        let to = match close {
+            Close::Latest => aligner.bucket(w, clock.saturating_sub(lateness)).0,
+            Close::At(now) => aligner.bucket(w, clock.max(now).saturating_sub(lateness)).0,
+            Close::Final => aligner.bucket(w, clock).1,
+        };
         plan.push((from, to.max(done.unwrap_or(to)).max(from)));
     }
     if recomputed {

@@ -103,9 +103,17 @@ pub struct Args {
     /// With --retain: say what would be deleted, delete nothing.
     #[arg(long, requires = "retain")]
     pub dry_run: bool,
-    /// With --retain: the time ages count back from (default: now).
-    #[arg(long, value_name = "TIME", requires = "retain")]
+    /// On a store: the time now. Buckets that end (plus --lateness) by it
+    /// are closed even where a series' latest reading is older (a series
+    /// that stopped reporting), and --retain counts ages back from it
+    /// (default: buckets close by each series' latest reading; ages count
+    /// from the wall clock). `now` is the wall clock.
+    #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+    /// On a store: the data is complete (a historical load): close every
+    /// bucket that holds a reading, the last ones included.
+    #[arg(long, conflicts_with = "now")]
+    pub r#final: bool,
     /// Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr.
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
@@ -138,6 +146,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     }
     if args.retain.is_some() {
         bail!("--retain works on a store (plant.db) or a Parquet lake folder, not on a stream");
+    }
+    if args.now.is_some() || args.r#final {
+        bail!(
+            "--now and --final work on a store (plant.db); a stream's buckets close at the end of its input"
+        );
     }
     let Some(every) = args.every.as_deref() else {
         bail!("--every is required: the bucket widths, as in --every 1m,1h");
@@ -194,11 +207,17 @@ fn is_sqlite(path: &Path) -> bool {
     matches!(Source::detect(path), Ok(Source::Sqlite(_)))
 }
 
-fn retain_now(args: &Args) -> Result<Millis> {
-    match &args.now {
-        Some(t) => parse_time_arg(t).context("--now"),
-        None => Ok(jiff::Timestamp::now().as_millisecond()),
+/// `--now`, if given (`now` is the wall clock).
+fn given_now(args: &Args) -> Result<Option<Millis>> {
+    match args.now.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("now") => Ok(Some(crate::time::now_ms())),
+        Some(t) => parse_time_arg(t).context("--now").map(Some),
     }
+}
+
+fn retain_now(args: &Args) -> Result<Millis> {
+    Ok(given_now(args)?.unwrap_or_else(crate::time::now_ms))
 }
 
 /// The cron job: roll up a store's new closed buckets, then retention.
@@ -214,7 +233,19 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
     if let Some(every) = args.every.as_deref() {
         let widths = Width::parse_list(every)?;
         let aligner = Aligner::new(args.tz.as_deref())?;
-        let report = store::run(&mut conn, &widths, &aligner, lateness(&args.lateness)?)?;
+        let close = match given_now(args)? {
+            _ if args.r#final => store::Close::Final,
+            Some(now) => store::Close::At(now),
+            None => store::Close::Latest,
+        };
+        let report = store::run(
+            &mut conn,
+            &widths,
+            &aligner,
+            args.tz.as_deref(),
+            lateness(&args.lateness)?,
+            close,
+        )?;
         if !global.quiet {
             let per: Vec<String> = widths
                 .iter()
@@ -327,7 +358,7 @@ fn stream_all<W: std::io::Write>(
         wrote += 1;
         out.write(&enc.encode(&s.asset, &s.tag, &s.unit, &w.label, b))
     };
-    for_each_reading(
+    let result = for_each_reading(
         inputs,
         rejects,
         tally,
@@ -346,11 +377,13 @@ fn stream_all<W: std::io::Write>(
             }
             Ok(())
         },
-    )?;
-    engine.finish(&mut emit)?;
+    )
+    .and_then(|()| Ok(engine.finish(&mut emit)?));
+    // Counted also when the run stops early (--strict, a closed pipe): the
+    // summary tells what was written before.
     tally.wrote = wrote;
     tally.late = late;
-    Ok(())
+    result
 }
 
 fn stream_kpi<W: std::io::Write>(
@@ -383,7 +416,7 @@ fn stream_kpi<W: std::io::Write>(
             encoded: None,
         })
     };
-    for_each_reading(
+    let result = for_each_reading(
         inputs,
         rejects,
         tally,
@@ -398,9 +431,9 @@ fn stream_kpi<W: std::io::Write>(
             }
             Ok(())
         },
-    )?;
-    engine.finish(&mut emit)?;
+    )
+    .and_then(|()| Ok(engine.finish(&mut emit)?));
     tally.wrote = wrote;
     tally.late = late;
-    Ok(())
+    result
 }

@@ -12,7 +12,7 @@ use crate::io::{Input, LineReader, Progress, Rejects, stdin_readable_within, std
 use crate::model;
 use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
-use crate::store::sqlite::{OnConflict, SqliteStore, Sync};
+use crate::store::sqlite::{self, OnConflict, Origin, SqliteStore, Sync, Unstored};
 use crate::time;
 
 /// Store readings and alarm events in a SQLite historian or a Parquet lake.
@@ -26,6 +26,21 @@ use crate::time;
 /// live stream is durable within a second. A replay adds nothing: a
 /// reading of a series and time already stored is a duplicate
 /// (--on-conflict replace overwrites it when it differs).
+///
+/// Rollup records (`every` and `count`, as `iiot rollup --every` writes
+/// them) go to the table `rollups` (view `rollups_v`), keyed by series,
+/// width and bucket start, apart from the readings and from the tables
+/// `iiot rollup plant.db --every …` keeps itself; KPI records such as
+/// `rollup --kpi oee`'s (no `count`) are readings of their own tag.
+///
+/// Nothing read is lost: a commit that waits for another writer's lock
+/// says so once and waits up to --busy-timeout; if it gives up, or the disk
+/// is full, every record of the batch goes to the rejects with the reason,
+/// the summary says how many, and store exits 1. A reading older than where
+/// `rollup --retain` has deleted its series' raw readings (after rolling
+/// them up) is rejected: it could be neither kept nor rolled up. With
+/// --tee, a closed stdout (`| head`) ends the copy with one message and
+/// storing goes on to the end of the input.
 ///
 /// Parquet (`--parquet lake/`): Hive partitions `date=YYYY-MM-DD`, columns
 /// ts, asset, tag, unit, value, quality, text; files rolled by rows and by
@@ -87,6 +102,11 @@ pub struct Args {
     /// Stop with exit 1 at the first bad line; what came before it is stored, nothing after.
     #[arg(long)]
     pub strict: bool,
+    /// SQLite: how long a commit waits for another process's write lock
+    /// (a retention run, a second store) before its batch goes to the
+    /// rejects and store stops.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub busy_timeout: String,
 }
 
 /// Where the records go; one per run, so its size does not matter.
@@ -103,11 +123,20 @@ type Units = HashMap<String, HashMap<String, String>>;
 struct Tally {
     read: u64,
     written_lake: u64,
+    /// Records read but not stored after a failure, written to the rejects.
+    unstored: u64,
+    /// The names of the inputs, by their number in an [`Origin`].
+    sources: Vec<String>,
 }
+
+type Tee = Option<RecordWriter<std::io::StdoutLock<'static>>>;
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let batch_time = Duration::from_millis(
         time::parse_positive_millis(&args.batch_time).context("--batch-time")? as u64,
+    );
+    let busy_timeout = Duration::from_millis(
+        time::parse_nonneg_millis(&args.busy_timeout).context("--busy-timeout")? as u64,
     );
     let model = match (&args.model, &args.preset) {
         (None, None) => None,
@@ -133,7 +162,15 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             value_encoding: args.value_encoding,
         })?)
     } else {
-        let mut store = SqliteStore::open(&args.target, args.sync, args.on_conflict)?;
+        let mut store = SqliteStore::open(
+            &args.target,
+            sqlite::Options {
+                sync: args.sync,
+                on_conflict: args.on_conflict,
+                busy_timeout,
+                quiet: global.quiet,
+            },
+        )?;
         if let Some(m) = &model {
             store.describe(m)?;
         }
@@ -166,36 +203,143 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         batch_time,
         global,
     );
-    // What came before a failure is committed and accounted for.
-    let closed = match target {
-        Target::Sqlite(store) => store
-            .close()
-            .map(|c| (c.stored, c.duplicates, c.replaced, c.events)),
-        Target::Lake(lake) => lake.close().map(|_| (tally.written_lake, 0, 0, 0)),
+    // What came before a failure is committed and accounted for; what could
+    // not be committed goes to the rejects.
+    let (closed, result) = match target {
+        Target::Sqlite(mut store) => {
+            // Under --strict, or after an input error, what came before is
+            // still committed.
+            let mut result = result;
+            if !store.failed() {
+                let committed = commit(&mut store, &mut rejects, &mut tally);
+                if let (Ok(()), Err(e)) = (&result, committed) {
+                    result = Err(e);
+                }
+            }
+            if store.failed()
+                && let Err(e) = &result
+                && let Some(lost) = reject_unstored(&mut store, e, &mut rejects, &mut tally)
+            {
+                result = Err(lost);
+            }
+            let closed = store
+                .close()
+                .map(|c| (c.stored, c.duplicates, c.replaced, c.events, c.rollups));
+            (closed, result)
+        }
+        Target::Lake(lake) => (
+            lake.close().map(|_| (tally.written_lake, 0, 0, 0, 0)),
+            result,
+        ),
     };
-    if let Some(t) = &mut tee {
-        t.flush()?;
-    }
+    let flushed = match &mut tee {
+        Some(t) => tee_closed(t.flush(), &mut None, global),
+        None => Ok(()),
+    };
     rejects.finish()?;
-    let (stored, duplicates, replaced, events) = closed?;
+    let (stored, duplicates, replaced, events, rollups) = closed?;
     if !global.quiet {
         let replaced = if args.on_conflict == OnConflict::Replace {
             format!(", replaced {replaced}")
         } else {
             String::new()
         };
-        let events = if events > 0 {
-            format!(" (and {events} events)")
+        let mut also = Vec::new();
+        if events > 0 {
+            also.push(format!("{events} events"));
+        }
+        if rollups > 0 {
+            also.push(format!("{rollups} rollup records"));
+        }
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!(" (and {})", also.join(", "))
+        };
+        let unstored = if tally.unstored > 0 {
+            format!(
+                " ({} of them not stored after the failure below)",
+                tally.unstored
+            )
         } else {
             String::new()
         };
         eprintln!(
-            "iiot store: read {}, stored {stored}{events}, duplicates {duplicates}{replaced}, rejected {}",
+            "iiot store: read {}, stored {stored}{also}, duplicates {duplicates}{replaced}, rejected {}{unstored}",
             tally.read,
             rejects.count()
         );
     }
-    result
+    result.and(flushed)
+}
+
+/// Commits the SQLite batch and rejects what the commit refused.
+fn commit(store: &mut SqliteStore, rejects: &mut Rejects, tally: &mut Tally) -> Result<()> {
+    store.commit()?;
+    for u in store.take_refused() {
+        let source = tally.sources.get(u.origin.source as usize);
+        rejects.reject(
+            source.map_or("?", String::as_str),
+            u.origin.line,
+            &u.reason,
+            u.record.as_bytes(),
+        )?;
+    }
+    Ok(())
+}
+
+/// After a failed commit: every record of the batch to the rejects, with
+/// the failure as the reason. Returns an error only if the rejects could
+/// not be written either, saying how many records are lost.
+fn reject_unstored(
+    store: &mut SqliteStore,
+    err: &anyhow::Error,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> Option<anyhow::Error> {
+    let reason = format!("not stored: {err:#}");
+    let unstored: Vec<Unstored> = store.take_unstored(&reason);
+    let total = unstored.len() as u64;
+    for (i, u) in unstored.iter().enumerate() {
+        let source = tally.sources.get(u.origin.source as usize);
+        if let Err(e) = rejects.lost(
+            source.map_or("?", String::as_str),
+            u.origin.line,
+            &u.reason,
+            u.record.as_bytes(),
+        ) {
+            let lost = total - i as u64;
+            return Some(anyhow::anyhow!(
+                "{err:#}; and {lost} records read but not stored could not be written to the rejects either: {e:#}"
+            ));
+        }
+        tally.unstored += 1;
+    }
+    if total > 0 {
+        eprintln!(
+            "iiot store: {total} records read but not stored are in the rejects ({})",
+            rejects.describe()
+        );
+    }
+    None
+}
+
+/// A write to the --tee copy failed: a closed stdout ends the copy with one
+/// message and storing goes on; another error stops the run.
+fn tee_closed(written: std::io::Result<()>, tee: &mut Tee, global: &Global) -> Result<()> {
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            if !global.quiet {
+                eprintln!(
+                    "iiot store: stdout closed: --tee passes no more records on; storing goes on"
+                );
+            }
+            *tee = None;
+            Ok(())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("writing the --tee copy to stdout")),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -204,7 +348,7 @@ fn store_all(
     target: &mut Target,
     units: &Units,
     rejects: &mut Rejects,
-    tee: &mut Option<RecordWriter<std::io::StdoutLock<'static>>>,
+    tee: &mut Tee,
     tally: &mut Tally,
     batch_time: Duration,
     global: &Global,
@@ -219,6 +363,8 @@ fn store_all(
             .flatten();
         let mut progress = Progress::new(global.quiet, total);
         let (name, is_stdin) = (input.name, input.is_stdin);
+        let source = tally.sources.len() as u32;
+        tally.sources.push(name.clone());
         let mut lines = LineReader::new(input.reader);
         loop {
             // While the input is quiet, the clock still commits.
@@ -227,9 +373,10 @@ fn store_all(
                 if let Some(due) = due {
                     let wait = due.saturating_duration_since(Instant::now());
                     if wait.is_zero() || !stdin_readable_within(wait) {
-                        commit_due(target, &mut batch_started)?;
+                        commit_due(target, &mut batch_started, rejects, tally)?;
                         if let Some(t) = tee {
-                            t.flush()?;
+                            let flushed = t.flush();
+                            tee_closed(flushed, tee, global)?;
                         }
                         continue;
                     }
@@ -258,17 +405,19 @@ fn store_all(
             {
                 reading.unit.clone_from(u);
             }
-            let is_event = reading.is_event();
             match target {
                 Target::Sqlite(store) => {
-                    if is_event {
-                        store.add_event(&reading)?;
-                    } else {
-                        store.add_reading(&reading)?;
+                    let origin = Origin {
+                        source,
+                        line: line_no,
+                    };
+                    if let Err(e) = store.add(&reading, raw, origin) {
+                        rejects.reject(&name, line_no, &e, raw)?;
+                        continue;
                     }
                 }
                 Target::Lake(lake) => {
-                    if is_event {
+                    if reading.is_event() {
                         // The lake's columns hold readings: an event is
                         // rejected (and counted), not dropped unseen.
                         let e = ParseError {
@@ -284,19 +433,20 @@ fn store_all(
             }
             batch_started.get_or_insert_with(Instant::now);
             if let Some(t) = tee {
-                t.write(&reading.as_ref())?;
+                let written = t.write(&reading.as_ref());
+                tee_closed(written, tee, global)?;
             }
             if let Target::Sqlite(store) = target
                 && store.batch_len() >= args.batch_rows
             {
-                store.commit()?;
+                commit(store, rejects, tally)?;
                 batch_started = None;
             } else if tally.read % 256 == 0
                 && batch_started.is_some_and(|t| t.elapsed() >= batch_time)
             {
                 // The clock is read every 256 records: a fast stream needs
                 // no finer, a slow one is caught by the wait above.
-                commit_due(target, &mut batch_started)?;
+                commit_due(target, &mut batch_started, rejects, tally)?;
             }
         }
         progress.finish();
@@ -316,10 +466,15 @@ fn next_due(
     }
 }
 
-fn commit_due(target: &mut Target, batch_started: &mut Option<Instant>) -> Result<()> {
+fn commit_due(
+    target: &mut Target,
+    batch_started: &mut Option<Instant>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> Result<()> {
     match target {
         Target::Sqlite(store) => {
-            store.commit()?;
+            commit(store, rejects, tally)?;
             *batch_started = None;
         }
         Target::Lake(lake) => {

@@ -336,6 +336,7 @@ fn rollup_store_retention_keeps_raw_not_rolled_up() {
     insert(&mut conn, &readings(&["P-3"], T0, 2_000));
     insert(&mut conn, &[("P-2", T0 + 30 * MIN + 1, 1.0, 0)]);
     let raw_before = count(&conn, "SELECT count(*) FROM readings");
+    let p2_first = count(&conn, "SELECT min(ts) FROM readings WHERE series_id = 2");
     let now = (T0 + 2 * HOUR + 30 * MIN).to_string();
     let retain = ["--retain", "raw=1h,1m=2h", "--now", now.as_str()];
 
@@ -366,10 +367,20 @@ fn rollup_store_retention_keeps_raw_not_rolled_up() {
         ),
         0
     );
-    // P-2: kept from its pending reading on.
+    // P-2: kept from the start of the hour of its pending reading on (all
+    // of its readings here), so that rollup can recompute that hour with it.
     assert_eq!(
         count(&conn, "SELECT min(ts) FROM readings WHERE series_id = 2"),
-        T0 + 30 * MIN + 1
+        p2_first
+    );
+    assert!(
+        count(
+            &conn,
+            &format!(
+                "SELECT count(*) FROM readings WHERE series_id = 2 AND ts < {T0} + {}",
+                30 * MIN
+            )
+        ) > 0
     );
     // P-3: never rolled up, all kept.
     assert_eq!(
