@@ -76,6 +76,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand store" -l batch-time -d 'SQLit
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l model -d 'Record units and descriptions of the series from this model (readings without a unit take the model\'s)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l preset -d 'Like --model, from a built-in preset' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand store" -l busy-timeout -d 'SQLite: how long a commit waits for another process\'s write lock (a retention run, a second store) before its batch goes to the rejects and store stops' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l parquet -d 'Write a Parquet lake into the TARGET folder instead of SQLite'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l tee -d 'Pass every record on to stdout, so store can stand mid-pipeline'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is stored, nothing after'
@@ -179,11 +180,12 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l lateness -d 'How lo
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l tz -d 'Time zone whose local midnight starts day buckets (Europe/Berlin)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l retain -d 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'With --retain: the time ages count back from (default: now)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series\' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series\' latest reading; ages count from the wall clock). `now` is the wall clock' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format (CSV carries only the reading columns: ts and the mean)' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l dry-run -d 'With --retain: say what would be deleted, delete nothing'
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l final -d 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l strict -d 'Stop with exit 1 at the first rejected line'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l line-buffered -d 'Flush after every record, for live pipelines'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s q -l quiet -d 'Print nothing on stderr but errors'

@@ -32,6 +32,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A mistake in what the user asked for that shows only once the verb
+/// runs (an output that is also an input): exit 2, as clap's own usage
+/// errors.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 /// Flags every verb takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {

@@ -427,6 +427,81 @@ pub fn for_each_record(
     Ok(())
 }
 
+/// The file a path names, as (device, inode); `-` is stdin and `@stdout`
+/// stdout (each only when it is a regular file). `None` for a path that
+/// does not exist yet, or anything else than a file.
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let real = match path.to_str() {
+        Some("-") => Path::new("/proc/self/fd/0"),
+        Some("@stdout") => Path::new("/proc/self/fd/1"),
+        _ => path,
+    };
+    let meta = std::fs::metadata(real).ok()?;
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_path: &Path) -> Option<(u64, u64)> {
+    None
+}
+
+/// Refuses, before anything is opened for writing, to write over an
+/// input: an output file (`--rejects`, `-o`, …, given with its option's
+/// name) that is one of the inputs, or stdout redirected onto one (when
+/// `stdout` says the verb writes there). Compared by device and inode, so
+/// another name for the same file (a link, `./x`) is caught too. A usage
+/// error: exit 2.
+pub fn refuse_overwriting_inputs(
+    inputs: &[PathBuf],
+    outputs: &[(&str, Option<&Path>)],
+    stdout: bool,
+) -> Result<()> {
+    let inputs = Input::paths_or_stdin(inputs);
+    let ids: Vec<(&PathBuf, (u64, u64))> = inputs
+        .iter()
+        .filter_map(|p| file_id(p).map(|id| (p, id)))
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let name = |p: &Path| {
+        if p.as_os_str() == "-" {
+            "stdin".to_string()
+        } else {
+            p.display().to_string()
+        }
+    };
+    for (option, path) in outputs {
+        // `-` as an output is stdout, checked below.
+        let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
+            continue;
+        };
+        if let Some(id) = file_id(path)
+            && let Some((input, _)) = ids.iter().find(|(_, i)| *i == id)
+        {
+            return Err(crate::cli::UsageError(format!(
+                "{option} {} is the input {}: writing it would destroy what is read",
+                path.display(),
+                name(input)
+            ))
+            .into());
+        }
+    }
+    if stdout
+        && let Some(id) = file_id(Path::new("@stdout"))
+        && let Some((input, _)) = ids.iter().find(|(_, i)| *i == id)
+    {
+        return Err(crate::cli::UsageError(format!(
+            "stdout is redirected to the input {}: writing it would destroy what is read",
+            name(input)
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Reads a whole small input (a model CSV, say) as text.
 pub fn read_to_string(path: &Path) -> Result<String> {
     let mut input = Input::open(path)?;

@@ -16,7 +16,7 @@
 //! - `read`: stores, Parquet files and lakes read back (query, inspect).
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
-//! - [`cli`] and [`verbs`]: the command line.
+//! - [`cli`], [`options`] and [`verbs`]: the command line.
 
 #![forbid(unsafe_code)]
 
@@ -25,6 +25,7 @@ pub(crate) mod detect;
 pub mod io;
 pub mod modbus;
 pub mod model;
+pub mod options;
 pub(crate) mod plot;
 pub(crate) mod read;
 pub mod record;

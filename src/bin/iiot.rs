@@ -16,6 +16,10 @@ fn main() -> ExitCode {
     match cli.command.run(&global) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if iiot::io::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.downcast_ref::<iiot::cli::UsageError>().is_some() => {
+            eprintln!("iiot {verb}: {err:#}");
+            ExitCode::from(2)
+        }
         Err(err) => {
             eprintln!("iiot {verb}: {err:#}");
             ExitCode::FAILURE

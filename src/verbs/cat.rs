@@ -43,6 +43,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    crate::io::refuse_overwriting_inputs(
+        &args.inputs,
+        &[("--rejects", args.rejects.as_deref())],
+        true,
+    )?;
     let mut rejects = Rejects::new("cat", args.rejects.as_deref(), args.strict)?;
     let (sink, line_buffered) = stdout_sink(args.line_buffered);
     let mut out = RecordWriter::new(sink, args.format, line_buffered);

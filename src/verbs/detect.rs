@@ -79,7 +79,7 @@ pub struct Args {
     /// Input files; `-` or none for stdin.
     pub inputs: Vec<PathBuf>,
     /// Built-in plant model whose alarm limits and ranges become rules.
-    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
     pub preset: Option<String>,
     /// Plant model CSV whose alarm limits and ranges become rules (reloaded on SIGHUP).
     #[arg(long, value_name = "FILE")]
@@ -172,6 +172,15 @@ struct Tally {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    crate::io::refuse_overwriting_inputs(
+        &args.inputs,
+        &[
+            ("--rejects", args.rejects.as_deref()),
+            ("--state", args.state.as_deref()),
+            ("--score-json", args.score_json.as_deref()),
+        ],
+        true,
+    )?;
     let sources = Sources {
         model: args.model.clone(),
         preset: args.preset.clone(),

@@ -54,7 +54,7 @@ Examples:
   iiot modbus-serve --listen 0.0.0.0:502 --allow 10.0.0.0/8 < live.ndjson   # runs until stopped")]
 pub struct Args {
     /// Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given.
-    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
     pub preset: Option<String>,
     /// Plant model CSV whose map to serve.
     #[arg(long, value_name = "FILE")]
@@ -63,7 +63,7 @@ pub struct Args {
     #[arg(long, value_name = "HOST:PORT")]
     pub host: Option<String>,
     /// Address and port to listen on.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5020")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5020", value_parser = crate::options::listen_text)]
     pub listen: String,
     /// Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted.
     #[arg(long, value_name = "CIDR")]
@@ -75,13 +75,13 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_clients: usize,
     /// Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers).
-    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::options::positive_text)]
     pub idle_timeout: String,
     /// Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0).
     #[arg(long, value_name = "FILE")]
     pub addr_file: Option<PathBuf>,
     /// Stop serving after this long (for scripts and tests); without it, serve until stopped.
-    #[arg(long = "for", value_name = "DURATION")]
+    #[arg(long = "for", value_name = "DURATION", value_parser = crate::options::positive_text)]
     pub serve_for: Option<String>,
     /// Write rejected lines here as NDJSON instead of to stderr.
     #[arg(long, value_name = "FILE")]
@@ -89,6 +89,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    crate::io::refuse_overwriting_inputs(
+        &[],
+        &[
+            ("--rejects", args.rejects.as_deref()),
+            ("--addr-file", args.addr_file.as_deref()),
+        ],
+        false,
+    )?;
     let model = model::resolve(args.model.as_deref(), args.preset.as_deref(), "wellhead")?;
     let idle = Duration::from_millis(
         time::parse_positive_millis(&args.idle_timeout).context("--idle-timeout")? as u64,

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "preset")]
     pub list: bool,
     /// Print the built-in preset NAME as CSV.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = crate::options::preset)]
     pub preset: Option<String>,
     #[command(subcommand)]
     pub action: Option<Action>,

@@ -60,16 +60,16 @@ pub struct Args {
     #[arg(long, value_name = "GLOB")]
     pub tag: Vec<String>,
     /// Built-in plant model whose alarm limits are drawn.
-    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
     pub preset: Option<String>,
     /// Plant model CSV whose alarm limits are drawn.
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// Draw from this time (RFC 3339, a date, or epoch ms); default: the first reading.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
     pub from: Option<String>,
     /// Draw up to this time (exclusive); default: the last reading.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
     pub to: Option<String>,
     /// Width of the chart in pixels.
     #[arg(long, value_name = "PX", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(200..=10000))]
@@ -92,6 +92,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    crate::io::refuse_overwriting_inputs(
+        &args.inputs,
+        &[
+            ("-o", Some(args.output.as_path())),
+            ("--rejects", args.rejects.as_deref()),
+        ],
+        args.output.as_os_str() == "-",
+    )?;
     let model: Option<Model> = if args.model.is_some() || args.preset.is_some() {
         Some(crate::model::resolve(
             args.model.as_deref(),

@@ -72,7 +72,7 @@ pub struct Args {
     #[arg(value_name = "TARGET")]
     pub adhoc: Option<String>,
     /// Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given.
-    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
     pub preset: Option<String>,
     /// Plant model CSV to poll.
     #[arg(long, value_name = "FILE")]
@@ -81,13 +81,13 @@ pub struct Args {
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5020")]
     pub target: String,
     /// Time between polls of a target; 0 polls again as soon as the last poll is answered.
-    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::nonneg_text)]
     pub interval: String,
     /// Poll this many times, then exit.
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
     /// How long to wait for an answer (and for a connection).
-    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_text)]
     pub timeout: String,
     /// Which time a reading carries: when its request was sent, or when the answer came.
     #[arg(long, value_enum, default_value_t = TsFrom::Request)]
@@ -102,7 +102,7 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub connections: usize,
     /// Longest wait between two attempts to reach a target that is down.
-    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::options::positive_text)]
     pub backoff_max: String,
     /// Ad-hoc: unit id.
     #[arg(long, value_name = "ID", default_value_t = 1)]

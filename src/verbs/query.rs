@@ -62,10 +62,10 @@ pub struct Args {
     #[arg(long, value_name = "GLOB")]
     pub tag: Vec<String>,
     /// Readings at or after this time (RFC 3339, a date, or epoch ms).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
     pub from: Option<String>,
     /// Readings before this time (exclusive).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
     pub to: Option<String>,
     /// At most N readings in all.
     #[arg(long, value_name = "N")]

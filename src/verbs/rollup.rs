@@ -67,10 +67,17 @@ use crate::time::{Millis, parse_time_arg};
 /// (table rollup_state), one transaction per series: the next run does only
 /// what is new, a re-run changes nothing, a reading stored late for a
 /// written bucket makes it recompute (via rollup_pending), and a killed run
-/// is completed by the next. `--retain raw=30d,1m=365d` then deletes older
-/// rows in bounded transactions, never raw readings not yet rolled up; on a
-/// Parquet lake folder it drops whole date= partitions older than the
-/// limit. `--dry-run` says what it would delete. See docs/storage.md.
+/// is completed by the next. A bucket is closed when its series' latest
+/// reading is past its end (plus --lateness); `--now TIME` (or `now`) also
+/// closes those that end by TIME, for series that stopped reporting, and
+/// `--final` every bucket with a reading, for a historical load that is
+/// complete. The first run's --tz is kept in the store; another is
+/// refused. `--retain raw=30d,1m=365d` then deletes older rows in bounded
+/// transactions, never raw readings not yet rolled up (nor the rest of a
+/// bucket a late reading must be rolled up into); a reading stored later
+/// behind that point is refused by `store` with its reason. On a Parquet
+/// lake folder it drops whole date= partitions older than the limit.
+/// `--dry-run` says what it would delete. See docs/storage.md.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -83,14 +90,14 @@ pub struct Args {
     pub inputs: Vec<PathBuf>,
     /// Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required,
     /// except on a store or lake given only --retain).
-    #[arg(long, value_name = "WIDTHS")]
+    #[arg(long, value_name = "WIDTHS", value_parser = crate::options::widths)]
     pub every: Option<String>,
     /// How long past a bucket's end (by its series' latest reading) to wait
     /// for stragglers before writing it.
-    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::options::nonneg_text)]
     pub lateness: String,
     /// Time zone whose local midnight starts day buckets (Europe/Berlin).
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", value_parser = crate::options::zone)]
     pub tz: Option<String>,
     /// Instead of statistics per series, a KPI per machine per bucket:
     /// `oee` for the factory preset's tags (see below).
@@ -98,7 +105,7 @@ pub struct Args {
     pub kpi: Option<Kpi>,
     /// On a store or lake: delete rows older than AGE per table, as in
     /// raw=30d,1m=365d (raw readings never before they are rolled up).
-    #[arg(long, value_name = "TABLE=AGE,…")]
+    #[arg(long, value_name = "TABLE=AGE,…", value_parser = crate::options::retain_rules)]
     pub retain: Option<String>,
     /// With --retain: say what would be deleted, delete nothing.
     #[arg(long, requires = "retain")]
@@ -108,7 +115,7 @@ pub struct Args {
     /// that stopped reporting), and --retain counts ages back from it
     /// (default: buckets close by each series' latest reading; ages count
     /// from the wall clock). `now` is the wall clock.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time_or_now_text)]
     pub now: Option<String>,
     /// On a store: the data is complete (a historical load): close every
     /// bucket that holds a reading, the last ones included.
@@ -136,6 +143,13 @@ pub enum Kpi {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    if !(args.inputs.len() == 1 && (args.inputs[0].is_dir() || is_sqlite(&args.inputs[0]))) {
+        crate::io::refuse_overwriting_inputs(
+            &args.inputs,
+            &[("--rejects", args.rejects.as_deref())],
+            true,
+        )?;
+    }
     if let [path] = args.inputs.as_slice() {
         if path.is_dir() {
             return run_lake(&args, path, global);

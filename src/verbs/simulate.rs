@@ -35,7 +35,7 @@ Examples:
   iiot simulate --preset boiler --realtime --interval 500ms | head -3")]
 pub struct Args {
     /// Built-in model to simulate (see `iiot model --list`); wellhead when neither --preset nor --model is given.
-    #[arg(long, value_name = "NAME", conflicts_with = "model")]
+    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
     pub preset: Option<String>,
     /// Plant model CSV to simulate (see docs/model.md).
     #[arg(long, value_name = "FILE")]
@@ -47,25 +47,25 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Time of the first reading: RFC 3339, a date, or epoch ms [default: 2026-01-01T00:00:00Z, or now with --realtime].
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
     pub start: Option<String>,
     /// Time between two readings of a series.
-    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_text)]
     pub interval: String,
     /// Simulate this long (24h, 7d).
-    #[arg(long, value_name = "DURATION", group = "end_at")]
+    #[arg(long, value_name = "DURATION", group = "end_at", value_parser = crate::options::positive_text)]
     pub duration: Option<String>,
     /// Simulate this many intervals (readings per series).
     #[arg(long, value_name = "N", group = "end_at")]
     pub count: Option<u64>,
     /// Stop before this time.
-    #[arg(long, value_name = "TIME", group = "end_at")]
+    #[arg(long, value_name = "TIME", group = "end_at", value_parser = crate::options::time_text)]
     pub end: Option<String>,
     /// Pace readings to the wall clock, one interval at a time; runs until stopped when no end is given.
     #[arg(long)]
     pub realtime: bool,
     /// Inject faults: KIND=RATE,… with kinds spike, drift, stuck, dropout; RATE is the chance per reading that one begins.
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", value_parser = crate::options::faults)]
     pub faults: Option<String>,
     /// Write the ground truth of injected faults into each affected reading's `fault` field.
     #[arg(long)]

@@ -64,13 +64,13 @@ pub struct Args {
     #[arg(long)]
     pub parquet: bool,
     /// Partition the lake by `date` or by `date,asset`.
-    #[arg(long, value_name = "KEYS", default_value = "date")]
+    #[arg(long, value_name = "KEYS", default_value = "date", value_parser = crate::options::partition_by_text)]
     pub partition_by: String,
     /// Lake: write a partition's file once it holds this many rows.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub roll_rows: usize,
     /// Lake: write a partition's file once its first row is this old.
-    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::options::positive_text)]
     pub roll_age: String,
     /// Lake: encoding of the value column (dictionary measured smallest on simulated plant data: 2.26 MB vs plain 2.46 MB vs byte-stream-split 4.46 MB for 2 h of wellhead).
     #[arg(long, value_enum, default_value_t = ValueEncoding::Dictionary)]
@@ -85,13 +85,13 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub batch_rows: usize,
     /// SQLite: commit once the first uncommitted reading is this old.
-    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_text)]
     pub batch_time: String,
     /// Record units and descriptions of the series from this model (readings without a unit take the model's).
     #[arg(long, value_name = "FILE", conflicts_with = "preset")]
     pub model: Option<PathBuf>,
     /// Like --model, from a built-in preset.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = crate::options::preset)]
     pub preset: Option<String>,
     /// Pass every record on to stdout, so store can stand mid-pipeline.
     #[arg(long)]
@@ -105,7 +105,7 @@ pub struct Args {
     /// SQLite: how long a commit waits for another process's write lock
     /// (a retention run, a second store) before its batch goes to the
     /// rejects and store stops.
-    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::options::nonneg_text)]
     pub busy_timeout: String,
 }
 
@@ -132,6 +132,14 @@ struct Tally {
 type Tee = Option<RecordWriter<std::io::StdoutLock<'static>>>;
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    crate::io::refuse_overwriting_inputs(
+        &args.inputs,
+        &[
+            ("--rejects", args.rejects.as_deref()),
+            ("the store", Some(args.target.as_path())),
+        ],
+        args.tee,
+    )?;
     let batch_time = Duration::from_millis(
         time::parse_positive_millis(&args.batch_time).context("--batch-time")? as u64,
     );

@@ -1,0 +1,166 @@
+//! Value parsers for the command line: clap calls them while it parses,
+//! so a bad duration, time, zone, width list, preset, fault list or
+//! address is a usage error (exit 2) with clap's message naming the
+//! option, before a verb opens or writes anything.
+//!
+//! Durations and times are parsed into milliseconds by the `*_ms`
+//! parsers; where a verb still takes the text, the `*_text` parsers check
+//! it and hand it on as written.
+
+use std::net::SocketAddr;
+
+use crate::time::{self, Millis};
+
+fn message(e: anyhow::Error) -> String {
+    format!("{e:#}")
+}
+
+/// A duration longer than zero (`500ms`, `30s`, `1h30m`), in milliseconds.
+pub fn positive_ms(s: &str) -> Result<i64, String> {
+    time::parse_positive_millis(s).map_err(message)
+}
+
+/// A duration of zero or more (`0`, `30s`), in milliseconds.
+pub fn nonneg_ms(s: &str) -> Result<i64, String> {
+    time::parse_nonneg_millis(s).map_err(message)
+}
+
+/// A time: RFC 3339, a date, a date and time taken as UTC, or epoch
+/// milliseconds, within the years a record may carry.
+pub fn time(s: &str) -> Result<Millis, String> {
+    let ms = time::parse_time_arg(s).map_err(message)?;
+    if !(time::MIN_MILLIS..=time::MAX_MILLIS).contains(&ms) {
+        return Err(format!("{s:?} is outside the years 0001 to 9999"));
+    }
+    Ok(ms)
+}
+
+/// A time as [`time`], or `now` for the wall clock.
+pub fn time_or_now(s: &str) -> Result<Millis, String> {
+    if s.trim() == "now" {
+        return Ok(time::now_ms());
+    }
+    time(s)
+}
+
+/// [`positive_ms`], handing on the text.
+pub fn positive_text(s: &str) -> Result<String, String> {
+    positive_ms(s).map(|_| s.to_string())
+}
+
+/// [`nonneg_ms`], handing on the text.
+pub fn nonneg_text(s: &str) -> Result<String, String> {
+    nonneg_ms(s).map(|_| s.to_string())
+}
+
+/// [`time`], handing on the text.
+pub fn time_text(s: &str) -> Result<String, String> {
+    time(s).map(|_| s.to_string())
+}
+
+/// [`time_or_now`], handing on the text.
+pub fn time_or_now_text(s: &str) -> Result<String, String> {
+    time_or_now(s).map(|_| s.to_string())
+}
+
+/// [`listen`], handing on the text.
+pub fn listen_text(s: &str) -> Result<String, String> {
+    listen(s).map(|_| s.to_string())
+}
+
+/// [`partition_by`], handing on the text.
+pub fn partition_by_text(s: &str) -> Result<String, String> {
+    partition_by(s).map(|_| s.to_string())
+}
+
+/// A time zone of the system's or the bundled database (`Europe/Berlin`).
+pub fn zone(s: &str) -> Result<String, String> {
+    jiff::tz::TimeZone::get(s.trim())
+        .map(|_| s.trim().to_string())
+        .map_err(|_| {
+            format!("{s:?} is not a known time zone (write Region/City, as Europe/Berlin)")
+        })
+}
+
+/// Rollup widths, comma-separated (`1m,1h,1d`).
+pub fn widths(s: &str) -> Result<String, String> {
+    crate::rollup::buckets::Width::parse_list(s)
+        .map(|_| s.to_string())
+        .map_err(without_option)
+}
+
+/// The message of an error whose outermost context repeats the option
+/// and value clap names already (`--every 1m,x: …`).
+fn without_option(e: anyhow::Error) -> String {
+    let parts: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+    if parts.is_empty() {
+        e.to_string()
+    } else {
+        parts.join(": ")
+    }
+}
+
+/// Retention rules (`raw=30d,1m=365d`).
+pub fn retain_rules(s: &str) -> Result<String, String> {
+    crate::rollup::retain::parse_rules(s)
+        .map(|_| s.to_string())
+        .map_err(|e| {
+            if e.chain().count() > 1 {
+                without_option(e)
+            } else {
+                message(e)
+            }
+        })
+}
+
+/// The name of a built-in plant model.
+pub fn preset(s: &str) -> Result<String, String> {
+    crate::model::preset(s)
+        .map(|p| p.name.to_string())
+        .map_err(message)
+}
+
+/// Fault rates for the simulator (`spike=0.001,stuck=0.0005`).
+pub fn faults(s: &str) -> Result<String, String> {
+    crate::sim::FaultRates::parse(s)
+        .map(|_| s.to_string())
+        .map_err(message)
+}
+
+/// An address to listen on: `ADDR:PORT` (`127.0.0.1:5020`, `[::1]:0`).
+pub fn listen(s: &str) -> Result<SocketAddr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not ADDR:PORT (127.0.0.1:5020; port 0 picks a free one)"))
+}
+
+/// How a lake is partitioned: `date` or `date,asset`; true for the latter.
+pub fn partition_by(s: &str) -> Result<bool, String> {
+    match s.replace(' ', "").as_str() {
+        "date" => Ok(false),
+        "date,asset" => Ok(true),
+        _ => Err(format!("{s:?}: use date or date,asset")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_what_the_verbs_would_refuse() {
+        assert_eq!(positive_ms("1s"), Ok(1000));
+        assert!(positive_ms("xyz").is_err());
+        assert!(positive_ms("0s").is_err());
+        assert_eq!(nonneg_ms("0"), Ok(0));
+        assert!(time("yesterday").is_err());
+        assert!(zone("Mars/Olympus").is_err());
+        assert_eq!(zone("Europe/Berlin").as_deref(), Ok("Europe/Berlin"));
+        assert!(widths("a").is_err());
+        assert!(faults("spike=2").is_err());
+        assert!(preset("nope").is_err());
+        assert!(listen("nonsense").is_err());
+        assert_eq!(partition_by("date, asset"), Ok(true));
+        assert!(retain_rules("raw").is_err());
+    }
+}
