@@ -2,12 +2,13 @@
 //! and physical range, a rules CSV with glob patterns, command-line
 //! shorthands, the built-in defaults) and which series each one watches.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobMatcher};
 
-use crate::model::{Kind, Model};
+use crate::model::{Kind, Model, ModelError, ModelErrors};
 use crate::time::parse_positive_millis;
 
 /// The built-in z-score multiplier: with Gaussian noise a reading lies
@@ -168,12 +169,27 @@ impl RuleSet {
                 .extend(parse_rules_csv(&text, &path.display().to_string())?);
         }
         let window = flags.window.unwrap_or(DEFAULT_WINDOW);
-        let min_samples = flags.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES);
+        // Left out, it fits in the window given.
+        let min_samples = flags.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES.min(window));
         if window < 2 {
             bail!("--window must be at least 2");
         }
+        if min_samples < 2 {
+            bail!("--min-samples must be at least 2 (a deviation needs two readings)");
+        }
+        if min_samples > window {
+            bail!(
+                "--min-samples {min_samples} is more than --window {window}: the z-score rule could never judge"
+            );
+        }
         let use_defaults = rules_file.is_none() && !flags.any() && !flags.no_defaults;
         let zscore = flags.zscore.or(use_defaults.then_some(DEFAULT_K));
+        if zscore.is_none() && (flags.window.is_some() || flags.min_samples.is_some()) {
+            // Silently ignored, they would look like a z-score rule in force.
+            bail!(
+                "--window and --min-samples shape the z-score rule, and there is none: add --zscore K"
+            );
+        }
         let stuck = flags.stuck.or(use_defaults.then_some(DEFAULT_STUCK));
         let gap = match &flags.gap {
             Some(g) => Some(parse_factor(g).with_context(|| format!("--gap {g}"))?),
@@ -348,165 +364,334 @@ pub(crate) const RULE_COLUMNS: &[&str] = &[
     "max",
 ];
 
-/// Parses a rules CSV; the first bad cell is an error naming its line and
-/// column.
+/// The parameter columns of each kind; a kind leaves the others empty.
+const KIND_COLUMNS: &[(&str, &[&str])] = &[
+    ("threshold", &["limit", "direction", "deadband", "delay"]),
+    ("range", &["min", "max"]),
+    ("zscore", &["k", "window", "min_samples"]),
+    ("roc", &["rate"]),
+    ("stuck", &["count"]),
+    ("gap", &["factor"]),
+];
+
+/// The columns every rule may fill, whatever its kind.
+const COMMON_COLUMNS: &[&str] = &["name", "asset", "tag", "kind", "severity"];
+
+/// Parses and checks a rules CSV as `model check` checks a model: every
+/// problem of every row, each with its line and column, not just the first.
 pub(crate) fn parse_rules_csv(text: &str, source: &str) -> Result<Vec<Rule>> {
+    let mut errors = Vec::new();
+    let rules = parse_rows(text, &mut errors);
+    if errors.is_empty() {
+        return Ok(rules);
+    }
+    errors.sort_by_key(|e| e.line);
+    Err(ModelErrors {
+        source: source.to_string(),
+        errors,
+    }
+    .into())
+}
+
+fn parse_rows(text: &str, errors: &mut Vec<ModelError>) -> Vec<Rule> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
         .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("{source}: reading the header"))?
-        .clone();
-    for h in &headers {
+    let header_error = |column: Option<&str>, message: String| ModelError {
+        line: 1,
+        column: column.map(str::to_string),
+        message,
+    };
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            errors.push(header_error(None, format!("cannot read the header: {e}")));
+            return Vec::new();
+        }
+    };
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
         if !RULE_COLUMNS.contains(&h) {
-            bail!(
-                "{source}: line 1: unknown column {h:?}; the columns are {}",
-                RULE_COLUMNS.join(", ")
-            );
+            errors.push(header_error(
+                None,
+                format!(
+                    "unknown column {h:?}; the columns are {}",
+                    RULE_COLUMNS.join(", ")
+                ),
+            ));
+        } else if index.insert(h, i).is_some() {
+            // Only the first would be read: the second is a mistake.
+            errors.push(header_error(Some(h), "column appears twice".into()));
         }
     }
-    if !headers.iter().any(|h| h == "kind") {
-        bail!("{source}: line 1: the column \"kind\" is required");
+    if !index.contains_key("kind") {
+        errors.push(header_error(None, "the column \"kind\" is required".into()));
+    }
+    if !errors.is_empty() {
+        return Vec::new();
     }
     let mut rules = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.with_context(|| format!("{source}: reading the rules"))?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let cell = |col: &str| -> &str {
-            headers
+        match rec {
+            Ok(rec) => {
+                let mut row = Row {
+                    rec: &rec,
+                    index: &index,
+                    line: rec.position().map_or(0, |p| p.line()),
+                    errors,
+                };
+                if let Some(rule) = row.rule() {
+                    rules.push(rule);
+                }
+            }
+            Err(e) => errors.push(ModelError {
+                line: e.position().map_or(0, |p| p.line()),
+                column: None,
+                message: format!("not a CSV row: {e}"),
+            }),
+        }
+    }
+    rules
+}
+
+/// One row of a rules CSV, its cells read by column name; each bad cell
+/// adds a problem and reads as `None`, so the rest of the row is still
+/// checked.
+struct Row<'a> {
+    rec: &'a csv::StringRecord,
+    index: &'a HashMap<&'a str, usize>,
+    line: u64,
+    errors: &'a mut Vec<ModelError>,
+}
+
+impl Row<'_> {
+    fn cell(&self, col: &str) -> &str {
+        self.index
+            .get(col)
+            .and_then(|&i| self.rec.get(i))
+            .unwrap_or("")
+    }
+
+    fn bad(&mut self, col: &str, message: String) {
+        self.errors.push(ModelError {
+            line: self.line,
+            column: Some(col.to_string()),
+            message,
+        });
+    }
+
+    /// An optional finite number.
+    fn num(&mut self, col: &str) -> Option<Option<f64>> {
+        let c = self.cell(col);
+        if c.is_empty() {
+            return Some(None);
+        }
+        match c.parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(Some(v)),
+            _ => {
+                let msg = format!("{c:?} is not a number");
+                self.bad(col, msg);
+                None
+            }
+        }
+    }
+
+    fn need(&mut self, col: &str, kind: &str) -> Option<f64> {
+        let v = self.num(col)?;
+        if v.is_none() {
+            self.bad(col, format!("a {kind} rule needs it"));
+        }
+        v
+    }
+
+    /// A whole number from `least`, `default` when empty.
+    fn count(&mut self, col: &str, default: usize, least: usize) -> Option<usize> {
+        let c = self.cell(col);
+        if c.is_empty() {
+            return Some(default);
+        }
+        match c.parse::<usize>() {
+            Ok(v) if v >= least && v <= u32::MAX as usize => Some(v),
+            _ => {
+                let msg = format!("{c:?} is not a whole number from {least} to {}", u32::MAX);
+                self.bad(col, msg);
+                None
+            }
+        }
+    }
+
+    fn rule(&mut self) -> Option<Rule> {
+        let kind = self.cell("kind").to_ascii_lowercase();
+        let check = self.check(&kind);
+        if let Some((_, used)) = KIND_COLUMNS.iter().find(|(k, _)| *k == kind) {
+            // A cell the kind ignores says the rule does something it does
+            // not (a `window` on a threshold, a `max` on a zscore).
+            let ignored: Vec<&str> = RULE_COLUMNS
                 .iter()
-                .position(|h| h == col)
-                .and_then(|i| rec.get(i))
-                .unwrap_or("")
-        };
-        let at =
-            |col: &str, msg: String| anyhow::anyhow!("{source}: line {line}, column {col}: {msg}");
-        let num = |col: &str| -> Result<Option<f64>> {
-            let c = cell(col);
-            if c.is_empty() {
-                return Ok(None);
-            }
-            match c.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(Some(v)),
-                _ => Err(at(col, format!("{c:?} is not a number"))),
-            }
-        };
-        let need = |col: &str| -> Result<f64> {
-            num(col)?.ok_or_else(|| at(col, format!("a {} rule needs it", cell("kind"))))
-        };
-        let count = |col: &str, default: usize, least: usize| -> Result<usize> {
-            let c = cell(col);
-            if c.is_empty() {
-                return Ok(default);
-            }
-            match c.parse::<usize>() {
-                Ok(v) if v >= least && v <= u32::MAX as usize => Ok(v),
-                _ => Err(at(
+                .filter(|c| !COMMON_COLUMNS.contains(c) && !used.contains(c))
+                .filter(|c| !self.cell(c).is_empty())
+                .copied()
+                .collect();
+            for col in ignored {
+                self.bad(
                     col,
-                    format!("{c:?} is not a whole number from {least} to {}", u32::MAX),
-                )),
+                    format!(
+                        "a {kind} rule does not use {col}; leave it empty (a {kind} rule uses {})",
+                        used.join(", ")
+                    ),
+                );
             }
-        };
-        let kind = cell("kind").to_ascii_lowercase();
-        let check = match kind.as_str() {
-            "threshold" => {
-                let above = match cell("direction").to_ascii_lowercase().as_str() {
-                    "" | "above" | "hi" | "high" => true,
-                    "below" | "lo" | "low" => false,
-                    other => {
-                        return Err(at("direction", format!("{other:?}: write above or below")));
-                    }
-                };
-                let deadband = num("deadband")?.unwrap_or(0.0);
-                if deadband < 0.0 {
-                    return Err(at("deadband", "must not be negative".into()));
-                }
-                let delay_ms = match cell("delay") {
-                    "" => 0,
-                    d => crate::time::parse_nonneg_millis(d)
-                        .map_err(|e| at("delay", format!("{e:#} (write 30s)")))?,
-                };
-                Check::Threshold {
-                    limit: need("limit")?,
-                    above,
-                    deadband,
-                    delay_ms,
-                }
-            }
-            "range" => {
-                let (min, max) = (num("min")?, num("max")?);
-                if min.is_none() && max.is_none() {
-                    return Err(at("min", "a range rule needs min or max".into()));
-                }
-                Check::Range { min, max }
-            }
-            "zscore" => {
-                let k = need("k")?;
-                if k <= 0.0 {
-                    return Err(at("k", "must be above 0".into()));
-                }
-                Check::ZScore {
-                    k,
-                    window: count("window", DEFAULT_WINDOW, 2)?,
-                    min_samples: count("min_samples", DEFAULT_MIN_SAMPLES, 2)?,
-                }
-            }
-            "roc" => {
-                let r = cell("rate");
-                if r.is_empty() {
-                    return Err(at("rate", "a roc rule needs it (5/s)".into()));
-                }
-                Check::Roc {
-                    per_sec: parse_rate(r).map_err(|e| at("rate", format!("{e:#}")))?,
-                }
-            }
-            "stuck" => Check::Stuck {
-                count: count("count", DEFAULT_STUCK as usize, 2)? as u32,
-            },
-            "gap" => {
-                let f = cell("factor");
-                Check::Gap {
-                    factor: if f.is_empty() {
-                        DEFAULT_GAP
-                    } else {
-                        parse_factor(f).map_err(|e| at("factor", format!("{e:#}")))?
-                    },
-                }
-            }
-            other => {
-                return Err(at(
-                    "kind",
-                    format!("{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap"),
-                ));
-            }
-        };
-        let name = match cell("name") {
+        }
+        let name = match self.cell("name") {
             "" => kind.clone(),
             n => n.to_string(),
         };
-        let severity = match cell("severity").to_ascii_lowercase().as_str() {
-            "" => "medium".to_string(),
-            s @ ("low" | "medium" | "high" | "critical") => s.to_string(),
+        let severity = match self.cell("severity").to_ascii_lowercase().as_str() {
+            "" => Some("medium".to_string()),
+            s @ ("low" | "medium" | "high" | "critical") => Some(s.to_string()),
             other => {
-                return Err(at(
-                    "severity",
-                    format!("{other:?}: write low, medium, high or critical"),
-                ));
+                let msg = format!("{other:?}: write low, medium, high or critical");
+                self.bad("severity", msg);
+                None
             }
         };
-        rules.push(Rule {
+        let asset = self.pattern("asset");
+        let tag = self.pattern("tag");
+        Some(Rule {
             name,
-            asset: Pattern::glob(cell("asset")).map_err(|e| at("asset", format!("{e:#}")))?,
-            tag: Pattern::glob(cell("tag")).map_err(|e| at("tag", format!("{e:#}")))?,
-            check,
-            severity,
+            asset: asset?,
+            tag: tag?,
+            check: check?,
+            severity: severity?,
             origin: Origin::File,
             retired: false,
-        });
+        })
     }
-    Ok(rules)
+
+    fn pattern(&mut self, col: &str) -> Option<Pattern> {
+        Pattern::glob(self.cell(col))
+            .map_err(|e| self.bad(col, format!("{e:#}")))
+            .ok()
+    }
+
+    /// The kind's parameters, each checked alone and against the others.
+    fn check(&mut self, kind: &str) -> Option<Check> {
+        match kind {
+            "threshold" => {
+                let above = match self.cell("direction").to_ascii_lowercase().as_str() {
+                    "" | "above" | "hi" | "high" => Some(true),
+                    "below" | "lo" | "low" => Some(false),
+                    other => {
+                        let msg = format!("{other:?}: write above or below");
+                        self.bad("direction", msg);
+                        None
+                    }
+                };
+                let deadband = match self.num("deadband") {
+                    Some(Some(d)) if d < 0.0 => {
+                        self.bad("deadband", format!("{d} is negative"));
+                        None
+                    }
+                    d => d.map(|d| d.unwrap_or(0.0)),
+                };
+                let delay_ms = match self.cell("delay") {
+                    "" => Some(0),
+                    d => crate::time::parse_nonneg_millis(d)
+                        .map_err(|e| self.bad("delay", format!("{e:#} (write 30s)")))
+                        .ok(),
+                };
+                let limit = self.need("limit", kind);
+                Some(Check::Threshold {
+                    limit: limit?,
+                    above: above?,
+                    deadband: deadband?,
+                    delay_ms: delay_ms?,
+                })
+            }
+            "range" => {
+                let (min, max) = (self.num("min"), self.num("max"));
+                let (min, max) = (min?, max?);
+                match (min, max) {
+                    (None, None) => {
+                        self.bad("min", "a range rule needs min or max".into());
+                        return None;
+                    }
+                    // min = max flags every reading but one value, min >
+                    // max every reading: as `model check` says of a row.
+                    (Some(lo), Some(hi)) if lo >= hi => {
+                        self.bad("max", format!("max {hi} is not above min {lo}"));
+                        return None;
+                    }
+                    _ => {}
+                }
+                Some(Check::Range { min, max })
+            }
+            "zscore" => {
+                let k = match self.need("k", kind) {
+                    Some(k) if k <= 0.0 => {
+                        self.bad("k", format!("{k} is not above 0"));
+                        None
+                    }
+                    k => k,
+                };
+                let window = self.count("window", DEFAULT_WINDOW, 2);
+                // Left empty, min_samples fits in the window it is given.
+                let default_min = DEFAULT_MIN_SAMPLES.min(window.unwrap_or(DEFAULT_WINDOW));
+                let min_samples = self.count("min_samples", default_min, 2);
+                if let (Some(w), Some(m)) = (window, min_samples)
+                    && m > w
+                {
+                    self.bad(
+                        "min_samples",
+                        format!(
+                            "min_samples {m} is more than window {w}: the rule could never judge"
+                        ),
+                    );
+                    return None;
+                }
+                Some(Check::ZScore {
+                    k: k?,
+                    window: window?,
+                    min_samples: min_samples?,
+                })
+            }
+            "roc" => {
+                let r = self.cell("rate");
+                if r.is_empty() {
+                    self.bad("rate", "a roc rule needs it (5/s)".into());
+                    return None;
+                }
+                let per_sec = parse_rate(r)
+                    .map_err(|e| self.bad("rate", format!("{e:#}")))
+                    .ok()?;
+                Some(Check::Roc { per_sec })
+            }
+            "stuck" => Some(Check::Stuck {
+                count: self.count("count", DEFAULT_STUCK as usize, 2)? as u32,
+            }),
+            "gap" => {
+                let f = self.cell("factor");
+                let factor = if f.is_empty() {
+                    DEFAULT_GAP
+                } else {
+                    parse_factor(f)
+                        .map_err(|e| self.bad("factor", format!("{e:#}")))
+                        .ok()?
+                };
+                Some(Check::Gap { factor })
+            }
+            other => {
+                let msg = if other.is_empty() {
+                    "a rule needs a kind: threshold, range, zscore, roc, stuck or gap".to_string()
+                } else {
+                    format!("{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap")
+                };
+                self.bad("kind", msg);
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -526,7 +711,7 @@ mod tests {
         let e = parse_rules_csv("kind,tag,k\nzscore,*,3\nzscore,*,abc\n", "r.csv").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "r.csv: line 3, column k: \"abc\" is not a number"
+            "r.csv: 1 problem\n  r.csv: line 3, column k: \"abc\" is not a number"
         );
     }
 }

@@ -64,7 +64,8 @@ fn man_pages_are_current() {
 }
 
 /// Runs shell lines in one working folder with the built iiot first on
-/// PATH, each expected to succeed.
+/// PATH, each expected to succeed: under bash's pipefail, so a failing
+/// stage of a pipeline fails the example, not only its last command.
 fn run_examples(wd: &Workdir, origin: &str, lines: &[String]) {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_iiot"))
         .parent()
@@ -75,8 +76,8 @@ fn run_examples(wd: &Workdir, origin: &str, lines: &[String]) {
         std::env::var("PATH").unwrap_or_default()
     );
     for line in lines {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
+        let mut cmd = Command::new("bash");
+        cmd.args(["-o", "pipefail", "-c"])
             .arg(format!("set -e; {line}"))
             .current_dir(&wd.dir)
             .env("PATH", &path);

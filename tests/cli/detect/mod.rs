@@ -335,14 +335,22 @@ fn detect_err_bad_lines_are_counted_with_line_numbers() {
 #[test]
 fn detect_closed_pipe_ends_quietly() {
     let wd = Workdir::new("detect-pipe");
-    let mut cmd = std::process::Command::new("sh");
+    // head's status is the pipeline's: each iiot stage's is printed after
+    // the line head lets through.
+    let mut cmd = std::process::Command::new("bash");
     cmd.current_dir(&wd.dir).arg("-c").arg(format!(
-        "{0} simulate --preset fermenter --count 20000 | {0} -q detect --preset fermenter | head -1",
+        "'{0}' simulate --preset fermenter --count 20000 | '{0}' -q detect --preset fermenter | head -1; \
+         echo \"status ${{PIPESTATUS[0]}} ${{PIPESTATUS[1]}}\"",
         env!("CARGO_BIN_EXE_iiot")
     ));
     let out = cmd.output().unwrap();
     let stdout = ok(&cmd, &out);
-    assert_eq!(stdout.lines().count(), 1);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(
+        lines[1], "status 0 0",
+        "simulate and detect both end with 0"
+    );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 

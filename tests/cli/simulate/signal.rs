@@ -373,8 +373,12 @@ fn simulate_factory_counts_are_whole_numbers() {
     let wd = Workdir::new("sim-factory-whole-counts");
     let model = preset_model(&wd, "factory");
     let run = simulate_run(&wd, "--preset factory --count 600");
+    // Counted, so a model without counters cannot pass by checking nothing.
+    let (mut series, mut points) = (0, 0);
     for row in model.iter().filter(|r| r.kind == "counter") {
         let s = run.get(&row.asset, &row.tag);
+        series += 1;
+        points += s.points.len();
         for p in &s.points {
             assert!(
                 p.value.fract() == 0.0,
@@ -387,6 +391,11 @@ fn simulate_factory_counts_are_whole_numbers() {
             );
         }
     }
+    assert!(
+        series >= 10,
+        "the factory has a parts counter per machine; {series} counter series seen"
+    );
+    assert!(points > 0, "no counter reading was checked");
 }
 
 #[test]
