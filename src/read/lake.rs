@@ -30,15 +30,20 @@ impl LakeFile {
     }
 }
 
-/// What listing a lake found: the files to read, and how many were pruned.
+/// What listing a lake found: the files to read, how many were pruned,
+/// and the folders that could not be listed.
 #[derive(Debug, Default)]
 pub(crate) struct Listing {
     pub files: Vec<LakeFile>,
     pub pruned_partitions: u64,
+    /// Folders under the root that could not be listed (their files are
+    /// not in `files`), each with why.
+    pub unreadable: Vec<(PathBuf, String)>,
 }
 
 /// The Parquet files under `root` that the selection may need, in path
-/// order.
+/// order. A folder below the root that cannot be listed is noted in
+/// `unreadable` and the rest listed; the root itself must be readable.
 pub(crate) fn list(root: &Path, sel: &Selection) -> Result<Listing> {
     let mut listing = Listing::default();
     walk(root, &mut Vec::new(), sel, &mut listing)?;
@@ -88,7 +93,11 @@ fn walk(
             if let Some(p) = part {
                 parts.push(p);
             }
-            walk(&path, parts, sel, listing)?;
+            if let Err(e) = walk(&path, parts, sel, listing) {
+                listing
+                    .unreadable
+                    .push((path.clone(), format!("cannot list it: {}", e.root_cause())));
+            }
             if pushed {
                 parts.pop();
             }

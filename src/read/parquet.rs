@@ -4,10 +4,12 @@
 //! columns of a kept row group decoded, batch by batch, so memory is bounded
 //! by a row group, never by the file.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use arrow_array::RecordBatch;
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -52,6 +54,11 @@ pub(crate) struct ParquetFile {
     /// For each top-level column, its leaf column (statistics), when it is
     /// a plain column.
     root_leaf: Vec<Option<usize>>,
+    /// Whether a row group that cannot be decoded is skipped (and noted in
+    /// `unreadable`) rather than an error; see [`ParquetFile::skip_unreadable`].
+    skip_unreadable: bool,
+    /// The row groups skipped so, each with why.
+    unreadable: RefCell<Vec<(usize, String)>>,
 }
 
 /// The name a lake file's readings take when it has no asset column.
@@ -100,9 +107,30 @@ impl ParquetFile {
             meta,
             mapping,
             root_leaf,
+            skip_unreadable: false,
+            unreadable: RefCell::new(Vec::new()),
         };
-        pf.settle_ts_unit()?;
+        // A file whose first times cannot be decoded is damaged, not
+        // unmapped: the unit stays open (each row group guesses its own),
+        // and reading that row group says what is wrong.
+        if pf.settle_ts_unit().is_err() {
+            pf.mapping.ts_unit = None;
+        }
         Ok(pf)
+    }
+
+    /// From now on a row group that cannot be decoded (a damaged page) is
+    /// skipped whole — none of its rows is handed on — and noted, instead
+    /// of being an error: a reader of many files then reads all the others
+    /// and tells of this one at the end ([`ParquetFile::unreadable`]).
+    pub(crate) fn skip_unreadable(&mut self) {
+        self.skip_unreadable = true;
+    }
+
+    /// The row groups skipped as unreadable, each with why, in the order
+    /// met.
+    pub(crate) fn unreadable(&self) -> Vec<(usize, String)> {
+        self.unreadable.borrow().clone()
     }
 
     pub(crate) fn name(&self) -> String {
@@ -272,6 +300,11 @@ impl ParquetFile {
 
     /// Decodes row group `rg` and hands each selected reading to `emit`, in
     /// file order (a wide table's row gives its columns left to right).
+    ///
+    /// The row group is decoded whole before the first reading is handed
+    /// on: a row group that cannot be decoded yields no reading at all (an
+    /// error, or with [`ParquetFile::skip_unreadable`] nothing and a note),
+    /// never the part before the damage.
     pub(crate) fn read_row_group(
         &self,
         rg: usize,
@@ -279,9 +312,23 @@ impl ParquetFile {
         skipped: &mut Skipped,
         emit: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        let m = &self.mapping;
-        let cols = m.columns();
-        let pos = |root: usize| cols.iter().position(|&c| c == root);
+        let batches = match self.decode_row_group(rg) {
+            Ok(b) => b,
+            Err(e) if self.skip_unreadable => {
+                let mut noted = self.unreadable.borrow_mut();
+                if !noted.iter().any(|(r, _)| *r == rg) {
+                    noted.push((rg, format!("{:#}", e.root_cause())));
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        self.emit_rows(&batches, sel, skipped, emit)
+    }
+
+    /// The mapped columns of row group `rg`, decoded.
+    fn decode_row_group(&self, rg: usize) -> Result<Vec<RecordBatch>> {
+        let cols = self.mapping.columns();
         let f = File::open(&self.path).with_context(|| format!("opening {}", self.name()))?;
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, self.meta.clone())
             .with_row_groups(vec![rg])
@@ -289,12 +336,26 @@ impl ParquetFile {
             .with_batch_size(8192)
             .build()
             .with_context(|| format!("{}: row group {rg}", self.name()))?;
+        reader
+            .map(|b| b.with_context(|| format!("{}: row group {rg}", self.name())))
+            .collect()
+    }
+
+    fn emit_rows(
+        &self,
+        batches: &[RecordBatch],
+        sel: &Selection,
+        skipped: &mut Skipped,
+        emit: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let m = &self.mapping;
+        let cols = m.columns();
+        let pos = |root: usize| cols.iter().position(|&c| c == root);
         let mut ts_unit = m.ts_unit;
         let mut ts = Vec::new();
         let mut vals: Vec<Vec<Option<f64>>> = vec![Vec::new(); m.values.len()];
         let mut cache = SeriesCache::default();
-        for batch in reader {
-            let batch = batch.with_context(|| format!("{}: row group {rg}", self.name()))?;
+        for batch in batches {
             let col = |root: Option<usize>| root.and_then(pos).map(|p| batch.column(p));
             ts.clear();
             times(batch.column(pos(m.ts).unwrap_or(0)), &mut ts_unit, &mut ts);

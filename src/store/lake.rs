@@ -8,6 +8,13 @@
 //! end. A file is written under a hidden temporary name that `*.parquet`
 //! does not match, fsynced, renamed, and its folder fsynced: a reader never
 //! meets a file without its footer.
+//!
+//! A reading whose partition folder cannot be made (an asset name too long
+//! for a folder name once escaped) is refused when it arrives, by
+//! [`Lake::admit`], never found out when its partition is written with
+//! other rows. A write error (a full disk) stops the lake: the temporary
+//! file is removed, the error is returned once, with how many readings were
+//! not written, and nothing panics.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -22,12 +29,29 @@ use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMil
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
-use crate::record::{Quality, Reading};
+use crate::record::{ParseError, Quality, Reading};
 use crate::sim::random::mix;
-use crate::time::{Millis, TsFormatter};
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis, TsFormatter};
+
+/// The longest file or folder name, in bytes (Linux, the BSDs and macOS).
+const NAME_MAX: usize = 255;
+
+/// The longest path a system call takes, in bytes, without its final NUL.
+#[cfg(target_os = "linux")]
+const PATH_MAX: usize = 4095;
+#[cfg(not(target_os = "linux"))]
+const PATH_MAX: usize = 1023;
+
+/// `date=2026-01-01`.
+const DATE_DIR_LEN: usize = 15;
+
+/// `/.part-20260101T000000Z-0123456789abcdef.parquet.tmp`: the longest name
+/// the lake gives a file, with its separator.
+const FILE_NAME_LEN: usize = 52;
 
 /// How the `value` column is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -111,9 +135,16 @@ impl Part {
 /// Counts of what the lake writer did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LakeCounts {
+    /// Readings written (in files renamed into place).
     pub rows: u64,
     pub files: u64,
     pub bytes: u64,
+    /// Readings [`Lake::add`] refused because [`Lake::admit`] would have
+    /// (their partition folder cannot be made); a caller that asks `admit`
+    /// first never sees this count grow.
+    pub refused: u64,
+    /// Readings accepted but not written because a write failed.
+    pub lost: u64,
 }
 
 /// A lake being written.
@@ -131,12 +162,30 @@ pub struct Lake {
     ts_fmt: TsFormatter,
     seq: u64,
     /// Jobs for the writer thread, and the thread.
-    worker: Option<(SyncSender<Job>, JoinHandle<Result<LakeCounts>>)>,
+    worker: Option<(SyncSender<Job>, JoinHandle<WriterEnd>)>,
+    /// Rows handed to the writer thread.
+    sent_rows: u64,
+    /// Bytes of the lake folder's path as given (path length checks).
+    dir_len: usize,
+    /// Set once a write error was returned: the error, for later calls.
+    failed: Option<String>,
     pub counts: LakeCounts,
 }
 
+/// What the writer thread did: its counts, and the error that stopped it.
+type WriterEnd = (LakeCounts, Result<()>);
+
 impl Lake {
     pub fn open(cfg: LakeConfig) -> Result<Lake> {
+        let dir_len = cfg.dir.as_os_str().len();
+        if dir_len + 1 + DATE_DIR_LEN + FILE_NAME_LEN > PATH_MAX {
+            anyhow::bail!(
+                "{}: the lake folder's path is too long ({dir_len} bytes) for the paths of its \
+                 files to fit the system's limit of {} bytes",
+                cfg.dir.display(),
+                PATH_MAX + 1
+            );
+        }
         fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
         let value = ColumnPath::from("value");
         let mut props = WriterProperties::builder()
@@ -172,8 +221,67 @@ impl Lake {
             ts_fmt: TsFormatter::new(),
             seq: 0,
             worker: Some((jobs, worker)),
+            sent_rows: 0,
+            dir_len,
+            failed: None,
             counts: LakeCounts::default(),
         })
+    }
+
+    /// Whether the lake can take `r`: `Err` says why not, naming the field,
+    /// for the caller to reject the record as it rejects a bad line. Asked
+    /// when the record arrives, so a record the lake cannot write never
+    /// shares a file, and its failure, with others.
+    ///
+    /// Refused: a time outside years 1–9999 (its `date=` folder cannot be
+    /// named), and with asset partitions an asset whose folder name,
+    /// `asset=` and the name escaped as Hive escapes it, is longer than a
+    /// file system allows (255 bytes), or makes a path longer than the
+    /// system takes.
+    pub fn admit(&self, r: &Reading) -> Result<(), ParseError> {
+        if !(MIN_MILLIS..=MAX_MILLIS).contains(&r.ts) {
+            return Err(ParseError {
+                field: Some("ts"),
+                message: "outside years 1-9999: the lake cannot name its date= folder".into(),
+            });
+        }
+        if self.cfg.by_asset {
+            self.check_asset_dir(&r.asset, escaped_len(&r.asset))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `asset=` and `escaped` bytes make a folder name the file
+    /// system takes, in a path the system takes.
+    fn check_asset_dir(&self, asset: &str, escaped: usize) -> Result<(), ParseError> {
+        let name = "asset=".len() + escaped;
+        if name > NAME_MAX {
+            let escapes = if escaped > asset.len() {
+                format!(" ({} bytes escaped)", escaped)
+            } else {
+                String::new()
+            };
+            return Err(ParseError {
+                field: Some("asset"),
+                message: format!(
+                    "too long for a lake partition: its folder name asset=… would be {name} bytes \
+                     (the name is {} bytes{escapes}), over the {NAME_MAX} a file system allows",
+                    asset.len()
+                ),
+            });
+        }
+        let path = self.dir_len + 1 + DATE_DIR_LEN + 1 + name + FILE_NAME_LEN;
+        if path > PATH_MAX {
+            return Err(ParseError {
+                field: Some("asset"),
+                message: format!(
+                    "too long for a lake partition: a file's path in its folder would be {path} \
+                     bytes, over the {} the system takes",
+                    PATH_MAX + 1
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Rows buffered and not yet written.
@@ -182,12 +290,24 @@ impl Lake {
     }
 
     /// Buffers a reading, writing files as the roll limits say.
+    ///
+    /// A reading [`Lake::admit`] refuses is not added and is counted in
+    /// `counts.refused` (ask `admit` first to reject it by name). An error
+    /// is a write error, which stops the lake: it is returned once, and
+    /// every later call returns an error naming it.
     pub fn add(&mut self, r: &Reading) -> Result<()> {
+        if let Some(e) = &self.failed {
+            anyhow::bail!("the lake stopped after an earlier error: {e}");
+        }
+        if !(MIN_MILLIS..=MAX_MILLIS).contains(&r.ts) {
+            self.counts.refused += 1;
+            return Ok(());
+        }
         let day = r.ts.div_euclid(86_400_000);
         if self.day_cache.as_ref().is_none_or(|(d, _)| *d != day) {
             let mut out = Vec::with_capacity(24);
             self.ts_fmt.write(day * 86_400_000, &mut out);
-            let date = String::from_utf8_lossy(&out[..10]).into_owned();
+            let date = String::from_utf8_lossy(out.get(..10).unwrap_or(&out)).into_owned();
             self.day_cache = Some((day, format!("date={date}")));
         }
         // Without asset partitions, rows of the same day go to the same
@@ -199,7 +319,15 @@ impl Lake {
             self.key_buf.push_str(date);
             if self.cfg.by_asset {
                 self.key_buf.push_str("/asset=");
+                let start = self.key_buf.len();
                 escape_partition_value(&r.asset, &mut self.key_buf);
+                let escaped = self.key_buf.len() - start;
+                if self.check_asset_dir(&r.asset, escaped).is_err() {
+                    // The caller did not ask admit(): refuse, never fail.
+                    self.counts.refused += 1;
+                    self.current_day = None;
+                    return Ok(());
+                }
             }
             if !self.parts.contains_key(self.key_buf.as_str()) {
                 self.parts
@@ -208,10 +336,12 @@ impl Lake {
             self.current_key.clone_from(&self.key_buf);
             self.current_day = Some(day);
         }
-        let part = self
-            .parts
-            .get_mut(self.current_key.as_str())
-            .expect("the current partition is buffered");
+        // Inserted above, or the partition of the row before (writing a
+        // partition clears `current_day`).
+        let Some(part) = self.parts.get_mut(self.current_key.as_str()) else {
+            self.current_day = None;
+            anyhow::bail!("the lake lost track of its partition {}", self.current_key);
+        };
         // Streams repeat their series in the same order tick after tick:
         // try the series after the last one before hashing a key.
         let guess = part.last_series.map_or(0, |i| i + 1) as usize;
@@ -284,6 +414,9 @@ impl Lake {
 
     /// Writes every partition whose first row is `roll_age` old.
     pub fn flush_aged(&mut self) -> Result<()> {
+        if let Some(e) = &self.failed {
+            anyhow::bail!("the lake stopped after an earlier error: {e}");
+        }
         let now = Instant::now();
         let due: Vec<String> = self
             .parts
@@ -297,19 +430,39 @@ impl Lake {
         Ok(())
     }
 
-    /// Writes everything buffered.
-    pub fn close(mut self) -> Result<LakeCounts> {
+    /// Writes everything buffered and waits for the writer.
+    ///
+    /// After a write error that [`Lake::add`] or [`Lake::flush_aged`]
+    /// already returned, there is nothing left to write (the rows then
+    /// buffered were counted in `lost`): close returns the counts of what
+    /// was written, so a caller can still report them.
+    pub fn close(self) -> Result<LakeCounts> {
+        let (counts, result) = self.finish();
+        result.map(|()| counts)
+    }
+
+    /// Like [`Lake::close`], and the counts of what was written (`rows`,
+    /// `files`) and not (`lost`) even when the last files fail.
+    pub fn finish(mut self) -> (LakeCounts, Result<()>) {
+        let result = self.write_rest();
+        (self.counts, result)
+    }
+
+    fn write_rest(&mut self) -> Result<()> {
+        if self.failed.is_some() {
+            return Ok(());
+        }
         let keys: Vec<String> = self.parts.keys().cloned().collect();
         for key in keys {
             self.flush_part(&key)?;
         }
-        let (jobs, worker) = self.worker.take().expect("the writer runs until close");
+        let Some((jobs, worker)) = self.worker.take() else {
+            return Ok(());
+        };
         drop(jobs);
-        let counts = worker
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the Parquet writer thread failed")))?;
-        self.counts = counts;
-        Ok(counts)
+        let (written, result) = join_writer(worker);
+        self.add_written(written);
+        result.map_err(|e| self.stop(e, 0))
     }
 
     /// Hands a partition's rows to the writer thread, which sorts, encodes
@@ -322,7 +475,8 @@ impl Lake {
         if part.rows.is_empty() {
             return Ok(());
         }
-        self.buffered -= part.rows.len();
+        let n = part.rows.len();
+        self.buffered -= n;
         self.seq += 1;
         let job = Job {
             dir: self.cfg.dir.join(&part.rel),
@@ -333,17 +487,73 @@ impl Lake {
             Some((jobs, _)) => jobs.send(job).is_ok(),
             None => false,
         };
-        if !sent {
-            // The writer stopped on an error: that error is the one to tell.
-            if let Some((_, worker)) = self.worker.take() {
-                worker
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the Parquet writer thread failed")))?;
-            }
-            anyhow::bail!("the Parquet writer stopped");
+        if sent {
+            self.sent_rows += n as u64;
+            return Ok(());
         }
-        Ok(())
+        // The writer stopped on an error: that error is the one to tell.
+        let (written, result) = match self.worker.take() {
+            Some((jobs, worker)) => {
+                drop(jobs);
+                join_writer(worker)
+            }
+            None => (
+                LakeCounts::default(),
+                Err(anyhow::anyhow!("the Parquet writer is not running")),
+            ),
+        };
+        self.add_written(written);
+        let e = match result {
+            Err(e) => e,
+            Ok(()) => anyhow::anyhow!("the Parquet writer stopped without an error"),
+        };
+        Err(self.stop(e, n as u64))
     }
+
+    fn add_written(&mut self, w: LakeCounts) {
+        self.counts.rows += w.rows;
+        self.counts.files += w.files;
+        self.counts.bytes += w.bytes;
+    }
+
+    /// Stops the lake after the write error `e`: the rows not written (sent
+    /// and not written, `unsent` more, and everything buffered) are dropped
+    /// and counted, and `e` is returned saying how many.
+    fn stop(&mut self, e: anyhow::Error, unsent: u64) -> anyhow::Error {
+        let lost = self.sent_rows.saturating_sub(self.counts.rows) + unsent + self.buffered as u64;
+        self.sent_rows = self.counts.rows;
+        self.counts.lost += lost;
+        self.parts.clear();
+        self.buffered = 0;
+        self.current_day = None;
+        let e = e.context(format!(
+            "the Parquet lake stopped: {lost} readings not written ({} written in {} files)",
+            self.counts.rows, self.counts.files
+        ));
+        self.failed = Some(format!("{e:#}"));
+        e
+    }
+}
+
+impl Drop for Lake {
+    /// A lake dropped without `close` (an error elsewhere) still lets the
+    /// file being written finish or be removed, never left half-written.
+    fn drop(&mut self) {
+        if let Some((jobs, worker)) = self.worker.take() {
+            drop(jobs);
+            let _ = worker.join();
+        }
+    }
+}
+
+/// Waits for the writer thread: what it wrote and how it ended.
+fn join_writer(worker: JoinHandle<WriterEnd>) -> WriterEnd {
+    worker.join().unwrap_or_else(|_| {
+        (
+            LakeCounts::default(),
+            Err(anyhow::anyhow!("the Parquet writer thread panicked")),
+        )
+    })
 }
 
 /// One file for the writer thread to write.
@@ -354,20 +564,45 @@ struct Job {
 }
 
 /// The writer thread: writes each job's file and counts what it wrote; the
-/// first error ends it (and is returned at join).
-fn write_jobs(jobs: Receiver<Job>, props: WriterProperties) -> Result<LakeCounts> {
+/// first error ends it (the jobs still queued are dropped). It never
+/// unwinds: a panic while writing a file is an error too.
+fn write_jobs(jobs: Receiver<Job>, props: WriterProperties) -> WriterEnd {
     let mut counts = LakeCounts::default();
     for job in jobs {
-        counts.rows += job.part.rows.len() as u64;
-        let bytes = write_part(job.part, &job.dir, &job.name, &props)?;
+        let rows = job.part.rows.len() as u64;
+        let tmp = job.dir.join(tmp_name(&job.name));
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_part(job.part, &job.dir, &job.name, &props)
+        }));
+        let bytes = match written {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) => return (counts, Err(e)),
+            Err(_) => {
+                let _ = fs::remove_file(&tmp);
+                return (
+                    counts,
+                    Err(anyhow::anyhow!(
+                        "the Parquet writer panicked writing {}",
+                        tmp.display()
+                    )),
+                );
+            }
+        };
+        counts.rows += rows;
         counts.files += 1;
         counts.bytes += bytes;
     }
-    Ok(counts)
+    (counts, Ok(()))
+}
+
+/// The hidden name a file is written under: `*.parquet` does not match it.
+fn tmp_name(name: &str) -> String {
+    format!(".{name}.tmp")
 }
 
 /// Sorts a partition's rows by asset, tag, time and writes them as one
-/// file: temporary name, fsync, rename, fsync of the folder.
+/// file: temporary name, fsync, rename, fsync of the folder. On an error
+/// the temporary file is removed.
 fn write_part(mut part: Part, dir: &Path, name: &str, props: &WriterProperties) -> Result<u64> {
     // Series rank by their strings first, then rows by rank and time.
     let mut order: Vec<u32> = (0..part.series.len() as u32).collect();
@@ -382,12 +617,23 @@ fn write_part(mut part: Part, dir: &Path, name: &str, props: &WriterProperties) 
     part.rows
         .sort_unstable_by_key(|row| (rank[row.series as usize], row.ts));
     let batch = to_batch(&part)?;
+    drop(part);
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(format!(".{name}.tmp"));
+    let tmp = dir.join(tmp_name(name));
     let path = dir.join(name);
-    write_file(&tmp, &batch, props.clone())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {name}", tmp.display()))?;
+    let written = write_file(&tmp, &batch, props.clone())
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|()| {
+            fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {name}", tmp.display()))
+        });
+    if let Err(e) = written {
+        return Err(match fs::remove_file(&tmp) {
+            Err(r) if r.kind() != std::io::ErrorKind::NotFound => {
+                e.context(format!("(and removing {} failed: {r})", tmp.display()))
+            }
+            _ => e,
+        });
+    }
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("syncing the folder {}", dir.display()))?;
@@ -431,11 +677,24 @@ fn write_file(path: &Path, batch: &RecordBatch, props: WriterProperties) -> Resu
     let file = File::create(path)?;
     // The writer buffers on its own and flushes when it closes (footer
     // included); the handle kept here then syncs the file to disk.
-    let mut writer = ArrowWriter::try_new(file.try_clone()?, schema(), Some(props))?;
-    writer.write(batch)?;
-    writer.close()?;
+    let mut writer =
+        ArrowWriter::try_new(file.try_clone()?, schema(), Some(props)).map_err(io_first)?;
+    writer.write(batch).map_err(io_first)?;
+    writer.close().map_err(io_first)?;
     file.sync_all()?;
     Ok(())
+}
+
+/// The I/O error inside a Parquet error, when there is one: "No space left
+/// on device (os error 28)" rather than "External: …" twice over.
+fn io_first(e: ParquetError) -> anyhow::Error {
+    match e {
+        ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
+            Ok(io) => anyhow::Error::from(*io),
+            Err(other) => ParquetError::External(other).into(),
+        },
+        e => e.into(),
+    }
 }
 
 /// `part-20260101T000000Z-0123456789abcdef.parquet`: when the file was
@@ -453,13 +712,44 @@ fn file_name(seq: u64) -> String {
 /// `%XX`, as Spark and Hive do.
 fn escape_partition_value(v: &str, out: &mut String) {
     for c in v.chars() {
-        if c == '/' || c == '=' || c == '%' || c == '\\' || c.is_control() || c == ':' {
+        if needs_escape(c) {
             let mut b = [0u8; 4];
             for byte in c.encode_utf8(&mut b).bytes() {
                 out.push_str(&format!("%{byte:02X}"));
             }
         } else {
             out.push(c);
+        }
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    c == '/' || c == '=' || c == '%' || c == '\\' || c.is_control() || c == ':'
+}
+
+/// The length in bytes of `v` escaped by [`escape_partition_value`].
+fn escaped_len(v: &str) -> usize {
+    v.chars()
+        .map(|c| {
+            if needs_escape(c) {
+                3 * c.len_utf8()
+            } else {
+                c.len_utf8()
+            }
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_len_is_the_escaped_names_length() {
+        for v in ["WH-01", "a/b=c%d", "x\u{0}y", "é:ü", "LINE-A/M-03\\"] {
+            let mut out = String::new();
+            escape_partition_value(v, &mut out);
+            assert_eq!(escaped_len(v), out.len(), "{v:?} → {out:?}");
         }
     }
 }

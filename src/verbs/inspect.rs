@@ -170,6 +170,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Source::Lake(root) => {
             report.kind = "lake";
             let listing = lake::list(root, &Selection::all())?;
+            for (dir, why) in &listing.unreadable {
+                report.damaged.push(Damaged {
+                    path: dir.display().to_string(),
+                    problem: why.clone(),
+                });
+            }
             inspect_files(
                 &listing.files,
                 &args,
@@ -341,7 +347,10 @@ fn inspect_files(
     let total: u64 = report.files.iter().map(|f| f.bytes).sum();
     let bar = progress(total, global);
     let mut skipped = Skipped::default();
-    let mut broken: Vec<usize> = Vec::new();
+    // Row groups that could not be decoded, by (file, row group): each is
+    // reported, and the others of its file are still read (a row group is
+    // decoded whole before its rows count, so a damaged one adds none).
+    let mut broken: std::collections::HashSet<(usize, usize)> = Default::default();
     for (i, pf) in opened.iter().enumerate() {
         for rg in 0..pf.num_row_groups() {
             let r = pf.read_row_group(rg, &all, &mut skipped, &mut |row| {
@@ -353,8 +362,7 @@ fn inspect_files(
                     path: pf.name(),
                     problem: format!("row group {rg} unreadable: {:#}", e.root_cause()),
                 });
-                broken.push(i);
-                break;
+                broken.insert((i, rg));
             }
             bar.inc(pf.meta.metadata().row_group(rg).compressed_size().max(0) as u64);
         }
@@ -364,10 +372,10 @@ fn inspect_files(
     *gaps = GapFinder::new(stats, args.gap_factor);
     if let Some(g) = gaps.as_mut() {
         for (i, pf) in opened.iter().enumerate() {
-            if broken.contains(&i) {
-                continue;
-            }
             for rg in 0..pf.num_row_groups() {
+                if broken.contains(&(i, rg)) {
+                    continue;
+                }
                 // Read fine in the first pass.
                 let _ = pf.read_row_group(rg, &all, &mut Skipped::default(), &mut |row| {
                     g.add(row.asset, row.tag, row.ts);

@@ -13,7 +13,7 @@ use crate::read::columns::{ColumnOptions, TsUnit};
 use crate::read::merge::{self, Owned};
 use crate::read::parquet::{ParquetFile, Row, Skipped, single};
 use crate::read::sqlite::Store;
-use crate::read::{Patterns, Selection, Source, lake};
+use crate::read::{Patterns, Selection, Source, footer, lake};
 use crate::record::{Format, ReadingRef, RecordWriter};
 use crate::time::parse_time_arg;
 
@@ -137,15 +137,19 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut out = RecordWriter::new(sink, args.format, line_buffered);
     let mut wrote = 0u64;
     let limit = args.limit.unwrap_or(u64::MAX);
+    // Files and folders that could not be read (or read in full): each is
+    // named on stderr as it is found, the rest is read, and the run ends
+    // with exit 1.
+    let mut unreadable = 0usize;
     let result = match &source {
         Source::Sqlite(path) => query_store(path, &sel, args.latest, limit, &mut out, &mut wrote),
         Source::ParquetFile(path) => {
-            let files = vec![ParquetFile::open(
-                &single(path),
-                &args.columns.options(),
-                &sel,
-            )?];
-            query_parquet(&files, &sel, &args, global, &mut out, &mut wrote)
+            let mut file = ParquetFile::open(&single(path), &args.columns.options(), &sel)?;
+            file.skip_unreadable();
+            let files = vec![file];
+            let r = query_parquet(&files, &sel, &args, global, &mut out, &mut wrote);
+            unreadable += tell_unreadable_row_groups(&files);
+            r
         }
         Source::Lake(root) => {
             let listing = lake::list(root, &sel)?;
@@ -156,12 +160,33 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     listing.pruned_partitions
                 );
             }
+            for (dir, why) in &listing.unreadable {
+                eprintln!("iiot query: skipping {}: {why}", dir.display());
+                unreadable += 1;
+            }
             let opts = args.columns.options();
             let mut files = Vec::with_capacity(listing.files.len());
             for f in &listing.files {
-                files.push(ParquetFile::open(f, &opts, &sel)?);
+                match ParquetFile::open(f, &opts, &sel) {
+                    Ok(mut pf) => {
+                        pf.skip_unreadable();
+                        files.push(pf);
+                    }
+                    Err(e) => {
+                        // The file's ends say what is missing in plain words
+                        // when that is what is wrong.
+                        let why = match footer::check_ends(&f.path) {
+                            Err(problem) => format!("{}: {problem}", f.path.display()),
+                            Ok(_) => format!("{e:#}"),
+                        };
+                        eprintln!("iiot query: skipping an unreadable file: {why}");
+                        unreadable += 1;
+                    }
+                }
             }
-            query_parquet(&files, &sel, &args, global, &mut out, &mut wrote)
+            let r = query_parquet(&files, &sel, &args, global, &mut out, &mut wrote);
+            unreadable += tell_unreadable_row_groups(&files);
+            r
         }
     };
     let result = result.and(out.flush().map_err(Into::into));
@@ -170,7 +195,38 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if !global.quiet && !closed {
         eprintln!("iiot query: wrote {wrote}");
     }
-    result
+    result?;
+    if unreadable > 0 {
+        let (n, verb) = if unreadable == 1 {
+            ("", "was")
+        } else {
+            ("s", "were")
+        };
+        bail!(
+            "{unreadable} file{n} or folder{n} of {} {verb} not read in full (named above): \
+             the output lacks what could not be read",
+            args.source.display()
+        );
+    }
+    Ok(())
+}
+
+/// Names on stderr each row group a file skipped as unreadable; returns
+/// how many files had one.
+fn tell_unreadable_row_groups(files: &[ParquetFile]) -> usize {
+    let mut n = 0;
+    for f in files {
+        let bad = f.unreadable();
+        for (rg, why) in &bad {
+            eprintln!(
+                "iiot query: skipped row group {rg} of {} ({} rows), unreadable: {why}",
+                f.name(),
+                f.meta.metadata().row_group(*rg).num_rows()
+            );
+        }
+        n += usize::from(!bad.is_empty());
+    }
+    n
 }
 
 fn query_store<W: std::io::Write>(
