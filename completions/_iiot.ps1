@@ -117,7 +117,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Rules CSV (reloaded on SIGHUP); see above for its columns')
             [CompletionResult]::new('--zscore', '--zscore', [CompletionResultType]::ParameterName, 'Rolling z-score rule on every series: flag beyond K standard deviations')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'Readings in the z-score window [default: 50]')
-            [CompletionResult]::new('--min-samples', '--min-samples', [CompletionResultType]::ParameterName, 'Readings the z-score window needs before it judges [default: 10]')
+            [CompletionResult]::new('--min-samples', '--min-samples', [CompletionResultType]::ParameterName, 'Readings the z-score window needs before it judges [default: 10, or the window if smaller]')
             [CompletionResult]::new('--roc', '--roc', [CompletionResultType]::ParameterName, 'Rate-of-change rule on every series: 5/s, 30/min, 100/h')
             [CompletionResult]::new('--stuck', '--stuck', [CompletionResultType]::ParameterName, 'Stuck rule on every series: N identical values in a row (the default set uses 10)')
             [CompletionResult]::new('--gap', '--gap', [CompletionResultType]::ParameterName, 'Gap rule on every series: silent for FACTOR times the usual interval (3x)')

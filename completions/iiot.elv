@@ -110,7 +110,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --rules 'Rules CSV (reloaded on SIGHUP); see above for its columns'
             cand --zscore 'Rolling z-score rule on every series: flag beyond K standard deviations'
             cand --window 'Readings in the z-score window [default: 50]'
-            cand --min-samples 'Readings the z-score window needs before it judges [default: 10]'
+            cand --min-samples 'Readings the z-score window needs before it judges [default: 10, or the window if smaller]'
             cand --roc 'Rate-of-change rule on every series: 5/s, 30/min, 100/h'
             cand --stuck 'Stuck rule on every series: N identical values in a row (the default set uses 10)'
             cand --gap 'Gap rule on every series: silent for FACTOR times the usual interval (3x)'

@@ -98,7 +98,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l model -d 'Plant mod
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rules -d 'Rules CSV (reloaded on SIGHUP); see above for its columns' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l zscore -d 'Rolling z-score rule on every series: flag beyond K standard deviations' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l window -d 'Readings in the z-score window [default: 50]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l min-samples -d 'Readings the z-score window needs before it judges [default: 10]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l min-samples -d 'Readings the z-score window needs before it judges [default: 10, or the window if smaller]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l roc -d 'Rate-of-change rule on every series: 5/s, 30/min, 100/h' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l stuck -d 'Stuck rule on every series: N identical values in a row (the default set uses 10)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on every series: silent for FACTOR times the usual interval (3x)' -r

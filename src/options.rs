@@ -26,13 +26,9 @@ pub fn nonneg_ms(s: &str) -> Result<i64, String> {
 }
 
 /// A time: RFC 3339, a date, a date and time taken as UTC, or epoch
-/// milliseconds, within the years a record may carry.
+/// milliseconds (any i64: a verb holds a selection to the record range).
 pub fn time(s: &str) -> Result<Millis, String> {
-    let ms = time::parse_time_arg(s).map_err(message)?;
-    if !(time::MIN_MILLIS..=time::MAX_MILLIS).contains(&ms) {
-        return Err(format!("{s:?} is outside the years 0001 to 9999"));
-    }
-    Ok(ms)
+    time::parse_time_arg(s).map_err(message)
 }
 
 /// A time as [`time`], or `now` for the wall clock.
@@ -71,6 +67,20 @@ pub fn listen_text(s: &str) -> Result<String, String> {
 /// [`partition_by`], handing on the text.
 pub fn partition_by_text(s: &str) -> Result<String, String> {
     partition_by(s).map(|_| s.to_string())
+}
+
+/// A whole number of at least 1 (a count of assets, clients, rows).
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".to_string()),
+        Err(_) => Err(format!("{s:?} is not a whole number")),
+    }
+}
+
+/// [`at_least_one`] as a u64.
+pub fn at_least_one_u64(s: &str) -> Result<u64, String> {
+    at_least_one(s).map(|n| n as u64)
 }
 
 /// A time zone of the system's or the bundled database (`Europe/Berlin`).

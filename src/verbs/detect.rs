@@ -93,7 +93,7 @@ pub struct Args {
     /// Readings in the z-score window [default: 50].
     #[arg(long, value_name = "N")]
     pub window: Option<usize>,
-    /// Readings the z-score window needs before it judges [default: 10].
+    /// Readings the z-score window needs before it judges [default: 10, or the window if smaller].
     #[arg(long, value_name = "N")]
     pub min_samples: Option<usize>,
     /// Rate-of-change rule on every series: 5/s, 30/min, 100/h.

@@ -72,7 +72,7 @@ pub struct Args {
     #[arg(long)]
     pub writable: bool,
     /// Most clients connected at once; more are closed on connect.
-    #[arg(long, value_name = "N", default_value_t = 256)]
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = crate::options::at_least_one)]
     pub max_clients: usize,
     /// Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::options::positive_text)]
@@ -107,9 +107,6 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         )),
         None => None,
     };
-    if args.max_clients == 0 {
-        bail!("--max-clients must be at least 1");
-    }
     let allow = Allow::parse(&args.allow)?;
     let listen: SocketAddr = args
         .listen

@@ -84,7 +84,7 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::nonneg_text)]
     pub interval: String,
     /// Poll this many times, then exit.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::options::at_least_one_u64)]
     pub count: Option<u64>,
     /// How long to wait for an answer (and for a connection).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_text)]
@@ -96,10 +96,10 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_gap: u16,
     /// Most requests awaiting an answer on one connection. Above 1, a unit that stops answering does not hold up the others; 1 suits devices that take one request at a time (pymodbus, many small PLCs).
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = crate::options::at_least_one)]
     pub max_inflight: usize,
     /// Connections to open to each target; its requests are dealt out over them (each connection polls its share on its own schedule; an outage is still reported once). For servers that answer one request at a time per connection (pymodbus, many gateways), N connections answer up to N requests at once.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = crate::options::at_least_one)]
     pub connections: usize,
     /// Longest wait between two attempts to reach a target that is down.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::options::positive_text)]
@@ -192,15 +192,6 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     };
     if cfg.timeout.is_zero() {
         bail!("--timeout must be longer than 0");
-    }
-    if args.max_inflight == 0 {
-        bail!("--max-inflight must be at least 1");
-    }
-    if args.connections == 0 {
-        bail!("--connections must be at least 1");
-    }
-    if args.count == Some(0) {
-        bail!("--count must be at least 1");
     }
     // Requests per target.
     let mut by_target: BTreeMap<String, Vec<usize>> = BTreeMap::new();

@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
     /// Scale the model to N assets, named by its first asset's prefix (WH-0001 … WH-1000); asset i repeats the model's asset i mod k.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::options::at_least_one)]
     pub assets: Option<usize>,
     /// Seed of the random streams.
     #[arg(long, default_value_t = 1)]
@@ -105,9 +105,6 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Some(spec) => FaultRates::parse(spec).context("--faults")?,
         None => FaultRates::default(),
     };
-    if args.assets == Some(0) {
-        bail!("--assets must be at least 1");
-    }
     let cfg = Config {
         seed: args.seed,
         start,

@@ -67,7 +67,7 @@ pub struct Args {
     #[arg(long, value_name = "KEYS", default_value = "date", value_parser = crate::options::partition_by_text)]
     pub partition_by: String,
     /// Lake: write a partition's file once it holds this many rows.
-    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = crate::options::at_least_one)]
     pub roll_rows: usize,
     /// Lake: write a partition's file once its first row is this old.
     #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::options::positive_text)]
@@ -122,7 +122,6 @@ type Units = HashMap<String, HashMap<String, String>>;
 #[derive(Default)]
 struct Tally {
     read: u64,
-    written_lake: u64,
     /// Records read but not stored after a failure, written to the rejects.
     unstored: u64,
     /// The names of the inputs, by their number in an [`Origin`].
@@ -156,9 +155,6 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             "date,asset" => true,
             other => bail!("--partition-by {other:?}: use date or date,asset"),
         };
-        if args.roll_rows == 0 {
-            bail!("--roll-rows must be at least 1");
-        }
         let roll_age = Duration::from_millis(
             time::parse_positive_millis(&args.roll_age).context("--roll-age")? as u64,
         );
@@ -235,10 +231,20 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                 .map(|c| (c.stored, c.duplicates, c.replaced, c.events, c.rollups));
             (closed, result)
         }
-        Target::Lake(lake) => (
-            lake.close().map(|_| (tally.written_lake, 0, 0, 0, 0)),
-            result,
-        ),
+        // What reached the lake's files is told even when a write failed;
+        // the first error is the one returned, a later one is said.
+        Target::Lake(lake) => {
+            let (counts, finished) = lake.finish();
+            let result = match (result, finished) {
+                (Ok(()), finished) => finished,
+                (Err(e), Ok(())) => Err(e),
+                (Err(e), Err(later)) => {
+                    eprintln!("iiot store: {later:#}");
+                    Err(e)
+                }
+            };
+            (Ok((counts.rows, 0, 0, 0, 0)), result)
+        }
     };
     let flushed = match &mut tee {
         Some(t) => tee_closed(t.flush(), &mut None, global),
@@ -435,8 +441,11 @@ fn store_all(
                         rejects.reject(&name, line_no, &e, raw)?;
                         continue;
                     }
+                    if let Err(e) = lake.admit(&reading) {
+                        rejects.reject(&name, line_no, &e, raw)?;
+                        continue;
+                    }
                     lake.add(&reading)?;
-                    tally.written_lake += 1;
                 }
             }
             batch_started.get_or_insert_with(Instant::now);
