@@ -129,8 +129,15 @@ impl<R: BufRead> LineReader<R> {
         &self.inner
     }
 
-    /// The next line, or `None` at the end of input.
+    /// The next line, or `None` at the end of input. A UTF-8 byte order
+    /// mark that opens the input (editors on Windows write one) is not part
+    /// of the first line; anywhere else it is data.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        let first = self.line_no == 0;
+        // One byte over the limit is kept: it may be the `\r` of `\r\n`;
+        // the first line may also hold a byte order mark.
+        let keep = self.max_len + 1 + if first { BOM.len() } else { 0 };
         self.buf.clear();
         let mut len = 0usize;
         let mut any = false;
@@ -151,8 +158,7 @@ impl<R: BufRead> LineReader<R> {
                 Some(i) => (i, true),
                 None => (avail.len(), false),
             };
-            // One byte over the limit is kept: it may be the `\r` of `\r\n`.
-            if len + take <= self.max_len + 1 {
+            if len + take <= keep {
                 self.buf.extend_from_slice(&avail[..take]);
             } else {
                 self.buf.clear();
@@ -166,6 +172,10 @@ impl<R: BufRead> LineReader<R> {
             }
         }
         self.line_no += 1;
+        if first && len <= keep && self.buf.starts_with(BOM) {
+            self.buf.drain(..BOM.len());
+            len -= BOM.len();
+        }
         if len <= self.max_len + 1 && self.buf.last() == Some(&b'\r') {
             self.buf.pop();
             len -= 1;
@@ -546,5 +556,22 @@ mod tests {
         let mut r = LineReader::with_limit(BufReader::with_capacity(7, &data[..]), 50);
         assert_eq!(r.next_line().unwrap(), Some(Line::TooLong(100)));
         assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"ok")));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_only_at_the_start() {
+        let data = b"\xEF\xBB\xBF12345678\r\n\xEF\xBB\xBF2nd\n";
+        // Read a byte at a time, so the mark arrives in pieces.
+        let mut r = LineReader::with_limit(BufReader::with_capacity(1, &data[..]), 8);
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"12345678")));
+        assert_eq!(
+            r.next_line().unwrap(),
+            Some(Line::Text(&b"\xEF\xBB\xBF2nd"[..]))
+        );
+        let mut r = LineReader::new(&b"\xEF\xBB\xBF"[..]);
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"")));
+        assert_eq!(r.next_line().unwrap(), None);
+        let mut r = LineReader::new(&b"\xEF\xBB"[..]);
+        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"\xEF\xBB")));
     }
 }

@@ -78,9 +78,9 @@ impl RecordParser {
         if s == self.last_ts_text && !s.is_empty() {
             return Ok(self.last_ts);
         }
-        let ms = time::parse_rfc3339(s)
-            .map_err(|e| format!("{s:?} is not an RFC 3339 timestamp: {e}"))?;
-        check_ts_range(ms)?;
+        // In range when parsed: an offset can move a time out of it, and the
+        // message then names the UTC instant.
+        let ms = time::parse_rfc3339(s).map_err(|e| e.to_string())?;
         self.last_ts_text.clear();
         self.last_ts_text.push_str(s);
         self.last_ts = ms;
@@ -92,7 +92,11 @@ fn check_ts_range(ms: Millis) -> Result<Millis, String> {
     if (time::MIN_MILLIS..=time::MAX_MILLIS).contains(&ms) {
         Ok(ms)
     } else {
-        Err(format!("{ms} is outside the years 0001 to 9999"))
+        Err(format!(
+            "{ms} is outside the years 0001 to 9999 (epoch milliseconds {} to {})",
+            time::MIN_MILLIS,
+            time::MAX_MILLIS
+        ))
     }
 }
 
