@@ -135,19 +135,18 @@ fn utc_date(ms: Millis) -> Option<Date> {
 /// A tick's label, no finer than its step: `12:30`, `01-02` at a midnight,
 /// `12:30:15`, `2026-03`, `2027`.
 pub(crate) fn label(ms: Millis, step: Step) -> String {
-    let Ok(ts) = Timestamp::from_millisecond(ms) else {
-        return String::new();
-    };
-    let z = ts.to_zoned(TimeZone::UTC);
-    let format = match step {
-        Step::Millis(s) if s < SECOND => "%H:%M:%S%.3f",
-        Step::Millis(s) if s < MINUTE => "%H:%M:%S",
-        Step::Millis(s) if s < DAY && ms.rem_euclid(DAY) != 0 => "%H:%M",
-        Step::Millis(_) => "%m-%d",
-        Step::Months(m) if m < 12 => "%Y-%m",
-        Step::Months(_) => "%Y",
-    };
-    z.strftime(format).to_string()
+    // Cut from the record format's text, which every time of the record
+    // range has (`YYYY-MM-DDTHH:MM:SS.mmmZ`).
+    let text = TsFormatter::format(ms);
+    let part = |a: usize, b: usize| text.get(a..b).unwrap_or_default().to_string();
+    match step {
+        Step::Millis(s) if s < SECOND => format!("{}.{:03}", part(11, 19), ms.rem_euclid(SECOND)),
+        Step::Millis(s) if s < MINUTE => part(11, 19),
+        Step::Millis(s) if s < DAY && ms.rem_euclid(DAY) != 0 => part(11, 16),
+        Step::Millis(_) => part(5, 10),
+        Step::Months(m) if m < 12 => part(0, 7),
+        Step::Months(_) => part(0, 4),
+    }
 }
 
 /// The span for a chart's heading, as records write times:

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use crate::time::{Millis, parse_positive_millis};
+use crate::time::{MIN_MILLIS, Millis, civil_from_days, days_from_civil, parse_positive_millis};
 
 const DAY: i64 = 86_400_000;
 
@@ -69,14 +69,17 @@ impl Aligner {
         Ok(Aligner { tz })
     }
 
-    /// `[start, end)` of the bucket of width `w` holding `ts`.
+    /// `[start, end)` of the bucket of width `w` holding `ts`. A bucket
+    /// that would start before the year 0001 starts there, so its record
+    /// can be read back.
     pub fn bucket(&self, w: &Width, ts: Millis) -> (Millis, Millis) {
-        match &self.tz {
+        let (start, end) = match &self.tz {
             Some(tz) if w.ms % DAY == 0 => {
                 local_days(tz, w.ms / DAY, ts).unwrap_or_else(|_| utc_bucket(w.ms, ts))
             }
             _ => utc_bucket(w.ms, ts),
-        }
+        };
+        (start.max(MIN_MILLIS), end)
     }
 }
 
@@ -86,16 +89,31 @@ fn utc_bucket(ms: i64, ts: Millis) -> (Millis, Millis) {
 }
 
 /// Buckets of `n` local days: from local midnight to local midnight.
+/// Past the end of jiff's range (late on 9999-12-30 UTC) the zone's last
+/// offset holds.
 fn local_days(tz: &TimeZone, n: i64, ts: Millis) -> Result<(Millis, Millis)> {
-    let date = tz.to_datetime(Timestamp::from_millisecond(ts)?).date();
-    let epoch = Date::constant(1970, 1, 1);
-    let day = date.to_zoned(TimeZone::UTC)?.timestamp().as_second() / 86_400;
+    let last_offset = || i64::from(tz.to_offset(Timestamp::MAX).seconds()) * 1000;
+    let day = match Timestamp::from_millisecond(ts) {
+        Ok(t) => {
+            let date = tz.to_datetime(t).date();
+            days_from_civil(
+                i64::from(date.year()),
+                i64::from(date.month()),
+                i64::from(date.day()),
+            )
+        }
+        Err(_) => (ts + last_offset()).div_euclid(DAY),
+    };
     // 1970-01-05 was a Monday: weeks start there.
     let anchor = if n % 7 == 0 { 4 } else { 0 };
     let first = day - (day - anchor).rem_euclid(n);
     let midnight = |d: i64| -> Result<Millis> {
-        let date = epoch.checked_add(jiff::Span::new().try_days(d)?)?;
-        Ok(date.to_zoned(tz.clone())?.timestamp().as_millisecond())
+        let (y, m, dd) = civil_from_days(d);
+        let local = Date::new(i16::try_from(y)?, m as i8, dd as i8)?;
+        match local.to_zoned(tz.clone()) {
+            Ok(z) => Ok(z.timestamp().as_millisecond()),
+            Err(_) => Ok(d * DAY - last_offset()),
+        }
     };
     Ok((midnight(first)?, midnight(first + n)?))
 }

@@ -381,11 +381,12 @@ pub(crate) fn lake(dir: &Path, rules: &[Rule], now: Millis, dry_run: bool) -> Re
         else {
             continue;
         };
-        let end = date
-            .tomorrow()
-            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
-            .map(|z| z.timestamp().as_millisecond())
-            .with_context(|| format!("{}: date out of range", p.display()))?;
+        let day = crate::time::days_from_civil(
+            i64::from(date.year()),
+            i64::from(date.month()),
+            i64::from(date.day()),
+        );
+        let end = (day + 1) * 86_400_000;
         if end <= cutoff {
             if !dry_run {
                 std::fs::remove_dir_all(&p).with_context(|| format!("removing {}", p.display()))?;

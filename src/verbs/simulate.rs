@@ -101,6 +101,16 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
         _ => None,
     };
+    if !(time::MIN_MILLIS..=time::MAX_MILLIS).contains(&start) {
+        return Err(crate::cli::UsageError(format!(
+            "--start {}: outside the years 0001 to 9999 a record can carry",
+            time::TsFormatter::format(start)
+        ))
+        .into());
+    }
+    // A run stops at the end of the record range.
+    let room = ((time::MAX_MILLIS - start) / interval_ms) as u64 + 1;
+    let ticks = ticks.map(|t| t.min(room));
     let faults = match &args.faults {
         Some(spec) => FaultRates::parse(spec).context("--faults")?,
         None => FaultRates::default(),
@@ -130,7 +140,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let origin = Instant::now();
     let mut tick: u64 = 0;
     let mut written: u64 = 0;
-    while ticks.is_none_or(|n| tick < n) {
+    while ticks.is_none_or(|n| tick < n) && tick < room {
         if args.realtime {
             let due = origin + Duration::from_millis(tick.saturating_mul(interval_ms as u64));
             let now = Instant::now();

@@ -185,8 +185,14 @@ fn corpus(wd: &Workdir) -> Vec<Vec<u8>> {
         let (out, ..) = iiot(
             wd,
             &[
-                "simulate", "--preset", preset, "--count", "4", "--faults",
-                "spike=0.2,stuck=0.1", "--label",
+                "simulate",
+                "--preset",
+                preset,
+                "--count",
+                "4",
+                "--faults",
+                "spike=0.2,stuck=0.1",
+                "--label",
             ],
         );
         text.push_str(&out);
@@ -203,7 +209,13 @@ fn corpus(wd: &Workdir) -> Vec<Vec<u8>> {
     let (factory, ..) = iiot(
         wd,
         &[
-            "simulate", "--preset", "factory", "--duration", "20m", "--interval", "10s",
+            "simulate",
+            "--preset",
+            "factory",
+            "--duration",
+            "20m",
+            "--interval",
+            "10s",
         ],
     );
     wd.write("factory.ndjson", &factory);
@@ -236,7 +248,10 @@ fn prop_mutated_records_through_every_verb_lose_nothing() {
             }
         }
         wd.write("in.ndjson", &input);
-        let ctx = format!("seed {seed:#x} (input in {})", wd.path("in.ndjson").display());
+        let ctx = format!(
+            "seed {seed:#x} (input in {})",
+            wd.path("in.ndjson").display()
+        );
         let rejects = ["--rejects", "rejects.ndjson"];
 
         // cat: one record out per record in, or a reject.
@@ -255,7 +270,11 @@ fn prop_mutated_records_through_every_verb_lose_nothing() {
         // detect, flagging and as alarm events.
         let (out, stderr, status) = iiot(
             &wd,
-            &[&["detect", "--preset", "fermenter", "in.ndjson"][..], &rejects].concat(),
+            &[
+                &["detect", "--preset", "fermenter", "in.ndjson"][..],
+                &rejects,
+            ]
+            .concat(),
         );
         assert!(status.status.success(), "{ctx}: {stderr}");
         assert_eq!(
@@ -281,7 +300,11 @@ fn prop_mutated_records_through_every_verb_lose_nothing() {
         cat_takes_all(&wd, "rollup-out.ndjson", &out, "rollup");
         let (_, stderr, status) = iiot(
             &wd,
-            &[&["rollup", "--every", "1h", "rollup-out.ndjson"][..], &rejects].concat(),
+            &[
+                &["rollup", "--every", "1h", "rollup-out.ndjson"][..],
+                &rejects,
+            ]
+            .concat(),
         );
         assert!(status.status.success(), "{ctx}: {stderr}");
         assert_eq!(
@@ -317,7 +340,11 @@ fn prop_mutated_records_through_every_verb_lose_nothing() {
                 .find_map(|p| p.strip_suffix(" rollup records)"))
                 .and_then(|n| n.parse::<u64>().ok())
                 .unwrap_or(0);
-        assert_eq!(summary(&stderr, "store", "read"), accounted, "{ctx}: {stderr}");
+        assert_eq!(
+            summary(&stderr, "store", "read"),
+            accounted,
+            "{ctx}: {stderr}"
+        );
         let (out, stderr, status) = iiot(&wd, &["query", "f.db"]);
         assert!(status.status.success(), "{ctx}: {stderr}");
         cat_takes_all(&wd, "query-out.ndjson", &out, "query of the store");
