@@ -27,6 +27,16 @@ const MAINTENANCE: usize = 3;
 /// A state the model does not name: planned, not running.
 const OTHER: usize = 4;
 
+/// `x` saturated to f64's finite range. Finite readings can still add or
+/// multiply past it (a rate of 1e306 parts/s for an hour, a counter jumping
+/// from −1e308 to 1e308); a KPI record must hold numbers `iiot cat` reads
+/// back, and the nearest one is f64::MAX. Every sum and quotient here is
+/// saturated as it is made, so none meets an infinity and none is NaN.
+#[inline]
+fn sat(x: f64) -> f64 {
+    x.clamp(-f64::MAX, f64::MAX)
+}
+
 /// One machine's bucket.
 #[derive(Debug, Clone)]
 pub(crate) struct KpiBucket {
@@ -163,7 +173,7 @@ impl KpiEngine {
         } else if tag == "parts_produced" {
             let d = m.produced.step(r.value);
             for b in m.open.iter_mut().flatten() {
-                b.produced += d;
+                b.produced = sat(b.produced + d);
             }
         } else if let Some(reason) = tag.strip_prefix("scrap_") {
             let i = match m.reasons.iter().position(|x| x == reason) {
@@ -179,7 +189,7 @@ impl KpiEngine {
                 if b.scrap.len() <= i {
                     b.scrap.resize(i + 1, 0.0);
                 }
-                b.scrap[i] += d;
+                b.scrap[i] = sat(b.scrap[i] + d);
             }
         }
         Ok(true)
@@ -207,7 +217,7 @@ impl Counter {
     fn step(&mut self, v: f64) -> f64 {
         let d = match self.last {
             None => 0.0,
-            Some(last) if v >= last => v - last,
+            Some(last) if v >= last => sat(v - last),
             Some(_) => v,
         };
         self.last = Some(v);
@@ -221,7 +231,14 @@ fn accrue(b: &mut KpiBucket, state: Option<usize>, rate: f64, until: Millis) {
         if let Some(s) = state {
             b.state_ms[s] += until - from;
             if s == RUNNING {
-                b.ideal += rate * (until - from) as f64 / 1000.0;
+                let ms = (until - from) as f64;
+                // Seconds first only when rate × ms overflows, so ordinary
+                // rates keep the rounding they always had.
+                let parts = match rate * ms {
+                    x if x.is_finite() => x / 1000.0,
+                    _ => rate * (ms / 1000.0),
+                };
+                b.ideal = sat(b.ideal + parts);
             }
         }
         b.accrued_to = until;
@@ -238,13 +255,13 @@ pub(crate) fn encode(
 ) -> Option<f64> {
     let planned = b.state_ms.iter().sum::<i64>() - b.state_ms[MAINTENANCE];
     let running = b.state_ms[RUNNING];
-    let scrap: f64 = b.scrap.iter().sum();
-    let good = (b.produced - scrap).max(0.0);
+    let scrap = sat(b.scrap.iter().sum());
+    let good = sat(b.produced - scrap).max(0.0);
     let availability = (planned > 0).then(|| running as f64 / planned as f64);
-    let performance = (b.ideal > 0.0).then(|| b.produced / b.ideal);
-    let quality = (b.produced > 0.0).then(|| good / b.produced);
+    let performance = (b.ideal > 0.0).then(|| sat(b.produced / b.ideal));
+    let quality = (b.produced > 0.0).then(|| sat(good / b.produced));
     let oee = match (availability, performance, quality) {
-        (Some(a), Some(p), Some(q)) => Some(a * p * q),
+        (Some(a), Some(p), Some(q)) => Some(sat(a * p * q)),
         (Some(a), p, _) if a == 0.0 || p == Some(0.0) => Some(0.0),
         _ => None,
     };
@@ -283,7 +300,7 @@ pub(crate) fn encode(
             let n = b.scrap.get(i).copied().unwrap_or(0.0);
             let v = if per_part {
                 if b.produced > 0.0 {
-                    n / b.produced
+                    sat(n / b.produced)
                 } else {
                     0.0
                 }
