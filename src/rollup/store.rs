@@ -318,7 +318,9 @@ fn series_step(
                     let (s, e) = aligner.bucket(w, ts);
                     (s, e, Stats::default())
                 });
-                if quality == 0 {
+                // A store another tool wrote may hold a non-finite value: it
+                // is counted with the bad readings, never summed.
+                if quality == 0 && value.is_finite() {
                     b.2.add(ts, value);
                 } else {
                     b.2.add_bad();

@@ -44,7 +44,9 @@ use crate::time::parse_time_arg;
 /// asset column the asset is the `asset=` folder or the file's name. Rows
 /// with no usable time (null, not finite, outside years 1–9999), values
 /// that are null, NaN or infinite, and values of rows with no asset or tag
-/// are skipped, counted and reported on stderr.
+/// are skipped, counted and reported on stderr. A damaged file or row
+/// group of a lake does not hide the rest: every readable one is read, each
+/// unreadable one is named on stderr with why, and the exit status is 1.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:

@@ -30,7 +30,10 @@ use crate::time::{Millis, parse_time_arg};
 /// Statistics: readings whose quality is not `good` are left out and
 /// counted in `bad` (`good` counts the rest; good/(good+bad) is the share
 /// of good data). `stddev` is the sample standard deviation (n−1, SQL's
-/// stddev_samp), 0 for one reading. `twa`, the time-weighted mean: each
+/// stddev_samp), 0 for one reading; where the deviation of finite values
+/// exceeds the largest finite number (1.7e308 and -1.7e308), stddev is that
+/// number, 1.7976931348623157e308, and every other statistic is exact to
+/// rounding (twa always lies between min and max). `twa`, the time-weighted mean: each
 /// good value holds until the next good reading or the bucket end,
 /// whichever comes first; the time before the bucket's first good reading
 /// is not covered (nothing is carried in from the bucket before), so `twa`

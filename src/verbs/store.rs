@@ -45,7 +45,12 @@ use crate::time;
 /// Parquet (`--parquet lake/`): Hive partitions `date=YYYY-MM-DD`, columns
 /// ts, asset, tag, unit, value, quality, text; files rolled by rows and by
 /// age, written under a hidden temporary name and renamed when complete.
-/// The lake holds readings: an alarm event line is rejected (and counted).
+/// The lake holds readings: an alarm event line is rejected (and counted),
+/// and so is a reading whose partition folder cannot be made (with
+/// `date,asset`, an asset name too long for a folder name); every other
+/// partition is written. A write that fails (a full disk) is said with its
+/// cause, leaves no temporary file, and ends the run with exit 1 after the
+/// summary of what reached the lake's files.
 ///
 /// At the end: `read N, stored M, duplicates D, rejected K` on stderr.
 #[derive(Debug, clap::Args)]
