@@ -16,11 +16,14 @@ fn count(db: &std::path::Path, sql: &str) -> i64 {
     sqlite3(db, sql).trim().parse().expect("a count")
 }
 
-/// A store of two series over 12 hours at one reading a second, rolled up
-/// by the minute.
+/// Readings a series holds: 12 hours at five a second.
+const PER_SERIES: i64 = 12 * 3600 * 5;
+
+/// A store of two series over 12 hours at five readings a second, rolled
+/// up by the minute.
 fn rolled_up_store(wd: &Workdir, name: &str) {
-    let mut input = readings("A", "t", T0, SEC, 12 * 3600);
-    input.push_str(&readings("B", "t", T0, SEC, 12 * 3600));
+    let mut input = readings("A", "t", T0, SEC / 5, PER_SERIES);
+    input.push_str(&readings("B", "t", T0, SEC / 5, PER_SERIES));
     let mut cmd = wd.cmd("store");
     cmd.args([name, "-q"]);
     stdin_ok(wd, &mut cmd, input);
@@ -34,7 +37,7 @@ const LATE: &str = "{\"ts\":\"2026-01-01T10:30:00.013Z\",\"asset\":\"A\",\"tag\"
                     {\"ts\":\"2026-01-01T10:30:00.013Z\",\"asset\":\"B\",\"tag\":\"t\",\"value\":1000}\n";
 
 /// Where each late reading ended up: still stored, inside the 10:30
-/// rollup bucket (61 readings instead of 60), or refused with a reason.
+/// rollup bucket (301 readings instead of 300), or refused with a reason.
 fn account(wd: &Workdir, db: &std::path::Path) -> (i64, i64, i64) {
     let late_ms = T0 + 10 * HOUR + 30 * 60 * SEC + 13;
     let stored = count(
@@ -44,7 +47,7 @@ fn account(wd: &Workdir, db: &std::path::Path) -> (i64, i64, i64) {
     let bucket = T0 + 10 * HOUR + 30 * 60 * SEC;
     let rolled = count(
         db,
-        &format!("SELECT count(*) FROM rollup_1m WHERE ts = {bucket} AND count = 61"),
+        &format!("SELECT count(*) FROM rollup_1m WHERE ts = {bucket} AND count = 301"),
     );
     let refused = parse_ndjson(&wd.read("rejects.ndjson"))
         .iter()
@@ -64,7 +67,7 @@ fn retention_racing_a_store_loses_no_late_reading() {
     wd.write("late.ndjson", LATE);
     let db = wd.path("r.db");
     let mut outcomes = Vec::new();
-    for run in 0..8u64 {
+    for run in 0..10u64 {
         std::fs::copy(wd.path("template.db"), &db).expect("copying the store");
         let _ = std::fs::remove_file(wd.path("r.db-wal"));
         let _ = std::fs::remove_file(wd.path("r.db-shm"));
@@ -81,8 +84,9 @@ fn retention_racing_a_store_loses_no_late_reading() {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let retain = retain.spawn().expect("starting retention");
-        // Spread the store over the retention run's transactions.
-        std::thread::sleep(Duration::from_millis(10 + run * 25));
+        // Spread the store over the retention run's transactions: before
+        // them, between two, after them.
+        std::thread::sleep(Duration::from_millis(run * 12));
         let mut store = wd.cmd("store");
         store.args(["r.db", "late.ndjson", "--rejects", "rejects.ndjson"]);
         let out = wd.run(&mut store);
@@ -94,7 +98,7 @@ fn retention_racing_a_store_loses_no_late_reading() {
             String::from_utf8_lossy(&retained.stderr)
         );
         let mut rollup = wd.cmd("rollup");
-        rollup.args(["r.db", "--every", "1m", "-q"]);
+        rollup.args(["r.db", "--every", "1m", "--final", "-q"]);
         run_ok(&wd, &mut rollup);
         let (stored, rolled, refused) = account(&wd, &db);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -103,10 +107,16 @@ fn retention_racing_a_store_loses_no_late_reading() {
         assert_eq!(stored, rolled, "run {run}: {stderr}");
         assert_eq!(stored + refused, 2, "run {run}: {stderr}");
         assert!(stderr.contains(&format!("stored {stored}")), "{stderr}");
+        // And every raw reading ever stored is inside a rollup.
+        assert_eq!(
+            count(&db, "SELECT sum(count) FROM rollup_1m"),
+            2 * PER_SERIES + stored,
+            "run {run}"
+        );
         outcomes.push(stored);
     }
-    // The race was run, not dodged: retention deleted around the stores.
-    assert!(count(&db, "SELECT count(*) FROM readings") < 2 * 12 * 3600);
+    // Retention deleted around the stores.
+    assert!(count(&db, "SELECT count(*) FROM readings") < PER_SERIES);
     eprintln!("late readings kept per run: {outcomes:?}");
 }
 
@@ -169,7 +179,7 @@ fn store_refuses_a_reading_behind_the_retention_point() {
                 T0 + 11 * HOUR
             )
         ),
-        61
+        301
     );
 }
 
