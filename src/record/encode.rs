@@ -164,6 +164,16 @@ impl RecordEncoder {
         }
     }
 
+    /// An encoder that never writes the CSV header: for records encoded
+    /// apart and written by a [`RecordWriter`] that writes it.
+    pub fn body_only(format: Format) -> Self {
+        RecordEncoder {
+            format,
+            ts: TsFormatter::new(),
+            header_done: true,
+        }
+    }
+
     /// Appends one record, with its newline, to `out`.
     pub fn encode(&mut self, r: &ReadingRef<'_>, out: &mut Vec<u8>) {
         match self.format {
@@ -282,6 +292,21 @@ impl<W: Write> RecordWriter<W> {
 
     pub fn write(&mut self, r: &ReadingRef<'_>) -> std::io::Result<()> {
         self.encoder.encode(r, &mut self.buf);
+        if self.line_buffered {
+            self.flush()
+        } else {
+            self.flush_if_full()
+        }
+    }
+
+    /// Writes a record another [`RecordEncoder`] encoded (with its
+    /// newline), after the CSV header when it is the first.
+    pub fn write_encoded(&mut self, encoded: &[u8]) -> std::io::Result<()> {
+        if !self.encoder.header_done && self.encoder.format == Format::Csv {
+            self.buf.extend_from_slice(CSV_HEADER);
+            self.encoder.header_done = true;
+        }
+        self.buf.extend_from_slice(encoded);
         if self.line_buffered {
             self.flush()
         } else {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::cli::Global;
-use crate::io::{Rejects, for_each_record, stdout_sink};
+use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
 use crate::record::{Format, RecordWriter};
 
 /// Validate and normalise reading streams.
@@ -51,41 +51,33 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut rejects = Rejects::new("cat", args.rejects.as_deref(), args.strict)?;
     let (sink, line_buffered) = stdout_sink(args.line_buffered);
     let mut out = RecordWriter::new(sink, args.format, line_buffered);
-    let mut tally = Tally::default();
-    let result = copy_all(&args.inputs, &mut out, &mut rejects, &mut tally);
+    let mut records = Records::open(
+        &args.inputs,
+        ReadOptions {
+            encode: Some(args.format),
+            progress: true,
+        },
+        global.quiet,
+    );
+    let mut wrote = 0u64;
+    // Records come encoded in canonical form from the parsing threads.
+    let result = (|| -> Result<()> {
+        while let Next::Record(rec) = records.next(&mut rejects, Wait::Forever)? {
+            out.write_encoded(rec.encoded)?;
+            wrote += 1;
+        }
+        Ok(())
+    })();
     // What was good before a failure (a missing file, --strict) is still
     // written and counted.
     let flushed = out.flush();
     rejects.finish()?;
     if !global.quiet {
         eprintln!(
-            "iiot cat: read {}, wrote {}, rejected {}",
-            tally.read,
-            tally.wrote,
+            "iiot cat: read {}, wrote {wrote}, rejected {}",
+            records.read(),
             rejects.count()
         );
     }
     result.and(flushed.map_err(Into::into))
-}
-
-#[derive(Default)]
-struct Tally {
-    read: u64,
-    wrote: u64,
-}
-
-fn copy_all<W: std::io::Write>(
-    inputs: &[PathBuf],
-    out: &mut RecordWriter<W>,
-    rejects: &mut Rejects,
-    tally: &mut Tally,
-) -> Result<()> {
-    let mut wrote = 0;
-    let result = for_each_record(inputs, rejects, &mut tally.read, |_, _, _, reading, _| {
-        out.write(&reading.as_ref())?;
-        wrote += 1;
-        Ok(())
-    });
-    tally.wrote += wrote;
-    result
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -13,9 +14,9 @@ use crate::detect::report::AlarmReport;
 use crate::detect::rules::{RuleSet, Shorthands};
 use crate::detect::score::{self, Scorer};
 use crate::detect::{Engine, Event, state};
-use crate::io::{Input, LineReader, Rejects, stdout_sink};
+use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
 use crate::model::{self, Model};
-use crate::record::{Format, Reading, RecordParser, RecordWriter, write_number};
+use crate::record::{Format, Reading, RecordWriter, write_number};
 
 /// Find anomalies and raise alarms in reading streams.
 ///
@@ -292,39 +293,43 @@ impl Run<'_> {
         out: &mut RecordWriter<W>,
         rejects: &mut Rejects,
     ) -> Result<()> {
-        let mut parser = RecordParser::new();
-        let mut reading = Reading::default();
-        for path in Input::paths_or_stdin(&self.args.inputs) {
-            let input = Input::open(&path)?;
-            let name = input.name;
-            let mut lines = LineReader::new(input.reader);
-            loop {
-                if self.stop.load(Ordering::Relaxed) {
-                    if !self.global.quiet {
-                        eprintln!("iiot detect: stopped by a signal; saving the state");
-                    }
-                    return Ok(());
+        let mut records = Records::open(
+            &self.args.inputs,
+            ReadOptions {
+                encode: Some(self.args.format),
+                progress: true,
+            },
+            self.global.quiet,
+        );
+        let result = self.each(&mut records, out, rejects);
+        self.tally.read = records.read();
+        result
+    }
+
+    /// The loop: records as they come, the signals at least every quarter
+    /// of a second while the input is quiet.
+    fn each<W: std::io::Write>(
+        &mut self,
+        records: &mut Records,
+        out: &mut RecordWriter<W>,
+        rejects: &mut Rejects,
+    ) -> Result<()> {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                if !self.global.quiet {
+                    eprintln!("iiot detect: stopped by a signal; saving the state");
                 }
-                if self.hup.swap(false, Ordering::Relaxed) {
-                    self.reload(out)?;
-                }
-                let line_no = lines.line_no() + 1;
-                let line = lines
-                    .next_line()
-                    .with_context(|| format!("reading {name}"))?;
-                let Some(line) = line else { break };
-                let Some(parsed) = line.parse_into(&mut parser, &mut reading) else {
-                    continue;
-                };
-                self.tally.read += 1;
-                if let Err((e, raw)) = parsed {
-                    rejects.reject(&name, line_no, &e, raw)?;
-                    continue;
-                }
-                self.one(&mut reading, out)?;
+                return Ok(());
+            }
+            if self.hup.swap(false, Ordering::Relaxed) {
+                self.reload(out)?;
+            }
+            match records.next(rejects, Wait::For(Duration::from_millis(250)))? {
+                Next::Record(rec) => self.one(rec.reading, rec.encoded, out)?,
+                Next::Quiet => {}
+                Next::End => return Ok(()),
             }
         }
-        Ok(())
     }
 
     fn reload<W: std::io::Write>(&mut self, out: &mut RecordWriter<W>) -> Result<()> {
@@ -344,7 +349,14 @@ impl Run<'_> {
         }
     }
 
-    fn one<W: std::io::Write>(&mut self, r: &mut Reading, out: &mut RecordWriter<W>) -> Result<()> {
+    /// One record. `encoded` is the record as read, in the output format,
+    /// written as it is when nothing about it changed.
+    fn one<W: std::io::Write>(
+        &mut self,
+        r: &mut Reading,
+        encoded: &[u8],
+        out: &mut RecordWriter<W>,
+    ) -> Result<()> {
         if r.is_event() {
             if let Some(rep) = &mut self.report {
                 let field = |k: &str| {
@@ -355,11 +367,12 @@ impl Run<'_> {
                 let ev = field("event");
                 rep.observe(r.ts, &r.asset, &r.tag, &field("rule"), ev == "raised");
             } else {
-                out.write(&r.as_ref())?;
+                out.write_encoded(encoded)?;
                 self.tally.wrote += 1;
             }
             return Ok(());
         }
+        let quality = r.quality;
         let sid = self.engine.process(r);
         if let Some(sc) = &mut self.scorer {
             sc.observe(sid, &r.fault, r.ts, &self.engine.flags);
@@ -370,7 +383,11 @@ impl Run<'_> {
             self.annotate(r);
         }
         if self.report.is_none() && !self.args.events && (flagged || !self.args.only) {
-            out.write(&r.as_ref())?;
+            if flagged || r.quality != quality {
+                out.write(&r.as_ref())?;
+            } else {
+                out.write_encoded(encoded)?;
+            }
             self.tally.wrote += 1;
         }
         self.drain_events(out)

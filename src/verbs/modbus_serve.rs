@@ -14,11 +14,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
-use crate::io::{Input, LineReader, Rejects, stdout_sink};
+use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
 use crate::modbus::map::{self, PointIndex, is_bit_table};
 use crate::modbus::server::{Allow, Gate, Shared, Written};
 use crate::model;
-use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordParser, RecordWriter};
+use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordWriter};
 use crate::time;
 
 /// Serve readings as Modbus TCP registers.
@@ -219,35 +219,26 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 /// Reads stdin into the banks until it ends.
 fn feed(shared: &Shared, mut rejects: Rejects, quiet: bool) {
     let mut index = PointIndex::new(&shared.points);
-    let mut parser = RecordParser::new();
-    let mut reading = Reading::default();
-    let mut lines = LineReader::new(Input::stdin().reader);
-    let (mut read, mut wrote, mut unmapped) = (0u64, 0u64, 0u64);
+    let mut records = Records::open(&[], ReadOptions::default(), true);
+    let (mut wrote, mut unmapped) = (0u64, 0u64);
     let mut scratch = [0u16; 125];
     loop {
-        let line_no = lines.line_no() + 1;
-        let line = match lines.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
+        // A server may be stopped at any time: each reject is written out
+        // as it happens.
+        let before = rejects.count();
+        let next = records.next(&mut rejects, Wait::Forever);
+        if rejects.count() != before {
+            let _ = rejects.finish();
+        }
+        let rec = match next {
+            Ok(Next::Record(rec)) => rec,
+            Ok(Next::End | Next::Quiet) => break,
             Err(e) => {
-                eprintln!("iiot modbus-serve: reading stdin: {e}");
+                eprintln!("iiot modbus-serve: reading stdin: {e:#}");
                 break;
             }
         };
-        let Some(outcome) = line.parse_into(&mut parser, &mut reading) else {
-            continue;
-        };
-        read += 1;
-        let bytes = match outcome {
-            Ok(bytes) => bytes,
-            Err((e, raw)) => {
-                let _ = rejects.reject("stdin", line_no, &e, raw);
-                // A server may be stopped at any time: each reject is
-                // written out as it happens.
-                let _ = rejects.finish();
-                continue;
-            }
-        };
+        let (line_no, bytes, reading) = (rec.line, rec.raw, &*rec.reading);
         if reading.is_event() {
             continue;
         }
@@ -278,6 +269,7 @@ fn feed(shared: &Shared, mut rejects: Rejects, quiet: bool) {
         }
     }
     let _ = rejects.finish();
+    let read = records.read();
     if !quiet {
         eprintln!(
             "iiot modbus-serve: read {read}, wrote {wrote}, rejected {}, not on the map {unmapped}; serving the last values until stopped",

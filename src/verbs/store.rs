@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
-use crate::io::{Input, LineReader, Progress, Rejects, stdin_readable_within, stdout_sink};
+use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
 use crate::model;
-use crate::record::{Format, ParseError, Reading, RecordParser, RecordWriter};
+use crate::record::{Format, ParseError, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
 use crate::store::sqlite::{self, OnConflict, Origin, SqliteStore, Sync, Unstored};
 use crate::time;
@@ -372,108 +372,127 @@ fn store_all(
     batch_time: Duration,
     global: &Global,
 ) -> Result<()> {
-    let mut parser = RecordParser::new();
-    let mut reading = Reading::default();
+    let mut records = Records::open(
+        &args.inputs,
+        ReadOptions {
+            encode: args.tee.then_some(Format::Ndjson),
+            progress: true,
+        },
+        global.quiet,
+    );
+    tally.sources = records.names().to_vec();
+    let result = store_records(
+        args,
+        &mut records,
+        target,
+        units,
+        rejects,
+        tee,
+        tally,
+        batch_time,
+        global,
+    );
+    tally.read = records.read();
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store_records(
+    args: &Args,
+    records: &mut Records,
+    target: &mut Target,
+    units: &Units,
+    rejects: &mut Rejects,
+    tee: &mut Tee,
+    tally: &mut Tally,
+    batch_time: Duration,
+    global: &Global,
+) -> Result<()> {
     let mut batch_started: Option<Instant> = None;
-    for path in Input::paths_or_stdin(&args.inputs) {
-        let input = Input::open(&path)?;
-        let total = (!input.is_stdin)
-            .then(|| std::fs::metadata(&path).map(|m| m.len()).ok())
-            .flatten();
-        let mut progress = Progress::new(global.quiet, total);
-        let (name, is_stdin) = (input.name, input.is_stdin);
-        let source = tally.sources.len() as u32;
-        tally.sources.push(name.clone());
-        let mut lines = LineReader::new(input.reader);
-        loop {
-            // While the input is quiet, the clock still commits.
-            if is_stdin && lines.get_ref().buffer().is_empty() {
-                let due = next_due(target, batch_started, batch_time);
-                if let Some(due) = due {
-                    let wait = due.saturating_duration_since(Instant::now());
-                    if wait.is_zero() || !stdin_readable_within(wait) {
-                        commit_due(target, &mut batch_started, rejects, tally)?;
-                        if let Some(t) = tee {
-                            let flushed = t.flush();
-                            tee_closed(flushed, tee, global)?;
-                        }
-                        continue;
-                    }
+    let mut since_clock = 0u32;
+    loop {
+        // While the input is quiet, the clock still commits.
+        let wait = match next_due(target, batch_started, batch_time) {
+            Some(due) => Wait::Until(due),
+            None => Wait::Forever,
+        };
+        let rec = match records.next(rejects, wait)? {
+            Next::Record(rec) => rec,
+            Next::End => return Ok(()),
+            Next::Quiet => {
+                commit_due(target, &mut batch_started, rejects, tally)?;
+                if let Some(t) = tee {
+                    let flushed = t.flush();
+                    tee_closed(flushed, tee, global)?;
                 }
-            }
-            let line_no = lines.line_no() + 1;
-            progress.tick(lines.bytes());
-            let line = lines
-                .next_line()
-                .with_context(|| format!("reading {name}"))?;
-            let Some(line) = line else { break };
-            let Some(outcome) = line.parse_into(&mut parser, &mut reading) else {
                 continue;
-            };
-            tally.read += 1;
-            let raw = match outcome {
-                Ok(raw) => raw,
-                Err((e, raw)) => {
-                    rejects.reject(&name, line_no, &e, raw)?;
+            }
+        };
+        let (name, line_no, raw) = (rec.source, rec.line, rec.raw);
+        let reading = rec.reading;
+        let mut unit_filled = false;
+        if reading.unit.is_empty()
+            && !units.is_empty()
+            && let Some(u) = units.get(&reading.asset).and_then(|t| t.get(&reading.tag))
+        {
+            reading.unit.clone_from(u);
+            unit_filled = true;
+        }
+        match target {
+            Target::Sqlite(store) => {
+                let origin = Origin {
+                    source: rec.input,
+                    line: line_no,
+                };
+                if let Err(e) = store.add(reading, raw, origin) {
+                    rejects.reject(name, line_no, &e, raw)?;
                     continue;
                 }
-            };
-            if reading.unit.is_empty()
-                && !units.is_empty()
-                && let Some(u) = units.get(&reading.asset).and_then(|t| t.get(&reading.tag))
-            {
-                reading.unit.clone_from(u);
             }
-            match target {
-                Target::Sqlite(store) => {
-                    let origin = Origin {
-                        source,
-                        line: line_no,
+            Target::Lake(lake) => {
+                if reading.is_event() {
+                    // The lake's columns hold readings: an event is
+                    // rejected (and counted), not dropped unseen.
+                    let e = ParseError {
+                        field: Some("event"),
+                        message:
+                            "an alarm event: a lake holds readings; store events in a SQLite file"
+                                .into(),
                     };
-                    if let Err(e) = store.add(&reading, raw, origin) {
-                        rejects.reject(&name, line_no, &e, raw)?;
-                        continue;
-                    }
+                    rejects.reject(name, line_no, &e, raw)?;
+                    continue;
                 }
-                Target::Lake(lake) => {
-                    if reading.is_event() {
-                        // The lake's columns hold readings: an event is
-                        // rejected (and counted), not dropped unseen.
-                        let e = ParseError {
-                            field: Some("event"),
-                            message: "an alarm event: a lake holds readings; store events in a SQLite file".into(),
-                        };
-                        rejects.reject(&name, line_no, &e, raw)?;
-                        continue;
-                    }
-                    if let Err(e) = lake.admit(&reading) {
-                        rejects.reject(&name, line_no, &e, raw)?;
-                        continue;
-                    }
-                    lake.add(&reading)?;
+                if let Err(e) = lake.admit(reading) {
+                    rejects.reject(name, line_no, &e, raw)?;
+                    continue;
                 }
+                lake.add(reading)?;
             }
-            batch_started.get_or_insert_with(Instant::now);
-            if let Some(t) = tee {
-                let written = t.write(&reading.as_ref());
-                tee_closed(written, tee, global)?;
-            }
-            if let Target::Sqlite(store) = target
-                && store.batch_len() >= args.batch_rows
-            {
-                commit(store, rejects, tally)?;
-                batch_started = None;
-            } else if tally.read % 256 == 0
-                && batch_started.is_some_and(|t| t.elapsed() >= batch_time)
-            {
-                // The clock is read every 256 records: a fast stream needs
-                // no finer, a slow one is caught by the wait above.
+        }
+        batch_started.get_or_insert_with(Instant::now);
+        if let Some(t) = tee {
+            let written = if unit_filled {
+                t.write(&reading.as_ref())
+            } else {
+                t.write_encoded(rec.encoded)
+            };
+            tee_closed(written, tee, global)?;
+        }
+        since_clock += 1;
+        if let Target::Sqlite(store) = target
+            && store.batch_len() >= args.batch_rows
+        {
+            commit(store, rejects, tally)?;
+            batch_started = None;
+        } else if since_clock >= 256 {
+            // The clock is read every 256 records: a fast stream needs no
+            // finer, a slow one is caught by the wait above.
+            since_clock = 0;
+            if batch_started.is_some_and(|t| t.elapsed() >= batch_time) {
                 commit_due(target, &mut batch_started, rejects, tally)?;
             }
         }
-        progress.finish();
     }
-    Ok(())
 }
 
 /// When the open batch (SQLite) or the oldest partition (lake) is due.

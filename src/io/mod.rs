@@ -1,13 +1,17 @@
-//! Shared input and output: inputs named as paths or `-` (stdin), a line
-//! reader that bounds the length of a line, the reject helper that accounts
-//! for every bad line, and stdout buffered the way a filter should be.
+//! Shared input and output: inputs named as paths or `-` (stdin), the
+//! record reader every verb reads with ([`Records`], in `records`), the
+//! reject helper that accounts for every bad line, and stdout buffered the
+//! way a filter should be.
 
 use std::fmt::Display;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+
+mod records;
+pub use records::{Next, Options as ReadOptions, Rec, Records, Wait, threads};
 
 /// The longest line a verb reads; a longer one is rejected whole (and its
 /// bytes are skipped, not held in memory).
@@ -51,139 +55,6 @@ impl Input {
         } else {
             paths.to_vec()
         }
-    }
-}
-
-/// A line as the reader found it.
-#[derive(Debug, PartialEq)]
-pub enum Line<'a> {
-    /// The bytes of the line, without `\n` or `\r\n`.
-    Text(&'a [u8]),
-    /// A line longer than the limit; only its length was kept.
-    TooLong(usize),
-}
-
-/// A parsed line: its bytes, or the error with the bytes a reject shows.
-pub type Parsed<'a> = Result<&'a [u8], (crate::record::ParseError, &'a [u8])>;
-
-impl<'a> Line<'a> {
-    /// Parses the line into `reading`, as every verb that reads records
-    /// does: `None` for a blank line (skipped, not counted), else the
-    /// line's bytes, or the error with the bytes a reject shows (none for a
-    /// line too long to have been kept).
-    pub fn parse_into(
-        self,
-        parser: &mut crate::record::RecordParser,
-        reading: &mut crate::record::Reading,
-    ) -> Option<Parsed<'a>> {
-        match self {
-            Line::Text(b) if b.iter().all(u8::is_ascii_whitespace) => None,
-            Line::Text(b) => Some(parser.parse(b, reading).map(|()| b).map_err(|e| (e, b))),
-            Line::TooLong(len) => Some(Err((
-                crate::record::ParseError {
-                    field: None,
-                    message: format!("line is {len} bytes, over the limit of {MAX_LINE} bytes"),
-                },
-                &[][..],
-            ))),
-        }
-    }
-}
-
-/// Reads lines into one reused buffer, numbering them from 1.
-pub struct LineReader<R> {
-    inner: R,
-    buf: Vec<u8>,
-    line_no: u64,
-    max_len: usize,
-    bytes: u64,
-}
-
-impl<R: BufRead> LineReader<R> {
-    pub fn new(inner: R) -> Self {
-        Self::with_limit(inner, MAX_LINE)
-    }
-
-    pub fn with_limit(inner: R, max_len: usize) -> Self {
-        LineReader {
-            inner,
-            buf: Vec::with_capacity(1024),
-            line_no: 0,
-            max_len,
-            bytes: 0,
-        }
-    }
-
-    /// The number of the line last returned.
-    pub fn line_no(&self) -> u64 {
-        self.line_no
-    }
-
-    /// Bytes consumed so far.
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
-
-    /// The reader underneath.
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-
-    /// The next line, or `None` at the end of input. A UTF-8 byte order
-    /// mark that opens the input (editors on Windows write one) is not part
-    /// of the first line; anywhere else it is data.
-    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        const BOM: &[u8] = b"\xEF\xBB\xBF";
-        let first = self.line_no == 0;
-        // One byte over the limit is kept: it may be the `\r` of `\r\n`;
-        // the first line may also hold a byte order mark.
-        let keep = self.max_len + 1 + if first { BOM.len() } else { 0 };
-        self.buf.clear();
-        let mut len = 0usize;
-        let mut any = false;
-        loop {
-            let avail = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if avail.is_empty() {
-                if !any {
-                    return Ok(None);
-                }
-                break;
-            }
-            any = true;
-            let (take, done) = match memchr::memchr(b'\n', avail) {
-                Some(i) => (i, true),
-                None => (avail.len(), false),
-            };
-            if len + take <= keep {
-                self.buf.extend_from_slice(&avail[..take]);
-            } else {
-                self.buf.clear();
-            }
-            len += take;
-            let used = if done { take + 1 } else { take };
-            self.bytes += used as u64;
-            self.inner.consume(used);
-            if done {
-                break;
-            }
-        }
-        self.line_no += 1;
-        if first && len <= keep && self.buf.starts_with(BOM) {
-            self.buf.drain(..BOM.len());
-            len -= BOM.len();
-        }
-        if len <= self.max_len + 1 && self.buf.last() == Some(&b'\r') {
-            self.buf.pop();
-            len -= 1;
-        }
-        if len > self.max_len {
-            return Ok(Some(Line::TooLong(len)));
-        }
-        Ok(Some(Line::Text(&self.buf)))
     }
 }
 
@@ -393,6 +264,18 @@ impl Progress {
         }
     }
 
+    /// Counts `records` more; `bytes` is the input consumed so far.
+    pub fn tick_bytes(&mut self, bytes: u64, records: u64) {
+        self.records += records;
+        if let Some(bar) = &self.bar {
+            if bar.length().is_some() {
+                bar.set_position(bytes);
+            } else {
+                bar.set_position(self.records);
+            }
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
@@ -400,41 +283,25 @@ impl Progress {
     }
 }
 
-/// Reads every line of the inputs (the named paths in order, or stdin),
-/// parses each into a record and hands the good ones to `each` with their
-/// source, line number and raw bytes; a bad line is rejected with its
-/// number and reason and the stream goes on. Blank lines are skipped and
-/// not counted; `read` counts every other line.
+/// Reads every record of the inputs (the named paths in order, or stdin)
+/// with [`Records`] and hands the good ones to `each` with their source,
+/// line number and raw bytes; a bad line is rejected with its number and
+/// reason and the stream goes on. For verbs with no clock to keep.
 pub fn for_each_record(
     inputs: &[PathBuf],
     rejects: &mut Rejects,
     read: &mut u64,
     mut each: impl FnMut(&str, u64, &[u8], &crate::record::Reading, &mut Rejects) -> Result<()>,
 ) -> Result<()> {
-    use crate::record::{Reading, RecordParser};
-    let mut parser = RecordParser::new();
-    let mut reading = Reading::default();
-    for path in Input::paths_or_stdin(inputs) {
-        let input = Input::open(&path)?;
-        let name = input.name;
-        let mut lines = LineReader::new(input.reader);
-        loop {
-            let line_no = lines.line_no() + 1;
-            let line = lines
-                .next_line()
-                .with_context(|| format!("reading {name}"))?;
-            let Some(line) = line else { break };
-            let Some(outcome) = line.parse_into(&mut parser, &mut reading) else {
-                continue;
-            };
-            *read += 1;
-            match outcome {
-                Ok(bytes) => each(&name, line_no, bytes, &reading, rejects)?,
-                Err((e, raw)) => rejects.reject(&name, line_no, &e, raw)?,
-            }
+    let mut records = Records::open(inputs, ReadOptions::default(), true);
+    let result = (|| -> Result<()> {
+        while let Next::Record(rec) = records.next(rejects, Wait::Forever)? {
+            each(rec.source, rec.line, rec.raw, rec.reading, rejects)?;
         }
-    }
-    Ok(())
+        Ok(())
+    })();
+    *read = records.read();
+    result
 }
 
 /// The file a path names, as (device, inode); `-` is stdin and `@stdout`
@@ -531,47 +398,4 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_lines_and_bounds_their_length() {
-        let data = b"one\r\n\ntoo long line\nlast";
-        let mut r = LineReader::with_limit(&data[..], 8);
-        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"one")));
-        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"")));
-        assert_eq!(r.next_line().unwrap(), Some(Line::TooLong(13)));
-        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"last")));
-        assert_eq!(r.line_no(), 4);
-        assert_eq!(r.next_line().unwrap(), None);
-    }
-
-    #[test]
-    fn long_line_across_buffer_refills() {
-        let mut data = vec![b'x'; 100];
-        data.extend_from_slice(b"\nok\n");
-        let mut r = LineReader::with_limit(BufReader::with_capacity(7, &data[..]), 50);
-        assert_eq!(r.next_line().unwrap(), Some(Line::TooLong(100)));
-        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"ok")));
-    }
-
-    #[test]
-    fn a_byte_order_mark_is_skipped_only_at_the_start() {
-        let data = b"\xEF\xBB\xBF12345678\r\n\xEF\xBB\xBF2nd\n";
-        // Read a byte at a time, so the mark arrives in pieces.
-        let mut r = LineReader::with_limit(BufReader::with_capacity(1, &data[..]), 8);
-        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"12345678")));
-        assert_eq!(
-            r.next_line().unwrap(),
-            Some(Line::Text(&b"\xEF\xBB\xBF2nd"[..]))
-        );
-        let mut r = LineReader::new(&b"\xEF\xBB\xBF"[..]);
-        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"")));
-        assert_eq!(r.next_line().unwrap(), None);
-        let mut r = LineReader::new(&b"\xEF\xBB"[..]);
-        assert_eq!(r.next_line().unwrap(), Some(Line::Text(b"\xEF\xBB")));
-    }
 }
