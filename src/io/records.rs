@@ -680,7 +680,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("iiot-records-{}-{name}", std::process::id()));
         std::fs::write(&path, data).unwrap();
         let mut rejects = Rejects::new("test", None, false).unwrap();
-        let mut records = Records::open(&[path.clone()], Options::default(), true);
+        let mut records = Records::open(std::slice::from_ref(&path), Options::default(), true);
         let mut out = Vec::new();
         while let Next::Record(rec) = records.next(&mut rejects, Wait::Forever).unwrap() {
             out.push((rec.line, rec.reading.asset.clone()));

@@ -252,7 +252,7 @@ fn feed(shared: &Shared, mut rejects: Rejects, quiet: bool) {
             }
             continue;
         };
-        match store(shared, i, &reading, &mut scratch) {
+        match store(shared, i, reading, &mut scratch) {
             Ok(()) => wrote += 1,
             Err(why) => {
                 let e = ParseError {
