@@ -18,3 +18,4 @@ mod rollup;
 mod rollup_store;
 mod simulate;
 mod store;
+mod threads;
