@@ -22,8 +22,7 @@ python3 -c "import duckdb" 2>/dev/null || {
   echo "bench/detect.sh: needs DuckDB for Python: pip install duckdb" >&2
   exit 1
 }
-cargo build --release --quiet
-bin=$PWD/target/release/iiot
+build_iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

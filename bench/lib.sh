@@ -1,5 +1,16 @@
 # Helpers the bench scripts share; each script sources this file.
 
+# Builds the binary the benchmarks run (the release build with line tables,
+# so a profiler can be pointed at it) and sets $bin; $IIOT overrides it.
+build_iiot() {
+  if [ -n "${IIOT:-}" ]; then
+    bin=$IIOT
+  else
+    cargo build --profile profiling --quiet
+    bin=$PWD/target/profiling/iiot
+  fi
+}
+
 # The median of numbers on stdin, one a line.
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 

@@ -47,10 +47,7 @@ PY_REQS=${PY_REQS:-400}
 command -v mbpoll >/dev/null || { echo "bench/modbus.sh: needs mbpoll (apt-get install mbpoll)" >&2; exit 1; }
 python3 -c 'import pymodbus' 2>/dev/null || { echo "bench/modbus.sh: needs pymodbus (pip install pymodbus)" >&2; exit 1; }
 # IIOT=path runs another build (a smoke run of the script on a debug build).
-if [ -z "${IIOT:-}" ]; then
-  cargo build --release --quiet
-fi
-bin=${IIOT:-$PWD/target/release/iiot}
+build_iiot
 tmp=$(mktemp -d)
 pids=()
 cleanup() {

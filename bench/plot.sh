@@ -13,8 +13,7 @@ cd "$(dirname "$0")/.."
 READINGS=${READINGS:-10000000}
 RUNS=${RUNS:-3}
 python3 -c 'import duckdb' 2>/dev/null || { echo "bench/plot.sh: install duckdb (pip install duckdb)" >&2; exit 1; }
-cargo build --release --quiet
-bin=$PWD/target/release/iiot
+build_iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

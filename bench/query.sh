@@ -23,8 +23,7 @@ python3 -c 'import duckdb, pyarrow' 2>/dev/null || {
   echo "bench/query.sh needs DuckDB and pyarrow: pip install duckdb pyarrow" >&2
   exit 1
 }
-cargo build --release --quiet
-bin=$PWD/target/release/iiot
+build_iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -17,8 +17,7 @@ READINGS=${READINGS:-5000000}
 RUNS=${RUNS:-5}
 command -v sqlite3 >/dev/null || { echo "bench/rollup.sh: install sqlite3 (apt-get install sqlite3)" >&2; exit 1; }
 python3 -c 'import duckdb' 2>/dev/null || { echo "bench/rollup.sh: install duckdb (pip install duckdb)" >&2; exit 1; }
-cargo build --release --quiet
-bin=$PWD/target/release/iiot
+build_iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

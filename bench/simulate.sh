@@ -10,8 +10,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 TICKS=${TICKS:-20000}
 RUNS=${RUNS:-5}
-cargo build --release --quiet
-bin=$PWD/target/release/iiot
+build_iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

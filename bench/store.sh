@@ -14,8 +14,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 READINGS=${READINGS:-5000000}
 RUNS=${RUNS:-3}
-cargo build --release --quiet
-bin=$PWD/target/release/iiot
+build_iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

@@ -2,9 +2,9 @@
 //!
 //! One binary whose verbs exchange NDJSON readings over pipes, so a plant
 //! monitoring pipeline — simulated assets, alarm rules, a historian,
-//! rollups — is one shell line. The contract between the verbs (record
-//! format, plant model, storage layouts) is in the project's DESIGN.md; the
-//! plant model's columns in docs/model.md.
+//! rollups — is one shell line. The contract between the verbs is in
+//! docs/: the records in docs/records.md, the plant model in docs/model.md,
+//! the storage layouts in docs/storage.md.
 //!
 //! - [`record`]: the NDJSON codec every verb shares.
 //! - [`model`]: the plant model CSV and its presets.

@@ -1,6 +1,6 @@
 //! Time handling shared by every verb: parsing timestamps and durations the
 //! way users write them, and printing timestamps the way the record contract
-//! (DESIGN §2) fixes them — UTC with `Z`, milliseconds only when non-zero.
+//! (docs/records.md) fixes them — UTC with `Z`, milliseconds only when non-zero.
 //!
 //! Text times are split into their pieces by jiff's ISO 8601 / RFC 3339
 //! parser; the instant is then computed here from the civil date, time and

@@ -1,5 +1,5 @@
 //! The register codec: an engineering value into 16-bit registers and back,
-//! per the model's type, word/byte order, scale and offset (DESIGN §3).
+//! per the model's type, word/byte order, scale and offset (docs/model.md).
 //!
 //! A value's raw bytes are laid out big-endian first (`ABCD`: the Modbus
 //! spec's own order for one register, extended to several), then the order

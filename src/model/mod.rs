@@ -1,4 +1,4 @@
-//! The plant model (DESIGN §3, docs/model.md): one CSV row per asset-tag,
+//! The plant model (docs/model.md): one CSV row per asset-tag,
 //! driving simulation, the Modbus register map and alarm limits.
 //!
 //! [`Model::parse`] reads the CSV and resolves defaults; [`check`] finds

@@ -137,7 +137,7 @@ fn write_fixed(n: i64, k: usize, out: &mut Vec<u8>) {
 /// Output format of the verbs that write records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// One JSON object per line (the contract of DESIGN §2).
+    /// One JSON object per line (the contract of docs/records.md).
     #[default]
     Ndjson,
     /// A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out.

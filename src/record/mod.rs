@@ -1,4 +1,4 @@
-//! The NDJSON record codec shared by every verb (DESIGN §2).
+//! The NDJSON record codec shared by every verb (docs/records.md).
 //!
 //! A [`Reading`] is reused from line to line: [`RecordParser::parse`] clears
 //! it and refills its strings in place, and [`RecordWriter`] serialises into
@@ -155,7 +155,7 @@ impl Reading {
         })
     }
 
-    /// An alarm event line (DESIGN §2) carries an `event` field.
+    /// An alarm event line (docs/records.md) carries an `event` field.
     pub fn is_event(&self) -> bool {
         self.extra_field("event").is_some()
     }

@@ -1,4 +1,4 @@
-//! Rollup records (DESIGN §2): writing a closed bucket as a reading with
+//! Rollup records (docs/records.md): writing a closed bucket as a reading with
 //! the statistics as extra fields, and reading one back as a child bucket
 //! to merge when the input is already rolled up.
 

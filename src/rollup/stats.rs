@@ -1,4 +1,4 @@
-//! The mergeable accumulator behind every rollup record (DESIGN §2).
+//! The mergeable accumulator behind every rollup record (docs/records.md).
 //!
 //! A bucket's statistics are kept in a form that two buckets can be merged
 //! exactly: count, mean and the sum of squared deviations (Welford's update

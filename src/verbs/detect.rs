@@ -471,7 +471,7 @@ fn push_json_str(out: &mut String, s: &str) {
     out.push_str(std::str::from_utf8(&buf).unwrap_or("\"\""));
 }
 
-/// Fills `rec` with an alarm event (DESIGN §2).
+/// Fills `rec` with an alarm event (docs/records.md).
 fn event_record(
     rec: &mut Reading,
     e: &Event,
