@@ -1,5 +1,6 @@
-//! The polling client: one task per target (`HOST:PORT`), one connection
-//! each, requests pipelined on it and answers matched by transaction id.
+//! The polling client: [`Poller`] runs one task per planned connection
+//! (see `plan`), requests pipelined on it and answers matched by transaction
+//! id, and writes every decoded value as a reading.
 //!
 //! Why not tokio-modbus's client: it waits for each answer before sending
 //! the next request and takes whatever arrives next as that answer. Behind
@@ -10,6 +11,7 @@
 //! that times out affects only its own unit.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,9 +21,15 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, sleep_until, timeout};
 
+use anyhow::Context;
+
 use super::decode_slice;
-use super::map::{Point, ReadPlan, is_bit_table};
+use super::map::{Point, is_bit_table};
+use super::plan::{Connection, ReadPlan};
 use crate::model::Table;
+use crate::record::{
+    EncodedSeries, Quality, ReadingRef, RecordWriter, encode_asset_part, encode_tag_part,
+};
 use crate::time::Millis;
 use crate::time::now_ms;
 
@@ -34,6 +42,16 @@ pub struct Sample {
     pub text: String,
 }
 
+/// The time a reading carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    /// When its request was sent (the requests of a poll sent together
+    /// share a time).
+    Request,
+    /// When the answer arrived.
+    Response,
+}
+
 /// How every target is polled.
 #[derive(Debug, Clone)]
 pub struct PollConfig {
@@ -41,7 +59,7 @@ pub struct PollConfig {
     pub interval: Duration,
     pub timeout: Duration,
     pub count: Option<u64>,
-    pub ts_response: bool,
+    pub ts: Timestamp,
     pub backoff_max: Duration,
     /// Most requests awaiting an answer on one connection.
     pub max_inflight: usize,
@@ -67,6 +85,104 @@ impl Stats {
             + self.exceptions.load(Ordering::Relaxed)
             + self.bad_answers.load(Ordering::Relaxed)
             + self.missed.load(Ordering::Relaxed)
+    }
+}
+
+/// A poll run: the points, the connections planned for them, and the
+/// counters the connections add to.
+pub struct Poller {
+    points: Arc<Vec<Point>>,
+    connections: Vec<Connection>,
+    cfg: PollConfig,
+    stats: Arc<Stats>,
+    wrote: u64,
+}
+
+impl Poller {
+    pub fn new(points: Vec<Point>, connections: Vec<Connection>, cfg: PollConfig) -> Poller {
+        Poller {
+            points: Arc::new(points),
+            connections,
+            cfg,
+            stats: Arc::new(Stats::default()),
+            wrote: 0,
+        }
+    }
+
+    /// The counters, for the closing summary.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Readings written so far.
+    pub fn wrote(&self) -> u64 {
+        self.wrote
+    }
+
+    /// Polls every connection, each on its own task and schedule, until
+    /// each has done `--count` polls (forever without), and writes every
+    /// value read to `out` as a reading. Ends early with the error when
+    /// `out` fails (a closed pipe among them); `out` is flushed whenever no
+    /// more answers wait, not at the end.
+    pub fn run<W: Write>(&mut self, out: &mut RecordWriter<W>) -> anyhow::Result<()> {
+        // Each series' encoded parts, made once rather than per reading.
+        let series: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = self
+            .points
+            .iter()
+            .map(|p| {
+                let (t, u) = encode_tag_part(&p.tag, &p.unit);
+                (encode_asset_part(&p.asset), t, u)
+            })
+            .collect();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the network runtime")?;
+        let connections = std::mem::take(&mut self.connections);
+        let (points, cfg, stats) = (&self.points, &self.cfg, &self.stats);
+        let wrote = &mut self.wrote;
+        runtime.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<Vec<Sample>>(256);
+            for c in connections {
+                tokio::spawn(poll_connection(
+                    c,
+                    Arc::clone(points),
+                    cfg.clone(),
+                    Arc::clone(stats),
+                    tx.clone(),
+                ));
+            }
+            drop(tx);
+            while let Some(batch) = rx.recv().await {
+                for s in &batch {
+                    let p = &points[s.point];
+                    let (a, t, u) = &series[s.point];
+                    let r = ReadingRef {
+                        ts: s.ts,
+                        asset: &p.asset,
+                        tag: &p.tag,
+                        value: s.value,
+                        unit: &p.unit,
+                        quality: Quality::Good,
+                        text: &s.text,
+                        fault: "",
+                        extra: "",
+                        encoded: Some(EncodedSeries {
+                            asset: a,
+                            tag: t,
+                            unit: u,
+                        }),
+                    };
+                    out.write(&r)?;
+                    *wrote += 1;
+                }
+                // Live output: what has arrived goes out once nothing else waits.
+                if rx.is_empty() {
+                    out.flush()?;
+                }
+            }
+            Ok(())
+        })
     }
 }
 
@@ -141,19 +257,22 @@ enum Health {
     Failing,
 }
 
-/// Polls one target until `--count` polls are done (or forever), on one
-/// connection; `down` counts the target's connections that are down, shared
-/// by every connection to it (`--connections`), so an outage is reported
-/// once per target, not once per connection.
-pub async fn poll_target(
-    addr: String,
-    down: Arc<AtomicUsize>,
-    plans: Vec<ReadPlan>,
+/// Polls one connection's requests until `--count` polls are done (or
+/// forever); its `down` counts the target's connections that are down,
+/// shared by every connection to it (`--connections`), so an outage is
+/// reported once per target, not once per connection.
+async fn poll_connection(
+    conn: Connection,
     points: Arc<Vec<Point>>,
     cfg: PollConfig,
     stats: Arc<Stats>,
     tx: mpsc::Sender<Vec<Sample>>,
 ) {
+    let Connection {
+        target: addr,
+        down,
+        requests: plans,
+    } = conn;
     let mut t = Target {
         addr,
         plans,
@@ -496,10 +615,9 @@ impl Target {
                         .map(|c| u16::from_be_bytes([c[0], c[1]])),
                 );
             }
-            let ts = if self.cfg.ts_response {
-                now_ms()
-            } else {
-                p.sent_ms
+            let ts = match self.cfg.ts {
+                Timestamp::Response => now_ms(),
+                Timestamp::Request => p.sent_ms,
             };
             for &(pi, off) in &plan.points {
                 let off = usize::from(off);

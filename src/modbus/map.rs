@@ -1,15 +1,17 @@
 //! The register map built from the model: the points (one per tag with an
-//! address), the register banks `modbus-serve` holds per unit id, and the
-//! coalesced read requests `poll` sends.
+//! address) and the register banks `modbus-serve` holds per unit id. The
+//! read requests `poll` sends are planned from the points in `plan`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::codec::Layout;
 use crate::model::{Kind, Model, RegType, Table};
 
-/// Most registers one read may ask for (Modbus spec: 125).
+/// Most registers one read may ask for (Modbus Application Protocol
+/// Specification, function codes 3 and 4: 125).
 pub const MAX_REGS: u16 = 125;
-/// Most coils or discrete inputs one read may ask for (spec: 2000).
+/// Most coils or discrete inputs one read may ask for (function codes 1
+/// and 2: 2000).
 pub const MAX_BITS: u16 = 2000;
 
 /// One tag on the map.
@@ -157,91 +159,5 @@ impl PointIndex {
         self.key.push('\0');
         self.key.push_str(tag);
         self.by_key.get(self.key.as_str()).copied()
-    }
-}
-
-/// One read request: a run of one table of one unit.
-#[derive(Debug, Clone)]
-pub struct ReadPlan {
-    pub unit_id: u8,
-    pub table: Table,
-    pub start: u16,
-    pub count: u16,
-    /// Indexes into the points, each with its offset from `start`.
-    pub points: Vec<(usize, u16)>,
-}
-
-/// The requests that read the given points (indexes into `all`): per unit
-/// and table, points in address order merged into one request while the
-/// gap before the next is at most `max_gap` and the request stays within
-/// 125 registers (2000 bits).
-pub fn plan(all: &[Point], which: &[usize], max_gap: u16) -> Vec<ReadPlan> {
-    let mut groups: BTreeMap<(u8, Table), Vec<usize>> = BTreeMap::new();
-    for &i in which {
-        groups
-            .entry((all[i].unit_id, all[i].table))
-            .or_default()
-            .push(i);
-    }
-    let mut out = Vec::new();
-    for ((unit_id, table), mut idx) in groups {
-        idx.sort_by_key(|&i| all[i].address);
-        let limit = u32::from(if is_bit_table(table) {
-            MAX_BITS
-        } else {
-            MAX_REGS
-        });
-        let mut cur: Option<ReadPlan> = None;
-        for i in idx {
-            let p = &all[i];
-            let (s, e) = (
-                u32::from(p.address),
-                u32::from(p.address) + u32::from(p.width()),
-            );
-            if let Some(c) = cur.as_mut() {
-                let cs = u32::from(c.start);
-                let ce = cs + u32::from(c.count);
-                if s <= ce + u32::from(max_gap) && e.max(ce) - cs <= limit {
-                    c.count = (e.max(ce) - cs) as u16;
-                    c.points.push((i, (s - cs) as u16));
-                    continue;
-                }
-                out.push(cur.take().expect("a current request"));
-            }
-            cur = Some(ReadPlan {
-                unit_id,
-                table,
-                start: p.address,
-                count: (e - s) as u16,
-                points: vec![(i, 0)],
-            });
-        }
-        out.extend(cur);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coalesces_near_addresses_within_the_limit() {
-        let model = Model::parse(
-            "asset,tag,address,type\nA,a,0,f32\nA,b,2,u16\nA,c,10,u16\nA,d,120,f64\nA,e,124,f32\n",
-        )
-        .0;
-        let pts = points(&model);
-        let all: Vec<usize> = (0..pts.len()).collect();
-        let p = plan(&pts, &all, 0);
-        let spans: Vec<(u16, u16)> = p.iter().map(|r| (r.start, r.count)).collect();
-        assert_eq!(spans, vec![(0, 3), (10, 1), (120, 6)]);
-        let p = plan(&pts, &all, 7);
-        let spans: Vec<(u16, u16)> = p.iter().map(|r| (r.start, r.count)).collect();
-        assert_eq!(spans, vec![(0, 11), (120, 6)]);
-        let p = plan(&pts, &all, 200);
-        let spans: Vec<(u16, u16)> = p.iter().map(|r| (r.start, r.count)).collect();
-        // 0..124 is 124 registers; 0..126 would be 126, over the limit.
-        assert_eq!(spans, vec![(0, 124), (124, 2)]);
     }
 }

@@ -1,10 +1,12 @@
 //! Modbus TCP for `modbus-serve` and `poll`: the register codec, the map
-//! built from the model, the server side (on tokio-modbus) and the
-//! pipelined client. tokio lives only here and in those two verbs.
+//! built from the model, the server side (on tokio-modbus), the requests a
+//! poll sends and the pipelined client. tokio lives only here; the two
+//! verbs turn their options into the plain configs these modules take.
 
 pub(crate) mod client;
 pub mod codec;
 pub mod map;
+pub(crate) mod plan;
 pub(crate) mod server;
 
 use crate::model::Kind;

@@ -1,29 +1,33 @@
-//! The Modbus TCP side of `modbus-serve`: a tokio-modbus `Service` over
-//! the shared register banks, the connection gate (loopback or `--allow`,
-//! `--max-clients`) and an idle timeout on every connection.
+//! The Modbus TCP side of `modbus-serve`: the register banks every
+//! connection shares, a reading encoded into them, the accept loop, and the
+//! write-back of what clients write (`--writable`) to stdout as readings.
 //!
-//! Requests are answered from the banks under a read lock that is never
-//! held across an await; the stdin thread writes values under the write
-//! lock. Every count and address is checked before it is used, so nothing
-//! a client sends can index past a bank or size a response beyond one PDU.
+//! tokio runs only the network side (a current-thread runtime, one task per
+//! connection, tokio-modbus's server); the caller feeds the banks from a
+//! plain thread through [`store`], and writes from clients reach stdout
+//! through a bounded channel to a writer thread. Answering requests is in
+//! `service`, admitting connections in `gate`.
+
+mod gate;
+mod service;
 
 use std::collections::HashMap;
-use std::future::{Future, Ready, ready};
-use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, RwLock};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
-use tokio_modbus::prelude::{ExceptionCode, Request, Response, SlaveRequest};
+use anyhow::{Context, bail};
+use tokio::net::TcpListener;
 
-use super::map::{Banks, MAX_BITS, MAX_REGS, Point, UnitBank};
+pub use gate::Allow;
+use gate::Gate;
+
+use super::map::{Banks, Point, is_bit_table};
+use crate::io::stdout_sink;
 use crate::model::Table;
+use crate::record::{Format, Quality, Reading, ReadingRef, RecordWriter};
 use crate::time::Millis;
 
 /// A tag a client wrote, with its new value decoded.
@@ -48,12 +52,12 @@ pub struct Shared {
     /// Where writes go when `--writable`; `None` refuses writes. Bounded:
     /// a client writing faster than stdout is read waits for it, rather
     /// than growing a queue.
-    pub writes: Option<std::sync::mpsc::SyncSender<Written>>,
+    pub writes: Option<SyncSender<Written>>,
     pub clients: AtomicUsize,
 }
 
 impl Shared {
-    pub fn new(points: Vec<Point>, writes: Option<std::sync::mpsc::SyncSender<Written>>) -> Shared {
+    pub fn new(points: Vec<Point>, writes: Option<SyncSender<Written>>) -> Shared {
         let banks = Banks::new(&points);
         let mut spans: HashMap<(u8, Table), Vec<Span>> = HashMap::new();
         for (i, p) in points.iter().enumerate() {
@@ -76,374 +80,235 @@ impl Shared {
     }
 }
 
-/// One connection's service; dropping it (the connection ends) frees its
-/// place under `--max-clients`.
-pub struct Service {
-    shared: Arc<Shared>,
+/// Encodes one reading into its point's registers (or bit), leaving them
+/// as they were when the value does not fit; the error says why.
+pub fn store(
+    shared: &Shared,
+    i: usize,
+    r: &Reading,
+    scratch: &mut [u16; 125],
+) -> Result<(), String> {
+    let p = &shared.points[i];
+    let mut banks = shared
+        .banks
+        .write()
+        .map_err(|_| "the register banks are poisoned".to_string())?;
+    let bank = banks
+        .units
+        .get_mut(&p.unit_id)
+        .ok_or_else(|| "no bank for its unit id".to_string())?;
+    let a = usize::from(p.address);
+    if is_bit_table(p.table) {
+        let bits = bank.bits_mut(p.table);
+        bits[a] = r.value != 0.0;
+        return Ok(());
+    }
+    let w = usize::from(p.width());
+    let regs = bank.registers_mut(p.table);
+    let target = &mut regs[a..a + w];
+    // Encode into a copy first, so a value that does not fit leaves the
+    // registers as they were.
+    let buf = &mut scratch[..w];
+    buf.copy_from_slice(target);
+    if p.is_text() {
+        p.layout
+            .encode_text(&r.text, buf)
+            .map_err(|e| e.to_string())?;
+    } else {
+        p.layout
+            .encode(r.value, buf)
+            .map_err(|e| format!("{} {}: {e}", p.layout.reg_type, p.table))?;
+    }
+    target.copy_from_slice(buf);
+    Ok(())
 }
 
-impl Service {
-    /// A service for a new connection, or `None` when `max` are open.
-    pub fn admit(shared: &Arc<Shared>, max: usize) -> Option<Service> {
-        let n = shared.clients.fetch_add(1, Ordering::SeqCst);
-        if n >= max {
-            shared.clients.fetch_sub(1, Ordering::SeqCst);
-            return None;
+/// The points one server serves: every point of the model, or with `host`
+/// only those whose `host` column names it. A model naming several hosts
+/// needs `host`; no point at all is an error.
+pub fn select(all: Vec<Point>, host: Option<&str>) -> anyhow::Result<Vec<Point>> {
+    let mut hosts: Vec<&str> = all.iter().map(|p| p.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let points: Vec<Point> = match host {
+        Some(h) => {
+            let v: Vec<Point> = all.iter().filter(|p| p.host == h).cloned().collect();
+            if v.is_empty() {
+                bail!(
+                    "--host {h}: no model row has that host (hosts: {})",
+                    hosts.join(", ")
+                );
+            }
+            v
         }
-        Some(Service {
-            shared: Arc::clone(shared),
-        })
+        None if hosts.len() > 1 => bail!(
+            "the model names several hosts ({}); say which to serve with --host",
+            hosts.join(", ")
+        ),
+        None => all,
+    };
+    if points.is_empty() {
+        bail!("the model has no row with an address: nothing to serve");
     }
+    Ok(points)
 }
 
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.shared.clients.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-type Answer = Result<Response, ExceptionCode>;
-
-impl tokio_modbus::server::Service for Service {
-    type Request = SlaveRequest<'static>;
-    type Response = Response;
-    type Exception = ExceptionCode;
-    type Future = Ready<Answer>;
-
-    fn call(&self, req: Self::Request) -> Self::Future {
-        ready(self.answer(req))
-    }
-}
-
-impl Service {
-    fn answer(&self, req: SlaveRequest<'static>) -> Answer {
-        let unit = req.slave;
-        let is_write = matches!(
-            req.request,
-            Request::WriteSingleCoil(..)
-                | Request::WriteMultipleCoils(..)
-                | Request::WriteSingleRegister(..)
-                | Request::WriteMultipleRegisters(..)
-        );
-        if is_write {
-            if self.shared.writes.is_none() {
-                return Err(ExceptionCode::IllegalFunction);
-            }
-            return self.write(unit, req.request);
-        }
-        let banks = self
-            .shared
-            .banks
-            .read()
-            .map_err(|_| ExceptionCode::ServerDeviceFailure)?;
-        let Some(bank) = banks.units.get(&unit) else {
-            return Err(ExceptionCode::GatewayTargetDevice);
-        };
-        match req.request {
-            Request::ReadCoils(a, n) => read_bits(&bank.coils, a, n).map(Response::ReadCoils),
-            Request::ReadDiscreteInputs(a, n) => {
-                read_bits(&bank.discrete, a, n).map(Response::ReadDiscreteInputs)
-            }
-            Request::ReadHoldingRegisters(a, n) => {
-                read_regs(&bank.holding, a, n).map(Response::ReadHoldingRegisters)
-            }
-            Request::ReadInputRegisters(a, n) => {
-                read_regs(&bank.input, a, n).map(Response::ReadInputRegisters)
-            }
-            _ => Err(ExceptionCode::IllegalFunction),
-        }
-    }
-
-    fn write(&self, unit: u8, request: Request<'static>) -> Answer {
-        let mut banks = self
-            .shared
-            .banks
-            .write()
-            .map_err(|_| ExceptionCode::ServerDeviceFailure)?;
-        let Some(bank) = banks.units.get_mut(&unit) else {
-            return Err(ExceptionCode::GatewayTargetDevice);
-        };
-        let (table, start, count, response) = match request {
-            Request::WriteSingleCoil(a, v) => {
-                let slot = span_mut(&mut bank.coils, a, 1)?;
-                slot[0] = v;
-                (Table::Coil, a, 1, Response::WriteSingleCoil(a, v))
-            }
-            Request::WriteMultipleCoils(a, values) => {
-                let n = values.len();
-                if n == 0 || n > 1968 {
-                    return Err(ExceptionCode::IllegalDataValue);
-                }
-                span_mut(&mut bank.coils, a, n as u16)?.copy_from_slice(&values);
-                (
-                    Table::Coil,
-                    a,
-                    n as u16,
-                    Response::WriteMultipleCoils(a, n as u16),
-                )
-            }
-            Request::WriteSingleRegister(a, v) => {
-                span_mut(&mut bank.holding, a, 1)?[0] = v;
-                (Table::Holding, a, 1, Response::WriteSingleRegister(a, v))
-            }
-            Request::WriteMultipleRegisters(a, values) => {
-                let n = values.len();
-                if n == 0 || n > 123 {
-                    return Err(ExceptionCode::IllegalDataValue);
-                }
-                span_mut(&mut bank.holding, a, n as u16)?.copy_from_slice(&values);
-                (
-                    Table::Holding,
-                    a,
-                    n as u16,
-                    Response::WriteMultipleRegisters(a, n as u16),
-                )
-            }
-            _ => return Err(ExceptionCode::IllegalFunction),
-        };
-        self.report_write(bank, unit, table, start, count);
-        Ok(response)
-    }
-
-    /// Sends the new value of every tag the write touched.
-    fn report_write(&self, bank: &UnitBank, unit: u8, table: Table, start: u16, count: u16) {
-        let Some(tx) = &self.shared.writes else {
-            return;
-        };
-        let Some(spans) = self.shared.spans.get(&(unit, table)) else {
-            return;
-        };
-        let (ws, we) = (u32::from(start), u32::from(start) + u32::from(count));
-        let ts = crate::time::now_ms();
-        for &(s, e, i) in spans {
-            if s >= we {
-                break;
-            }
-            if e <= ws {
-                continue;
-            }
-            let p = &self.shared.points[i];
-            let (value, text) = super::decode_point(p, bank);
-            let _ = tx.send(Written {
-                ts,
-                point: i,
-                value,
-                text,
-            });
-        }
-    }
-}
-
-fn check_span(
-    len: usize,
-    a: u16,
-    n: u16,
-    max: u16,
-) -> Result<std::ops::Range<usize>, ExceptionCode> {
-    if n == 0 || n > max {
-        return Err(ExceptionCode::IllegalDataValue);
-    }
-    let (s, e) = (usize::from(a), usize::from(a) + usize::from(n));
-    if e > len {
-        return Err(ExceptionCode::IllegalDataAddress);
-    }
-    Ok(s..e)
-}
-
-fn read_regs(regs: &[u16], a: u16, n: u16) -> Result<Vec<u16>, ExceptionCode> {
-    Ok(regs[check_span(regs.len(), a, n, MAX_REGS)?].to_vec())
-}
-
-fn read_bits(bits: &[bool], a: u16, n: u16) -> Result<Vec<bool>, ExceptionCode> {
-    Ok(bits[check_span(bits.len(), a, n, MAX_BITS)?].to_vec())
-}
-
-fn span_mut<T>(v: &mut [T], a: u16, n: u16) -> Result<&mut [T], ExceptionCode> {
-    let r = check_span(v.len(), a, n, MAX_BITS)?;
-    Ok(&mut v[r])
-}
-
-/// Networks whose clients may connect besides loopback (`--allow CIDR`).
-#[derive(Debug, Clone, Default)]
-pub struct Allow {
-    nets: Vec<(IpAddr, u8)>,
-}
-
-impl Allow {
-    /// Parses `10.0.0.0/8`, `192.168.1.7` (one host), `::1/128`.
-    pub fn parse(specs: &[String]) -> anyhow::Result<Allow> {
-        let mut nets = Vec::new();
-        for s in specs {
-            let (ip, bits) = match s.split_once('/') {
-                Some((ip, b)) => (ip, Some(b)),
-                None => (s.as_str(), None),
-            };
-            let ip: IpAddr = ip
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--allow {s:?}: not an address or CIDR"))?;
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            let bits = match bits {
-                None => max,
-                Some(b) => b
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|b| *b <= max)
-                    .ok_or_else(|| anyhow::anyhow!("--allow {s:?}: bad prefix length"))?,
-            };
-            nets.push((ip, bits));
-        }
-        Ok(Allow { nets })
-    }
-
-    pub fn permits(&self, peer: IpAddr) -> bool {
-        let peer = match peer {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, IpAddr::V4),
-            v4 => v4,
-        };
-        peer.is_loopback()
-            || self.nets.iter().any(|&(net, bits)| match (net, peer) {
-                (IpAddr::V4(n), IpAddr::V4(p)) => {
-                    let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-                    u32::from(n) & mask == u32::from(p) & mask
-                }
-                (IpAddr::V6(n), IpAddr::V6(p)) => {
-                    let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-                    u128::from(n) & mask == u128::from(p) & mask
-                }
-                _ => false,
-            })
-    }
-}
-
-/// A TCP stream that fails once nothing has moved for `idle`, so a client
-/// that connects and says nothing, stops halfway through a frame, or stops
-/// reading its answers gives its place back.
-pub struct IdleStream {
-    inner: TcpStream,
-    idle: Duration,
-    deadline: Pin<Box<Sleep>>,
-}
-
-impl IdleStream {
-    pub fn new(inner: TcpStream, idle: Duration) -> IdleStream {
-        IdleStream {
-            inner,
-            idle,
-            deadline: Box::pin(tokio::time::sleep(idle)),
-        }
-    }
-}
-
-impl AsyncRead for IdleStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
-            Poll::Ready(r) => {
-                let next = Instant::now() + this.idle;
-                this.deadline.as_mut().reset(next);
-                Poll::Ready(r)
-            }
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout")))
-                }
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
-}
-
-impl AsyncWrite for IdleStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        // A client that sends but never reads its answers stalls here; the
-        // same deadline frees its place.
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_write(cx, buf) {
-            Poll::Ready(r) => {
-                let next = Instant::now() + this.idle;
-                this.deadline.as_mut().reset(next);
-                Poll::Ready(r)
-            }
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "idle timeout while the client does not read",
-                ))),
-                Poll::Pending => Poll::Pending,
-            },
-        }
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// How the listener admits connections.
-pub struct Gate {
-    pub shared: Arc<Shared>,
+/// How the server listens and whom it admits.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// Networks admitted besides loopback.
     pub allow: Allow,
+    /// Accept writes (function codes 5, 6, 15, 16) and write each written
+    /// tag to stdout as a reading.
+    pub writable: bool,
     pub max_clients: usize,
+    /// A connection on which nothing moves for this long is closed.
     pub idle: Duration,
+    /// Stop serving after this long; `None` serves until stopped.
+    pub serve_for: Option<Duration>,
+    /// Say on stderr which connections are refused or closed, and why.
     pub verbose: bool,
 }
 
-impl Gate {
-    /// Decides on one accepted connection: a service and its stream, or
-    /// `None` to close it.
-    pub fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<(Service, IdleStream)> {
-        if !self.allow.permits(peer.ip()) {
-            if self.verbose {
-                eprintln!("iiot modbus-serve: refused {peer}: not loopback and not in --allow");
-            }
-            return None;
-        }
-        let Some(service) = Service::admit(&self.shared, self.max_clients) else {
-            if self.verbose {
-                eprintln!(
-                    "iiot modbus-serve: refused {peer}: {} clients connected (--max-clients)",
-                    self.max_clients
-                );
-            }
-            return None;
+/// A bound server, not yet accepting connections.
+pub struct Server {
+    runtime: tokio::runtime::Runtime,
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    /// Client writes, for the write-back thread (`--writable` only).
+    writes: Option<Receiver<Written>>,
+    cfg: ServeConfig,
+}
+
+impl Server {
+    /// Banks for `points`, all zero, and the listening socket.
+    pub fn bind(points: Vec<Point>, cfg: ServeConfig) -> anyhow::Result<Server> {
+        let (tx, rx) = if cfg.writable {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Written>(4096);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
         };
-        let _ = stream.set_nodelay(true);
-        Some((service, IdleStream::new(stream, self.idle)))
+        let shared = Arc::new(Shared::new(points, tx));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the network runtime")?;
+        let listener = runtime
+            .block_on(TcpListener::bind(cfg.listen))
+            .with_context(|| format!("listening on {}", cfg.listen))?;
+        Ok(Server {
+            runtime,
+            listener,
+            shared,
+            writes: rx,
+            cfg,
+        })
+    }
+
+    /// The address bound (the port the system chose for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.cfg.listen)
+    }
+
+    /// The banks and points, for the thread that feeds them.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Accepts connections until `serve_for` is up, or forever; with
+    /// `writable`, a thread writes every client write to stdout.
+    pub fn serve(self) -> anyhow::Result<()> {
+        let Server {
+            runtime,
+            listener,
+            shared,
+            writes,
+            cfg,
+        } = self;
+        if let Some(rx) = writes {
+            let s = Arc::clone(&shared);
+            std::thread::spawn(move || write_back(&s, rx));
+        }
+        let gate = Arc::new(Gate {
+            shared,
+            allow: cfg.allow,
+            max_clients: cfg.max_clients,
+            idle: cfg.idle,
+            verbose: cfg.verbose,
+        });
+        let result = runtime.block_on(accept(listener, gate, cfg.verbose, cfg.serve_for));
+        result.context("serving Modbus TCP")
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The accept loop: every admitted connection gets its own task, answered
+/// by tokio-modbus's server over a `Service`.
+async fn accept(
+    listener: TcpListener,
+    gate: Arc<Gate>,
+    verbose: bool,
+    serve_for: Option<Duration>,
+) -> std::io::Result<()> {
+    let server = tokio_modbus::server::tcp::Server::new(listener);
+    let on_connected = |stream, peer| {
+        let gate = Arc::clone(&gate);
+        async move { Ok(gate.admit(stream, peer)) }
+    };
+    let on_error = move |err: std::io::Error| {
+        if verbose {
+            eprintln!("iiot modbus-serve: connection closed: {err}");
+        }
+    };
+    // An accept that fails (a client gone before it was accepted, no
+    // file descriptors left) must not end the server: listen again.
+    let forever = async {
+        loop {
+            if let Err(e) = server.serve(&on_connected, on_error).await {
+                eprintln!("iiot modbus-serve: accepting a connection: {e}; listening on");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    match serve_for {
+        Some(d) => {
+            let _ = tokio::time::timeout(d, forever).await;
+        }
+        None => forever.await,
+    }
+    Ok(())
+}
 
-    #[test]
-    fn allow_admits_loopback_and_the_named_networks() {
-        let a = Allow::parse(&[
-            "10.1.0.0/16".into(),
-            "192.168.7.9".into(),
-            "fd00::/8".into(),
-        ])
-        .unwrap();
-        let ok = |s: &str| a.permits(s.parse().unwrap());
-        assert!(ok("127.0.0.1") && ok("::1") && ok("127.8.9.10"));
-        assert!(ok("10.1.200.3") && !ok("10.2.0.1"));
-        assert!(ok("192.168.7.9") && !ok("192.168.7.10"));
-        assert!(ok("fd12::1") && !ok("fe80::1"));
-        assert!(ok("::ffff:10.1.0.1"));
-        assert!(!Allow::default().permits("8.8.8.8".parse().unwrap()));
-        assert!(Allow::parse(&["10.0.0.0/33".into()]).is_err());
-        assert!(Allow::parse(&["nonsense".into()]).is_err());
+/// Writes every client write to stdout as a reading.
+fn write_back(shared: &Shared, rx: Receiver<Written>) {
+    let (sink, _) = stdout_sink(true);
+    let mut out = RecordWriter::new(sink, Format::Ndjson, true);
+    for w in rx {
+        let p = &shared.points[w.point];
+        if !w.value.is_finite() {
+            // A record's value is a finite number (a client can write the
+            // bits of a NaN into a float register): said, not passed on.
+            eprintln!(
+                "iiot modbus-serve: a client wrote {} to {}/{}: not a number, not passed on",
+                w.value, p.asset, p.tag
+            );
+            continue;
+        }
+        let r = ReadingRef {
+            ts: w.ts,
+            asset: &p.asset,
+            tag: &p.tag,
+            value: w.value,
+            unit: &p.unit,
+            quality: Quality::Good,
+            text: &w.text,
+            fault: "",
+            extra: "",
+            encoded: None,
+        };
+        if out.write(&r).is_err() {
+            return;
+        }
     }
 }

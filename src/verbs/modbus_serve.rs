@@ -1,24 +1,24 @@
 //! `iiot modbus-serve`: readings on stdin become register values served
 //! over Modbus TCP, per the model's map.
 //!
-//! tokio runs only the network side (a current-thread runtime, one task per
-//! connection, tokio-modbus's server); stdin is read on a plain thread that
-//! writes into the shared banks, and writes from clients (`--writable`)
-//! reach stdout through a channel to a writer thread.
+//! The verb turns its options into a `ServeConfig` and reads stdin on a
+//! plain thread that writes into the shared banks; the server itself (the
+//! accept loop, answering requests, writing client writes back to stdout)
+//! is `modbus::server`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::cli::Global;
-use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
-use crate::modbus::map::{self, PointIndex, is_bit_table};
-use crate::modbus::server::{Allow, Gate, Shared, Written};
+use crate::io::{Next, ReadOptions, Records, Rejects, Wait};
+use crate::modbus::map::{self, PointIndex};
+use crate::modbus::server::{self, Allow, ServeConfig, Server, Shared, store};
 use crate::model;
-use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordWriter};
+use crate::record::ParseError;
 use crate::time;
 
 /// Serve readings as Modbus TCP registers.
@@ -98,6 +98,40 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         false,
     )?;
     let model = model::resolve(args.model.as_deref(), args.preset.as_deref(), "wellhead")?;
+    let cfg = config(&args, global)?;
+    let points = server::select(map::points(&model), args.host.as_deref())?;
+    let server = Server::bind(points, cfg)?;
+    let bound = server.local_addr();
+    if let Some(f) = &args.addr_file {
+        std::fs::write(f, format!("{bound}\n"))
+            .with_context(|| format!("writing {}", f.display()))?;
+    }
+    let shared = server.shared();
+    if !global.quiet {
+        eprintln!(
+            "iiot modbus-serve: listening on {bound} ({} tags, {} unit ids{})",
+            shared.points.len(),
+            shared.banks.read().map_or(0, |b| b.units.len()),
+            if args.writable {
+                ", writable"
+            } else {
+                ", read-only"
+            }
+        );
+    }
+    let feeder = {
+        let s = Arc::clone(shared);
+        let quiet = global.quiet;
+        let rejects = Rejects::new("modbus-serve", args.rejects.as_deref(), false)?;
+        std::thread::spawn(move || feed(&s, rejects, quiet))
+    };
+    let result = server.serve();
+    drop(feeder);
+    result
+}
+
+/// The server's settings, from the command line.
+fn config(args: &Args, global: &Global) -> Result<ServeConfig> {
     let idle = Duration::from_millis(
         time::parse_positive_millis(&args.idle_timeout).context("--idle-timeout")? as u64,
     );
@@ -112,108 +146,15 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         .listen
         .parse()
         .with_context(|| format!("--listen {:?} is not ADDR:PORT", args.listen))?;
-    let all = map::points(&model);
-    let mut hosts: Vec<&str> = all.iter().map(|p| p.host.as_str()).collect();
-    hosts.sort_unstable();
-    hosts.dedup();
-    let points: Vec<map::Point> = match &args.host {
-        Some(h) => {
-            let v: Vec<map::Point> = all.iter().filter(|p| &p.host == h).cloned().collect();
-            if v.is_empty() {
-                bail!(
-                    "--host {h}: no model row has that host (hosts: {})",
-                    hosts.join(", ")
-                );
-            }
-            v
-        }
-        None if hosts.len() > 1 => bail!(
-            "the model names several hosts ({}); say which to serve with --host",
-            hosts.join(", ")
-        ),
-        None => all,
-    };
-    if points.is_empty() {
-        bail!("the model has no row with an address: nothing to serve");
-    }
-    let (wtx, wrx) = std::sync::mpsc::sync_channel::<Written>(4096);
-    let shared = Arc::new(Shared::new(points, args.writable.then_some(wtx)));
-
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the network runtime")?;
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(listen))
-        .with_context(|| format!("listening on {listen}"))?;
-    let bound = listener.local_addr().unwrap_or(listen);
-    if let Some(f) = &args.addr_file {
-        std::fs::write(f, format!("{bound}\n"))
-            .with_context(|| format!("writing {}", f.display()))?;
-    }
-    if !global.quiet {
-        eprintln!(
-            "iiot modbus-serve: listening on {bound} ({} tags, {} unit ids{})",
-            shared.points.len(),
-            shared.banks.read().map_or(0, |b| b.units.len()),
-            if args.writable {
-                ", writable"
-            } else {
-                ", read-only"
-            }
-        );
-    }
-
-    if args.writable {
-        let s = Arc::clone(&shared);
-        std::thread::spawn(move || write_back(&s, wrx));
-    }
-    let feeder = {
-        let s = Arc::clone(&shared);
-        let quiet = global.quiet;
-        let rejects = Rejects::new("modbus-serve", args.rejects.as_deref(), false)?;
-        std::thread::spawn(move || feed(&s, rejects, quiet))
-    };
-
-    let gate = Arc::new(Gate {
-        shared: Arc::clone(&shared),
+    Ok(ServeConfig {
+        listen,
         allow,
+        writable: args.writable,
         max_clients: args.max_clients,
         idle,
+        serve_for,
         verbose: global.verbose > 0,
-    });
-    let verbose = global.verbose > 0;
-    let result = runtime.block_on(async move {
-        let server = tokio_modbus::server::tcp::Server::new(listener);
-        let on_connected = |stream, peer| {
-            let gate = Arc::clone(&gate);
-            async move { Ok(gate.admit(stream, peer)) }
-        };
-        let on_error = move |err: std::io::Error| {
-            if verbose {
-                eprintln!("iiot modbus-serve: connection closed: {err}");
-            }
-        };
-        // An accept that fails (a client gone before it was accepted, no
-        // file descriptors left) must not end the server: listen again.
-        let forever = async {
-            loop {
-                if let Err(e) = server.serve(&on_connected, on_error).await {
-                    eprintln!("iiot modbus-serve: accepting a connection: {e}; listening on");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        };
-        match serve_for {
-            Some(d) => {
-                let _ = tokio::time::timeout(d, forever).await;
-            }
-            None => forever.await,
-        }
-        Ok::<(), std::io::Error>(())
-    });
-    drop(feeder);
-    result.context("serving Modbus TCP")
+    })
 }
 
 /// Reads stdin into the banks until it ends.
@@ -275,75 +216,5 @@ fn feed(shared: &Shared, mut rejects: Rejects, quiet: bool) {
             "iiot modbus-serve: read {read}, wrote {wrote}, rejected {}, not on the map {unmapped}; serving the last values until stopped",
             rejects.count()
         );
-    }
-}
-
-/// Encodes one reading into its point's registers.
-fn store(shared: &Shared, i: usize, r: &Reading, scratch: &mut [u16; 125]) -> Result<(), String> {
-    let p = &shared.points[i];
-    let mut banks = shared
-        .banks
-        .write()
-        .map_err(|_| "the register banks are poisoned".to_string())?;
-    let bank = banks
-        .units
-        .get_mut(&p.unit_id)
-        .ok_or_else(|| "no bank for its unit id".to_string())?;
-    let a = usize::from(p.address);
-    if is_bit_table(p.table) {
-        let bits = bank.bits_mut(p.table);
-        bits[a] = r.value != 0.0;
-        return Ok(());
-    }
-    let w = usize::from(p.width());
-    let regs = bank.registers_mut(p.table);
-    let target = &mut regs[a..a + w];
-    // Encode into a copy first, so a value that does not fit leaves the
-    // registers as they were.
-    let buf = &mut scratch[..w];
-    buf.copy_from_slice(target);
-    if p.is_text() {
-        p.layout
-            .encode_text(&r.text, buf)
-            .map_err(|e| e.to_string())?;
-    } else {
-        p.layout
-            .encode(r.value, buf)
-            .map_err(|e| format!("{} {}: {e}", p.layout.reg_type, p.table))?;
-    }
-    target.copy_from_slice(buf);
-    Ok(())
-}
-
-/// Writes every client write to stdout as a reading.
-fn write_back(shared: &Shared, rx: std::sync::mpsc::Receiver<Written>) {
-    let (sink, _) = stdout_sink(true);
-    let mut out = RecordWriter::new(sink, Format::Ndjson, true);
-    for w in rx {
-        let p = &shared.points[w.point];
-        if !w.value.is_finite() {
-            // A record's value is a finite number (a client can write the
-            // bits of a NaN into a float register): said, not passed on.
-            eprintln!(
-                "iiot modbus-serve: a client wrote {} to {}/{}: not a number, not passed on",
-                w.value, p.asset, p.tag
-            );
-            continue;
-        }
-        let r = ReadingRef {
-            ts: w.ts,
-            asset: &p.asset,
-            tag: &p.tag,
-            value: w.value,
-            unit: &p.unit,
-            quality: Quality::Good,
-            text: &w.text,
-            fault: "",
-            extra: "",
-            encoded: None,
-        };
-        if out.write(&r).is_err() {
-            return;
-        }
     }
 }

@@ -1,23 +1,20 @@
 //! `iiot poll`: read Modbus TCP devices on a schedule and write readings,
 //! per the model's map or, in ad-hoc mode, per the command line.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
 use crate::io::stdout_sink;
-use crate::modbus::client::{PollConfig, Sample, Stats, poll_target};
+use crate::modbus::client::{PollConfig, Poller, Timestamp};
 use crate::modbus::codec::Layout;
 use crate::modbus::map::{self, Point};
+use crate::modbus::plan::{self, PlanConfig};
 use crate::model::{self, Kind, RegType, Table, WordOrder};
-use crate::record::{
-    EncodedSeries, Format, Quality, ReadingRef, RecordWriter, encode_asset_part, encode_tag_part,
-};
+use crate::record::{Format, RecordWriter};
 use crate::time;
 
 /// Poll Modbus TCP devices and write readings.
@@ -139,13 +136,22 @@ pub struct Args {
     pub format: Format,
 }
 
-/// The time a reading carries.
+/// The time a reading carries (`--ts`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TsFrom {
     /// When the request was sent.
     Request,
     /// When the answer arrived.
     Response,
+}
+
+impl From<TsFrom> for Timestamp {
+    fn from(t: TsFrom) -> Timestamp {
+        match t {
+            TsFrom::Request => Timestamp::Request,
+            TsFrom::Response => Timestamp::Response,
+        }
+    }
 }
 
 fn duration(s: &str, flag: &str) -> Result<Duration> {
@@ -158,31 +164,12 @@ fn duration(s: &str, flag: &str) -> Result<Duration> {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
-    let adhoc = args.holding.is_some()
-        || args.input.is_some()
-        || args.coils.is_some()
-        || args.discrete.is_some();
-    let (points, default_target) = match (&args.adhoc, adhoc) {
-        (Some(t), true) => (adhoc_points(&args, t)?, t.clone()),
-        (Some(t), false) => bail!(
-            "{t}: ad-hoc mode needs what to read: --holding, --input, --coils or --discrete A:N"
-        ),
-        (None, true) => {
-            bail!("--holding, --input, --coils and --discrete need a TARGET (HOST:PORT)")
-        }
-        (None, false) => {
-            let model = model::resolve(args.model.as_deref(), args.preset.as_deref(), "wellhead")?;
-            (map::points(&model), args.target.clone())
-        }
-    };
-    if points.is_empty() {
-        bail!("the model has no row with an address: nothing to poll");
-    }
+    let (points, default_target) = points(&args)?;
     let cfg = PollConfig {
         interval: duration(&args.interval, "--interval")?,
         timeout: duration(&args.timeout, "--timeout")?,
         count: args.count,
-        ts_response: args.ts == TsFrom::Response,
+        ts: args.ts.into(),
         // A zero cap would retry a lost target in a busy loop.
         backoff_max: Duration::from_millis(
             time::parse_positive_millis(&args.backoff_max).context("--backoff-max")? as u64,
@@ -193,101 +180,19 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if cfg.timeout.is_zero() {
         bail!("--timeout must be longer than 0");
     }
-    // Requests per target.
-    let mut by_target: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, p) in points.iter().enumerate() {
-        let t = if p.host.is_empty() {
-            default_target.clone()
-        } else {
-            p.host.clone()
-        };
-        by_target.entry(t).or_default().push(i);
-    }
-    // One entry per connection: a target's requests dealt out round robin
-    // over at most --connections connections (never an idle one).
-    let mut plans: Vec<(String, Arc<AtomicUsize>, Vec<map::ReadPlan>)> = Vec::new();
-    for (t, idx) in by_target {
-        let all = map::plan(&points, &idx, args.max_gap);
-        let n = args.connections.min(all.len()).max(1);
-        if global.verbose > 0 {
-            eprintln!(
-                "iiot poll: {t}: {} requests a poll over {n} connection{}",
-                all.len(),
-                if n == 1 { "" } else { "s" }
-            );
-        }
-        let mut shares: Vec<Vec<map::ReadPlan>> = (0..n).map(|_| Vec::new()).collect();
-        for (k, r) in all.into_iter().enumerate() {
-            shares[k % n].push(r);
-        }
-        // Connections to one target share its count of connections down.
-        let down = Arc::new(AtomicUsize::new(0));
-        plans.extend(
-            shares
-                .into_iter()
-                .map(|s| (t.clone(), Arc::clone(&down), s)),
-        );
-    }
-    let series: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = points
-        .iter()
-        .map(|p| {
-            let (t, u) = encode_tag_part(&p.tag, &p.unit);
-            (encode_asset_part(&p.asset), t, u)
-        })
-        .collect();
-    let points = Arc::new(points);
-    let stats = Arc::new(Stats::default());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the network runtime")?;
+    let connections = plan::connections(
+        &points,
+        &PlanConfig {
+            default_target,
+            max_gap: args.max_gap,
+            connections: args.connections,
+            verbose: global.verbose > 0,
+        },
+    );
+    let mut poller = Poller::new(points, connections, cfg);
     let (sink, line_buffered) = stdout_sink(false);
     let mut out = RecordWriter::new(sink, args.format, line_buffered);
-    let mut wrote: u64 = 0;
-    let result: Result<()> = runtime.block_on(async {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Sample>>(256);
-        for (addr, down, p) in plans {
-            tokio::spawn(poll_target(
-                addr,
-                down,
-                p,
-                Arc::clone(&points),
-                cfg.clone(),
-                Arc::clone(&stats),
-                tx.clone(),
-            ));
-        }
-        drop(tx);
-        while let Some(batch) = rx.recv().await {
-            for s in &batch {
-                let p = &points[s.point];
-                let (a, t, u) = &series[s.point];
-                let r = ReadingRef {
-                    ts: s.ts,
-                    asset: &p.asset,
-                    tag: &p.tag,
-                    value: s.value,
-                    unit: &p.unit,
-                    quality: Quality::Good,
-                    text: &s.text,
-                    fault: "",
-                    extra: "",
-                    encoded: Some(EncodedSeries {
-                        asset: a,
-                        tag: t,
-                        unit: u,
-                    }),
-                };
-                out.write(&r)?;
-                wrote += 1;
-            }
-            // Live output: what has arrived goes out once nothing else waits.
-            if rx.is_empty() {
-                out.flush()?;
-            }
-        }
-        Ok(())
-    });
+    let result = poller.run(&mut out);
     let flushed = out.flush();
     if let Err(e) = &result
         && crate::io::is_broken_pipe(e)
@@ -295,6 +200,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         // The reader went away (`| head`): a quiet, successful end.
         return Ok(());
     }
+    let (stats, wrote) = (poller.stats(), poller.wrote());
     let errors = stats.errors();
     if !global.quiet {
         eprintln!(
@@ -314,6 +220,32 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         bail!("nothing was read: {errors} errors");
     }
     Ok(())
+}
+
+/// The points to poll, from the command line in ad-hoc mode or from the
+/// model, and the target of those without a `host`.
+fn points(args: &Args) -> Result<(Vec<Point>, String)> {
+    let adhoc = args.holding.is_some()
+        || args.input.is_some()
+        || args.coils.is_some()
+        || args.discrete.is_some();
+    let (points, default_target) = match (&args.adhoc, adhoc) {
+        (Some(t), true) => (adhoc_points(args, t)?, t.clone()),
+        (Some(t), false) => bail!(
+            "{t}: ad-hoc mode needs what to read: --holding, --input, --coils or --discrete A:N"
+        ),
+        (None, true) => {
+            bail!("--holding, --input, --coils and --discrete need a TARGET (HOST:PORT)")
+        }
+        (None, false) => {
+            let model = model::resolve(args.model.as_deref(), args.preset.as_deref(), "wellhead")?;
+            (map::points(&model), args.target.clone())
+        }
+    };
+    if points.is_empty() {
+        bail!("the model has no row with an address: nothing to poll");
+    }
+    Ok((points, default_target))
 }
 
 /// Parses `A:N` into an address and a count of values.
