@@ -12,6 +12,7 @@
 //! NDJSON or CSV.
 
 mod encode;
+mod fast;
 mod parse;
 
 pub use encode::{

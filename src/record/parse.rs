@@ -50,13 +50,29 @@ impl RecordParser {
         // serde_json checking string by string; a line that is not UTF-8 goes
         // the slow way, so its message names the field the bad bytes are in.
         let result = match std::str::from_utf8(line) {
-            Ok(text) => self.parse_with(serde_json::Deserializer::from_str(text), out, &mut field),
+            Ok(text) => {
+                if super::fast::parse(self, text, out) {
+                    return Ok(());
+                }
+                self.parse_with(serde_json::Deserializer::from_str(text), out, &mut field)
+            }
             Err(_) => self.parse_with(serde_json::Deserializer::from_slice(line), out, &mut field),
         };
         result.map_err(|e| ParseError {
             field,
             message: describe_json_error(&e),
         })
+    }
+
+    /// [`RecordParser::parse`] without the fast path, for comparing the two.
+    #[cfg(test)]
+    pub(super) fn parse_slow(&mut self, line: &[u8], out: &mut Reading) -> Result<(), ParseError> {
+        let mut field: Option<&'static str> = None;
+        self.parse_with(serde_json::Deserializer::from_slice(line), out, &mut field)
+            .map_err(|e| ParseError {
+                field,
+                message: describe_json_error(&e),
+            })
     }
 
     fn parse_with<'de, R: serde_json::de::Read<'de>>(
@@ -74,7 +90,7 @@ impl RecordParser {
         de.end()
     }
 
-    fn parse_ts_text(&mut self, s: &str) -> Result<Millis, String> {
+    pub(super) fn parse_ts_text(&mut self, s: &str) -> Result<Millis, String> {
         if s == self.last_ts_text && !s.is_empty() {
             return Ok(self.last_ts);
         }

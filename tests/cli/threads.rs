@@ -11,7 +11,16 @@ use crate::util::{Workdir, describe};
 /// hundred blocks) with a bad line of a different kind every 997 lines.
 fn input(wd: &Workdir) -> std::path::PathBuf {
     let mut cmd = wd.cmd("simulate");
-    cmd.args(["--preset", "wellhead", "--count", "420", "--seed", "7", "--faults", "spike=0.01"]);
+    cmd.args([
+        "--preset",
+        "wellhead",
+        "--count",
+        "420",
+        "--seed",
+        "7",
+        "--faults",
+        "spike=0.01",
+    ]);
     let out = wd.run(&mut cmd);
     assert!(out.status.success(), "{}", describe(&cmd, &out));
     let bad = [
@@ -52,7 +61,10 @@ fn same_with_one_thread_and_many(wd: &Workdir, args: &[&str]) -> (Output, String
     let (one, one_rejects) = run(wd, "1", args);
     for threads in ["2", "5"] {
         let (many, many_rejects) = run(wd, threads, args);
-        assert!(one.stdout == many.stdout, "{args:?}: stdout differs with {threads} threads");
+        assert!(
+            one.stdout == many.stdout,
+            "{args:?}: stdout differs with {threads} threads"
+        );
         assert_eq!(one_rejects, many_rejects, "{args:?}: rejects differ");
         assert_eq!(
             String::from_utf8_lossy(&one.stderr),
@@ -87,7 +99,11 @@ fn threads_cat_store_detect_match_one_thread_exactly() {
         cmd.arg("s.db");
         let q = wd.run(&mut cmd);
         assert!(q.status.success(), "{}", describe(&cmd, &q));
-        dumps.push((String::from_utf8_lossy(&out.stderr).into_owned(), rejects, q.stdout));
+        dumps.push((
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            rejects,
+            q.stdout,
+        ));
     }
     assert_eq!(dumps[0].0, dumps[1].0);
     assert_eq!(dumps[0].1, dumps[1].1);
