@@ -25,9 +25,9 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use super::Selection;
 use super::parquet::{ParquetFile, Row, Skipped};
 use crate::record::Quality;
+use crate::store::Selection;
 use crate::time::Millis;
 
 /// Rows the merge holds before it trades decoding for memory: past this,
