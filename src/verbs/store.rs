@@ -13,7 +13,7 @@ use crate::model;
 use crate::record::{Format, Reading, RecordParser, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
 use crate::store::sqlite::{self, OnConflict, SqliteStore, Sync};
-use crate::store::{Origin, Unstored, Writer};
+use crate::store::{Counts, Origin, Unstored, Writer};
 use crate::time;
 
 /// Store readings and alarm events in a SQLite historian or a Parquet lake.
@@ -148,37 +148,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         (None, None) => None,
         (file, preset) => Some(model::resolve(file.as_deref(), preset.as_deref(), "")?),
     };
-    let mut target = if args.parquet {
-        let by_asset = match args.partition_by.replace(' ', "").as_str() {
-            "date" => false,
-            "date,asset" => true,
-            other => bail!("--partition-by {other:?}: use date or date,asset"),
-        };
-        let roll_age = Duration::from_millis(
-            time::parse_positive_millis(&args.roll_age).context("--roll-age")? as u64,
-        );
-        Writer::Lake(Lake::open(LakeConfig {
-            dir: args.target.clone(),
-            by_asset,
-            roll_rows: args.roll_rows,
-            roll_age,
-            value_encoding: args.value_encoding,
-        })?)
-    } else {
-        let mut store = SqliteStore::open(
-            &args.target,
-            sqlite::Options {
-                sync: args.sync,
-                on_conflict: args.on_conflict,
-                busy_timeout,
-                quiet: global.quiet,
-            },
-        )?;
-        if let Some(m) = &model {
-            store.describe(m)?;
-        }
-        Writer::Sqlite(store)
-    };
+    let mut target = open_target(&args, model.as_ref(), busy_timeout, global)?;
     let mut units: Units = HashMap::new();
     for row in model
         .iter()
@@ -206,34 +176,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         batch_time,
         global,
     );
-    // What came before a failure is committed and accounted for; what could
-    // not be committed goes to the rejects.
-    // Under --strict, or after an input error, what came before is still
-    // committed.
-    let mut result = result;
-    if !target.failed() {
-        let committed = commit(&mut target, &mut rejects, &mut tally);
-        if let (Ok(()), Err(e)) = (&result, committed) {
-            result = Err(e);
-        }
-    }
-    if target.failed()
-        && let Err(e) = &result
-        && let Some(lost) = reject_unstored(&mut target, e, &mut rejects, &mut tally)
-    {
-        result = Err(lost);
-    }
-    // What reached a lake's files is told even when a write failed; the
-    // first error is the one returned, a later one is said.
-    let (closed, finished) = target.close();
-    let result = match (result, finished) {
-        (Ok(()), finished) => finished,
-        (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(later)) => {
-            eprintln!("iiot store: {later:#}");
-            Err(e)
-        }
-    };
+    let (closed, result) = close_target(target, result, &mut rejects, &mut tally);
     let closed = closed.map(|c| (c.stored, c.duplicates, c.replaced, c.events, c.rollups));
     let flushed = match &mut tee {
         Some(t) => tee_closed(t.flush(), &mut None, global),
@@ -274,6 +217,84 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         );
     }
     result.and(flushed)
+}
+
+/// The SQLite store or the lake the records go to, opened.
+fn open_target(
+    args: &Args,
+    model: Option<&model::Model>,
+    busy_timeout: Duration,
+    global: &Global,
+) -> Result<Writer> {
+    Ok(if args.parquet {
+        let by_asset = match args.partition_by.replace(' ', "").as_str() {
+            "date" => false,
+            "date,asset" => true,
+            other => bail!("--partition-by {other:?}: use date or date,asset"),
+        };
+        let roll_age = Duration::from_millis(
+            time::parse_positive_millis(&args.roll_age).context("--roll-age")? as u64,
+        );
+        Writer::Lake(Lake::open(LakeConfig {
+            dir: args.target.clone(),
+            by_asset,
+            roll_rows: args.roll_rows,
+            roll_age,
+            value_encoding: args.value_encoding,
+        })?)
+    } else {
+        let mut store = SqliteStore::open(
+            &args.target,
+            sqlite::Options {
+                sync: args.sync,
+                on_conflict: args.on_conflict,
+                busy_timeout,
+                quiet: global.quiet,
+            },
+        )?;
+        if let Some(m) = model {
+            store.describe(m)?;
+        }
+        Writer::Sqlite(store)
+    })
+}
+
+/// Commits what is left and closes the target: what was stored, and the
+/// run's result with the closing's errors. What came before a failure is
+/// committed and accounted for; what could not be committed goes to the
+/// rejects.
+fn close_target(
+    mut target: Writer,
+    mut result: Result<()>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> (Result<Counts>, Result<()>) {
+    // Under --strict, or after an input error, what came before is still
+    // committed.
+    if !target.failed() {
+        let committed = commit(&mut target, rejects, tally);
+        if let (Ok(()), Err(e)) = (&result, committed) {
+            result = Err(e);
+        }
+    }
+    if target.failed()
+        && let Err(e) = &result
+        && let Some(lost) = reject_unstored(&mut target, e, rejects, tally)
+    {
+        result = Err(lost);
+    }
+    // What reached a lake's files is told even when a write failed; the
+    // first error is the one returned, a later one is said.
+    let (closed, finished) = target.close();
+    let result = match (result, finished) {
+        (Ok(()), finished) => finished,
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(later)) => {
+            eprintln!("iiot store: {later:#}");
+            Err(e)
+        }
+    };
+    (closed, result)
 }
 
 /// Commits the open batch and rejects what the commit refused.

@@ -20,7 +20,7 @@
 //! without statistics is decoded first.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::rc::Rc;
 
 use anyhow::Result;
@@ -138,7 +138,35 @@ pub(crate) fn merged(
     on_unit: &mut dyn FnMut(u64),
     emit: &mut dyn FnMut(&Row<'_>) -> Result<bool>,
 ) -> Result<()> {
-    let mut pending: BinaryHeap<Reverse<Pending>> = BinaryHeap::new();
+    let mut m = Merge {
+        files,
+        sel,
+        pending: units(files, sel),
+        strings: Strings::default(),
+        units: Vec::new(),
+        heap: BinaryHeap::new(),
+        held: 0,
+        budget: hold(),
+        counted_units: HashSet::new(),
+    };
+    loop {
+        while let Some(p) = m.next_due() {
+            m.decode(p, skipped, on_unit)?;
+        }
+        let Some(Reverse(head)) = m.heap.pop() else {
+            break;
+        };
+        if !emit(&head.row.row())? {
+            return Ok(());
+        }
+        m.advance(head.unit);
+    }
+    Ok(())
+}
+
+/// The row groups of `files` the selection may need, by their bounds.
+fn units(files: &[ParquetFile], sel: &Selection) -> BinaryHeap<Reverse<Pending>> {
+    let mut pending = BinaryHeap::new();
     for (fi, f) in files.iter().enumerate() {
         if !f.may_match(sel) {
             continue;
@@ -154,118 +182,143 @@ pub(crate) fn merged(
             }
         }
     }
-    let mut strings = Strings::default();
-    // Decoded units, consumed from the back (rows stored reversed).
-    let mut units: Vec<Vec<Owned>> = Vec::new();
-    let mut heap: BinaryHeap<Reverse<Head>> = BinaryHeap::new();
-    // Rows decoded and not yet written, and the units already counted for
-    // progress.
-    let mut held = 0usize;
-    let budget = hold();
-    let mut counted_units = std::collections::HashSet::new();
-    loop {
-        while let Some(Reverse(p)) = pending.peek() {
-            let top = heap.peek().map(|Reverse(h)| h.row.key());
-            let due = top.is_none_or(|(a, t, ts)| {
-                (p.bound.0.as_str(), p.bound.1.as_str(), p.bound.2) <= (a, t, ts)
-            });
-            if !due {
-                break;
-            }
-            let Some(Reverse(p)) = pending.pop() else {
-                break;
-            };
-            let f = &files[p.file];
-            let mut rows = Vec::new();
-            // A unit decoded again has had its rows without time counted.
-            let mut again = Skipped::default();
-            let counted = if p.exact { &mut again } else { &mut *skipped };
-            f.read_row_group(p.rg, sel, counted, &mut |r| {
-                rows.push(Owned {
-                    ts: r.ts,
-                    asset: strings.get(r.asset),
-                    tag: strings.get(r.tag),
-                    value: r.value,
-                    unit: strings.get(r.unit),
-                    quality: r.quality,
-                    text: strings.get(r.text),
-                });
-                Ok(())
-            })?;
-            if !rows.is_sorted_by(|a, b| a.key() <= b.key()) {
-                rows.sort_by(|a, b| a.key().cmp(&b.key()));
-            }
-            if p.exact {
-                // Decoded again: the series before the bound were read out.
-                let (ba, bt) = (p.bound.0.as_str(), p.bound.1.as_str());
-                let cut = rows.partition_point(|r| (&*r.asset, &*r.tag) < (ba, bt));
-                rows.drain(..cut);
-            }
-            let Some(first) = rows.first() else {
-                continue;
-            };
-            // The statistics bound a row group spanning several series
-            // loosely (its second series' rows are bounded by the first
-            // one's start). Rather than hold rows not yet due, put the
-            // unit back under its real first key and decode it again then.
-            let early = heap
-                .peek()
-                .is_some_and(|Reverse(h)| first.key() > h.row.key());
-            let over = held + rows.len() > budget;
-            if early && over && !p.exact {
-                let (a, t, ts) = first.key();
-                pending.push(Reverse(Pending {
-                    bound: (a.to_string(), t.to_string(), ts),
-                    exact: true,
-                    ..p
-                }));
-                continue;
-            }
-            // Keep only the first series; the next ones come back when due.
-            let (fa, ft) = (first.asset.clone(), first.tag.clone());
-            let split = if over {
-                rows.iter().position(|r| r.asset != fa || r.tag != ft)
-            } else {
-                None
-            };
-            if let Some(i) = split {
-                let (a, t, ts) = rows[i].key();
-                pending.push(Reverse(Pending {
-                    bound: (a.to_string(), t.to_string(), ts),
-                    file: p.file,
-                    rg: p.rg,
-                    exact: true,
-                }));
-                rows.truncate(i);
-                rows.shrink_to_fit();
-            }
-            if counted_units.insert((p.file, p.rg)) {
-                on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
-            }
-            held += rows.len();
-            rows.reverse();
-            if let Some(first) = rows.pop() {
-                let unit = units.len();
-                units.push(rows);
-                heap.push(Reverse(Head { row: first, unit }));
-            }
+    pending
+}
+
+/// The merge under way.
+struct Merge<'a> {
+    files: &'a [ParquetFile],
+    sel: &'a Selection,
+    /// Row groups waiting to be decoded.
+    pending: BinaryHeap<Reverse<Pending>>,
+    strings: Strings,
+    /// Decoded units, consumed from the back (rows stored reversed).
+    units: Vec<Vec<Owned>>,
+    /// The next row of each unit holding rows.
+    heap: BinaryHeap<Reverse<Head>>,
+    /// Rows decoded and not yet written.
+    held: usize,
+    budget: usize,
+    /// The units already counted for progress.
+    counted_units: HashSet<(usize, usize)>,
+}
+
+impl Merge<'_> {
+    /// The waiting row group whose bound the smallest key on hand has
+    /// reached, if any (any at all when nothing is on hand).
+    fn next_due(&mut self) -> Option<Pending> {
+        let Reverse(p) = self.pending.peek()?;
+        let top = self.heap.peek().map(|Reverse(h)| h.row.key());
+        let due = top.is_none_or(|(a, t, ts)| {
+            (p.bound.0.as_str(), p.bound.1.as_str(), p.bound.2) <= (a, t, ts)
+        });
+        if !due {
+            return None;
         }
-        let Some(Reverse(head)) = heap.pop() else {
-            break;
+        self.pending.pop().map(|Reverse(p)| p)
+    }
+
+    /// Decodes a row group into a unit on hand — or, past the budget,
+    /// puts it (or its later series) back to be decoded again when due.
+    fn decode(
+        &mut self,
+        p: Pending,
+        skipped: &mut Skipped,
+        on_unit: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let f = &self.files[p.file];
+        let mut rows = Vec::new();
+        // A unit decoded again has had its rows without time counted.
+        let mut again = Skipped::default();
+        let counted = if p.exact { &mut again } else { skipped };
+        let strings = &mut self.strings;
+        f.read_row_group(p.rg, self.sel, counted, &mut |r| {
+            rows.push(Owned {
+                ts: r.ts,
+                asset: strings.get(r.asset),
+                tag: strings.get(r.tag),
+                value: r.value,
+                unit: strings.get(r.unit),
+                quality: r.quality,
+                text: strings.get(r.text),
+            });
+            Ok(())
+        })?;
+        if !rows.is_sorted_by(|a, b| a.key() <= b.key()) {
+            rows.sort_by(|a, b| a.key().cmp(&b.key()));
+        }
+        if p.exact {
+            // Decoded again: the series before the bound were read out.
+            let (ba, bt) = (p.bound.0.as_str(), p.bound.1.as_str());
+            let cut = rows.partition_point(|r| (&*r.asset, &*r.tag) < (ba, bt));
+            rows.drain(..cut);
+        }
+        let Some(first) = rows.first() else {
+            return Ok(());
         };
-        if !emit(&head.row.row())? {
+        // The statistics bound a row group spanning several series
+        // loosely (its second series' rows are bounded by the first one's
+        // start). Rather than hold rows not yet due, put the unit back
+        // under its real first key and decode it again then.
+        let early = self
+            .heap
+            .peek()
+            .is_some_and(|Reverse(h)| first.key() > h.row.key());
+        let over = self.held + rows.len() > self.budget;
+        if early && over && !p.exact {
+            let (a, t, ts) = first.key();
+            self.pending.push(Reverse(Pending {
+                bound: (a.to_string(), t.to_string(), ts),
+                exact: true,
+                ..p
+            }));
             return Ok(());
         }
-        held -= 1;
-        let rest = &mut units[head.unit];
+        if over {
+            self.keep_first_series(&p, &mut rows);
+        }
+        if self.counted_units.insert((p.file, p.rg)) {
+            on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
+        }
+        self.held += rows.len();
+        rows.reverse();
+        if let Some(first) = rows.pop() {
+            let unit = self.units.len();
+            self.units.push(rows);
+            self.heap.push(Reverse(Head { row: first, unit }));
+        }
+        Ok(())
+    }
+
+    /// Keeps only the first series of a decoded unit; the next ones come
+    /// back when due.
+    fn keep_first_series(&mut self, p: &Pending, rows: &mut Vec<Owned>) {
+        let Some(first) = rows.first() else {
+            return;
+        };
+        let (fa, ft) = (first.asset.clone(), first.tag.clone());
+        if let Some(i) = rows.iter().position(|r| r.asset != fa || r.tag != ft) {
+            let (a, t, ts) = rows[i].key();
+            self.pending.push(Reverse(Pending {
+                bound: (a.to_string(), t.to_string(), ts),
+                file: p.file,
+                rg: p.rg,
+                exact: true,
+            }));
+            rows.truncate(i);
+            rows.shrink_to_fit();
+        }
+    }
+
+    /// After a unit's head was written: its next row goes on the heap, or
+    /// its memory is freed.
+    fn advance(&mut self, unit: usize) {
+        self.held -= 1;
+        let rest = &mut self.units[unit];
         match rest.pop() {
-            Some(row) => heap.push(Reverse(Head {
-                row,
-                unit: head.unit,
-            })),
+            Some(row) => self.heap.push(Reverse(Head { row, unit })),
             // Read out: free its memory.
             None => *rest = Vec::new(),
         }
     }
-    Ok(())
 }
