@@ -20,9 +20,11 @@
 //! every operation — a lake holds no alarm events, rollup tables or
 //! `rollup_retained` — and an enum says what each does in one place. A
 //! third backend (a PostgreSQL store) is a variant of each enum whose
-//! arms call its own module; no verb matches on the backend's kind except
-//! where its options or its report differ (`store` builds its target from
-//! backend-specific options; `inspect` reports files or tables).
+//! arms call its own module, and a kind of [`Source`]. The verbs tell the
+//! backends apart only where their options or their output differ:
+//! `store` builds its target from backend-specific options, `inspect`
+//! reports a store's tables or Parquet files and their footers, and
+//! `rollup` on a lake folder does retention alone.
 //!
 //! Also here: [`Source`], what a path holds; [`Selection`], what a read
 //! asks for; [`stats`], inspect's per-series statistics over any backend.
