@@ -13,7 +13,9 @@
 //! - [`modbus`]: the register codec, map, server and poller (tokio lives here).
 //! - [`rollup`]: mergeable time buckets, streamed and on a store.
 //! - `plot`: the bounded chart summary and its SVG drawing (`iiot plot`).
-//! - `read`: stores, Parquet files and lakes read back (query, inspect).
+//! - [`store`]: storage by backend — a SQLite file, a Parquet lake — each
+//!   written, read, rolled up and retained by its own module.
+//! - `patterns`: the asset and tag globs that choose series.
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, bounded line reading, rejects, stdout.
 //! - [`cli`], [`options`] and [`verbs`]: the command line.
@@ -26,6 +28,7 @@ pub mod io;
 pub mod modbus;
 pub mod model;
 pub mod options;
+pub(crate) mod patterns;
 pub(crate) mod plot;
 pub(crate) mod read;
 pub mod record;

@@ -4,18 +4,18 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use serde::Serialize;
 
 use super::query::{ColumnArgs, progress};
 use crate::cli::Global;
-use crate::read::footer::{self, Layout};
-use crate::read::lake::{self, LakeFile};
-use crate::read::parquet::{ParquetFile, Skipped, single};
-use crate::read::sqlite::Store;
-use crate::read::stats::{Gap, GapFinder, Point, Stats};
-use crate::read::{Selection, Source};
+use crate::store::lake::footer::{self, Layout};
+use crate::store::lake::list::{self, LakeFile};
+use crate::store::lake::parquet::{ParquetFile, Skipped, single};
+use crate::store::sqlite::inspect::StoreInfo;
+use crate::store::stats::{Gap, GapFinder, Point, Stats};
+use crate::store::{Selection, Source, Store};
 use crate::time::{Millis, TsFormatter};
 
 /// Report what a store, a Parquet file or a lake holds, and what is wrong
@@ -83,16 +83,6 @@ fn opt_ts<S: serde::Serializer>(ts: &Option<Millis>, s: S) -> Result<S::Ok, S::E
         Some(t) => s.serialize_str(&TsFormatter::format(*t)),
         None => s.serialize_none(),
     }
-}
-
-#[derive(Debug, Serialize)]
-struct StoreInfo {
-    schema_version: Option<String>,
-    page_size: i64,
-    pages: i64,
-    series: i64,
-    readings: i64,
-    alarm_events: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,7 +159,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
         Source::Lake(root) => {
             report.kind = "lake";
-            let listing = lake::list(root, &Selection::all())?;
+            let listing = list::list(root, &Selection::all())?;
             for (dir, why) in &listing.unreadable {
                 report.damaged.push(Damaged {
                     path: dir.display().to_string(),
@@ -250,39 +240,12 @@ fn inspect_store(
     gaps: &mut Option<GapFinder>,
     factor: f64,
 ) -> Result<()> {
-    let store = Store::open(path)?;
-    let c = &store.conn;
-    let one = |sql: &str| -> Result<i64> {
-        c.query_row(sql, [], |r| r.get(0))
-            .with_context(|| format!("{}: {sql}", store.name))
-    };
-    report.store = Some(StoreInfo {
-        schema_version: store.schema_version(),
-        page_size: one("PRAGMA page_size")?,
-        pages: one("PRAGMA page_count")?,
-        series: one("SELECT count(*) FROM series")?,
-        readings: one("SELECT count(*) FROM readings")?,
-        alarm_events: one("SELECT count(*) FROM alarm_events").ok(),
-    });
-    // Primary-key order: series by series, each in time order.
-    let sql = "SELECT s.asset, s.tag, r.ts, r.value FROM readings r \
-               JOIN series s ON s.id = r.series_id ORDER BY r.series_id, r.ts";
-    let pass = |f: &mut dyn FnMut(&str, &str, Millis, f64)| -> Result<()> {
-        let mut stmt = c.prepare(sql)?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let asset: String = r.get(0)?;
-            let tag: String = r.get(1)?;
-            f(&asset, &tag, r.get(2)?, r.get(3)?);
-        }
-        Ok(())
-    };
-    pass(&mut |a, t, ts, v| stats.add(a, t, ts, v))
-        .with_context(|| format!("reading {}", store.name))?;
+    let store = Store::open_read(path)?;
+    report.store = Some(store.info()?);
+    store.each_reading(&mut |a, t, ts, v| stats.add(a, t, ts, v))?;
     *gaps = GapFinder::new(stats, factor);
     if let Some(g) = gaps.as_mut() {
-        pass(&mut |a, t, ts, _| g.add(a, t, ts))
-            .with_context(|| format!("reading {}", store.name))?;
+        store.each_reading(&mut |a, t, ts, _| g.add(a, t, ts))?;
     }
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `iiot query`: readings back out of a store, a Parquet file or a lake,
 //! filtered by series globs and time, as a reading stream.
 
-use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -9,12 +8,11 @@ use anyhow::{Result, bail};
 
 use crate::cli::Global;
 use crate::io::stdout_sink;
-use crate::read::columns::{ColumnOptions, TsUnit};
-use crate::read::merge::{self, Owned};
-use crate::read::parquet::{ParquetFile, Row, Skipped, single};
-use crate::read::sqlite::Store;
-use crate::read::{Patterns, Selection, Source, footer, lake};
-use crate::record::{Format, ReadingRef, RecordWriter};
+use crate::patterns::Patterns;
+use crate::record::{Format, RecordWriter};
+use crate::store::lake::columns::{ColumnOptions, TsUnit};
+use crate::store::lake::parquet::Skipped;
+use crate::store::{Reader, Selection};
 use crate::time::parse_time_arg;
 
 /// Read readings from a store, a Parquet file or a lake.
@@ -134,63 +132,25 @@ impl Args {
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let sel = args.selection()?;
-    let source = Source::detect(&args.source)?;
-    let (sink, line_buffered) = stdout_sink(false);
-    let mut out = RecordWriter::new(sink, args.format, line_buffered);
-    let mut wrote = 0u64;
-    let limit = args.limit.unwrap_or(u64::MAX);
+    let reader = Reader::open(&args.source, &args.columns.options(), &sel)?;
     // Files and folders that could not be read (or read in full): each is
     // named on stderr as it is found, the rest is read, and the run ends
     // with exit 1.
     let mut unreadable = 0usize;
-    let result = match &source {
-        Source::Sqlite(path) => query_store(path, &sel, args.latest, limit, &mut out, &mut wrote),
-        Source::ParquetFile(path) => {
-            let mut file = ParquetFile::open(&single(path), &args.columns.options(), &sel)?;
-            file.skip_unreadable();
-            let files = vec![file];
-            let r = query_parquet(&files, &sel, &args, global, &mut out, &mut wrote);
-            unreadable += tell_unreadable_row_groups(&files);
-            r
-        }
-        Source::Lake(root) => {
-            let listing = lake::list(root, &sel)?;
-            if global.verbose > 0 {
-                eprintln!(
-                    "iiot query: {} files, {} partitions pruned",
-                    listing.files.len(),
-                    listing.pruned_partitions
-                );
-            }
-            for (dir, why) in &listing.unreadable {
-                eprintln!("iiot query: skipping {}: {why}", dir.display());
-                unreadable += 1;
-            }
-            let opts = args.columns.options();
-            let mut files = Vec::with_capacity(listing.files.len());
-            for f in &listing.files {
-                match ParquetFile::open(f, &opts, &sel) {
-                    Ok(mut pf) => {
-                        pf.skip_unreadable();
-                        files.push(pf);
-                    }
-                    Err(e) => {
-                        // The file's ends say what is missing in plain words
-                        // when that is what is wrong.
-                        let why = match footer::check_ends(&f.path) {
-                            Err(problem) => format!("{}: {problem}", f.path.display()),
-                            Ok(_) => format!("{e:#}"),
-                        };
-                        eprintln!("iiot query: skipping an unreadable file: {why}");
-                        unreadable += 1;
-                    }
-                }
-            }
-            let r = query_parquet(&files, &sel, &args, global, &mut out, &mut wrote);
-            unreadable += tell_unreadable_row_groups(&files);
-            r
-        }
-    };
+    if let Some((files, pruned)) = reader.listed()
+        && global.verbose > 0
+    {
+        eprintln!("iiot query: {files} files, {pruned} partitions pruned");
+    }
+    for u in reader.unreadable() {
+        eprintln!("iiot query: {u}");
+        unreadable += 1;
+    }
+    let (sink, line_buffered) = stdout_sink(false);
+    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut wrote = 0u64;
+    let result = read(&reader, &sel, &args, global, &mut out, &mut wrote);
+    unreadable += tell_bad_row_groups(&reader);
     let result = result.and(out.flush().map_err(Into::into));
     // A closed pipe (`| head`) ends quietly.
     let closed = result.as_ref().is_err_and(crate::io::is_broken_pipe);
@@ -213,67 +173,25 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     Ok(())
 }
 
-/// Names on stderr each row group a file skipped as unreadable; returns
+/// Names on stderr each row group a read skipped as unreadable; returns
 /// how many files had one.
-fn tell_unreadable_row_groups(files: &[ParquetFile]) -> usize {
-    let mut n = 0;
-    for f in files {
-        let bad = f.unreadable();
-        for (rg, why) in &bad {
-            eprintln!(
-                "iiot query: skipped row group {rg} of {} ({} rows), unreadable: {why}",
-                f.name(),
-                f.meta.metadata().row_group(*rg).num_rows()
-            );
-        }
-        n += usize::from(!bad.is_empty());
+fn tell_bad_row_groups(reader: &Reader) -> usize {
+    let bad = reader.bad_row_groups();
+    for b in &bad {
+        eprintln!(
+            "iiot query: skipped row group {} of {} ({} rows), unreadable: {}",
+            b.index, b.file, b.rows, b.why
+        );
     }
-    n
+    let mut files: Vec<&str> = bad.iter().map(|b| b.file.as_str()).collect();
+    files.dedup();
+    files.len()
 }
 
-fn query_store<W: std::io::Write>(
-    path: &std::path::Path,
-    sel: &Selection,
-    latest: bool,
-    limit: u64,
-    out: &mut RecordWriter<W>,
-    wrote: &mut u64,
-) -> Result<()> {
-    let store = Store::open(path)?;
-    let mut reading = crate::record::Reading::default();
-    for s in store.series(sel)? {
-        if *wrote >= limit {
-            break;
-        }
-        let go_on = store.read_series(&s, sel, latest, &mut reading, &mut |r| {
-            out.write(&r.as_ref())?;
-            *wrote += 1;
-            Ok(*wrote < limit)
-        })?;
-        if !go_on {
-            break;
-        }
-    }
-    Ok(())
-}
-
-fn write_row<W: std::io::Write>(out: &mut RecordWriter<W>, r: &Row<'_>) -> std::io::Result<()> {
-    out.write(&ReadingRef {
-        ts: r.ts,
-        asset: r.asset,
-        tag: r.tag,
-        value: r.value,
-        unit: r.unit,
-        quality: r.quality,
-        text: r.text,
-        fault: "",
-        extra: "",
-        encoded: None,
-    })
-}
-
-fn query_parquet<W: std::io::Write>(
-    files: &[ParquetFile],
+/// Writes the selected readings (or the latest of each series), with a
+/// progress bar and, at the end, what could not be read as readings.
+fn read<W: std::io::Write>(
+    reader: &Reader,
     sel: &Selection,
     args: &Args,
     global: &Global,
@@ -281,88 +199,41 @@ fn query_parquet<W: std::io::Write>(
     wrote: &mut u64,
 ) -> Result<()> {
     if global.verbose > 0 {
-        for f in files {
-            eprintln!(
-                "iiot query: {}: {}",
-                f.name(),
-                f.mapping.describe(f.meta.schema())
-            );
+        for m in reader.mappings() {
+            eprintln!("iiot query: {m}");
         }
     }
     let limit = args.limit.unwrap_or(u64::MAX);
-    let mut skipped = Skipped::default();
-    let total: u64 = files
-        .iter()
-        .map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len()))
-        .sum();
-    let bar = progress(total, global);
+    let bar = progress(reader.bytes(), global);
     let mut on_unit = |bytes: u64| bar.inc(bytes);
-    if args.latest {
-        let mut last: HashMap<(String, String), Owned> = HashMap::new();
-        let mut strings: HashMap<String, std::rc::Rc<str>> = HashMap::new();
-        let mut rc = |s: &str| {
-            strings
-                .entry(s.to_string())
-                .or_insert_with(|| std::rc::Rc::from(s))
-                .clone()
-        };
-        for f in files {
-            if !f.may_match(sel) {
-                continue;
-            }
-            for rg in 0..f.num_row_groups() {
-                if !f.row_group_may_match(rg, sel) {
-                    continue;
-                }
-                f.read_row_group(rg, sel, &mut skipped, &mut |r| {
-                    let key = (r.asset.to_string(), r.tag.to_string());
-                    let newer = last.get(&key).is_none_or(|o| r.ts >= o.ts);
-                    if newer {
-                        let o = Owned {
-                            ts: r.ts,
-                            asset: rc(r.asset),
-                            tag: rc(r.tag),
-                            value: r.value,
-                            unit: rc(r.unit),
-                            quality: r.quality,
-                            text: rc(r.text),
-                        };
-                        last.insert(key, o);
-                    }
-                    Ok(())
-                })?;
-                on_unit(f.meta.metadata().row_group(rg).compressed_size().max(0) as u64);
-            }
-        }
-        let mut rows: Vec<Owned> = last.into_values().collect();
-        rows.sort_by(|a, b| (&*a.asset, &*a.tag).cmp(&(&*b.asset, &*b.tag)));
-        for o in rows
-            .iter()
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        {
-            write_row(out, &o.row())?;
-            *wrote += 1;
-        }
-    } else if limit > 0 {
-        merge::merged(files, sel, &mut skipped, &mut on_unit, &mut |r| {
-            write_row(out, r)?;
-            *wrote += 1;
-            Ok(*wrote < limit)
-        })?;
-    }
+    let emit = |r: &crate::record::ReadingRef<'_>| -> Result<()> {
+        out.write(r)?;
+        *wrote += 1;
+        Ok(())
+    };
+    let skipped = if args.latest {
+        reader.latest(sel, limit, &mut on_unit, emit)?
+    } else {
+        reader.read(sel, limit, &mut on_unit, emit)?
+    };
     bar.finish_and_clear();
     if !global.quiet {
-        for (n, what) in [
-            (skipped.no_time, "rows without a usable time"),
-            (skipped.no_value, "values that were null, NaN or infinite"),
-            (skipped.no_name, "values of rows without an asset or a tag"),
-        ] {
-            if n > 0 {
-                eprintln!("iiot query: skipped {n} {what}");
-            }
-        }
+        tell_skipped(&skipped);
     }
     Ok(())
+}
+
+/// Says how many rows and values could not be readings.
+fn tell_skipped(skipped: &Skipped) {
+    for (n, what) in [
+        (skipped.no_time, "rows without a usable time"),
+        (skipped.no_value, "values that were null, NaN or infinite"),
+        (skipped.no_name, "values of rows without an asset or a tag"),
+    ] {
+        if n > 0 {
+            eprintln!("iiot query: skipped {n} {what}");
+        }
+    }
 }
 
 /// A bar of bytes read, on stderr when it is a terminal, not under -q,

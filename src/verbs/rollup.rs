@@ -7,13 +7,14 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
 use crate::io::{Rejects, stdout_sink};
-use crate::read::Source;
 use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordWriter};
 use crate::rollup::buckets::{Aligner, Width};
 use crate::rollup::kpi::{self, KpiBucket, KpiEngine};
 use crate::rollup::record::{RollupEncoder, item_of};
+use crate::rollup::retain;
+use crate::rollup::store::{Close, RollupRun};
 use crate::rollup::stream::{Bucket, Engine, Refusal, SeriesInfo};
-use crate::rollup::{retain, store};
+use crate::store::{Source, Store};
 use crate::time::{Millis, parse_time_arg};
 
 /// Summarise readings into time buckets (count, min, max, mean, stddev,
@@ -245,24 +246,23 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
     if args.every.is_none() && args.retain.is_none() {
         bail!("on a store give --every (widths to roll up) and/or --retain");
     }
-    let mut conn = store::open(path)?;
+    let mut store = Store::open_upkeep(path)?;
     let name = path.display();
     if let Some(every) = args.every.as_deref() {
         let widths = Width::parse_list(every)?;
         let aligner = Aligner::new(args.tz.as_deref())?;
         let close = match given_now(args)? {
-            _ if args.r#final => store::Close::Final,
-            Some(now) => store::Close::At(now),
-            None => store::Close::Latest,
+            _ if args.r#final => Close::Final,
+            Some(now) => Close::At(now),
+            None => Close::Latest,
         };
-        let report = store::run(
-            &mut conn,
-            &widths,
-            &aligner,
-            args.tz.as_deref(),
-            lateness(&args.lateness)?,
+        let report = store.rollup(&RollupRun {
+            widths: &widths,
+            aligner: &aligner,
+            tz: args.tz.as_deref(),
+            lateness: lateness(&args.lateness)?,
             close,
-        )?;
+        })?;
         if !global.quiet {
             let per: Vec<String> = widths
                 .iter()
@@ -285,7 +285,7 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
         } else {
             "deleted"
         };
-        for d in retain::store(&mut conn, &rules, now, args.dry_run)? {
+        for d in store.retain(&rules, now, args.dry_run)? {
             if !global.quiet || args.dry_run {
                 eprintln!("iiot rollup: {name}: {verb} {d}");
             }
@@ -306,7 +306,8 @@ fn run_lake(args: &Args, path: &Path, global: &Global) -> Result<()> {
         bail!("on a Parquet lake rollup does --retain only (no --every, --kpi)");
     }
     let rules = retain::parse_rules(spec)?;
-    let dropped = retain::lake(path, &rules, retain_now(args)?, args.dry_run)?;
+    let dropped =
+        crate::store::lake::retain::retain(path, &rules, retain_now(args)?, args.dry_run)?;
     let verb = if args.dry_run {
         "would drop"
     } else {

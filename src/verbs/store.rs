@@ -10,9 +10,10 @@ use anyhow::{Context, Result, bail};
 use crate::cli::Global;
 use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
 use crate::model;
-use crate::record::{Format, ParseError, RecordWriter};
+use crate::record::{Format, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig, ValueEncoding};
-use crate::store::sqlite::{self, OnConflict, Origin, SqliteStore, Sync, Unstored};
+use crate::store::sqlite::{self, OnConflict, SqliteStore, Sync};
+use crate::store::{Counts, Origin, Unstored, Writer};
 use crate::time;
 
 /// Store readings and alarm events in a SQLite historian or a Parquet lake.
@@ -114,13 +115,6 @@ pub struct Args {
     pub busy_timeout: String,
 }
 
-/// Where the records go; one per run, so its size does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Target {
-    Sqlite(SqliteStore),
-    Lake(Lake),
-}
-
 /// asset → tag → unit, from the model.
 type Units = HashMap<String, HashMap<String, String>>;
 
@@ -154,37 +148,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         (None, None) => None,
         (file, preset) => Some(model::resolve(file.as_deref(), preset.as_deref(), "")?),
     };
-    let mut target = if args.parquet {
-        let by_asset = match args.partition_by.replace(' ', "").as_str() {
-            "date" => false,
-            "date,asset" => true,
-            other => bail!("--partition-by {other:?}: use date or date,asset"),
-        };
-        let roll_age = Duration::from_millis(
-            time::parse_positive_millis(&args.roll_age).context("--roll-age")? as u64,
-        );
-        Target::Lake(Lake::open(LakeConfig {
-            dir: args.target.clone(),
-            by_asset,
-            roll_rows: args.roll_rows,
-            roll_age,
-            value_encoding: args.value_encoding,
-        })?)
-    } else {
-        let mut store = SqliteStore::open(
-            &args.target,
-            sqlite::Options {
-                sync: args.sync,
-                on_conflict: args.on_conflict,
-                busy_timeout,
-                quiet: global.quiet,
-            },
-        )?;
-        if let Some(m) = &model {
-            store.describe(m)?;
-        }
-        Target::Sqlite(store)
-    };
+    let mut target = open_target(&args, model.as_ref(), busy_timeout, global)?;
     let mut units: Units = HashMap::new();
     for row in model
         .iter()
@@ -212,45 +176,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         batch_time,
         global,
     );
-    // What came before a failure is committed and accounted for; what could
-    // not be committed goes to the rejects.
-    let (closed, result) = match target {
-        Target::Sqlite(mut store) => {
-            // Under --strict, or after an input error, what came before is
-            // still committed.
-            let mut result = result;
-            if !store.failed() {
-                let committed = commit(&mut store, &mut rejects, &mut tally);
-                if let (Ok(()), Err(e)) = (&result, committed) {
-                    result = Err(e);
-                }
-            }
-            if store.failed()
-                && let Err(e) = &result
-                && let Some(lost) = reject_unstored(&mut store, e, &mut rejects, &mut tally)
-            {
-                result = Err(lost);
-            }
-            let closed = store
-                .close()
-                .map(|c| (c.stored, c.duplicates, c.replaced, c.events, c.rollups));
-            (closed, result)
-        }
-        // What reached the lake's files is told even when a write failed;
-        // the first error is the one returned, a later one is said.
-        Target::Lake(lake) => {
-            let (counts, finished) = lake.finish();
-            let result = match (result, finished) {
-                (Ok(()), finished) => finished,
-                (Err(e), Ok(())) => Err(e),
-                (Err(e), Err(later)) => {
-                    eprintln!("iiot store: {later:#}");
-                    Err(e)
-                }
-            };
-            (Ok((counts.rows, 0, 0, 0, 0)), result)
-        }
-    };
+    let (closed, result) = close_target(target, result, &mut rejects, &mut tally);
+    let closed = closed.map(|c| (c.stored, c.duplicates, c.replaced, c.events, c.rollups));
     let flushed = match &mut tee {
         Some(t) => tee_closed(t.flush(), &mut None, global),
         None => Ok(()),
@@ -292,10 +219,93 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     result.and(flushed)
 }
 
-/// Commits the SQLite batch and rejects what the commit refused.
-fn commit(store: &mut SqliteStore, rejects: &mut Rejects, tally: &mut Tally) -> Result<()> {
-    store.commit()?;
-    for u in store.take_refused() {
+/// The SQLite store or the lake the records go to, opened.
+fn open_target(
+    args: &Args,
+    model: Option<&model::Model>,
+    busy_timeout: Duration,
+    global: &Global,
+) -> Result<Writer> {
+    Ok(if args.parquet {
+        let by_asset = match args.partition_by.replace(' ', "").as_str() {
+            "date" => false,
+            "date,asset" => true,
+            other => bail!("--partition-by {other:?}: use date or date,asset"),
+        };
+        let roll_age = Duration::from_millis(
+            time::parse_positive_millis(&args.roll_age).context("--roll-age")? as u64,
+        );
+        Writer::Lake(Lake::open(LakeConfig {
+            dir: args.target.clone(),
+            by_asset,
+            roll_rows: args.roll_rows,
+            roll_age,
+            value_encoding: args.value_encoding,
+        })?)
+    } else {
+        let mut store = SqliteStore::open(
+            &args.target,
+            sqlite::Options {
+                sync: args.sync,
+                on_conflict: args.on_conflict,
+                busy_timeout,
+                quiet: global.quiet,
+            },
+        )?;
+        if let Some(m) = model {
+            store.describe(m)?;
+        }
+        Writer::Sqlite(store)
+    })
+}
+
+/// Commits what is left and closes the target: what was stored, and the
+/// run's result with the closing's errors. What came before a failure is
+/// committed and accounted for; what could not be committed goes to the
+/// rejects.
+fn close_target(
+    mut target: Writer,
+    mut result: Result<()>,
+    rejects: &mut Rejects,
+    tally: &mut Tally,
+) -> (Result<Counts>, Result<()>) {
+    // Under --strict, or after an input error, what came before is still
+    // committed.
+    if !target.failed() {
+        let committed = commit(&mut target, rejects, tally);
+        if let (Ok(()), Err(e)) = (&result, committed) {
+            result = Err(e);
+        }
+    }
+    if target.failed()
+        && let Err(e) = &result
+        && let Some(lost) = reject_unstored(&mut target, e, rejects, tally)
+    {
+        result = Err(lost);
+    }
+    // What reached a lake's files is told even when a write failed; the
+    // first error is the one returned, a later one is said.
+    let (closed, finished) = target.close();
+    let result = match (result, finished) {
+        (Ok(()), finished) => finished,
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(later)) => {
+            eprintln!("iiot store: {later:#}");
+            Err(e)
+        }
+    };
+    (closed, result)
+}
+
+/// Commits the open batch and rejects what the commit refused.
+fn commit(target: &mut Writer, rejects: &mut Rejects, tally: &mut Tally) -> Result<()> {
+    target.commit()?;
+    reject_refused(target, rejects, tally)
+}
+
+/// Rejects what the last commits refused.
+fn reject_refused(target: &mut Writer, rejects: &mut Rejects, tally: &mut Tally) -> Result<()> {
+    for u in target.take_refused() {
         let source = tally.sources.get(u.origin.source as usize);
         rejects.reject(
             source.map_or("?", String::as_str),
@@ -311,7 +321,7 @@ fn commit(store: &mut SqliteStore, rejects: &mut Rejects, tally: &mut Tally) -> 
 /// the failure as the reason. Returns an error only if the rejects could
 /// not be written either, saying how many records are lost.
 fn reject_unstored(
-    store: &mut SqliteStore,
+    store: &mut Writer,
     err: &anyhow::Error,
     rejects: &mut Rejects,
     tally: &mut Tally,
@@ -364,7 +374,7 @@ fn tee_closed(written: std::io::Result<()>, tee: &mut Tee, global: &Global) -> R
 #[allow(clippy::too_many_arguments)]
 fn store_all(
     args: &Args,
-    target: &mut Target,
+    target: &mut Writer,
     units: &Units,
     rejects: &mut Rejects,
     tee: &mut Tee,
@@ -400,7 +410,7 @@ fn store_all(
 fn store_records(
     args: &Args,
     records: &mut Records,
-    target: &mut Target,
+    target: &mut Writer,
     units: &Units,
     rejects: &mut Rejects,
     tee: &mut Tee,
@@ -412,7 +422,7 @@ fn store_records(
     let mut since_clock = 0u32;
     loop {
         // While the input is quiet, the clock still commits.
-        let wait = match next_due(target, batch_started, batch_time) {
+        let wait = match target.next_due(batch_started, batch_time) {
             Some(due) => Wait::Until(due),
             None => Wait::Forever,
         };
@@ -438,36 +448,13 @@ fn store_records(
             reading.unit.clone_from(u);
             unit_filled = true;
         }
-        match target {
-            Target::Sqlite(store) => {
-                let origin = Origin {
-                    source: rec.input,
-                    line: line_no,
-                };
-                if let Err(e) = store.add(reading, raw, origin) {
-                    rejects.reject(name, line_no, &e, raw)?;
-                    continue;
-                }
-            }
-            Target::Lake(lake) => {
-                if reading.is_event() {
-                    // The lake's columns hold readings: an event is
-                    // rejected (and counted), not dropped unseen.
-                    let e = ParseError {
-                        field: Some("event"),
-                        message:
-                            "an alarm event: a lake holds readings; store events in a SQLite file"
-                                .into(),
-                    };
-                    rejects.reject(name, line_no, &e, raw)?;
-                    continue;
-                }
-                if let Err(e) = lake.admit(reading) {
-                    rejects.reject(name, line_no, &e, raw)?;
-                    continue;
-                }
-                lake.add(reading)?;
-            }
+        let origin = Origin {
+            source: rec.input,
+            line: line_no,
+        };
+        if let Err(e) = target.add(reading, raw, origin)? {
+            rejects.reject(name, line_no, &e, raw)?;
+            continue;
         }
         batch_started.get_or_insert_with(Instant::now);
         if let Some(t) = tee {
@@ -479,10 +466,8 @@ fn store_records(
             tee_closed(written, tee, global)?;
         }
         since_clock += 1;
-        if let Target::Sqlite(store) = target
-            && store.batch_len() >= args.batch_rows
-        {
-            commit(store, rejects, tally)?;
+        if target.batch_full(args.batch_rows) {
+            commit(target, rejects, tally)?;
             batch_started = None;
         } else if since_clock >= 256 {
             // The clock is read every 256 records: a fast stream needs no
@@ -495,35 +480,15 @@ fn store_records(
     }
 }
 
-/// When the open batch (SQLite) or the oldest partition (lake) is due.
-fn next_due(
-    target: &Target,
-    batch_started: Option<Instant>,
-    batch_time: Duration,
-) -> Option<Instant> {
-    match target {
-        Target::Sqlite(_) => batch_started.map(|t| t + batch_time),
-        Target::Lake(lake) => lake.next_due(),
-    }
-}
-
+/// Writes what is due, and rejects what a commit refused.
 fn commit_due(
-    target: &mut Target,
+    target: &mut Writer,
     batch_started: &mut Option<Instant>,
     rejects: &mut Rejects,
     tally: &mut Tally,
 ) -> Result<()> {
-    match target {
-        Target::Sqlite(store) => {
-            commit(store, rejects, tally)?;
-            *batch_started = None;
-        }
-        Target::Lake(lake) => {
-            lake.flush_aged()?;
-            if lake.buffered() == 0 {
-                *batch_started = None;
-            }
-        }
+    if target.commit_due()? {
+        *batch_started = None;
     }
-    Ok(())
+    reject_refused(target, rejects, tally)
 }

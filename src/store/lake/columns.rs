@@ -180,58 +180,114 @@ impl Mapping {
         opts: &ColumnOptions,
         asset_fallback: &str,
     ) -> Result<Mapping> {
-        let fields = schema.fields();
-        let find_named = |flag: &str, name: &Option<String>| -> Result<Option<usize>> {
-            match name {
-                None => Ok(None),
-                Some(n) => match fields.iter().position(|f| f.name() == n) {
-                    Some(i) => Ok(Some(i)),
-                    None => {
-                        let have: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
-                        bail!("--{flag} {n:?}: no such column (the file has {have:?})")
-                    }
-                },
-            }
-        };
-        let find_common = |names: &[&str], ok: &dyn Fn(&DataType) -> bool| {
-            names.iter().find_map(|n| {
-                fields
-                    .iter()
-                    .position(|f| f.name().eq_ignore_ascii_case(n) && ok(f.data_type()))
-            })
-        };
-        let ts = match find_named("ts-col", &opts.ts)? {
+        let fields = Fields(schema.fields());
+        let ts = match fields.named("ts-col", &opts.ts)? {
             Some(i) => i,
-            None => match find_common(TS_NAMES, &is_time_like) {
+            None => match fields.common(TS_NAMES, &is_time_like) {
                 Some(i) => i,
-                None => {
-                    let have: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
-                    bail!(
-                        "no timestamp column: none of {TS_NAMES:?} is a time, number or text \
-                         column (the file has {have:?}); name it with --ts-col"
-                    )
-                }
+                None => bail!(
+                    "no timestamp column: none of {TS_NAMES:?} is a time, number or text \
+                     column (the file has {:?}); name it with --ts-col",
+                    fields.names()
+                ),
             },
         };
-        let asset = find_named("asset-col", &opts.asset)?
-            .or_else(|| find_common(ASSET_NAMES, &is_text_or_int))
+        let asset = fields
+            .named("asset-col", &opts.asset)?
+            .or_else(|| fields.common(ASSET_NAMES, &is_text_or_int))
             .filter(|&i| i != ts);
-        let tag = find_named("tag-col", &opts.tag)?
-            .or_else(|| find_common(TAG_NAMES, &is_text))
+        let tag = fields
+            .named("tag-col", &opts.tag)?
+            .or_else(|| fields.common(TAG_NAMES, &is_text))
             .filter(|&i| i != ts && Some(i) != asset);
-        let unit = find_common(&["unit"], &is_text);
-        let quality = find_common(&["quality"], &is_text);
-        let text = find_common(&["text"], &is_text);
-        let taken = |i: usize| {
-            i == ts
-                || Some(i) == asset
-                || Some(i) == tag
-                || Some(i) == unit
-                || Some(i) == quality
-                || Some(i) == text
+        let unit = fields.common(&["unit"], &is_text);
+        let quality = fields.common(&["quality"], &is_text);
+        let text = fields.common(&["text"], &is_text);
+        let taken = [Some(ts), asset, tag, unit, quality, text];
+        let values = fields.values(opts, tag.is_some(), &taken)?;
+        let f = &fields.0;
+        if !is_time_like(f[ts].data_type()) {
+            bail!(
+                "time column {:?} is {}: not a timestamp, number or text",
+                f[ts].name(),
+                f[ts].data_type()
+            );
+        }
+        let native = f.len() == 7
+            && ["ts", "asset", "tag", "unit", "value", "quality", "text"]
+                .iter()
+                .zip(f.iter())
+                .all(|(n, f)| f.name() == n);
+        let asset = match asset {
+            Some(i) => AssetFrom::Column(i),
+            None => AssetFrom::Const(asset_fallback.to_string()),
         };
-        let named_value = find_named("value-col", &opts.value)?.or_else(|| {
-            find_common(VALUE_NAMES, &|t: &DataType| is_numeric(t)).filter(|&i| !taken(i))
+        let ts_unit = match f[ts].data_type() {
+            DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => None,
+            t if t.is_numeric() => opts.ts_unit,
+            _ => None,
+        };
+        Ok(Mapping {
+            ts,
+            asset,
+            tag,
+            values,
+            unit,
+            quality,
+            text,
+            ts_unit,
+            native,
+        })
+    }
+}
+
+/// A schema's columns, searched by name.
+struct Fields<'a>(&'a arrow_schema::Fields);
+
+impl Fields<'_> {
+    fn names(&self) -> Vec<&str> {
+        self.0.iter().map(|f| f.name().as_str()).collect()
+    }
+
+    /// The column a flag (`--ts-col`) names; an error when there is none.
+    fn named(&self, flag: &str, name: &Option<String>) -> Result<Option<usize>> {
+        match name {
+            None => Ok(None),
+            Some(n) => match self.0.iter().position(|f| f.name() == n) {
+                Some(i) => Ok(Some(i)),
+                None => bail!(
+                    "--{flag} {n:?}: no such column (the file has {:?})",
+                    self.names()
+                ),
+            },
+        }
+    }
+
+    /// The first of `names` (any letter case) that is a column of a type
+    /// `ok` takes.
+    fn common(&self, names: &[&str], ok: &dyn Fn(&DataType) -> bool) -> Option<usize> {
+        names.iter().find_map(|n| {
+            self.0
+                .iter()
+                .position(|f| f.name().eq_ignore_ascii_case(n) && ok(f.data_type()))
+        })
+    }
+
+    /// The value column(s), each with the tag it stands for without a tag
+    /// column: the one named, else a common value name not `taken`, else
+    /// every numeric column not taken (a wide table; with a tag column
+    /// only one may be left).
+    fn values(
+        &self,
+        opts: &ColumnOptions,
+        has_tag: bool,
+        taken: &[Option<usize>],
+    ) -> Result<Vec<(usize, String)>> {
+        let fields = self.0;
+        let taken = |i: usize| taken.contains(&Some(i));
+        let named_value = self.named("value-col", &opts.value)?.or_else(|| {
+            self.common(VALUE_NAMES, &|t: &DataType| is_numeric(t))
+                .filter(|&i| !taken(i))
         });
         let values: Vec<(usize, String)> = match named_value {
             Some(i) => vec![(i, fields[i].name().clone())],
@@ -242,7 +298,7 @@ impl Mapping {
                     .filter(|(i, f)| !taken(*i) && is_numeric(f.data_type()))
                     .map(|(i, f)| (i, f.name().clone()))
                     .collect();
-                if tag.is_some() && numeric.len() > 1 {
+                if has_tag && numeric.len() > 1 {
                     let names: Vec<&str> = numeric.iter().map(|(_, n)| n.as_str()).collect();
                     bail!(
                         "which column is the value? {names:?} are all numeric; name it with --value-col"
@@ -265,38 +321,7 @@ impl Mapping {
                 );
             }
         }
-        if !is_time_like(fields[ts].data_type()) {
-            bail!(
-                "time column {:?} is {}: not a timestamp, number or text",
-                fields[ts].name(),
-                fields[ts].data_type()
-            );
-        }
-        let native = fields.len() == 7
-            && ["ts", "asset", "tag", "unit", "value", "quality", "text"]
-                .iter()
-                .zip(fields.iter())
-                .all(|(n, f)| f.name() == n);
-        let asset = match asset {
-            Some(i) => AssetFrom::Column(i),
-            None => AssetFrom::Const(asset_fallback.to_string()),
-        };
-        let ts_unit = match fields[ts].data_type() {
-            DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => None,
-            t if t.is_numeric() => opts.ts_unit,
-            _ => None,
-        };
-        Ok(Mapping {
-            ts,
-            asset,
-            tag,
-            values,
-            unit,
-            quality,
-            text,
-            ts_unit,
-            native,
-        })
+        Ok(values)
     }
 }
 

@@ -1,15 +1,14 @@
 //! Reading a SQLite store (docs/storage.md): the series dictionary is
 //! matched against the globs in memory, then each selected series is read
 //! through the primary key, `WHERE series_id = ? AND ts >= ? AND ts < ?`,
-//! already in time order.
+//! already in time order — or, for `--latest`, only its last row.
 
-use std::path::Path;
+use anyhow::{Context, Result};
+use rusqlite::params;
 
-use anyhow::{Context, Result, bail};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-
-use super::Selection;
-use crate::record::{Quality, Reading};
+use super::Store;
+use crate::record::{Quality, Reading, ReadingRef};
+use crate::store::Selection;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// A series of the store.
@@ -21,50 +20,7 @@ pub(crate) struct Series {
     pub unit: Option<String>,
 }
 
-/// An open store, read-only.
-pub(crate) struct Store {
-    pub conn: Connection,
-    pub name: String,
-}
-
 impl Store {
-    pub(crate) fn open(path: &Path) -> Result<Store> {
-        let name = path.display().to_string();
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .with_context(|| format!("opening {name}"))?;
-        let has = |t: &str| -> Result<bool> {
-            Ok(conn
-                .query_row(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                    [t],
-                    |_| Ok(()),
-                )
-                .optional()
-                .with_context(|| format!("reading {name}"))?
-                .is_some())
-        };
-        if !has("series")? || !has("readings")? {
-            bail!(
-                "{name} is a SQLite database but not an iiot store: it has no `series` and `readings` tables"
-            );
-        }
-        Ok(Store { conn, name })
-    }
-
-    /// The schema version from `meta`, if the store has one.
-    pub(crate) fn schema_version(&self) -> Option<String> {
-        self.conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get::<_, String>(0),
-            )
-            .ok()
-    }
-
     /// The selected series, sorted by asset then tag.
     pub(crate) fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
         let mut stmt = self
@@ -96,7 +52,7 @@ impl Store {
     /// Reads one series' readings in `[from, to)` in time order (or only
     /// the last one), filling `reading` for each; `emit` returns `false` to
     /// stop.
-    pub(crate) fn read_series(
+    fn read_series(
         &self,
         s: &Series,
         sel: &Selection,
@@ -142,6 +98,52 @@ impl Store {
             }
         }
         Ok(true)
+    }
+
+    /// The selected readings, series by series (asset, then tag), each in
+    /// time order; `emit` is handed each until `limit` were.
+    pub(crate) fn read(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.read_selected(sel, false, limit, emit)
+    }
+
+    /// The last selected reading of each series, in series order.
+    pub(crate) fn latest(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.read_selected(sel, true, limit, emit)
+    }
+
+    fn read_selected(
+        &self,
+        sel: &Selection,
+        latest: bool,
+        limit: u64,
+        mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut reading = Reading::default();
+        let mut n = 0u64;
+        for s in self.series(sel)? {
+            if n >= limit {
+                break;
+            }
+            let go_on = self.read_series(&s, sel, latest, &mut reading, &mut |r| {
+                emit(&r.as_ref())?;
+                n += 1;
+                Ok(n < limit)
+            })?;
+            if !go_on {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

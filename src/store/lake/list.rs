@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::Selection;
+use super::layout::{self, ASSET_KEY, DATE_KEY};
+use crate::store::Selection;
 
 /// A file of a lake and the partition values its path carries.
 #[derive(Debug, Clone)]
@@ -63,7 +64,7 @@ fn walk(
         let e = e.with_context(|| format!("listing {}", dir.display()))?;
         let name = e.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with('.') || name.starts_with('_') {
+        if layout::is_hidden(&name) {
             continue;
         }
         let is_dir = e
@@ -80,9 +81,7 @@ fn walk(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if is_dir {
-            let part = name
-                .split_once('=')
-                .map(|(k, v)| (k.to_string(), percent_decode(v)));
+            let part = layout::partition(&name);
             if let Some((k, v)) = &part {
                 if !partition_may_match(k, v, sel) {
                     listing.pruned_partitions += 1;
@@ -101,7 +100,7 @@ fn walk(
             if pushed {
                 parts.pop();
             }
-        } else if name.to_ascii_lowercase().ends_with(".parquet") {
+        } else if layout::is_data_file(&name) {
             listing.files.push(LakeFile {
                 path,
                 partitions: parts.clone(),
@@ -111,56 +110,22 @@ fn walk(
     Ok(())
 }
 
-/// Whether a partition folder may hold selected readings.
+/// Whether a partition folder may hold selected readings. Besides the
+/// lake's own `date=` and `asset=`, the day keys other writers use (`day`,
+/// `dt`) and `tag=` prune too.
 fn partition_may_match(key: &str, value: &str, sel: &Selection) -> bool {
-    match key.to_ascii_lowercase().as_str() {
-        "date" | "day" | "dt" => match crate::time::parse_time_arg(value) {
+    let key = key.to_ascii_lowercase();
+    match key.as_str() {
+        k if k == DATE_KEY || k == "day" || k == "dt" => match layout::day_start(value) {
             // The UTC day [d, d + 1 day); a value that is not a date prunes
             // nothing.
-            Ok(start) if value.len() == 10 => {
+            Some(start) if value.len() == 10 => {
                 sel.time_overlaps(start, start.saturating_add(86_400_000 - 1))
             }
             _ => true,
         },
-        "asset" => sel.assets.matches(value),
+        k if k == ASSET_KEY => sel.assets.matches(value),
         "tag" => sel.tags.matches(value),
         _ => true,
-    }
-}
-
-/// Decodes `%XX` escapes as Hive writers (DuckDB, Spark, pyarrow) write
-/// them in partition values; anything malformed is kept as it is.
-pub(crate) fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_hive_escapes() {
-        assert_eq!(percent_decode("LINE-A%2FM-03"), "LINE-A/M-03");
-        assert_eq!(percent_decode("plain"), "plain");
-        assert_eq!(percent_decode("bad%zz"), "bad%zz");
-        assert_eq!(percent_decode("end%2"), "end%2");
     }
 }

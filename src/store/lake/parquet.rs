@@ -17,10 +17,10 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::file::statistics::Statistics;
 
-use super::Selection;
 use super::columns::{AssetFrom, ColumnOptions, Mapping, TextCol, TsUnit, numbers, times};
-use super::lake::LakeFile;
+use super::list::LakeFile;
 use crate::record::Quality;
+use crate::store::Selection;
 use crate::time::Millis;
 
 /// One reading as a file yields it, borrowed from the decoded batch.

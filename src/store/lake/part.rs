@@ -1,0 +1,267 @@
+//! A partition's rows while they are buffered, and the writer thread that
+//! turns them into one Parquet file (docs/storage.md): rows sorted by
+//! asset, tag, time; the fixed columns; zstd; written under a hidden
+//! temporary name, fsynced, renamed, and the folder fsynced.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::errors::ParquetError;
+use parquet::file::properties::WriterProperties;
+
+use super::layout::tmp_name;
+use super::writer::{LakeCounts, WriterEnd};
+use crate::record::{Quality, Reading};
+use crate::time::Millis;
+
+/// The lake's Arrow schema: always these columns, in this order.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new(
+            "ts",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("asset", DataType::Utf8, false),
+        Field::new("tag", DataType::Utf8, false),
+        Field::new("unit", DataType::Utf8, true),
+        Field::new("value", DataType::Float64, false),
+        Field::new("quality", DataType::Utf8, false),
+        Field::new("text", DataType::Utf8, true),
+    ]))
+}
+
+/// One buffered row; strings are indexes into the partition's tables.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Row {
+    ts: Millis,
+    series: u32,
+    value: f64,
+    quality: Quality,
+    /// 0: no text; else index + 1 into `texts`.
+    text: u32,
+}
+
+/// The rows of one partition not yet written.
+pub(super) struct Part {
+    /// Folder relative to the lake: `date=2026-01-01[/asset=WH-01]`.
+    pub(super) rel: String,
+    pub(super) rows: Vec<Row>,
+    /// (asset, tag, unit) per series index, and the index by key.
+    pub(super) series: Vec<(String, String, String)>,
+    pub(super) series_index: HashMap<String, u32>,
+    /// The series of the row added last.
+    pub(super) last_series: Option<u32>,
+    pub(super) texts: Vec<String>,
+    pub(super) text_index: HashMap<String, u32>,
+    pub(super) started: Instant,
+}
+
+impl Part {
+    pub(super) fn new(rel: String) -> Part {
+        Part {
+            rel,
+            rows: Vec::new(),
+            series: Vec::new(),
+            series_index: HashMap::new(),
+            last_series: None,
+            texts: Vec::new(),
+            text_index: HashMap::new(),
+            started: Instant::now(),
+        }
+    }
+    /// Adds a reading's row, its series and text interned; `key_buf` is
+    /// scratch space for the series key.
+    #[inline]
+    pub(super) fn push(&mut self, r: &Reading, key_buf: &mut String) {
+        // Streams repeat their series in the same order tick after tick:
+        // try the series after the last one before hashing a key.
+        let guess = self.last_series.map_or(0, |i| i + 1) as usize;
+        let series = match self.series.get(guess) {
+            Some((a, t, u)) if *a == r.asset && *t == r.tag && *u == r.unit => guess as u32,
+            _ => {
+                key_buf.clear();
+                key_buf.push_str(&r.asset);
+                key_buf.push('\0');
+                key_buf.push_str(&r.tag);
+                key_buf.push('\0');
+                key_buf.push_str(&r.unit);
+                match self.series_index.get(key_buf.as_str()) {
+                    Some(&i) => i,
+                    None => {
+                        let i = self.series.len() as u32;
+                        self.series
+                            .push((r.asset.clone(), r.tag.clone(), r.unit.clone()));
+                        self.series_index.insert(key_buf.clone(), i);
+                        i
+                    }
+                }
+            }
+        };
+        self.last_series = Some(series);
+        let text = if r.text.is_empty() {
+            0
+        } else {
+            match self.text_index.get(r.text.as_str()) {
+                Some(&i) => i + 1,
+                None => {
+                    let i = self.texts.len() as u32;
+                    self.texts.push(r.text.clone());
+                    self.text_index.insert(r.text.clone(), i);
+                    i + 1
+                }
+            }
+        };
+        self.rows.push(Row {
+            ts: r.ts,
+            series,
+            value: r.value,
+            quality: r.quality,
+            text,
+        });
+    }
+}
+
+/// One file for the writer thread to write.
+pub(super) struct Job {
+    pub(super) dir: PathBuf,
+    pub(super) name: String,
+    pub(super) part: Part,
+}
+
+/// The writer thread: writes each job's file and counts what it wrote; the
+/// first error ends it (the jobs still queued are dropped). It never
+/// unwinds: a panic while writing a file is an error too.
+pub(super) fn write_jobs(jobs: Receiver<Job>, props: WriterProperties) -> WriterEnd {
+    let mut counts = LakeCounts::default();
+    for job in jobs {
+        let rows = job.part.rows.len() as u64;
+        let tmp = job.dir.join(tmp_name(&job.name));
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_part(job.part, &job.dir, &job.name, &props)
+        }));
+        let bytes = match written {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) => return (counts, Err(e)),
+            Err(_) => {
+                let _ = fs::remove_file(&tmp);
+                return (
+                    counts,
+                    Err(anyhow::anyhow!(
+                        "the Parquet writer panicked writing {}",
+                        tmp.display()
+                    )),
+                );
+            }
+        };
+        counts.rows += rows;
+        counts.files += 1;
+        counts.bytes += bytes;
+    }
+    (counts, Ok(()))
+}
+
+/// Sorts a partition's rows by asset, tag, time and writes them as one
+/// file: temporary name, fsync, rename, fsync of the folder. On an error
+/// the temporary file is removed.
+fn write_part(mut part: Part, dir: &Path, name: &str, props: &WriterProperties) -> Result<u64> {
+    // Series rank by their strings first, then rows by rank and time.
+    let mut order: Vec<u32> = (0..part.series.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (sa, sb) = (&part.series[a as usize], &part.series[b as usize]);
+        (&sa.0, &sa.1, &sa.2).cmp(&(&sb.0, &sb.1, &sb.2))
+    });
+    let mut rank = vec![0u32; order.len()];
+    for (r, &s) in order.iter().enumerate() {
+        rank[s as usize] = r as u32;
+    }
+    part.rows
+        .sort_unstable_by_key(|row| (rank[row.series as usize], row.ts));
+    let batch = to_batch(&part)?;
+    drop(part);
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = dir.join(tmp_name(name));
+    let path = dir.join(name);
+    let written = write_file(&tmp, &batch, props.clone())
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|()| {
+            fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {name}", tmp.display()))
+        });
+    if let Err(e) = written {
+        return Err(match fs::remove_file(&tmp) {
+            Err(r) if r.kind() != std::io::ErrorKind::NotFound => {
+                e.context(format!("(and removing {} failed: {r})", tmp.display()))
+            }
+            _ => e,
+        });
+    }
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing the folder {}", dir.display()))?;
+    Ok(fs::metadata(&path).map(|m| m.len()).unwrap_or(0))
+}
+
+fn to_batch(part: &Part) -> Result<RecordBatch> {
+    let n = part.rows.len();
+    let mut ts = Vec::with_capacity(n);
+    let mut value = Vec::with_capacity(n);
+    let (mut asset, mut tag, mut unit, mut quality, mut text) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for row in &part.rows {
+        let (a, t, u) = &part.series[row.series as usize];
+        ts.push(row.ts);
+        value.push(row.value);
+        asset.push(a.as_str());
+        tag.push(t.as_str());
+        unit.push((!u.is_empty()).then_some(u.as_str()));
+        quality.push(row.quality.as_str());
+        text.push((row.text > 0).then(|| part.texts[row.text as usize - 1].as_str()));
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+        Arc::new(StringArray::from(asset)),
+        Arc::new(StringArray::from(tag)),
+        Arc::new(StringArray::from(unit)),
+        Arc::new(Float64Array::from(value)),
+        Arc::new(StringArray::from(quality)),
+        Arc::new(StringArray::from(text)),
+    ];
+    Ok(RecordBatch::try_new(schema(), columns)?)
+}
+
+fn write_file(path: &Path, batch: &RecordBatch, props: WriterProperties) -> Result<()> {
+    let file = File::create(path)?;
+    // The writer buffers on its own and flushes when it closes (footer
+    // included); the handle kept here then syncs the file to disk.
+    let mut writer =
+        ArrowWriter::try_new(file.try_clone()?, schema(), Some(props)).map_err(io_first)?;
+    writer.write(batch).map_err(io_first)?;
+    writer.close().map_err(io_first)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// The I/O error inside a Parquet error, when there is one: "No space left
+/// on device (os error 28)" rather than "External: …" twice over.
+fn io_first(e: ParquetError) -> anyhow::Error {
+    match e {
+        ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
+            Ok(io) => anyhow::Error::from(*io),
+            Err(other) => ParquetError::External(other).into(),
+        },
+        e => e.into(),
+    }
+}

@@ -1,0 +1,582 @@
+//! The SQLite historian (docs/storage.md): a series dictionary, readings in
+//! a `WITHOUT ROWID` table keyed by series and epoch-ms time, alarm events,
+//! rollup records, and the `rollup_pending` marks that tell `rollup` where
+//! to start.
+//!
+//! Writes go in batches: a batch ends when it holds `batch_rows` records or
+//! its first record is `batch_ms` old, so a fast stream commits in large
+//! transactions and a slow one is durable within a second. Every write of a
+//! batch — new series, units, readings, events, rollup records, rollup
+//! marks — happens in one `BEGIN IMMEDIATE` transaction at commit: the
+//! write lock is held only while a batch is written, and a batch is stored
+//! whole or not at all. A crash loses at most the open batch, never part of
+//! one. When a batch cannot be stored (the lock stays taken past
+//! `--busy-timeout`, the disk is full), its records come back as
+//! [`Unstored`], so the verb writes them to its rejects: nothing that was
+//! read is dropped unseen.
+
+mod batch;
+mod fields;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use rusqlite::{Connection, params};
+
+use self::batch::Written;
+use self::fields::{extra_json, finite, quality_code, whole};
+use super::open::{Access, begin_immediate, connect, describe_error};
+use crate::model::Model;
+use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder};
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
+
+/// What to do when a reading of the same series and time is stored already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnConflict {
+    /// Keep the stored reading; count the new one as a duplicate.
+    Ignore,
+    /// Overwrite it when it differs (identical ones still count as duplicates).
+    Replace,
+}
+
+/// Durability of each commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sync {
+    /// WAL with synchronous=NORMAL: survives an application crash or kill -9; a power loss may lose the last commits, never corrupts.
+    Normal,
+    /// WAL with synchronous=FULL: every commit also survives a power loss.
+    Full,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub sync: Sync,
+    pub on_conflict: OnConflict,
+    /// How long a commit waits for another process's write lock.
+    pub busy_timeout: Duration,
+    /// No message on stderr while waiting.
+    pub quiet: bool,
+}
+
+/// Counts of what a store did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub stored: u64,
+    pub duplicates: u64,
+    pub replaced: u64,
+    pub events: u64,
+    pub rollups: u64,
+}
+
+/// Where a record came from: the verb's input number and line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub source: u32,
+    pub line: u64,
+}
+
+/// A record the store did not store, with why and the record as NDJSON,
+/// for the rejects.
+#[derive(Debug, Clone)]
+pub struct Unstored {
+    pub origin: Origin,
+    pub reason: String,
+    pub record: String,
+}
+
+/// An open SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    name: String,
+    opts: Options,
+    /// asset → tag → (series id, unit as stored); two levels so a lookup
+    /// borrows the reading's strings instead of building a key. A series
+    /// first seen in the open batch has the id `-(i + 1)`, `i` its place in
+    /// `new_series`, until the batch commits.
+    series: SeriesIds,
+    new_series: Vec<NewSeries>,
+    /// Units that changed for stored series, written at commit.
+    unit_changes: HashMap<i64, String>,
+    /// Readings of the open batch, inserted at commit.
+    rows: Vec<Row>,
+    /// The `extra` JSON of the buffered readings, end to end.
+    extra_arena: String,
+    extra_buf: Vec<u8>,
+    events: Vec<EventRow>,
+    rollups: Vec<RollupRow>,
+    /// Records a commit refused (behind a retention point), for the rejects.
+    refused: Vec<Unstored>,
+    /// After a failed commit the store takes nothing more.
+    failed: bool,
+    pub counts: Counts,
+}
+
+struct NewSeries {
+    asset: String,
+    tag: String,
+    unit: String,
+}
+
+/// A reading waiting for its batch to commit.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    id: i64,
+    ts: Millis,
+    value: f64,
+    quality: u8,
+    /// Range of its extra JSON in `extra_arena`.
+    extra: Option<(u32, u32)>,
+    origin: Origin,
+}
+
+/// An alarm event line waiting for its batch.
+struct EventRow {
+    ts: Millis,
+    asset: String,
+    tag: String,
+    rule: String,
+    event: String,
+    kind: Option<String>,
+    severity: Option<String>,
+    value: f64,
+    limit: Option<f64>,
+    extra: Option<String>,
+    origin: Origin,
+    raw: String,
+}
+
+/// A rollup record (one with `every` and `count`) waiting for its batch.
+struct RollupRow {
+    id: i64,
+    every: String,
+    ts: Millis,
+    count: i64,
+    /// min, max, mean, stddev, first, last, twa; none when count is 0.
+    stats: [Option<f64>; 7],
+    first_ts: Option<Millis>,
+    good: i64,
+    bad: i64,
+    extra: Option<String>,
+    origin: Origin,
+    raw: String,
+}
+
+const ROLLUP_STATS: [&str; 7] = ["min", "max", "mean", "stddev", "first", "last", "twa"];
+const ROLLUP_FIELDS: [&str; 11] = [
+    "every", "count", "min", "max", "mean", "stddev", "first", "last", "twa", "first_ts", "good",
+];
+
+/// Series ids and units by asset, then tag.
+type SeriesIds = HashMap<String, HashMap<String, (i64, String)>>;
+
+/// The store's series dictionary, as `add` looks series up.
+fn load_series(conn: &Connection) -> Result<SeriesIds> {
+    let mut series = SeriesIds::new();
+    let mut stmt = conn.prepare("SELECT id, asset, tag, coalesce(unit, '') FROM series")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, asset, tag, unit) = row?;
+        series.entry(asset).or_default().insert(tag, (id, unit));
+    }
+    Ok(series)
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path, opts: Options) -> Result<SqliteStore> {
+        let conn = connect(path, Access::Write(&opts))?;
+        let series = load_series(&conn)?;
+        Ok(SqliteStore {
+            conn,
+            name: path.display().to_string(),
+            opts,
+            series,
+            new_series: Vec::new(),
+            unit_changes: HashMap::new(),
+            rows: Vec::new(),
+            extra_arena: String::new(),
+            extra_buf: Vec::with_capacity(256),
+            events: Vec::new(),
+            rollups: Vec::new(),
+            refused: Vec::new(),
+            failed: false,
+            counts: Counts::default(),
+        })
+    }
+
+    /// Records the units and descriptions of a model's series.
+    pub fn describe(&mut self, model: &Model) -> Result<()> {
+        self.begin()?;
+        let written = (|| -> rusqlite::Result<()> {
+            let mut stmt = self.conn.prepare(
+                "INSERT INTO series (asset, tag, unit, description) VALUES (?1, ?2, nullif(?3, ''), nullif(?4, ''))
+                 ON CONFLICT (asset, tag) DO UPDATE SET unit = excluded.unit, description = excluded.description",
+            )?;
+            for row in &model.rows {
+                stmt.execute(params![row.asset, row.tag, row.unit, row.description])?;
+            }
+            drop(stmt);
+            self.conn.execute_batch("COMMIT")
+        })();
+        if let Err(e) = written {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(describe_error(e, Path::new(&self.name)));
+        }
+        self.series = load_series(&self.conn)?;
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        begin_immediate(&self.conn, Path::new(&self.name), &self.opts)
+    }
+
+    /// Whether a commit failed (the batch is still buffered).
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Records in the open batch.
+    pub fn batch_len(&self) -> usize {
+        self.rows.len() + self.events.len() + self.rollups.len()
+    }
+
+    /// The series id for a record, `-(i + 1)` while the series is new.
+    fn series_id(&mut self, asset: &str, tag: &str, unit: &str) -> i64 {
+        if let Some((id, stored_unit)) = self.series.get_mut(asset).and_then(|t| t.get_mut(tag)) {
+            if stored_unit != unit && !unit.is_empty() {
+                stored_unit.clear();
+                stored_unit.push_str(unit);
+                if *id < 0 {
+                    let i = (-*id - 1) as usize;
+                    self.new_series[i].unit = unit.to_string();
+                } else {
+                    self.unit_changes.insert(*id, unit.to_string());
+                }
+            }
+            return *id;
+        }
+        self.new_series.push(NewSeries {
+            asset: asset.to_string(),
+            tag: tag.to_string(),
+            unit: unit.to_string(),
+        });
+        let id = -(self.new_series.len() as i64);
+        self.series
+            .entry(asset.to_string())
+            .or_default()
+            .insert(tag.to_string(), (id, unit.to_string()));
+        id
+    }
+
+    /// Adds a record to the open batch: an alarm event (a record with
+    /// `event`), a rollup record (one with `every` and `count`), or a
+    /// reading. `raw` is the line as read, kept for the rejects of the rare
+    /// kinds. A record the store cannot take is refused with the field at
+    /// fault.
+    pub fn add(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
+        if self.failed {
+            return Err(ParseError {
+                field: None,
+                message: format!("not stored: {} failed earlier", self.name),
+            });
+        }
+        if r.is_event() {
+            self.add_event(r, raw, origin)
+        } else if r.extra_field("every").is_some() && r.extra_field("count").is_some() {
+            self.add_rollup(r, raw, origin)
+        } else {
+            self.add_reading(r, origin);
+            Ok(())
+        }
+    }
+
+    /// Buffers a reading. Readings are inserted when the batch commits,
+    /// sorted by series and time: each series' rows then go into the B-tree
+    /// together instead of one per series in turn.
+    fn add_reading(&mut self, r: &Reading, origin: Origin) {
+        let id = self.series_id(&r.asset, &r.tag, &r.unit);
+        let start = self.extra_arena.len();
+        let extra = match extra_json(r, &[], &mut self.extra_buf) {
+            Some(text) => {
+                self.extra_arena.push_str(text);
+                Some((start as u32, self.extra_arena.len() as u32))
+            }
+            None => None,
+        };
+        self.rows.push(Row {
+            id,
+            ts: r.ts,
+            value: r.value,
+            quality: quality_code(r.quality),
+            extra,
+            origin,
+        });
+    }
+
+    fn add_event(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
+        let text = |key: &'static str| -> Result<Option<String>, ParseError> {
+            match r.extra_field(key) {
+                None => Ok(None),
+                Some(v) => serde_json::from_str::<String>(v)
+                    .map(Some)
+                    .map_err(|_| ParseError {
+                        field: Some(key),
+                        message: format!("{v} is not a string"),
+                    }),
+            }
+        };
+        let limit = match r.extra_field("limit") {
+            None | Some("null") => None,
+            Some(v) => Some(finite(v, "limit")?),
+        };
+        let event = text("event")?.unwrap_or_default();
+        let rule = text("rule")?.unwrap_or_default();
+        let (kind, severity) = (text("kind")?, text("severity")?);
+        let keep = ["event", "rule", "kind", "severity", "limit"];
+        let extra = extra_json(r, &keep, &mut self.extra_buf).map(str::to_string);
+        self.events.push(EventRow {
+            ts: r.ts,
+            asset: r.asset.clone(),
+            tag: r.tag.clone(),
+            rule,
+            event,
+            kind,
+            severity,
+            value: r.value,
+            limit,
+            extra,
+            origin,
+            raw: String::from_utf8_lossy(raw).into_owned(),
+        });
+        Ok(())
+    }
+
+    fn add_rollup(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
+        let every = r
+            .extra_field("every")
+            .and_then(|v| serde_json::from_str::<String>(v).ok())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ParseError {
+                field: Some("every"),
+                message: "a rollup record's width must be a string such as \"1m\"".into(),
+            })?;
+        let count = whole(r.extra_field("count"), "count")?.unwrap_or(0);
+        let good = whole(r.extra_field("good"), "good")?.unwrap_or(count);
+        let bad = whole(r.extra_field("bad"), "bad")?.unwrap_or(0);
+        let mut stats = [None; 7];
+        let mut first_ts = None;
+        if count > 0 {
+            for (slot, key) in stats.iter_mut().zip(ROLLUP_STATS) {
+                let v = r.extra_field(key).ok_or_else(|| ParseError {
+                    field: Some(key),
+                    message: "missing in a rollup record".into(),
+                })?;
+                *slot = Some(finite(v, key)?);
+            }
+            let ts = r
+                .extra_field("first_ts")
+                .and_then(|v| serde_json::from_str::<String>(v).ok())
+                .and_then(|s| crate::time::parse_rfc3339(&s).ok())
+                .filter(|ms| (MIN_MILLIS..=MAX_MILLIS).contains(ms))
+                .ok_or_else(|| ParseError {
+                    field: Some("first_ts"),
+                    message: "missing or not a time in a rollup record".into(),
+                })?;
+            first_ts = Some(ts);
+        }
+        let mut keep: Vec<&str> = ROLLUP_FIELDS.to_vec();
+        keep.push("bad");
+        let extra = extra_json(r, &keep, &mut self.extra_buf).map(str::to_string);
+        let id = self.series_id(&r.asset, &r.tag, &r.unit);
+        self.rollups.push(RollupRow {
+            id,
+            every,
+            ts: r.ts,
+            count,
+            stats,
+            first_ts,
+            good,
+            bad,
+            extra,
+            origin,
+            raw: String::from_utf8_lossy(raw).into_owned(),
+        });
+        Ok(())
+    }
+
+    /// Commits the open batch, with its rollup marks. Readings behind a
+    /// series' retention point are refused (see [`SqliteStore::take_refused`]).
+    /// On an error nothing of the batch is stored and it stays buffered for
+    /// [`SqliteStore::take_unstored`].
+    pub fn commit(&mut self) -> Result<()> {
+        if self.batch_len() == 0 && self.new_series.is_empty() && self.unit_changes.is_empty() {
+            return Ok(());
+        }
+        if self.failed {
+            bail!("{}: an earlier commit failed", self.name);
+        }
+        let result = self.begin().and_then(|()| {
+            let written = self.write_batch();
+            match written {
+                Ok(done) => match self.conn.execute_batch("COMMIT") {
+                    Ok(()) => Ok(done),
+                    Err(e) => Err(describe_error(e, Path::new(&self.name))),
+                },
+                Err(e) => Err(e),
+            }
+        });
+        match result {
+            Ok(done) => {
+                self.finish_batch(done);
+                Ok(())
+            }
+            Err(e) => {
+                // SQLite may have rolled back already (a full disk does).
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.failed = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// After a commit: the new series' ids, the counts, the refused rows,
+    /// and empty buffers.
+    fn finish_batch(&mut self, done: Written) {
+        for (s, id) in self.new_series.iter().zip(&done.ids) {
+            if let Some(entry) = self
+                .series
+                .get_mut(&s.asset)
+                .and_then(|t| t.get_mut(&s.tag))
+            {
+                entry.0 = *id;
+            }
+        }
+        for (i, before) in done.refused {
+            let row = self.rows[i];
+            let record = self.encode_row(&row);
+            self.refused.push(Unstored {
+                origin: row.origin,
+                reason: format!(
+                    "field \"ts\": before {}, where retention has deleted this series' raw readings after rolling them up; its rollups cannot take it (it would be neither kept nor rolled up)",
+                    crate::time::TsFormatter::format(before)
+                ),
+                record,
+            });
+        }
+        let c = &mut self.counts;
+        c.stored += done.counts.stored;
+        c.duplicates += done.counts.duplicates;
+        c.replaced += done.counts.replaced;
+        c.events += done.counts.events;
+        c.rollups += done.counts.rollups;
+        self.new_series.clear();
+        self.unit_changes.clear();
+        self.rows.clear();
+        self.extra_arena.clear();
+        self.events.clear();
+        self.rollups.clear();
+    }
+
+    /// The records the last commits refused, for the rejects.
+    pub fn take_refused(&mut self) -> Vec<Unstored> {
+        std::mem::take(&mut self.refused)
+    }
+
+    /// Every record of the open batch, as NDJSON with `reason`, emptying
+    /// the batch: what a failed commit could not store.
+    pub fn take_unstored(&mut self, reason: &str) -> Vec<Unstored> {
+        let mut out = Vec::with_capacity(self.batch_len());
+        let rows = std::mem::take(&mut self.rows);
+        for row in &rows {
+            out.push(Unstored {
+                origin: row.origin,
+                reason: reason.to_string(),
+                record: self.encode_row(row),
+            });
+        }
+        for e in self.events.drain(..) {
+            out.push(Unstored {
+                origin: e.origin,
+                reason: reason.to_string(),
+                record: e.raw,
+            });
+        }
+        for r in self.rollups.drain(..) {
+            out.push(Unstored {
+                origin: r.origin,
+                reason: reason.to_string(),
+                record: r.raw,
+            });
+        }
+        out.sort_by_key(|u| (u.origin.source, u.origin.line));
+        self.extra_arena.clear();
+        out
+    }
+
+    /// A buffered reading as an NDJSON record, for a reject.
+    fn encode_row(&self, row: &Row) -> String {
+        let (asset, tag, unit) = self.names(row.id).unwrap_or(("?", "?", ""));
+        let extra = row
+            .extra
+            .map(|(a, b)| &self.extra_arena[a as usize..b as usize])
+            .and_then(|json| json.strip_prefix('{').and_then(|j| j.strip_suffix('}')))
+            .unwrap_or("");
+        let quality = match row.quality {
+            0 => Quality::Good,
+            1 => Quality::Uncertain,
+            _ => Quality::Bad,
+        };
+        let mut out = Vec::with_capacity(160);
+        RecordEncoder::new(crate::record::Format::Ndjson).encode(
+            &ReadingRef {
+                ts: row.ts,
+                asset,
+                tag,
+                value: row.value,
+                unit,
+                quality,
+                text: "",
+                fault: "",
+                extra,
+                encoded: None,
+            },
+            &mut out,
+        );
+        while out.last() == Some(&b'\n') {
+            out.pop();
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Asset, tag and unit of a series id (stored or new).
+    fn names(&self, id: i64) -> Option<(&str, &str, &str)> {
+        if id < 0 {
+            let s = self.new_series.get((-id - 1) as usize)?;
+            return Some((&s.asset, &s.tag, &s.unit));
+        }
+        self.series.iter().find_map(|(asset, tags)| {
+            tags.iter()
+                .find(|(_, (i, _))| *i == id)
+                .map(|(tag, (_, unit))| (asset.as_str(), tag.as_str(), unit.as_str()))
+        })
+    }
+
+    /// Commits and closes, folding the WAL back into the database file.
+    pub fn close(mut self) -> Result<Counts> {
+        if !self.failed {
+            self.commit()?;
+        }
+        // Best effort: a reader holding the WAL open keeps it.
+        let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+        Ok(self.counts)
+    }
+}
