@@ -18,6 +18,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::record::alarm::{AlarmEvent, Anomaly, EventKind};
 use crate::record::{Quality, Reading};
 use crate::time::Millis;
 use rules::{Check, RuleSet};
@@ -448,6 +449,41 @@ impl Engine {
         s.last_value = v;
         self.advance_clock(ts);
         sid
+    }
+
+    /// The flags of the reading just processed, as its `anomalies`.
+    pub(crate) fn anomalies(&self) -> impl Iterator<Item = Anomaly<'_>> + '_ {
+        self.flags.iter().map(|f| {
+            let rule = &self.rules.rules[f.rule as usize];
+            Anomaly {
+                rule: rule.name.as_str().into(),
+                kind: Some(rule.check.kind().into()),
+                severity: Some(rule.severity.as_str().into()),
+                limit: f.limit.is_finite().then_some(f.limit),
+            }
+        })
+    }
+
+    /// An alarm transition as the event record written for it.
+    pub(crate) fn alarm_event(&self, e: &Event) -> AlarmEvent<'_> {
+        let s = &self.series[e.series as usize];
+        let rule = &self.rules.rules[e.rule as usize];
+        AlarmEvent {
+            ts: e.ts,
+            asset: &s.asset,
+            tag: &s.tag,
+            unit: &s.unit,
+            value: e.value,
+            event: if e.raised {
+                EventKind::Raised
+            } else {
+                EventKind::Cleared
+            },
+            rule: rule.name.as_str().into(),
+            kind: Some(rule.check.kind().into()),
+            severity: Some(rule.severity.as_str().into()),
+            limit: e.limit.is_finite().then_some(e.limit),
+        }
     }
 
     /// Moves the stream clock and raises a gap alarm on every series whose
