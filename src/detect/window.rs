@@ -44,6 +44,7 @@ impl Window {
         self.pushes = 0;
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, v: f64, cap: usize) {
         if self.values.is_empty() {
             (self.shift, self.sum, self.sumsq) = (v, 0.0, 0.0);
@@ -68,6 +69,7 @@ impl Window {
     }
 
     /// Mean and sample standard deviation.
+    #[inline]
     pub(crate) fn stats(&self) -> (f64, f64) {
         let n = self.values.len() as f64;
         let mean_d = self.sum / n;

@@ -98,14 +98,30 @@ impl<'a> AlarmEvent<'a> {
     /// be strings when present, `limit` a finite number or null; a line
     /// without `event` is not an alarm event.
     pub fn from_reading(r: &'a Reading) -> Result<AlarmEvent<'a>, ParseError> {
-        let limit = match r.extra_field("limit") {
+        // One pass over the extra fields; the first of a repeated key
+        // counts, as with `Reading::extra_field`.
+        let mut raw: [Option<&str>; 5] = [None; 5];
+        for (key, value) in r.extra_fields() {
+            let i = match key {
+                "event" => 0,
+                "rule" => 1,
+                "kind" => 2,
+                "severity" => 3,
+                "limit" => 4,
+                _ => continue,
+            };
+            raw[i].get_or_insert(value);
+        }
+        let [event, rule, kind, severity, limit] = raw;
+        let limit = match limit {
             None | Some("null") => None,
             Some(raw) => Some(finite(raw, "limit")?),
         };
-        let event = match r.extra_field("event") {
+        let event = match event {
             Some(raw) => EventKind::from_name(string(raw, "event")?),
             None => return Err(bad("event", "missing: the line is not an alarm event")),
         };
+        let text = |raw: Option<&'a str>, field| raw.map(|v| string(v, field)).transpose();
         Ok(AlarmEvent {
             ts: r.ts,
             asset: &r.asset,
@@ -113,9 +129,9 @@ impl<'a> AlarmEvent<'a> {
             unit: &r.unit,
             value: r.value,
             event,
-            rule: optional_string(r, "rule")?.unwrap_or_default(),
-            kind: optional_string(r, "kind")?,
-            severity: optional_string(r, "severity")?,
+            rule: text(rule, "rule")?.unwrap_or_default(),
+            kind: text(kind, "kind")?,
+            severity: text(severity, "severity")?,
             limit,
         })
     }
@@ -306,25 +322,18 @@ fn finite(raw: &str, field: &'static str) -> Result<f64, ParseError> {
     }
 }
 
-/// A JSON string's text, borrowed when it holds nothing to unescape.
+/// A JSON string's text, borrowed when it holds nothing to unescape. An
+/// extra field's value is one JSON value (`Reading::push_extra`), so a
+/// quoted one without a backslash is its own text.
 fn string<'a>(raw: &'a str, field: &'static str) -> Result<Cow<'a, str>, ParseError> {
     if let Some(inner) = raw.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
-        && !inner.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+        && !inner.contains('\\')
     {
         return Ok(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(raw)
         .map(Cow::Owned)
         .map_err(|_| bad(field, format!("{raw} is not a string")))
-}
-
-fn optional_string<'a>(
-    r: &'a Reading,
-    field: &'static str,
-) -> Result<Option<Cow<'a, str>>, ParseError> {
-    r.extra_field(field)
-        .map(|raw| string(raw, field))
-        .transpose()
 }
 
 #[cfg(test)]
