@@ -578,109 +578,14 @@ impl Row<'_> {
     /// The kind's parameters, each checked alone and against the others.
     fn check(&mut self, kind: &str) -> Option<Check> {
         match kind {
-            "threshold" => {
-                let above = match self.cell("direction").to_ascii_lowercase().as_str() {
-                    "" | "above" | "hi" | "high" => Some(true),
-                    "below" | "lo" | "low" => Some(false),
-                    other => {
-                        let msg = format!("{other:?}: write above or below");
-                        self.bad("direction", msg);
-                        None
-                    }
-                };
-                let deadband = match self.num("deadband") {
-                    Some(Some(d)) if d < 0.0 => {
-                        self.bad("deadband", format!("{d} is negative"));
-                        None
-                    }
-                    d => d.map(|d| d.unwrap_or(0.0)),
-                };
-                let delay_ms = match self.cell("delay") {
-                    "" => Some(0),
-                    d => crate::time::parse_nonneg_millis(d)
-                        .map_err(|e| self.bad("delay", format!("{e:#} (write 30s)")))
-                        .ok(),
-                };
-                let limit = self.need("limit", kind);
-                Some(Check::Threshold {
-                    limit: limit?,
-                    above: above?,
-                    deadband: deadband?,
-                    delay_ms: delay_ms?,
-                })
-            }
-            "range" => {
-                let (min, max) = (self.num("min"), self.num("max"));
-                let (min, max) = (min?, max?);
-                match (min, max) {
-                    (None, None) => {
-                        self.bad("min", "a range rule needs min or max".into());
-                        return None;
-                    }
-                    // min = max flags every reading but one value, min >
-                    // max every reading: as `model check` says of a row.
-                    (Some(lo), Some(hi)) if lo >= hi => {
-                        self.bad("max", format!("max {hi} is not above min {lo}"));
-                        return None;
-                    }
-                    _ => {}
-                }
-                Some(Check::Range { min, max })
-            }
-            "zscore" => {
-                let k = match self.need("k", kind) {
-                    Some(k) if k <= 0.0 => {
-                        self.bad("k", format!("{k} is not above 0"));
-                        None
-                    }
-                    k => k,
-                };
-                let window = self.count("window", DEFAULT_WINDOW, 2);
-                // Left empty, min_samples fits in the window it is given.
-                let default_min = DEFAULT_MIN_SAMPLES.min(window.unwrap_or(DEFAULT_WINDOW));
-                let min_samples = self.count("min_samples", default_min, 2);
-                if let (Some(w), Some(m)) = (window, min_samples)
-                    && m > w
-                {
-                    self.bad(
-                        "min_samples",
-                        format!(
-                            "min_samples {m} is more than window {w}: the rule could never judge"
-                        ),
-                    );
-                    return None;
-                }
-                Some(Check::ZScore {
-                    k: k?,
-                    window: window?,
-                    min_samples: min_samples?,
-                })
-            }
-            "roc" => {
-                let r = self.cell("rate");
-                if r.is_empty() {
-                    self.bad("rate", "a roc rule needs it (5/s)".into());
-                    return None;
-                }
-                let per_sec = parse_rate(r)
-                    .map_err(|e| self.bad("rate", format!("{e:#}")))
-                    .ok()?;
-                Some(Check::Roc { per_sec })
-            }
+            "threshold" => self.threshold(),
+            "range" => self.range(),
+            "zscore" => self.zscore(),
+            "roc" => self.roc(),
             "stuck" => Some(Check::Stuck {
                 count: self.count("count", DEFAULT_STUCK as usize, 2)? as u32,
             }),
-            "gap" => {
-                let f = self.cell("factor");
-                let factor = if f.is_empty() {
-                    DEFAULT_GAP
-                } else {
-                    parse_factor(f)
-                        .map_err(|e| self.bad("factor", format!("{e:#}")))
-                        .ok()?
-                };
-                Some(Check::Gap { factor })
-            }
+            "gap" => self.gap(),
             other => {
                 let msg = if other.is_empty() {
                     "a rule needs a kind: threshold, range, zscore, roc, stuck or gap".to_string()
@@ -691,6 +596,109 @@ impl Row<'_> {
                 None
             }
         }
+    }
+
+    fn threshold(&mut self) -> Option<Check> {
+        let above = match self.cell("direction").to_ascii_lowercase().as_str() {
+            "" | "above" | "hi" | "high" => Some(true),
+            "below" | "lo" | "low" => Some(false),
+            other => {
+                let msg = format!("{other:?}: write above or below");
+                self.bad("direction", msg);
+                None
+            }
+        };
+        let deadband = match self.num("deadband") {
+            Some(Some(d)) if d < 0.0 => {
+                self.bad("deadband", format!("{d} is negative"));
+                None
+            }
+            d => d.map(|d| d.unwrap_or(0.0)),
+        };
+        let delay_ms = match self.cell("delay") {
+            "" => Some(0),
+            d => crate::time::parse_nonneg_millis(d)
+                .map_err(|e| self.bad("delay", format!("{e:#} (write 30s)")))
+                .ok(),
+        };
+        let limit = self.need("limit", "threshold");
+        Some(Check::Threshold {
+            limit: limit?,
+            above: above?,
+            deadband: deadband?,
+            delay_ms: delay_ms?,
+        })
+    }
+
+    fn range(&mut self) -> Option<Check> {
+        let (min, max) = (self.num("min"), self.num("max"));
+        let (min, max) = (min?, max?);
+        match (min, max) {
+            (None, None) => {
+                self.bad("min", "a range rule needs min or max".into());
+                return None;
+            }
+            // min = max flags every reading but one value, min > max every
+            // reading: as `model check` says of a row.
+            (Some(lo), Some(hi)) if lo >= hi => {
+                self.bad("max", format!("max {hi} is not above min {lo}"));
+                return None;
+            }
+            _ => {}
+        }
+        Some(Check::Range { min, max })
+    }
+
+    fn zscore(&mut self) -> Option<Check> {
+        let k = match self.need("k", "zscore") {
+            Some(k) if k <= 0.0 => {
+                self.bad("k", format!("{k} is not above 0"));
+                None
+            }
+            k => k,
+        };
+        let window = self.count("window", DEFAULT_WINDOW, 2);
+        // Left empty, min_samples fits in the window it is given.
+        let default_min = DEFAULT_MIN_SAMPLES.min(window.unwrap_or(DEFAULT_WINDOW));
+        let min_samples = self.count("min_samples", default_min, 2);
+        if let (Some(w), Some(m)) = (window, min_samples)
+            && m > w
+        {
+            self.bad(
+                "min_samples",
+                format!("min_samples {m} is more than window {w}: the rule could never judge"),
+            );
+            return None;
+        }
+        Some(Check::ZScore {
+            k: k?,
+            window: window?,
+            min_samples: min_samples?,
+        })
+    }
+
+    fn roc(&mut self) -> Option<Check> {
+        let r = self.cell("rate");
+        if r.is_empty() {
+            self.bad("rate", "a roc rule needs it (5/s)".into());
+            return None;
+        }
+        let per_sec = parse_rate(r)
+            .map_err(|e| self.bad("rate", format!("{e:#}")))
+            .ok()?;
+        Some(Check::Roc { per_sec })
+    }
+
+    fn gap(&mut self) -> Option<Check> {
+        let f = self.cell("factor");
+        let factor = if f.is_empty() {
+            DEFAULT_GAP
+        } else {
+            parse_factor(f)
+                .map_err(|e| self.bad("factor", format!("{e:#}")))
+                .ok()?
+        };
+        Some(Check::Gap { factor })
     }
 }
 

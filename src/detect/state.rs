@@ -466,11 +466,10 @@ impl Reader {
                     self.bad(&f("values"), format!("{bad} is not a finite number"));
                     return None;
                 }
-                Some(Memory::Zscore(Window {
-                    values: VecDeque::from(values),
-                    last_flagged: last_flagged?,
-                    ..Window::default()
-                }))
+                Some(Memory::Zscore(Window::saved(
+                    VecDeque::from(values),
+                    last_flagged?,
+                )))
             }
             "roc" => {
                 let prev = match self.opt::<(Millis, f64)>(m, &f("prev"))? {

@@ -12,6 +12,9 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::{Result, anyhow};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
 use plotters::prelude::*;
 
 use super::grid::Bucket;
@@ -135,6 +138,12 @@ struct Column {
     b: Bucket,
 }
 
+/// One panel's chart: time across (with the shared ticks), values up.
+type Chart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<RangedCoordi64>, RangedCoordf64>>;
+
+/// Draws one series' panel, back to front: alarm spans, the rollup band,
+/// the model's limits, the line, the anomaly markers.
 fn panel<DB: DrawingBackend>(
     s: &Series,
     limits: Option<&Alarms>,
@@ -144,9 +153,39 @@ fn panel<DB: DrawingBackend>(
     layout: &Layout,
     drawn: &mut Drawn,
 ) -> Result<()> {
-    let columns = columns(s, c, (from, to), plot_width(layout.width));
+    let width = plot_width(layout.width);
+    let columns = columns(s, c, (from, to), width);
     let (lo, hi) = value_range(&columns, limits);
-    let (tick_at, step) = ticks(from, to, (plot_width(layout.width) / 110) as usize);
+    let mut chart = axes(s, area, (from, to), (lo, hi), width)?;
+    drawn.spans += draw_spans(&mut chart, s, (from, to), (lo, hi))?;
+    let stretches = stretches(s, &columns, (from, to), width);
+    draw_bands(&mut chart, &stretches)?;
+    if let Some(a) = limits {
+        draw_limits(&mut chart, a, (from, to), (lo, hi))?;
+    }
+    for stretch in stretches {
+        let points: Vec<(Millis, f64)> = stretch.iter().flat_map(column_points).collect();
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                points,
+                SERIES.stroke_width(1),
+            )))
+            .map_err(plot_error)?;
+    }
+    draw_markers(&mut chart, s, (from, to), drawn)?;
+    drawn.panels += 1;
+    Ok(())
+}
+
+/// The panel's caption, axes, labels and grid.
+fn axes<'a, DB: DrawingBackend>(
+    s: &Series,
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    (from, to): (Millis, Millis),
+    (lo, hi): (f64, f64),
+    width: u32,
+) -> Result<Chart<'a, DB>> {
+    let (tick_at, step) = ticks(from, to, (width / 110) as usize);
     let caption = format!(
         "{} · {} — {} readings{}",
         printable(&s.asset),
@@ -180,8 +219,18 @@ fn panel<DB: DrawingBackend>(
         .label_style(("sans-serif", 11))
         .draw()
         .map_err(plot_error)?;
+    Ok(chart)
+}
 
-    // Alarm spans under everything else.
+/// Alarm spans shaded from top to bottom, red for severity high or
+/// critical, orange otherwise; returns how many were drawn.
+fn draw_spans<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    s: &Series,
+    (from, to): (Millis, Millis),
+    (lo, hi): (f64, f64),
+) -> Result<usize> {
+    let mut n = 0;
     for span in s.all_spans() {
         let (a, b) = (span.from.max(from), span.to.unwrap_or(to).min(to));
         if a > b {
@@ -198,14 +247,18 @@ fn panel<DB: DrawingBackend>(
                 colour.mix(0.12).filled(),
             )))
             .map_err(plot_error)?;
-        drawn.spans += 1;
+        n += 1;
     }
+    Ok(n)
+}
 
-    let stretches = stretches(s, &columns, (from, to), plot_width(layout.width));
-
-    // The rollup band, a polygon a stretch (max forward, min back); a lone
-    // column's band is its min–max line.
-    for stretch in &stretches {
+/// The rollup band, a polygon a stretch (max forward, min back); a lone
+/// column's band is its min–max line.
+fn draw_bands<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    stretches: &[&[Column]],
+) -> Result<()> {
+    for stretch in stretches {
         let with_band: Vec<&Column> = stretch.iter().filter(|c| !c.b.band_lo.is_nan()).collect();
         let style = SERIES.mix(0.2).filled();
         match with_band.as_slice() {
@@ -231,48 +284,54 @@ fn panel<DB: DrawingBackend>(
             }
         }
     }
+    Ok(())
+}
 
-    if let Some(a) = limits {
-        // Labels above their line at the right end, the outer limits'
-        // furthest right, so neighbouring limits do not collide.
-        for (value, colour, name, shift) in [
-            (a.hi_hi, LIMIT_HI, "HH", 0),
-            (a.hi, LIMIT_WARN, "H", 70),
-            (a.lo, LIMIT_WARN, "L", 70),
-            (a.lo_lo, LIMIT_HI, "LL", 0),
-        ] {
-            let Some(v) = value.filter(|v| (lo..=hi).contains(v)) else {
-                continue;
-            };
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(from, v), (to, v)],
-                    colour.stroke_width(1),
-                )))
-                .map_err(plot_error)?;
-            let name = format!("{name} {}", short_number(v));
-            let style = ("sans-serif", 10).into_font().color(&colour);
-            let at = (-(6 * name.len() as i32) - shift, -12);
-            chart
-                .draw_series(std::iter::once(
-                    EmptyElement::at((to, v)) + Text::new(name, at, style),
-                ))
-                .map_err(plot_error)?;
-        }
-    }
-
-    for stretch in stretches {
-        let points: Vec<(Millis, f64)> = stretch.iter().flat_map(column_points).collect();
+/// The model's alarm limits that lie on the value axis, each a line
+/// (dashed by [`dash_limits`]) labelled at the right.
+fn draw_limits<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    a: &Alarms,
+    (from, to): (Millis, Millis),
+    (lo, hi): (f64, f64),
+) -> Result<()> {
+    // Labels above their line at the right end, the outer limits' furthest
+    // right, so neighbouring limits do not collide.
+    for (value, colour, name, shift) in [
+        (a.hi_hi, LIMIT_HI, "HH", 0),
+        (a.hi, LIMIT_WARN, "H", 70),
+        (a.lo, LIMIT_WARN, "L", 70),
+        (a.lo_lo, LIMIT_HI, "LL", 0),
+    ] {
+        let Some(v) = value.filter(|v| (lo..=hi).contains(v)) else {
+            continue;
+        };
         chart
             .draw_series(std::iter::once(PathElement::new(
-                points,
-                SERIES.stroke_width(1),
+                vec![(from, v), (to, v)],
+                colour.stroke_width(1),
             )))
             .map_err(plot_error)?;
+        let name = format!("{name} {}", short_number(v));
+        let style = ("sans-serif", 10).into_font().color(&colour);
+        let at = (-(6 * name.len() as i32) - shift, -12);
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((to, v)) + Text::new(name, at, style),
+            ))
+            .map_err(plot_error)?;
     }
+    Ok(())
+}
 
-    // One marker per flagged reading; two that land on the same pixel
-    // would draw the same circle twice.
+/// One marker per flagged reading; two that land on the same pixel would
+/// draw the same circle twice.
+fn draw_markers<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    s: &Series,
+    (from, to): (Millis, Millis),
+    drawn: &mut Drawn,
+) -> Result<()> {
     let mut seen = HashSet::new();
     let markers: Vec<(Millis, f64)> = s
         .markers
@@ -289,7 +348,6 @@ fn panel<DB: DrawingBackend>(
                 .map(|p| Circle::new(p, 3, ANOMALY.filled())),
         )
         .map_err(plot_error)?;
-    drawn.panels += 1;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::read::Patterns;
+use crate::record::alarm::{AlarmEvent, Anomalies, EventKind};
 use crate::record::{ParseError, Quality, Reading};
 use crate::time::Millis;
 use grid::{Bucket, Grid};
@@ -137,11 +138,11 @@ impl Collector {
     /// an alarm event. A field a chart reads but cannot understand rejects
     /// the record, naming the field.
     pub fn add(&mut self, r: &Reading) -> Result<(), ParseError> {
-        if let Some(event) = r.extra_field("event") {
-            return self.add_event(r, event);
+        if r.is_event() {
+            return self.add_event(AlarmEvent::from_reading(r)?);
         }
         let band = band(r)?;
-        let flagged = flagged(r)?;
+        let flagged = Anomalies::from_reading(r)?.is_some_and(|a| !a.is_empty());
         let selected = self.sel.assets.matches(&r.asset)
             && self.sel.tags.matches(&r.tag)
             && self.sel.from.is_none_or(|f| r.ts >= f)
@@ -196,34 +197,32 @@ impl Collector {
         Ok(())
     }
 
-    fn add_event(&mut self, r: &Reading, event: &str) -> Result<(), ParseError> {
-        let bad = |field: &'static str, message: &str| ParseError {
-            field: Some(field),
-            message: message.to_string(),
-        };
-        let raised = match event {
-            "\"raised\"" => true,
-            "\"cleared\"" => false,
-            _ => return Err(bad("event", "an alarm event is \"raised\" or \"cleared\"")),
-        };
-        let text = |field: &'static str| -> Result<String, ParseError> {
-            match r.extra_field(field) {
-                None => Ok(String::new()),
-                Some(raw) => {
-                    serde_json::from_str::<String>(raw).map_err(|_| bad(field, "expected a string"))
-                }
+    /// Follows an alarm from its `raised` to its `cleared` event; an event
+    /// of another kind says nothing a chart can draw, so it is refused.
+    fn add_event(&mut self, ev: AlarmEvent<'_>) -> Result<(), ParseError> {
+        let raised = match ev.event {
+            EventKind::Raised => true,
+            EventKind::Cleared => false,
+            EventKind::Other(_) => {
+                return Err(ParseError {
+                    field: Some("event"),
+                    message: "an alarm event is \"raised\" or \"cleared\"".to_string(),
+                });
             }
         };
-        let (rule, severity) = (text("rule")?, text("severity")?);
         self.tally.events += 1;
-        if !(self.sel.assets.matches(&r.asset) && self.sel.tags.matches(&r.tag)) {
+        if !(self.sel.assets.matches(ev.asset) && self.sel.tags.matches(ev.tag)) {
             return Ok(());
         }
-        let i = self.series_index(&r.asset, &r.tag);
+        let severity = ev.severity.unwrap_or_default();
+        let i = self.series_index(ev.asset, ev.tag);
         let s = &mut self.series[i];
-        let open = s.open.iter().position(|(name, _, _)| *name == rule);
+        let open = s.open.iter().position(|(name, _, _)| *name == ev.rule);
         match (raised, open) {
-            (true, None) if s.open.len() < MAX_OPEN => s.open.push((rule, r.ts, severity)),
+            (true, None) if s.open.len() < MAX_OPEN => {
+                s.open
+                    .push((ev.rule.into_owned(), ev.ts, severity.into_owned()));
+            }
             (true, None) => {}
             // A second raise of an active alarm changes nothing.
             (true, Some(_)) => {}
@@ -232,7 +231,7 @@ impl Collector {
                 if s.spans.len() < MAX_SPANS {
                     s.spans.push(Span {
                         from,
-                        to: Some(r.ts),
+                        to: Some(ev.ts),
                         severity,
                     });
                 }
@@ -243,8 +242,8 @@ impl Collector {
                 if s.spans.len() < MAX_SPANS {
                     s.spans.push(Span {
                         from: Millis::MIN,
-                        to: Some(r.ts),
-                        severity,
+                        to: Some(ev.ts),
+                        severity: severity.into_owned(),
                     });
                 }
             }
@@ -344,19 +343,4 @@ fn band(r: &Reading) -> Result<Option<(f64, f64)>, ParseError> {
         (None, Some(_)) => Err(bad("min", "a rollup with a max has a min too")),
         (None, None) => Ok(None),
     }
-}
-
-/// Whether detect flagged the reading: a non-empty `anomalies` array.
-fn flagged(r: &Reading) -> Result<bool, ParseError> {
-    let Some(raw) = r.extra_field("anomalies") else {
-        return Ok(false);
-    };
-    let raw = raw.trim_ascii();
-    if !raw.starts_with('[') {
-        return Err(ParseError {
-            field: Some("anomalies"),
-            message: "expected an array of anomalies".to_string(),
-        });
-    }
-    Ok(raw[1..].trim_ascii_start() != "]")
 }

@@ -9,8 +9,10 @@
 //! the rollup statistics, an alarm event's `event` and `rule`, …).
 //!
 //! [`parse`] reads lines into a [`Reading`]; [`encode`] writes readings as
-//! NDJSON or CSV.
+//! NDJSON or CSV; [`alarm`] types the alarm events and anomaly flags that
+//! `detect` writes.
 
+pub mod alarm;
 mod encode;
 mod fast;
 mod parse;

@@ -13,10 +13,11 @@ use crate::cli::Global;
 use crate::detect::report::AlarmReport;
 use crate::detect::rules::{RuleSet, Shorthands};
 use crate::detect::score::{self, Scorer};
-use crate::detect::{Engine, Event, state};
+use crate::detect::{Engine, state};
 use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
 use crate::model::{self, Model};
-use crate::record::{Format, Reading, RecordWriter, write_number};
+use crate::record::alarm::{AlarmEncoder, AnomalyEncoder};
+use crate::record::{Format, Reading, RecordWriter};
 
 /// Find anomalies and raise alarms in reading streams.
 ///
@@ -226,9 +227,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         scorer: (args.score || args.score_json.is_some()).then(Scorer::default),
         report: args.alarm_report.then(AlarmReport::default),
         tally: Tally::default(),
-        event: Reading::default(),
-        anomalies: String::new(),
-        num: Vec::new(),
+        events_out: AlarmEncoder::default(),
+        flagged_out: AnomalyEncoder::default(),
     };
     let result = run.all(&mut out, &mut rejects);
     let tally = std::mem::take(&mut run.tally);
@@ -281,10 +281,9 @@ struct Run<'a> {
     scorer: Option<Scorer>,
     report: Option<AlarmReport>,
     tally: Tally,
-    /// Reused records for events and the anomalies array.
-    event: Reading,
-    anomalies: String,
-    num: Vec<u8>,
+    /// Reused buffers for the fields of events and of flagged readings.
+    events_out: AlarmEncoder,
+    flagged_out: AnomalyEncoder,
 }
 
 impl Run<'_> {
@@ -380,10 +379,11 @@ impl Run<'_> {
         let flagged = !self.engine.flags.is_empty();
         if flagged {
             self.tally.flagged += 1;
-            self.annotate(r);
         }
         if self.report.is_none() && !self.args.events && (flagged || !self.args.only) {
-            if flagged || r.quality != quality {
+            if flagged {
+                out.write(&self.flagged_out.annotate(r, self.engine.anomalies()))?;
+            } else if r.quality != quality {
                 out.write(&r.as_ref())?;
             } else {
                 out.write_encoded(encoded)?;
@@ -391,55 +391,6 @@ impl Run<'_> {
             self.tally.wrote += 1;
         }
         self.drain_events(out)
-    }
-
-    /// Adds the `anomalies` array, merged with one the reading already
-    /// carries (a second detect downstream).
-    fn annotate(&mut self, r: &mut Reading) {
-        let a = &mut self.anomalies;
-        a.clear();
-        a.push('[');
-        let existing = r.extra_field("anomalies").map(|s| s.trim().to_string());
-        if let Some(e) = existing.as_deref()
-            && e.len() > 2
-            && e.starts_with('[')
-            && e.ends_with(']')
-        {
-            a.push_str(&e[1..e.len() - 1]);
-            a.push(',');
-        }
-        for (i, f) in self.engine.flags.iter().enumerate() {
-            let rule = &self.engine.rules.rules[f.rule as usize];
-            if i > 0 {
-                a.push(',');
-            }
-            a.push_str("{\"rule\":");
-            push_json_str(a, &rule.name);
-            a.push_str(",\"kind\":\"");
-            a.push_str(rule.check.kind());
-            a.push_str("\",\"severity\":");
-            push_json_str(a, &rule.severity);
-            if f.limit.is_finite() {
-                a.push_str(",\"limit\":");
-                self.num.clear();
-                write_number(f.limit, &mut self.num);
-                a.push_str(std::str::from_utf8(&self.num).unwrap_or("null"));
-            }
-            a.push('}');
-        }
-        a.push(']');
-        if existing.is_some() {
-            let kept: Vec<(String, String)> = r
-                .extra_fields()
-                .filter(|(k, _)| *k != "anomalies")
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            r.clear_extra();
-            for (k, v) in &kept {
-                r.push_extra(k, v);
-            }
-        }
-        r.push_extra("anomalies", &self.anomalies);
     }
 
     fn drain_events<W: std::io::Write>(&mut self, out: &mut RecordWriter<W>) -> Result<()> {
@@ -453,8 +404,7 @@ impl Run<'_> {
             if let Some(rep) = &mut self.report {
                 rep.observe(e.ts, &s.asset, &s.tag, &rule.name, e.raised);
             } else if self.args.events {
-                event_record(&mut self.event, e, s, rule, &mut self.num);
-                out.write(&self.event.as_ref())?;
+                out.write(&self.events_out.encode(&self.engine.alarm_event(e)))?;
                 self.tally.wrote += 1;
             }
         }
@@ -462,49 +412,5 @@ impl Run<'_> {
         events.clear();
         self.engine.events = events;
         Ok(())
-    }
-}
-
-fn push_json_str(out: &mut String, s: &str) {
-    let mut buf = Vec::with_capacity(s.len() + 2);
-    crate::record::write_json_str(s, &mut buf);
-    out.push_str(std::str::from_utf8(&buf).unwrap_or("\"\""));
-}
-
-/// Fills `rec` with an alarm event (docs/records.md).
-fn event_record(
-    rec: &mut Reading,
-    e: &Event,
-    s: &crate::detect::Series,
-    rule: &crate::detect::rules::Rule,
-    num: &mut Vec<u8>,
-) {
-    rec.clear();
-    rec.ts = e.ts;
-    rec.asset.push_str(&s.asset);
-    rec.tag.push_str(&s.tag);
-    rec.unit.push_str(&s.unit);
-    rec.value = if e.value.is_finite() { e.value } else { 0.0 };
-    rec.push_extra(
-        "event",
-        if e.raised {
-            "\"raised\""
-        } else {
-            "\"cleared\""
-        },
-    );
-    let mut q = String::new();
-    push_json_str(&mut q, &rule.name);
-    rec.push_extra("rule", &q);
-    q.clear();
-    push_json_str(&mut q, rule.check.kind());
-    rec.push_extra("kind", &q);
-    q.clear();
-    push_json_str(&mut q, &rule.severity);
-    rec.push_extra("severity", &q);
-    if e.limit.is_finite() {
-        num.clear();
-        write_number(e.limit, num);
-        rec.push_extra("limit", std::str::from_utf8(num).unwrap_or("0"));
     }
 }

@@ -86,8 +86,31 @@ fn table(out: &mut String, indent: &str, header: &[&str], rows: &[Vec<String>]) 
 
 pub(super) fn render(r: &Value) -> String {
     let mut out = String::new();
-    let empty = Vec::new();
-    let arr = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    summary(&mut out, r);
+    let files = arr(&r["files"]);
+    for (n, f) in files.iter().enumerate() {
+        if n == SHOWN {
+            out.push_str(&format!(
+                "\n… {} more files (see --json)\n",
+                files.len() - SHOWN
+            ));
+            break;
+        }
+        file(&mut out, f);
+    }
+    let series = arr(&r["series"]);
+    series_table(&mut out, &series);
+    gaps_table(&mut out, r, &series);
+    out
+}
+
+fn arr(v: &Value) -> Vec<Value> {
+    v.as_array().cloned().unwrap_or_default()
+}
+
+/// The source, its span and counts, the store's header and what is
+/// damaged.
+fn summary(out: &mut String, r: &Value) {
     out.push_str(&format!(
         "{} ({}, {})\nreadings: {}   from: {}   to: {}\n",
         s(&r["source"]),
@@ -127,82 +150,80 @@ pub(super) fn render(r: &Value) -> String {
             out.push_str(&format!("  {}: {}\n", s(&d["path"]), s(&d["problem"])));
         }
     }
-    let files = arr(&r["files"]);
-    for (n, f) in files.iter().enumerate() {
-        if n == SHOWN {
-            out.push_str(&format!(
-                "\n… {} more files (see --json)\n",
-                files.len() - SHOWN
-            ));
-            break;
-        }
-        let rgs = f["row_groups"].as_array().unwrap_or(&empty);
-        out.push_str(&format!(
-            "\nfile {}  {}  {} rows  {} row group{}  written by {}\n  columns as readings: {}\n",
-            s(&f["path"]),
-            bytes(&f["bytes"]),
-            s(&f["rows"]),
-            rgs.len(),
-            if rgs.len() == 1 { "" } else { "s" },
-            s(&f["created_by"]),
-            s(&f["mapping"]),
-        ));
-        let schema: Vec<Vec<String>> = arr(&f["schema"])
-            .iter()
-            .map(|c| {
-                // Compression and encodings as the first row group has them.
-                let chunk = rgs
-                    .first()
-                    .and_then(|g| g["columns"].as_array())
-                    .and_then(|cs| cs.iter().find(|x| x["column"] == c["name"]));
-                vec![
-                    s(&c["name"]),
-                    s(&c["type"]),
-                    s(&c["physical"]),
-                    if c["nullable"] == true { "yes" } else { "no" }.to_string(),
-                    chunk.map_or("-".into(), |x| s(&x["compression"])),
-                    chunk.map_or("-".into(), |x| {
-                        arr(&x["encodings"])
-                            .iter()
-                            .map(s)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    }),
-                ]
-            })
-            .collect();
-        table(
-            &mut out,
-            "  ",
-            &[
-                "COLUMN",
-                "TYPE",
-                "PHYSICAL",
-                "NULLS",
-                "COMPRESSION",
-                "ENCODINGS",
-            ],
-            &schema,
-        );
-        let groups: Vec<Vec<String>> = rgs
-            .iter()
-            .map(|g| {
-                vec![
-                    s(&g["index"]),
-                    s(&g["rows"]),
-                    bytes(&g["compressed_bytes"]),
-                    bytes(&g["uncompressed_bytes"]),
-                ]
-            })
-            .collect();
-        table(
-            &mut out,
-            "  ",
-            &["ROW GROUP", "ROWS", "COMPRESSED", "UNCOMPRESSED"],
-            &groups,
-        );
-    }
-    let series = arr(&r["series"]);
+}
+
+/// A Parquet file: its header line, its columns and its row groups.
+fn file(out: &mut String, f: &Value) {
+    let empty = Vec::new();
+    let rgs = f["row_groups"].as_array().unwrap_or(&empty);
+    out.push_str(&format!(
+        "\nfile {}  {}  {} rows  {} row group{}  written by {}\n  columns as readings: {}\n",
+        s(&f["path"]),
+        bytes(&f["bytes"]),
+        s(&f["rows"]),
+        rgs.len(),
+        if rgs.len() == 1 { "" } else { "s" },
+        s(&f["created_by"]),
+        s(&f["mapping"]),
+    ));
+    let schema: Vec<Vec<String>> = arr(&f["schema"])
+        .iter()
+        .map(|c| {
+            // Compression and encodings as the first row group has them.
+            let chunk = rgs
+                .first()
+                .and_then(|g| g["columns"].as_array())
+                .and_then(|cs| cs.iter().find(|x| x["column"] == c["name"]));
+            vec![
+                s(&c["name"]),
+                s(&c["type"]),
+                s(&c["physical"]),
+                if c["nullable"] == true { "yes" } else { "no" }.to_string(),
+                chunk.map_or("-".into(), |x| s(&x["compression"])),
+                chunk.map_or("-".into(), |x| {
+                    arr(&x["encodings"])
+                        .iter()
+                        .map(s)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "  ",
+        &[
+            "COLUMN",
+            "TYPE",
+            "PHYSICAL",
+            "NULLS",
+            "COMPRESSION",
+            "ENCODINGS",
+        ],
+        &schema,
+    );
+    let groups: Vec<Vec<String>> = rgs
+        .iter()
+        .map(|g| {
+            vec![
+                s(&g["index"]),
+                s(&g["rows"]),
+                bytes(&g["compressed_bytes"]),
+                bytes(&g["uncompressed_bytes"]),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "  ",
+        &["ROW GROUP", "ROWS", "COMPRESSED", "UNCOMPRESSED"],
+        &groups,
+    );
+}
+
+/// One row a series: counts, extremes, interval and the problems found.
+fn series_table(out: &mut String, series: &[Value]) {
     out.push_str(&format!("\nseries ({}):\n", series.len()));
     let rows: Vec<Vec<String>> = series
         .iter()
@@ -223,7 +244,7 @@ pub(super) fn render(r: &Value) -> String {
         })
         .collect();
     table(
-        &mut out,
+        out,
         "  ",
         &[
             "ASSET",
@@ -240,6 +261,10 @@ pub(super) fn render(r: &Value) -> String {
         ],
         &rows,
     );
+}
+
+/// Every gap of every series, when there are any.
+fn gaps_table(out: &mut String, r: &Value, series: &[Value]) {
     let gap_rows: Vec<Vec<String>> = series
         .iter()
         .flat_map(|x| {
@@ -263,11 +288,10 @@ pub(super) fn render(r: &Value) -> String {
             s(&r["gap_factor"])
         ));
         table(
-            &mut out,
+            out,
             "  ",
             &["ASSET", "TAG", "FROM", "TO", "LENGTH"],
             &gap_rows,
         );
     }
-    out
 }

@@ -18,6 +18,7 @@
 mod batch;
 mod fields;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -29,6 +30,7 @@ use self::batch::Written;
 use self::fields::{extra_json, finite, quality_code, whole};
 use super::open::{Access, begin_immediate, connect, describe_error};
 use crate::model::Model;
+use crate::record::alarm::AlarmEvent;
 use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
@@ -323,36 +325,18 @@ impl SqliteStore {
     }
 
     fn add_event(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
-        let text = |key: &'static str| -> Result<Option<String>, ParseError> {
-            match r.extra_field(key) {
-                None => Ok(None),
-                Some(v) => serde_json::from_str::<String>(v)
-                    .map(Some)
-                    .map_err(|_| ParseError {
-                        field: Some(key),
-                        message: format!("{v} is not a string"),
-                    }),
-            }
-        };
-        let limit = match r.extra_field("limit") {
-            None | Some("null") => None,
-            Some(v) => Some(finite(v, "limit")?),
-        };
-        let event = text("event")?.unwrap_or_default();
-        let rule = text("rule")?.unwrap_or_default();
-        let (kind, severity) = (text("kind")?, text("severity")?);
-        let keep = ["event", "rule", "kind", "severity", "limit"];
-        let extra = extra_json(r, &keep, &mut self.extra_buf).map(str::to_string);
+        let ev = AlarmEvent::from_reading(r)?;
+        let extra = extra_json(r, &AlarmEvent::FIELDS, &mut self.extra_buf).map(str::to_string);
         self.events.push(EventRow {
-            ts: r.ts,
-            asset: r.asset.clone(),
-            tag: r.tag.clone(),
-            rule,
-            event,
-            kind,
-            severity,
-            value: r.value,
-            limit,
+            ts: ev.ts,
+            asset: ev.asset.to_string(),
+            tag: ev.tag.to_string(),
+            rule: ev.rule.into_owned(),
+            event: ev.event.name().to_string(),
+            kind: ev.kind.map(Cow::into_owned),
+            severity: ev.severity.map(Cow::into_owned),
+            value: ev.value,
+            limit: ev.limit,
             extra,
             origin,
             raw: String::from_utf8_lossy(raw).into_owned(),

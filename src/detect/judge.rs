@@ -1,0 +1,276 @@
+//! How each kind of rule judges one reading of its series: the condition
+//! it checks against the rule's memory, the flag it puts on the reading and
+//! the alarm transition (raised or cleared) that follows. [`super::Engine`]
+//! calls these in the order a series' slots are kept: range and gap on every
+//! reading, then — for a good reading only — threshold, stuck, roc and
+//! z-score.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::rules::{Check, Rule};
+use super::{Event, Flag, Memory, Slot};
+use crate::time::Millis;
+
+/// The deadlines of the gap rules: (deadline, series, slot).
+pub(super) type Deadlines = BinaryHeap<Reverse<(Millis, u32, u32)>>;
+
+/// The reading being judged and where its verdicts go.
+pub(super) struct Judged<'e> {
+    pub sid: u32,
+    pub ts: Millis,
+    pub v: f64,
+    pub events: &'e mut Vec<Event>,
+    pub flags: &'e mut Vec<Flag>,
+}
+
+impl Judged<'_> {
+    #[inline]
+    fn flag(&mut self, rule: u32, limit: f64) {
+        self.flags.push(Flag { rule, limit });
+    }
+
+    /// Raises or clears a slot's alarm on a change of its condition.
+    #[inline]
+    fn transition(&mut self, slot: &mut Slot, on: bool, limit: f64) {
+        if on != slot.active {
+            slot.active = on;
+            self.events.push(Event {
+                ts: self.ts,
+                series: self.sid,
+                raised: on,
+                rule: slot.rule,
+                value: self.v,
+                limit,
+            });
+        }
+    }
+}
+
+/// A range rule: a value outside the physical range is flagged (the
+/// caller marks the reading bad). Returns whether it was.
+#[inline]
+pub(super) fn range(slot: &mut Slot, min: Option<f64>, max: Option<f64>, j: &mut Judged) -> bool {
+    let v = j.v;
+    let hit = if min.is_some_and(|m| v < m) {
+        min
+    } else if max.is_some_and(|m| v > m) {
+        max
+    } else {
+        None
+    };
+    if let Some(limit) = hit {
+        j.flag(slot.rule, limit);
+    }
+    j.transition(slot, hit.is_some(), hit.unwrap_or(f64::NAN));
+    hit.is_some()
+}
+
+/// Judges a good reading by the value rules of its series' slots, stuck
+/// before z-score: a value flagged stuck is not judged by the z-score rule
+/// and stays out of its window.
+#[inline]
+pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
+    let (ts, v) = (j.ts, j.v);
+    let mut stuck = false;
+    for slot in slots {
+        let (flag, limit) = match (&rules[slot.rule as usize].check, &mut slot.memory) {
+            (
+                &Check::Threshold {
+                    limit,
+                    above,
+                    deadband,
+                    delay_ms,
+                },
+                Memory::Threshold { pending_since },
+            ) => {
+                let on = threshold(
+                    slot.active,
+                    pending_since,
+                    (limit, above, deadband, delay_ms),
+                    ts,
+                    v,
+                );
+                (on, limit)
+            }
+            (
+                &Check::ZScore {
+                    k,
+                    window,
+                    min_samples,
+                },
+                Memory::Zscore(w),
+            ) => {
+                if stuck {
+                    // Not judged, and kept out of the window.
+                    w.last_flagged = false;
+                    j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                zscore(w, k, window, min_samples, v)
+            }
+            (&Check::Roc { per_sec }, Memory::Roc { prev }) => (roc(prev, per_sec, ts, v), per_sec),
+            (&Check::Stuck { count }, Memory::Stuck { value, run }) => {
+                let on = stuck_run(value, run, count, v);
+                stuck |= on;
+                (on, f64::from(count))
+            }
+            _ => continue,
+        };
+        if flag {
+            j.flag(slot.rule, limit);
+        }
+        j.transition(slot, flag, limit);
+    }
+}
+
+/// A threshold rule: on once the value has been beyond the limit for the
+/// delay, off once it is back past the limit by the deadband.
+#[inline]
+fn threshold(
+    active: bool,
+    pending_since: &mut Option<Millis>,
+    (limit, above, deadband, delay_ms): (f64, bool, f64, i64),
+    ts: Millis,
+    v: f64,
+) -> bool {
+    let beyond = if above { v > limit } else { v < limit };
+    let back = if above {
+        v < limit - deadband
+    } else {
+        v > limit + deadband
+    };
+    let mut on = active;
+    if on {
+        if back {
+            on = false;
+            *pending_since = None;
+        }
+    } else if beyond {
+        let since = *pending_since.get_or_insert(ts);
+        on = ts.saturating_sub(since) >= delay_ms;
+    } else {
+        *pending_since = None;
+    }
+    on
+}
+
+/// A z-score rule: flagged beyond `k` standard deviations of the window,
+/// with the band edge crossed as the limit.
+#[inline]
+fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f64) -> (bool, f64) {
+    let mut flag = false;
+    let mut limit = f64::NAN;
+    if w.values.len() >= min_samples.max(2) {
+        let (mean, sd) = w.stats();
+        if sd > 0.0 && (v - mean).abs() > k * sd {
+            flag = true;
+            limit = if v > mean {
+                mean + k * sd
+            } else {
+                mean - k * sd
+            };
+        }
+    }
+    // A lone outlier stays out of the window; a second flagged reading in
+    // a row goes in, so the band follows a real change of level.
+    if !flag || w.last_flagged {
+        w.push(v, window);
+    }
+    w.last_flagged = flag;
+    (flag, limit)
+}
+
+/// A rate-of-change rule: faster than `per_sec` since the previous value.
+#[inline]
+fn roc(prev: &mut Option<(Millis, f64)>, per_sec: f64, ts: Millis, v: f64) -> bool {
+    let mut flag = false;
+    if let Some((pt, pv)) = *prev
+        && ts > pt
+    {
+        let rate = (v - pv).abs() / (ts.saturating_sub(pt) as f64 / 1000.0);
+        flag = rate > per_sec;
+    }
+    *prev = Some((ts, v));
+    flag
+}
+
+/// A stuck rule: the same value, bit for bit, `count` times in a row.
+#[inline]
+fn stuck_run(value: &mut f64, run: &mut u32, count: u32, v: f64) -> bool {
+    if *run > 0 && v.to_bits() == value.to_bits() {
+        *run = run.saturating_add(1);
+    } else {
+        *value = v;
+        *run = 1;
+    }
+    *run >= count
+}
+
+/// A reading arrives on a series with a gap rule: flags it when it ends a
+/// silence longer than the rule allows (raising and clearing the alarm if
+/// the clock had not already raised it), learns the usual interval from the
+/// others, and sets the next deadline.
+#[inline]
+pub(super) fn gap_arrival(
+    slot: &mut Slot,
+    factor: f64,
+    (prev_ts, last_value): (Option<Millis>, f64),
+    i: usize,
+    heap: &mut Deadlines,
+    j: &mut Judged,
+) {
+    let Memory::Gap {
+        interval_ms,
+        deadline,
+    } = &mut slot.memory
+    else {
+        return;
+    };
+    let ts = j.ts;
+    if let Some(p) = prev_ts {
+        let dt = ts.saturating_sub(p) as f64;
+        if dt > 0.0 {
+            let allowed = factor * *interval_ms;
+            if *interval_ms > 0.0 && dt > allowed {
+                let limit = allowed / 1000.0;
+                j.flag(slot.rule, limit);
+                if !slot.active {
+                    j.events.push(Event {
+                        ts: p.saturating_add(allowed as i64),
+                        series: j.sid,
+                        raised: true,
+                        rule: slot.rule,
+                        value: last_value,
+                        limit,
+                    });
+                }
+                j.events.push(Event {
+                    ts,
+                    series: j.sid,
+                    raised: false,
+                    rule: slot.rule,
+                    value: j.v,
+                    limit,
+                });
+                slot.active = false;
+            } else {
+                *interval_ms = if *interval_ms == 0.0 {
+                    dt
+                } else {
+                    0.9 * *interval_ms + 0.1 * dt
+                };
+            }
+        }
+    }
+    if *interval_ms > 0.0 {
+        // `as` saturates a huge factor; the add must too.
+        *deadline = ts
+            .max(prev_ts.unwrap_or(ts))
+            .saturating_add((factor * *interval_ms) as i64);
+        if !slot.in_heap {
+            heap.push(Reverse((*deadline, j.sid, i as u32)));
+            slot.in_heap = true;
+        }
+    }
+}
