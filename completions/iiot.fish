@@ -42,8 +42,8 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings a
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l preset -d 'Built-in model to simulate (see `iiot model --list`); wellhead when neither --preset nor --model is given' -r
-complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l model -d 'Plant model CSV to simulate (see docs/model.md)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l assets -d 'Scale the model to N assets, named by its first asset\'s prefix (WH-0001 … WH-1000); asset i repeats the model\'s asset i mod k' -r
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l seed -d 'Seed of the random streams' -r
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l start -d 'Time of the first reading: RFC 3339, a date, or epoch ms [default: 2026-01-01T00:00:00Z, or now with --realtime]' -r
@@ -52,7 +52,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l duration -d 'Simu
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l count -d 'Simulate this many intervals (readings per series)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l end -d 'Stop before this time' -r
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l faults -d 'Inject faults: KIND=RATE,… with kinds spike, drift, stuck, dropout; RATE is the chance per reading that one begins' -r
-complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
+complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l realtime -d 'Pace readings to the wall clock, one interval at a time; runs until stopped when no end is given'
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l label -d 'Write the ground truth of injected faults into each affected reading\'s `fault` field'
@@ -73,28 +73,28 @@ complete -c iiot -n "__fish_iiot_using_subcommand store" -l on-conflict -d 'SQLi
 replace\t'Overwrite it when it differs (identical ones still count as duplicates)'"
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l batch-rows -d 'SQLite: commit after this many readings' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l batch-time -d 'SQLite: commit once the first uncommitted reading is this old' -r
-complete -c iiot -n "__fish_iiot_using_subcommand store" -l model -d 'Record units and descriptions of the series from this model (readings without a unit take the model\'s)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand store" -l preset -d 'Like --model, from a built-in preset' -r
+complete -c iiot -n "__fish_iiot_using_subcommand store" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand store" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l busy-timeout -d 'SQLite: how long a commit waits for another process\'s write lock (a retention run, a second store) before its batch goes to the rejects and store stops' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l parquet -d 'Write a Parquet lake into the TARGET folder instead of SQLite'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l tee -d 'Pass every record on to stdout, so store can stand mid-pipeline'
-complete -c iiot -n "__fish_iiot_using_subcommand store" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is stored, nothing after'
+complete -c iiot -n "__fish_iiot_using_subcommand store" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand cat" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
+complete -c iiot -n "__fish_iiot_using_subcommand cat" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
-complete -c iiot -n "__fish_iiot_using_subcommand cat" -l strict -d 'Stop with exit 1 at the first bad line, writing nothing after it'
+complete -c iiot -n "__fish_iiot_using_subcommand cat" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -l line-buffered -d 'Flush after every record, for live pipelines'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l preset -d 'Built-in plant model whose alarm limits and ranges become rules' -r
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l model -d 'Plant model CSV whose alarm limits and ranges become rules (reloaded on SIGHUP)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rules -d 'Rules CSV (reloaded on SIGHUP); see above for its columns' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l zscore -d 'Rolling z-score rule on every series: flag beyond K standard deviations' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l window -d 'Readings in the z-score window [default: 50]' -r
@@ -104,15 +104,15 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l stuck -d 'Stuck rul
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on every series: silent for FACTOR times the usual interval (3x)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format; CSV has the reading columns only (no anomalies or event fields)' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s v -l verbose -d 'Say more on stderr (repeat for more)'
@@ -155,7 +155,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand poll" -l order -d 'Ad-hoc: wor
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l scale -d 'Ad-hoc: engineering value = raw × scale + offset' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l offset -d 'Ad-hoc: see --scale' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l asset -d 'Ad-hoc: asset of the readings [default: TARGET/UNIT]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand poll" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -s v -l verbose -d 'Say more on stderr (repeat for more)'
@@ -181,12 +181,12 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l tz -d 'Time zone wh
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l retain -d 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series\' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series\' latest reading; ages count from the wall clock). `now` is the wall clock' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format (CSV carries only the reading columns: ts and the mean)' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l dry-run -d 'With --retain: say what would be deleted, delete nothing'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l final -d 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l strict -d 'Stop with exit 1 at the first rejected line'
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l line-buffered -d 'Flush after every record, for live pipelines'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s v -l verbose -d 'Say more on stderr (repeat for more)'
@@ -197,7 +197,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l tag -d 'Tag glob; re
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l from -d 'Readings at or after this time (RFC 3339, a date, or epoch ms)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l to -d 'Readings before this time (exclusive)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l limit -d 'At most N readings in all' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l ts-col -d 'The time column (default: ts, timestamp, time, datetime or event_time)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l asset-col -d 'The asset column (default: asset, device, device_id, id, machine or sensor_id)' -r
@@ -229,16 +229,16 @@ complete -c iiot -n "__fish_iiot_using_subcommand inspect" -s V -l version -d 'P
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s o -l output -d 'The SVG file to write; `-` for stdout' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l asset -d 'Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l tag -d 'Tag glob; repeat or separate with commas for several' -r
-complete -c iiot -n "__fish_iiot_using_subcommand plot" -l preset -d 'Built-in plant model whose alarm limits are drawn' -r
-complete -c iiot -n "__fish_iiot_using_subcommand plot" -l model -d 'Plant model CSV whose alarm limits are drawn' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l from -d 'Draw from this time (RFC 3339, a date, or epoch ms); default: the first reading' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l to -d 'Draw up to this time (exclusive); default: the last reading' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l width -d 'Width of the chart in pixels' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l panel-height -d 'Height of each panel in pixels' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l max-panels -d 'Draw at most N series; the rest are counted on stderr' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l title -d 'A title above the panels' -r
-complete -c iiot -n "__fish_iiot_using_subcommand plot" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand plot" -l strict -d 'Stop with exit 1 at the first bad line'
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'

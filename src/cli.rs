@@ -2,9 +2,9 @@
 //! in the library so tests and the completion and man-page generators see
 //! the same definition as the binary.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::verbs;
+use crate::verbs::{self, Global};
 
 /// Composable Unix filters for industrial IoT telemetry.
 ///
@@ -32,20 +32,6 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// A mistake in what the user asked for that shows only once the verb
-/// runs (an output that is also an input): exit 2, as clap's own usage
-/// errors.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
 /// Flags every verb takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
@@ -54,13 +40,6 @@ pub struct GlobalArgs {
     pub quiet: bool,
     /// Say more on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-}
-
-/// What every verb knows of the global flags.
-#[derive(Debug, Clone, Default)]
-pub struct Global {
-    pub quiet: bool,
     pub verbose: u8,
 }
 
@@ -124,8 +103,22 @@ impl Command {
             Command::Query(a) => verbs::query::run(a, global),
             Command::Inspect(a) => verbs::inspect::run(a, global),
             Command::Plot(a) => verbs::plot::run(a, global),
-            Command::Completions(a) => verbs::completions::run_completions(a, global),
-            Command::Man(a) => verbs::completions::run_man(a, global),
+            Command::Completions(a) => {
+                verbs::completions::run_completions(a, Cli::command(), global)
+            }
+            Command::Man(a) => verbs::completions::run_man(a, Cli::command(), global),
         }
     }
+}
+
+pub use crate::verbs::completions::SHELLS;
+
+/// iiot's completion script for one shell (what `iiot completions` prints).
+pub fn render_completions(shell: clap_complete::Shell) -> Vec<u8> {
+    verbs::completions::render_completions(Cli::command(), shell)
+}
+
+/// iiot's man pages as (file name, contents) (what `iiot man` writes).
+pub fn render_man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    verbs::completions::render_man_pages(Cli::command())
 }

@@ -8,6 +8,7 @@
 //! it and hand it on as written.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::time::{self, Millis};
 
@@ -39,6 +40,16 @@ pub fn time_or_now(s: &str) -> Result<Millis, String> {
     time(s)
 }
 
+/// A duration longer than zero, for a clock (a commit, a timeout).
+pub fn positive_duration(s: &str) -> Result<Duration, String> {
+    positive_ms(s).map(|ms| Duration::from_millis(ms as u64))
+}
+
+/// A duration of zero or more, for a clock.
+pub fn nonneg_duration(s: &str) -> Result<Duration, String> {
+    nonneg_ms(s).map(|ms| Duration::from_millis(ms as u64))
+}
+
 /// [`positive_ms`], handing on the text.
 pub fn positive_text(s: &str) -> Result<String, String> {
     positive_ms(s).map(|_| s.to_string())
@@ -62,11 +73,6 @@ pub fn time_or_now_text(s: &str) -> Result<String, String> {
 /// [`listen`], handing on the text.
 pub fn listen_text(s: &str) -> Result<String, String> {
     listen(s).map(|_| s.to_string())
-}
-
-/// [`partition_by`], handing on the text.
-pub fn partition_by_text(s: &str) -> Result<String, String> {
-    partition_by(s).map(|_| s.to_string())
 }
 
 /// A whole number of at least 1 (a count of assets, clients, rows).
@@ -131,10 +137,8 @@ pub fn preset(s: &str) -> Result<String, String> {
 }
 
 /// Fault rates for the simulator (`spike=0.001,stuck=0.0005`).
-pub fn faults(s: &str) -> Result<String, String> {
-    crate::sim::FaultRates::parse(s)
-        .map(|_| s.to_string())
-        .map_err(message)
+pub fn faults(s: &str) -> Result<crate::sim::FaultRates, String> {
+    crate::sim::FaultRates::parse(s).map_err(message)
 }
 
 /// An address to listen on: `ADDR:PORT` (`127.0.0.1:5020`, `[::1]:0`).
@@ -144,11 +148,20 @@ pub fn listen(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{s:?} is not ADDR:PORT (127.0.0.1:5020; port 0 picks a free one)"))
 }
 
-/// How a lake is partitioned: `date` or `date,asset`; true for the latter.
-pub fn partition_by(s: &str) -> Result<bool, String> {
+/// How a lake is partitioned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partitioning {
+    /// `date=YYYY-MM-DD/`
+    Date,
+    /// `date=YYYY-MM-DD/asset=…/`
+    DateAsset,
+}
+
+/// `date` or `date,asset`.
+pub fn partition_by(s: &str) -> Result<Partitioning, String> {
     match s.replace(' ', "").as_str() {
-        "date" => Ok(false),
-        "date,asset" => Ok(true),
+        "date" => Ok(Partitioning::Date),
+        "date,asset" => Ok(Partitioning::DateAsset),
         _ => Err(format!("{s:?}: use date or date,asset")),
     }
 }
@@ -170,7 +183,7 @@ mod tests {
         assert!(faults("spike=2").is_err());
         assert!(preset("nope").is_err());
         assert!(listen("nonsense").is_err());
-        assert_eq!(partition_by("date, asset"), Ok(true));
+        assert_eq!(partition_by("date, asset"), Ok(Partitioning::DateAsset));
         assert!(retain_rules("raw").is_err());
     }
 }

@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use iiot::cli::{Cli, Global};
+use iiot::cli::Cli;
+use iiot::verbs::Global;
 
 fn main() -> ExitCode {
     // Usage errors exit 2 (clap's own), --help and --version 0.
@@ -16,7 +17,7 @@ fn main() -> ExitCode {
     match cli.command.run(&global) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) if iiot::io::is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) if err.downcast_ref::<iiot::cli::UsageError>().is_some() => {
+        Err(err) if err.downcast_ref::<iiot::io::UsageError>().is_some() => {
             eprintln!("iiot {verb}: {err:#}");
             ExitCode::from(2)
         }

@@ -58,6 +58,20 @@ impl Input {
     }
 }
 
+/// A mistake in what the user asked for that shows only once the verb
+/// runs (an output that is also an input): exit 2, as clap's own usage
+/// errors.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
 /// Where rejected lines go and how many there were.
 pub struct Rejects {
     sink: RejectSink,
@@ -358,7 +372,7 @@ pub fn refuse_overwriting_inputs(
         if let Some(id) = file_id(path)
             && let Some((input, _)) = ids.iter().find(|(_, i)| *i == id)
         {
-            return Err(crate::cli::UsageError(format!(
+            return Err(UsageError(format!(
                 "{option} {} is the input {}: writing it would destroy what is read",
                 path.display(),
                 name(input)
@@ -370,7 +384,7 @@ pub fn refuse_overwriting_inputs(
         && let Some(id) = file_id(Path::new("@stdout"))
         && let Some((input, _)) = ids.iter().find(|(_, i)| *i == id)
     {
-        return Err(crate::cli::UsageError(format!(
+        return Err(UsageError(format!(
             "stdout is redirected to the input {}: writing it would destroy what is read",
             name(input)
         ))

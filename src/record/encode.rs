@@ -135,7 +135,7 @@ fn write_fixed(n: i64, k: usize, out: &mut Vec<u8>) {
 }
 
 /// Output format of the verbs that write records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// One JSON object per line (the contract of docs/records.md).
     #[default]

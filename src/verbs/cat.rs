@@ -1,13 +1,12 @@
 //! `iiot cat`: read reading streams, reject what breaks the contract, and
 //! write the rest in canonical form.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 
-use crate::cli::Global;
-use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
-use crate::record::{Format, RecordWriter};
+use super::Global;
+use super::args::{InputArgs, OutputArgs, RejectArgs};
+use crate::io::{Next, ReadOptions, Records, Wait, stdout_sink};
+use crate::record::RecordWriter;
 
 /// Validate and normalise reading streams.
 ///
@@ -26,35 +25,27 @@ Examples:
   iiot simulate --preset boiler --count 10 | iiot cat --format csv
   iiot cat --strict fixture.ndjson > /dev/null   # exit 1 at the first bad line")]
 pub struct Args {
-    /// Input files; `-` or none for stdin.
-    pub inputs: Vec<PathBuf>,
-    /// Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-    /// Stop with exit 1 at the first bad line, writing nothing after it.
-    #[arg(long)]
-    pub strict: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    pub format: Format,
-    /// Flush after every record, for live pipelines.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub reject: RejectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     crate::io::refuse_overwriting_inputs(
-        &args.inputs,
-        &[("--rejects", args.rejects.as_deref())],
+        &args.input.inputs,
+        &[("--rejects", args.reject.file())],
         true,
     )?;
-    let mut rejects = Rejects::new("cat", args.rejects.as_deref(), args.strict)?;
-    let (sink, line_buffered) = stdout_sink(args.line_buffered);
-    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut rejects = args.reject.open("cat")?;
+    let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
+    let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
     let mut records = Records::open(
-        &args.inputs,
+        &args.input.inputs,
         ReadOptions {
-            encode: Some(args.format),
+            encode: Some(args.output.format()),
             progress: true,
         },
         global.quiet,

@@ -6,10 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, Global};
+use super::Global;
 
 /// Print shell completions for iiot.
 #[derive(Debug, clap::Args)]
@@ -45,16 +44,16 @@ pub const SHELLS: &[(Shell, &str)] = &[
     (Shell::Elvish, "iiot.elv"),
 ];
 
-/// The completion script for one shell.
-pub fn render_completions(shell: Shell) -> Vec<u8> {
+/// The completion script for one shell, of the command line `cmd`
+/// (`iiot::cli::render_completions` passes iiot's).
+pub fn render_completions(mut cmd: clap::Command, shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "iiot", &mut out);
+    clap_complete::generate(shell, &mut cmd, "iiot", &mut out);
     out
 }
 
-/// Every man page as (file name, contents).
-pub fn render_man_pages() -> Result<Vec<(String, Vec<u8>)>> {
-    let mut cmd = Cli::command();
+/// Every man page of the command line `cmd` as (file name, contents).
+pub fn render_man_pages(mut cmd: clap::Command) -> Result<Vec<(String, Vec<u8>)>> {
     cmd.build();
     let mut pages = Vec::new();
     let mut page = Vec::new();
@@ -73,23 +72,25 @@ pub fn render_man_pages() -> Result<Vec<(String, Vec<u8>)>> {
     Ok(pages)
 }
 
-pub fn run_completions(args: CompletionsArgs, _global: &Global) -> Result<()> {
+pub fn run_completions(args: CompletionsArgs, cmd: clap::Command, _global: &Global) -> Result<()> {
     let stdout = std::io::stdout();
-    stdout.lock().write_all(&render_completions(args.shell))?;
+    stdout
+        .lock()
+        .write_all(&render_completions(cmd, args.shell))?;
     Ok(())
 }
 
-pub fn run_man(args: ManArgs, global: &Global) -> Result<()> {
-    write_man_pages(&args.dir)?;
+pub fn run_man(args: ManArgs, cmd: clap::Command, global: &Global) -> Result<()> {
+    write_man_pages(cmd, &args.dir)?;
     if !global.quiet {
         eprintln!("iiot man: wrote the man pages into {}", args.dir.display());
     }
     Ok(())
 }
 
-fn write_man_pages(dir: &Path) -> Result<()> {
+fn write_man_pages(cmd: clap::Command, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for (name, page) in render_man_pages()? {
+    for (name, page) in render_man_pages(cmd)? {
         let path = dir.join(name);
         std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))?;
     }

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::cli::Global;
+use super::Global;
+use super::args::{InputArgs, ModelArgs, OutputArgs, RejectArgs};
 use crate::detect::report::AlarmReport;
 use crate::detect::rules::{RuleSet, Shorthands};
 use crate::detect::score::{self, Scorer};
 use crate::detect::{Engine, state};
 use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
-use crate::model::{self, Model};
 use crate::record::alarm::{AlarmEncoder, AnomalyEncoder};
-use crate::record::{Format, Reading, RecordWriter};
+use crate::record::{Reading, RecordWriter};
 
 /// Find anomalies and raise alarms in reading streams.
 ///
@@ -78,14 +78,12 @@ Examples:
   iiot detect --zscore 3 --window 50 --events fixture.ndjson > alarms.ndjson
   iiot detect --preset boiler --events export.ndjson | iiot detect --alarm-report")]
 pub struct Args {
-    /// Input files; `-` or none for stdin.
-    pub inputs: Vec<PathBuf>,
-    /// Built-in plant model whose alarm limits and ranges become rules.
-    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
-    pub preset: Option<String>,
-    /// Plant model CSV whose alarm limits and ranges become rules (reloaded on SIGHUP).
-    #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The model whose alarm limits and ranges become rules (a model file
+    /// is read again on SIGHUP).
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Rules CSV (reloaded on SIGHUP); see above for its columns.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
@@ -128,39 +126,22 @@ pub struct Args {
     /// Write the score as JSON to FILE (implies --score's counting).
     #[arg(long, value_name = "FILE")]
     pub score_json: Option<PathBuf>,
-    /// Write rejected lines here as NDJSON instead of to stderr.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-    /// Stop with exit 1 at the first bad line.
-    #[arg(long)]
-    pub strict: bool,
-    /// Output format; CSV has the reading columns only (no anomalies or event fields).
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    pub format: Format,
-    /// Flush after every record, for live pipelines.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub reject: RejectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Where the rules come from, kept for SIGHUP.
 struct Sources {
-    model: Option<PathBuf>,
-    preset: Option<String>,
+    model: ModelArgs,
     rules: Option<PathBuf>,
     flags: Shorthands,
 }
 
 impl Sources {
     fn load(&self) -> Result<RuleSet> {
-        let model: Option<Model> = if self.model.is_some() || self.preset.is_some() {
-            Some(model::resolve(
-                self.model.as_deref(),
-                self.preset.as_deref(),
-                "",
-            )?)
-        } else {
-            None
-        };
+        let model = self.model.given()?;
         RuleSet::build(model.as_ref(), self.rules.as_deref(), &self.flags)
     }
 }
@@ -175,9 +156,9 @@ struct Tally {
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     crate::io::refuse_overwriting_inputs(
-        &args.inputs,
+        &args.input.inputs,
         &[
-            ("--rejects", args.rejects.as_deref()),
+            ("--rejects", args.reject.file()),
             ("--state", args.state.as_deref()),
             ("--score-json", args.score_json.as_deref()),
         ],
@@ -185,7 +166,6 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     )?;
     let sources = Sources {
         model: args.model.clone(),
-        preset: args.preset.clone(),
         rules: args.rules.clone(),
         flags: Shorthands {
             zscore: args.zscore,
@@ -214,9 +194,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                 .context("listening for SIGTERM")?;
         }
     }
-    let mut rejects = Rejects::new("detect", args.rejects.as_deref(), args.strict)?;
-    let (sink, line_buffered) = stdout_sink(args.line_buffered);
-    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut rejects = args.reject.open("detect")?;
+    let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
+    let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
     let mut run = Run {
         args: &args,
         global,
@@ -293,9 +273,9 @@ impl Run<'_> {
         rejects: &mut Rejects,
     ) -> Result<()> {
         let mut records = Records::open(
-            &self.args.inputs,
+            &self.args.input.inputs,
             ReadOptions {
-                encode: Some(self.args.format),
+                encode: Some(self.args.output.format()),
                 progress: true,
             },
             self.global.quiet,

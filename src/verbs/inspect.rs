@@ -8,8 +8,8 @@ use anyhow::{Result, bail};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use serde::Serialize;
 
+use super::Global;
 use super::query::{ColumnArgs, progress};
-use crate::cli::Global;
 use crate::store::lake::footer::{self, Layout};
 use crate::store::lake::list::{self, LakeFile};
 use crate::store::lake::parquet::{ParquetFile, Skipped, single};

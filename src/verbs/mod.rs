@@ -1,6 +1,7 @@
 //! One module per verb: its clap `Args` (whose doc comments are the help)
 //! first, its `run` below.
 
+pub mod args;
 pub mod cat;
 pub mod completions;
 pub mod detect;
@@ -14,3 +15,10 @@ pub mod query;
 pub mod rollup;
 pub mod simulate;
 pub mod store;
+
+/// What every verb knows of the global flags.
+#[derive(Debug, Clone, Default)]
+pub struct Global {
+    pub quiet: bool,
+    pub verbose: u8,
+}

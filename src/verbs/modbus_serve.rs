@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::cli::Global;
+use super::Global;
 use crate::io::{Next, ReadOptions, Records, Rejects, Wait};
 use crate::modbus::map::{self, PointIndex};
 use crate::modbus::server::{self, Allow, ServeConfig, Server, Shared, store};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use crate::cli::Global;
+use super::Global;
 use crate::model::{self, Model, PRESETS};
 
 /// Print, list and check plant models.

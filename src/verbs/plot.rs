@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::Global;
-use crate::io::{Rejects, for_each_record};
+use super::Global;
+use super::args::{InputArgs, ModelArgs, RejectArgs};
+use crate::io::for_each_record;
 use crate::model::Model;
 use crate::plot::draw::{Layout, plot_width, svg};
 use crate::plot::{Collector, Selection};
 use crate::read::Patterns;
-use crate::time::{MAX_MILLIS, MIN_MILLIS, parse_time_arg};
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// Draw readings as an SVG chart: one panel per series.
 ///
@@ -48,8 +49,8 @@ Examples:
   iiot plot export.ndjson --tag 'temp*,pressure' --width 800 -o boilers.svg
   iiot rollup --every 1m export.ndjson | iiot plot -o band.svg --title 'one-minute rollups'")]
 pub struct Args {
-    /// Input files; `-` or none for stdin.
-    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// The SVG file to write; `-` for stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -59,18 +60,15 @@ pub struct Args {
     /// Tag glob; repeat or separate with commas for several.
     #[arg(long, value_name = "GLOB")]
     pub tag: Vec<String>,
-    /// Built-in plant model whose alarm limits are drawn.
-    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
-    pub preset: Option<String>,
-    /// Plant model CSV whose alarm limits are drawn.
-    #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
+    /// The model whose alarm limits are drawn.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Draw from this time (RFC 3339, a date, or epoch ms); default: the first reading.
-    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
-    pub from: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time)]
+    pub from: Option<Millis>,
     /// Draw up to this time (exclusive); default: the last reading.
-    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
-    pub to: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time)]
+    pub to: Option<Millis>,
     /// Width of the chart in pixels.
     #[arg(long, value_name = "PX", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(200..=10000))]
     pub width: u32,
@@ -83,37 +81,23 @@ pub struct Args {
     /// A title above the panels.
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
-    /// Write rejected lines here as NDJSON instead of to stderr.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-    /// Stop with exit 1 at the first bad line.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub reject: RejectArgs,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     crate::io::refuse_overwriting_inputs(
-        &args.inputs,
+        &args.input.inputs,
         &[
             ("-o", Some(args.output.as_path())),
-            ("--rejects", args.rejects.as_deref()),
+            ("--rejects", args.reject.file()),
         ],
         args.output.as_os_str() == "-",
     )?;
-    let model: Option<Model> = if args.model.is_some() || args.preset.is_some() {
-        Some(crate::model::resolve(
-            args.model.as_deref(),
-            args.preset.as_deref(),
-            "",
-        )?)
-    } else {
-        None
-    };
+    let model: Option<Model> = args.model.given()?;
     // Records carry times from year 1 to 9999; so does the chart.
-    let from = args.from.as_deref().map(parse_time_arg).transpose()?;
-    let from = from.map(|t| t.clamp(MIN_MILLIS, MAX_MILLIS));
-    let to = args.to.as_deref().map(parse_time_arg).transpose()?;
-    let to = to.map(|t| t.clamp(MIN_MILLIS, MAX_MILLIS));
+    let from = args.from.map(|t| t.clamp(MIN_MILLIS, MAX_MILLIS));
+    let to = args.to.map(|t| t.clamp(MIN_MILLIS, MAX_MILLIS));
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
@@ -128,10 +112,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         buckets: 2 * plot_width(args.width) as usize,
     };
     let mut collector = Collector::new(sel);
-    let mut rejects = Rejects::new("plot", args.rejects.as_deref(), args.strict)?;
+    let mut rejects = args.reject.open("plot")?;
     let mut read = 0;
     let result = for_each_record(
-        &args.inputs,
+        &args.input.inputs,
         &mut rejects,
         &mut read,
         |name, line, raw, r, rejects| {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::Global;
+use super::Global;
+use super::args::FormatArg;
 use crate::io::stdout_sink;
 use crate::modbus::client::{PollConfig, Poller, Timestamp};
 use crate::modbus::codec::Layout;
@@ -132,8 +133,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub asset: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Ndjson)]
+    pub format: FormatArg,
 }
 
 /// The time a reading carries (`--ts`).
@@ -191,7 +192,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     );
     let mut poller = Poller::new(points, connections, cfg);
     let (sink, line_buffered) = stdout_sink(false);
-    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut out = RecordWriter::new(sink, Format::from(args.format), line_buffered);
     let result = poller.run(&mut out);
     let flushed = out.flush();
     if let Err(e) = &result

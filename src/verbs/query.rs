@@ -6,14 +6,15 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use crate::cli::Global;
+use super::Global;
+use super::args::{FormatArg, TsUnitArg};
 use crate::io::stdout_sink;
 use crate::patterns::Patterns;
-use crate::record::{Format, RecordWriter};
-use crate::store::lake::columns::{ColumnOptions, TsUnit};
+use crate::record::RecordWriter;
+use crate::store::lake::columns::ColumnOptions;
 use crate::store::lake::parquet::Skipped;
 use crate::store::{Reader, Selection};
-use crate::time::parse_time_arg;
+use crate::time::Millis;
 
 /// Read readings from a store, a Parquet file or a lake.
 ///
@@ -62,11 +63,11 @@ pub struct Args {
     #[arg(long, value_name = "GLOB")]
     pub tag: Vec<String>,
     /// Readings at or after this time (RFC 3339, a date, or epoch ms).
-    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
-    pub from: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time)]
+    pub from: Option<Millis>,
     /// Readings before this time (exclusive).
-    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
-    pub to: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time)]
+    pub to: Option<Millis>,
     /// At most N readings in all.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
@@ -74,8 +75,8 @@ pub struct Args {
     #[arg(long)]
     pub latest: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Ndjson)]
+    pub format: FormatArg,
     #[command(flatten)]
     pub columns: ColumnArgs,
 }
@@ -98,7 +99,7 @@ pub struct ColumnArgs {
     pub value_col: Option<String>,
     /// The unit of an integer or float time column (default: guessed from its magnitude).
     #[arg(long, value_enum, value_name = "UNIT")]
-    pub ts_unit: Option<TsUnit>,
+    pub ts_unit: Option<TsUnitArg>,
 }
 
 impl ColumnArgs {
@@ -108,15 +109,14 @@ impl ColumnArgs {
             asset: self.asset_col.clone(),
             tag: self.tag_col.clone(),
             value: self.value_col.clone(),
-            ts_unit: self.ts_unit,
+            ts_unit: self.ts_unit.map(Into::into),
         }
     }
 }
 
 impl Args {
     pub(crate) fn selection(&self) -> Result<Selection> {
-        let from = self.from.as_deref().map(parse_time_arg).transpose()?;
-        let to = self.to.as_deref().map(parse_time_arg).transpose()?;
+        let (from, to) = (self.from, self.to);
         let sel = Selection {
             assets: Patterns::new("asset", &self.asset)?,
             tags: Patterns::new("tag", &self.tag)?,
@@ -147,7 +147,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         unreadable += 1;
     }
     let (sink, line_buffered) = stdout_sink(false);
-    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut out = RecordWriter::new(sink, args.format.into(), line_buffered);
     let mut wrote = 0u64;
     let result = read(&reader, &sel, &args, global, &mut out, &mut wrote);
     unreadable += tell_bad_row_groups(&reader);

@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
-use crate::cli::Global;
+use super::Global;
+use super::args::{InputArgs, OutputArgs, RejectArgs};
 use crate::io::{Rejects, stdout_sink};
-use crate::record::{Format, ParseError, Quality, Reading, ReadingRef, RecordWriter};
+use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordWriter};
 use crate::rollup::buckets::{Aligner, Width};
 use crate::rollup::kpi::{self, KpiBucket, KpiEngine};
 use crate::rollup::record::{RollupEncoder, item_of};
@@ -15,7 +16,7 @@ use crate::rollup::retain;
 use crate::rollup::store::{Close, RollupRun};
 use crate::rollup::stream::{Bucket, Engine, Refusal, SeriesInfo};
 use crate::store::{Source, Store};
-use crate::time::{Millis, parse_time_arg};
+use crate::time::Millis;
 
 /// Summarise readings into time buckets (count, min, max, mean, stddev,
 /// first, last, time-weighted mean).
@@ -90,16 +91,16 @@ Examples:
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi oee --every 1h
   iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson")]
 pub struct Args {
-    /// Input files; `-` or none for stdin.
-    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required,
     /// except on a store or lake given only --retain).
     #[arg(long, value_name = "WIDTHS", value_parser = crate::options::widths)]
     pub every: Option<String>,
     /// How long past a bucket's end (by its series' latest reading) to wait
     /// for stragglers before writing it.
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::options::nonneg_text)]
-    pub lateness: String,
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::options::nonneg_ms)]
+    pub lateness: Millis,
     /// Time zone whose local midnight starts day buckets (Europe/Berlin).
     #[arg(long, value_name = "ZONE", value_parser = crate::options::zone)]
     pub tz: Option<String>,
@@ -119,24 +120,16 @@ pub struct Args {
     /// that stopped reporting), and --retain counts ages back from it
     /// (default: buckets close by each series' latest reading; ages count
     /// from the wall clock). `now` is the wall clock.
-    #[arg(long, value_name = "TIME", value_parser = crate::options::time_or_now_text)]
-    pub now: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time_or_now)]
+    pub now: Option<Millis>,
     /// On a store: the data is complete (a historical load): close every
     /// bucket that holds a reading, the last ones included.
     #[arg(long, conflicts_with = "now")]
     pub r#final: bool,
-    /// Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr.
-    #[arg(long, value_name = "FILE")]
-    pub rejects: Option<PathBuf>,
-    /// Stop with exit 1 at the first rejected line.
-    #[arg(long)]
-    pub strict: bool,
-    /// Output format (CSV carries only the reading columns: ts and the mean).
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    pub format: Format,
-    /// Flush after every record, for live pipelines.
-    #[arg(long)]
-    pub line_buffered: bool,
+    #[command(flatten)]
+    pub reject: RejectArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The KPIs `--kpi` computes.
@@ -147,14 +140,16 @@ pub enum Kpi {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
-    if !(args.inputs.len() == 1 && (args.inputs[0].is_dir() || is_sqlite(&args.inputs[0]))) {
+    if !(args.input.inputs.len() == 1
+        && (args.input.inputs[0].is_dir() || is_sqlite(&args.input.inputs[0])))
+    {
         crate::io::refuse_overwriting_inputs(
-            &args.inputs,
-            &[("--rejects", args.rejects.as_deref())],
+            &args.input.inputs,
+            &[("--rejects", args.reject.file())],
             true,
         )?;
     }
-    if let [path] = args.inputs.as_slice() {
+    if let [path] = args.input.inputs.as_slice() {
         if path.is_dir() {
             return run_lake(&args, path, global);
         }
@@ -174,18 +169,18 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         bail!("--every is required: the bucket widths, as in --every 1m,1h");
     };
     let widths = Width::parse_list(every)?;
-    let lateness = lateness(&args.lateness)?;
+    let lateness = args.lateness;
     let aligner = Aligner::new(args.tz.as_deref())?;
 
-    let mut rejects = Rejects::new("rollup", args.rejects.as_deref(), args.strict)?;
-    let (sink, line_buffered) = stdout_sink(args.line_buffered);
-    let mut out = RecordWriter::new(sink, args.format, line_buffered);
+    let mut rejects = args.reject.open("rollup")?;
+    let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
+    let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
     let mut tally = Tally::default();
     let result = match args.kpi {
         None => {
             let mut engine = Engine::new(widths, aligner, lateness);
             stream_all(
-                &args.inputs,
+                &args.input.inputs,
                 &mut engine,
                 &mut out,
                 &mut rejects,
@@ -195,7 +190,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         Some(Kpi::Oee) => {
             let mut engine = KpiEngine::new(widths, aligner);
             stream_kpi(
-                &args.inputs,
+                &args.input.inputs,
                 &mut engine,
                 &mut out,
                 &mut rejects,
@@ -217,25 +212,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     result.and(flushed.map_err(Into::into))
 }
 
-fn lateness(s: &str) -> Result<Millis> {
-    crate::time::parse_nonneg_millis(s).with_context(|| format!("--lateness {s}"))
-}
-
 fn is_sqlite(path: &Path) -> bool {
     matches!(Source::detect(path), Ok(Source::Sqlite(_)))
 }
 
-/// `--now`, if given (`now` is the wall clock).
-fn given_now(args: &Args) -> Result<Option<Millis>> {
-    match args.now.as_deref().map(str::trim) {
-        None => Ok(None),
-        Some("now") => Ok(Some(crate::time::now_ms())),
-        Some(t) => parse_time_arg(t).context("--now").map(Some),
-    }
-}
-
+/// `--now`, else the wall clock.
 fn retain_now(args: &Args) -> Result<Millis> {
-    Ok(given_now(args)?.unwrap_or_else(crate::time::now_ms))
+    Ok(args.now.unwrap_or_else(crate::time::now_ms))
 }
 
 /// The cron job: roll up a store's new closed buckets, then retention.
@@ -251,7 +234,7 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
     if let Some(every) = args.every.as_deref() {
         let widths = Width::parse_list(every)?;
         let aligner = Aligner::new(args.tz.as_deref())?;
-        let close = match given_now(args)? {
+        let close = match args.now {
             _ if args.r#final => Close::Final,
             Some(now) => Close::At(now),
             None => Close::Latest,
@@ -260,7 +243,7 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
             widths: &widths,
             aligner: &aligner,
             tz: args.tz.as_deref(),
-            lateness: lateness(&args.lateness)?,
+            lateness: args.lateness,
             close,
         })?;
         if !global.quiet {

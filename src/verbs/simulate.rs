@@ -1,16 +1,16 @@
 //! `iiot simulate`: realistic, deterministic telemetry from a plant model.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
-use crate::cli::Global;
+use super::Global;
+use super::args::{FormatArg, ModelArgs};
 use crate::io::stdout_sink;
-use crate::model;
-use crate::record::{Format, RecordWriter};
+use crate::record::RecordWriter;
 use crate::sim::{Config, FaultRates, Simulator};
 use crate::time;
+use crate::time::Millis;
 
 /// Simulate plant telemetry as readings.
 ///
@@ -34,12 +34,10 @@ Examples:
   iiot simulate --preset factory --assets 100 --interval 10s --duration 1h > factory.ndjson
   iiot simulate --preset boiler --realtime --interval 500ms | head -3")]
 pub struct Args {
-    /// Built-in model to simulate (see `iiot model --list`); wellhead when neither --preset nor --model is given.
-    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
-    pub preset: Option<String>,
-    /// Plant model CSV to simulate (see docs/model.md).
-    #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
+    /// The model to simulate: the wellhead preset when neither --preset
+    /// nor --model is given.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Scale the model to N assets, named by its first asset's prefix (WH-0001 … WH-1000); asset i repeats the model's asset i mod k.
     #[arg(long, value_name = "N", value_parser = crate::options::at_least_one)]
     pub assets: Option<usize>,
@@ -47,62 +45,61 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Time of the first reading: RFC 3339, a date, or epoch ms [default: 2026-01-01T00:00:00Z, or now with --realtime].
-    #[arg(long, value_name = "TIME", value_parser = crate::options::time_text)]
-    pub start: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time)]
+    pub start: Option<Millis>,
     /// Time between two readings of a series.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_text)]
-    pub interval: String,
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_ms)]
+    pub interval: Millis,
     /// Simulate this long (24h, 7d).
-    #[arg(long, value_name = "DURATION", group = "end_at", value_parser = crate::options::positive_text)]
-    pub duration: Option<String>,
+    #[arg(long, value_name = "DURATION", group = "end_at", value_parser = crate::options::positive_ms)]
+    pub duration: Option<Millis>,
     /// Simulate this many intervals (readings per series).
     #[arg(long, value_name = "N", group = "end_at")]
     pub count: Option<u64>,
     /// Stop before this time.
-    #[arg(long, value_name = "TIME", group = "end_at", value_parser = crate::options::time_text)]
-    pub end: Option<String>,
+    #[arg(long, value_name = "TIME", group = "end_at", value_parser = crate::options::time)]
+    pub end: Option<Millis>,
     /// Pace readings to the wall clock, one interval at a time; runs until stopped when no end is given.
     #[arg(long)]
     pub realtime: bool,
     /// Inject faults: KIND=RATE,… with kinds spike, drift, stuck, dropout; RATE is the chance per reading that one begins.
     #[arg(long, value_name = "SPEC", value_parser = crate::options::faults)]
-    pub faults: Option<String>,
+    pub faults: Option<FaultRates>,
     /// Write the ground truth of injected faults into each affected reading's `fault` field.
     #[arg(long)]
     pub label: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Ndjson)]
+    pub format: FormatArg,
     /// Flush after every interval, for live pipelines (always so with --realtime or on a terminal).
     #[arg(long)]
     pub line_buffered: bool,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
-    let model = model::resolve(args.model.as_deref(), args.preset.as_deref(), "wellhead")?;
-    let interval_ms = time::parse_positive_millis(&args.interval).context("--interval")?;
-    let start = match &args.start {
-        Some(s) => time::parse_time_arg(s).context("--start")?,
+    let model = args.model.resolve("wellhead")?;
+    let interval_ms = args.interval;
+    let start = match args.start {
+        Some(s) => s,
         None if args.realtime => time::now_ms() / interval_ms * interval_ms,
         None => time::parse_time_arg("2026-01-01T00:00:00Z")?,
     };
-    let ticks = match (&args.duration, args.count, &args.end) {
-        (Some(d), _, _) => Some(div_ceil(
-            time::parse_positive_millis(d).context("--duration")?,
-            interval_ms,
-        )),
+    let ticks = match (args.duration, args.count, args.end) {
+        (Some(d), _, _) => Some(div_ceil(d, interval_ms)),
         (_, Some(n), _) => Some(n),
-        (_, _, Some(e)) => {
-            let end = time::parse_time_arg(e).context("--end")?;
+        (_, _, Some(end)) => {
             if end <= start {
-                bail!("--end {e} is not after the start");
+                bail!(
+                    "--end {} is not after the start",
+                    time::TsFormatter::format(end)
+                );
             }
             Some(div_ceil(end - start, interval_ms))
         }
         _ => None,
     };
     if !(time::MIN_MILLIS..=time::MAX_MILLIS).contains(&start) {
-        return Err(crate::cli::UsageError(format!(
+        return Err(crate::io::UsageError(format!(
             "--start {}: outside the years 0001 to 9999 a record can carry",
             time::TsFormatter::format(start)
         ))
@@ -111,10 +108,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     // A run stops at the end of the record range.
     let room = ((time::MAX_MILLIS - start) / interval_ms) as u64 + 1;
     let ticks = ticks.map(|t| t.min(room));
-    let faults = match &args.faults {
-        Some(spec) => FaultRates::parse(spec).context("--faults")?,
-        None => FaultRates::default(),
-    };
+    let faults = args.faults.unwrap_or_default();
     let cfg = Config {
         seed: args.seed,
         start,
@@ -126,9 +120,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut sim = Simulator::new(&model, cfg)?;
     if global.verbose > 0 {
         eprintln!(
-            "iiot simulate: {} series, one reading each every {}, {}",
+            "iiot simulate: {} series, one reading each every {:#}, {}",
             sim.series_count(),
-            args.interval,
+            jiff::SignedDuration::from_millis(args.interval),
             match ticks {
                 Some(n) => format!("{n} intervals"),
                 None => "until stopped".to_string(),
@@ -136,7 +130,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         );
     }
     let (sink, line_buffered) = stdout_sink(args.line_buffered || args.realtime);
-    let mut out = RecordWriter::new(sink, args.format, false);
+    let mut out = RecordWriter::new(sink, args.format.into(), false);
     let origin = Instant::now();
     let mut tick: u64 = 0;
     let mut written: u64 = 0;

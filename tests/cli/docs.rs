@@ -7,7 +7,7 @@ use std::process::Command;
 
 use clap::CommandFactory;
 use iiot::cli::Cli;
-use iiot::verbs::completions::{SHELLS, render_completions, render_man_pages};
+use iiot::cli::{SHELLS, render_completions, render_man_pages};
 
 use crate::util::{Workdir, describe};
 

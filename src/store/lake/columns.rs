@@ -33,7 +33,7 @@ const TAG_NAMES: &[&str] = &["tag", "metric", "signal", "name", "parameter"];
 const VALUE_NAMES: &[&str] = &["value", "val", "reading", "measurement"];
 
 /// The unit of an integer or float epoch time column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TsUnit {
     S,
     Ms,

@@ -36,7 +36,7 @@ use crate::record::{ParseError, Reading};
 use crate::time::{MAX_MILLIS, MIN_MILLIS};
 
 /// How the `value` column is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueEncoding {
     /// Dictionary, falling back to plain when a chunk has too many distinct values: sensor values rounded to their resolution repeat a lot within a series.
     Dictionary,

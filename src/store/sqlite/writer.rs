@@ -35,7 +35,7 @@ use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// What to do when a reading of the same series and time is stored already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnConflict {
     /// Keep the stored reading; count the new one as a duplicate.
     Ignore,
@@ -44,7 +44,7 @@ pub enum OnConflict {
 }
 
 /// Durability of each commit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sync {
     /// WAL with synchronous=NORMAL: survives an application crash or kill -9; a power loss may lose the last commits, never corrupts.
     Normal,
