@@ -17,7 +17,8 @@
 //!   written, read, rolled up and retained by its own module.
 //! - `patterns`: the asset and tag globs that choose series.
 //! - [`time`]: timestamps and durations.
-//! - [`io`]: inputs, bounded line reading, rejects, stdout.
+//! - [`io`]: inputs, the record reader (parsing on every core), rejects,
+//!   stdout.
 //! - [`cli`], [`options`] and [`verbs`]: the command line.
 
 #![forbid(unsafe_code)]
@@ -30,7 +31,6 @@ pub mod model;
 pub mod options;
 pub(crate) mod patterns;
 pub(crate) mod plot;
-pub(crate) mod read;
 pub mod record;
 pub mod rollup;
 pub mod sim;

@@ -14,7 +14,7 @@ mod ticks;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::read::Patterns;
+use crate::patterns::Patterns;
 use crate::record::alarm::{AlarmEvent, Anomalies, EventKind};
 use crate::record::{ParseError, Quality, Reading};
 use crate::time::Millis;

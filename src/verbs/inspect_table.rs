@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::read::stats::human_ms;
+use crate::store::stats::human_ms;
 
 /// Rows shown per listing before "… N more".
 const SHOWN: usize = 50;

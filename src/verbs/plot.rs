@@ -12,7 +12,7 @@ use crate::io::for_each_record;
 use crate::model::Model;
 use crate::plot::draw::{Layout, plot_width, svg};
 use crate::plot::{Collector, Selection};
-use crate::read::Patterns;
+use crate::patterns::Patterns;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// Draw readings as an SVG chart: one panel per series.
