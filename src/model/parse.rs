@@ -211,6 +211,43 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
     let follows = parse_follows(c, errors);
     let when = parse_when(c, errors);
 
+    let modbus = parse_modbus(c, kind, errors);
+    let alarms = parse_alarms(c, errors);
+    let mut row = TagRow {
+        line: c.line,
+        asset,
+        tag,
+        unit: c.get("unit").to_string(),
+        description: c.get("description").to_string(),
+        kind,
+        states,
+        transitions,
+        nominal: 0.0,
+        min,
+        max,
+        noise,
+        profile,
+        period_ms,
+        amplitude,
+        follows,
+        when,
+        modbus,
+        alarms,
+    };
+    row.nominal = match c.f64("nominal", errors) {
+        Some(v) => v,
+        None => match row.normal_range() {
+            (Some(lo), Some(hi)) => (lo + hi) / 2.0,
+            (Some(v), None) | (None, Some(v)) => v,
+            (None, None) => 0.0,
+        },
+    };
+    (errors.len() == before).then_some(row)
+}
+
+/// The row's place on the Modbus map: type, table, order, unit id,
+/// address, bit, host, scale and offset.
+fn parse_modbus(c: &Cells<'_>, kind: Kind, errors: &mut Vec<ModelError>) -> Modbus {
     let reg_type_cell = c.name("type", RegType::from_name, RegType::expected(), errors);
     let reg_type = reg_type_cell.unwrap_or(if kind == Kind::Bool || !c.get("bit").is_empty() {
         RegType::Bool
@@ -266,6 +303,21 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
         errors.push(c.err("scale", "must not be 0".into()));
     }
     let offset = c.f64("offset", errors).unwrap_or(0.0);
+    Modbus {
+        host,
+        unit_id,
+        table,
+        address,
+        bit,
+        reg_type,
+        order,
+        scale,
+        offset,
+    }
+}
+
+/// The row's alarm limits, deadband and on-delay.
+fn parse_alarms(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Alarms {
     let alarms = Alarms {
         lo_lo: c.f64("lo_lo", errors),
         lo: c.f64("lo", errors),
@@ -277,46 +329,7 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
     if alarms.deadband < 0.0 {
         errors.push(c.err("deadband", format!("{} is negative", alarms.deadband)));
     }
-    let mut row = TagRow {
-        line: c.line,
-        asset,
-        tag,
-        unit: c.get("unit").to_string(),
-        description: c.get("description").to_string(),
-        kind,
-        states,
-        transitions,
-        nominal: 0.0,
-        min,
-        max,
-        noise,
-        profile,
-        period_ms,
-        amplitude,
-        follows,
-        when,
-        modbus: Modbus {
-            host,
-            unit_id,
-            table,
-            address,
-            bit,
-            reg_type,
-            order,
-            scale,
-            offset,
-        },
-        alarms,
-    };
-    row.nominal = match c.f64("nominal", errors) {
-        Some(v) => v,
-        None => match row.normal_range() {
-            (Some(lo), Some(hi)) => (lo + hi) / 2.0,
-            (Some(v), None) | (None, Some(v)) => v,
-            (None, None) => 0.0,
-        },
-    };
-    (errors.len() == before).then_some(row)
+    alarms
 }
 
 /// `HOST:PORT` with a port from 1 to 65535 (`[::1]:502` for IPv6).
