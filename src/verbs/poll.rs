@@ -9,10 +9,12 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::Global;
 use crate::io::stdout_sink;
-use crate::modbus::client::{PollConfig, Poller, Timestamp};
+use crate::modbus::client::{PollConfig, Poller, Reload, Timestamp};
 use crate::modbus::codec::Layout;
+use crate::modbus::hangup::Hangup;
 use crate::modbus::map::{self, Point};
-use crate::modbus::plan::{self, PlanConfig};
+use crate::modbus::plan::PlanConfig;
+use crate::modbus::shown;
 use crate::model::{self, Kind, RegType, Table, WordOrder};
 use crate::record::{Format, RecordWriter};
 use crate::time;
@@ -180,16 +182,26 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if cfg.timeout.is_zero() {
         bail!("--timeout must be longer than 0");
     }
-    let connections = plan::connections(
-        &points,
-        &PlanConfig {
-            default_target,
-            max_gap: args.max_gap,
-            connections: args.connections,
-            verbose: global.verbose > 0,
-        },
-    );
-    let mut poller = Poller::new(points, connections, cfg);
+    let plan = PlanConfig {
+        default_target,
+        max_gap: args.max_gap,
+        connections: args.connections,
+        verbose: global.verbose > 0,
+    };
+    let mut poller = Poller::new(points, plan, cfg);
+    // Before the first poll: a SIGHUP once readings flow must never be the
+    // default one that ends the process.
+    let hangup = Hangup::register()?;
+    let reload: Option<Reload> = if is_adhoc(&args) {
+        None
+    } else {
+        let (model_path, preset) = (args.model.clone(), args.preset.clone());
+        Some(Box::new(move || {
+            let model = model::resolve(model_path.as_deref(), preset.as_deref(), "wellhead")?;
+            Ok(map::points(&model))
+        }))
+    };
+    poller.reload_on(hangup, reload);
     let (sink, line_buffered) = stdout_sink(false);
     let mut out = RecordWriter::new(sink, args.format, line_buffered);
     let result = poller.run(&mut out);
@@ -225,14 +237,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 /// The points to poll, from the command line in ad-hoc mode or from the
 /// model, and the target of those without a `host`.
 fn points(args: &Args) -> Result<(Vec<Point>, String)> {
-    let adhoc = args.holding.is_some()
-        || args.input.is_some()
-        || args.coils.is_some()
-        || args.discrete.is_some();
-    let (points, default_target) = match (&args.adhoc, adhoc) {
+    let (points, default_target) = match (&args.adhoc, is_adhoc(args)) {
         (Some(t), true) => (adhoc_points(args, t)?, t.clone()),
         (Some(t), false) => bail!(
-            "{t}: ad-hoc mode needs what to read: --holding, --input, --coils or --discrete A:N"
+            "{}: ad-hoc mode needs what to read: --holding, --input, --coils or --discrete A:N",
+            shown(t)
         ),
         (None, true) => {
             bail!("--holding, --input, --coils and --discrete need a TARGET (HOST:PORT)")
@@ -248,30 +257,46 @@ fn points(args: &Args) -> Result<(Vec<Point>, String)> {
     Ok((points, default_target))
 }
 
+/// Whether the command line says what to read (ad-hoc mode).
+fn is_adhoc(args: &Args) -> bool {
+    args.holding.is_some()
+        || args.input.is_some()
+        || args.coils.is_some()
+        || args.discrete.is_some()
+}
+
 /// Parses `A:N` into an address and a count of values.
 fn span(s: &str, flag: &str) -> Result<(u16, u16)> {
     let (a, n) = s
         .split_once(':')
-        .with_context(|| format!("--{flag} {s:?} is not A:N"))?;
+        .with_context(|| format!("--{flag} \"{}\" is not A:N", shown(s)))?;
     let a: u16 = a
         .trim()
         .parse()
-        .with_context(|| format!("--{flag} {s:?}: the address is not 0 to 65535"))?;
-    let n: u16 = n
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .with_context(|| format!("--{flag} {s:?}: the count is not a number above 0"))?;
+        .with_context(|| format!("--{flag} \"{}\": the address is not 0 to 65535", shown(s)))?;
+    let n: u16 = n.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
+        format!(
+            "--{flag} \"{}\": the count is not a number above 0",
+            shown(s)
+        )
+    })?;
     Ok((a, n))
 }
 
 /// The points ad-hoc mode reads.
 fn adhoc_points(args: &Args, target: &str) -> Result<Vec<Point>> {
-    let reg_type = RegType::from_name(&args.reg_type)
-        .with_context(|| format!("--type {:?} is not a register type", args.reg_type))?;
-    let order = WordOrder::from_name(&args.order)
-        .with_context(|| format!("--order {:?} is not ABCD, CDAB, BADC or DCBA", args.order))?;
+    let reg_type = RegType::from_name(&args.reg_type).with_context(|| {
+        format!(
+            "--type \"{}\" is not a register type",
+            shown(&args.reg_type)
+        )
+    })?;
+    let order = WordOrder::from_name(&args.order).with_context(|| {
+        format!(
+            "--order \"{}\" is not ABCD, CDAB, BADC or DCBA",
+            shown(&args.order)
+        )
+    })?;
     if args.scale == 0.0 || !args.scale.is_finite() || !args.offset.is_finite() {
         bail!("--scale must be a number other than 0, --offset a number");
     }
@@ -291,7 +316,7 @@ fn adhoc_points(args: &Args, target: &str) -> Result<Vec<Point>> {
         let bits = map::is_bit_table(table);
         let width = if bits { 1 } else { reg_type.registers() };
         if u32::from(start) + u32::from(n) * width > 65_536 {
-            bail!("--{flag} {spec} runs past address 65535");
+            bail!("--{flag} {} runs past address 65535", shown(spec));
         }
         for k in 0..u32::from(n) {
             let address = (u32::from(start) + k * width) as u16;
