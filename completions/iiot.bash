@@ -514,7 +514,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__modbus__subcmd__serve)
-            opts="-q -v -h -V --preset --model --host --listen --allow --writable --max-clients --idle-timeout --addr-file --for --rejects --quiet --verbose --help --version"
+            opts="-q -v -h -V --preset --model --host --listen --allow --writable --max-clients --idle-timeout --addr-file --for --rejects --strict-map --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -52,7 +52,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l duration -d 'Simu
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l count -d 'Simulate this many intervals (readings per series)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l end -d 'Stop before this time' -r
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l faults -d 'Inject faults: KIND=RATE,… with kinds spike, drift, stuck, dropout; RATE is the chance per reading that one begins' -r
-complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l realtime -d 'Pace readings to the wall clock, one interval at a time; runs until stopped when no end is given'
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l label -d 'Write the ground truth of injected faults into each affected reading\'s `fault` field'
@@ -85,7 +85,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand store" -s v -l verbose -d 'Say
 complete -c iiot -n "__fish_iiot_using_subcommand store" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand cat" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+complete -c iiot -n "__fish_iiot_using_subcommand cat" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -l strict -d 'Stop with exit 1 at the first bad line, writing nothing after it'
 complete -c iiot -n "__fish_iiot_using_subcommand cat" -l line-buffered -d 'Flush after every record, for live pipelines'
@@ -105,7 +105,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format; CSV has the reading columns only (no anomalies or event fields)' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format; CSV has the reading columns only (no anomalies or event fields)' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
@@ -122,13 +122,14 @@ complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l preset -d 'Bu
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l model -d 'Plant model CSV whose map to serve' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l host -d 'Serve only the model rows whose `host` column is HOST:PORT (needed when the model names several hosts)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l listen -d 'Address and port to listen on' -r
-complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l allow -d 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l allow -d 'Also admit clients from this network (CIDR written as its network address, or one address); repeat for more. Loopback is always admitted; 0.0.0.0/0 and ::/0 admit everyone' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l max-clients -d 'Most clients connected at once; more are closed on connect' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l idle-timeout -d 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l writable -d 'Accept writes (function codes 5, 6, 15, 16) and write each written tag to stdout as a reading'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l writable -d 'Accept writes (function codes 5, 6, 15, 16, 22, 23) and write each written tag to stdout as a reading'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l strict-map -d 'Answer exception 2 (illegal data address) for unmapped addresses inside a table\'s span too, not only outside it'
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -155,7 +156,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand poll" -l order -d 'Ad-hoc: wor
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l scale -d 'Ad-hoc: engineering value = raw × scale + offset' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l offset -d 'Ad-hoc: see --scale' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l asset -d 'Ad-hoc: asset of the readings [default: TARGET/UNIT]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand poll" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -s v -l verbose -d 'Say more on stderr (repeat for more)'
@@ -182,7 +183,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of 
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l retain -d 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series\' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series\' latest reading; ages count from the wall clock). `now` is the wall clock' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines (bad input, late readings) here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format (CSV carries only the reading columns: ts and the mean)' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format (CSV carries only the reading columns: ts and the mean)' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l dry-run -d 'With --retain: say what would be deleted, delete nothing'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l final -d 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
@@ -197,7 +198,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l tag -d 'Tag glob; re
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l from -d 'Readings at or after this time (RFC 3339, a date, or epoch ms)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l to -d 'Readings before this time (exclusive)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l limit -d 'At most N readings in all' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of DESIGN §2)'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (the contract of docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l ts-col -d 'The time column (default: ts, timestamp, time, datetime or event_time)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l asset-col -d 'The asset column (default: asset, device, device_id, id, machine or sensor_id)' -r

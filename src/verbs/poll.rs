@@ -49,7 +49,14 @@ use crate::time;
 /// within --timeout is a counted error and writes nothing; a target that
 /// cannot be reached is retried with exponential backoff up to
 /// --backoff-max, with one message per outage on stderr. An exception
-/// response is a counted error naming unit, table and addresses.
+/// response is a counted error naming unit, table and addresses. A
+/// request read through unused registers (--max-gap) that the device
+/// refuses with exception 2 (it does not have a register in between) is
+/// split into its runs of adjacent tags from then on, with one message.
+///
+/// On SIGHUP the model is read again: new tags are polled, removed ones no
+/// longer, without a restart; a model with errors keeps the old one in
+/// force and says why (--count still counts each connection's polls).
 ///
 /// Ad-hoc mode (TARGET with --holding, --input, --coils or --discrete):
 /// no model, like mbpoll but writing NDJSON; A:N reads N values of --type
