@@ -144,7 +144,7 @@ pub struct Poller {
 
 /// The tasks running and how to reach them.
 struct Tasks {
-    set: JoinSet<Key>,
+    set: JoinSet<(Key, bool)>,
     /// Each running task's assignments; dropping the sender stops it.
     ctl: HashMap<Key, mpsc::UnboundedSender<Assignment>>,
     /// Tasks that ended on their own (`--count` polls done): a reload does
@@ -220,7 +220,9 @@ impl Poller {
                         }
                     }
                     Some(ended) = tasks.set.join_next(), if !tasks.set.is_empty() => {
-                        if let Ok(key) = ended {
+                        // A task stopped by a reload was already let go
+                        // (and its key may be in use again).
+                        if let Ok((key, false)) = ended {
                             tasks.ctl.remove(&key);
                             tasks.done.insert(key);
                         }

@@ -111,7 +111,8 @@ enum Health {
 /// forever, or until `ctl` closes: a reload planned the connection away);
 /// its `down` counts the target's connections that are down, shared by
 /// every connection to it (`--connections`), so an outage is reported once
-/// per target, not once per connection. Returns its key.
+/// per target, not once per connection. Returns its key, and whether it
+/// was stopped (rather than done with its polls).
 pub async fn poll_connection(
     key: Key,
     down: Arc<AtomicUsize>,
@@ -120,7 +121,7 @@ pub async fn poll_connection(
     cfg: PollConfig,
     stats: Arc<Stats>,
     tx: mpsc::Sender<Batch>,
-) -> Key {
+) -> (Key, bool) {
     let mut t = Target {
         addr: key.0.clone(),
         plans: Vec::new(),
@@ -144,12 +145,12 @@ pub async fn poll_connection(
         down,
     };
     t.assign(first);
-    t.run().await;
+    let stopped = t.run().await;
     // A connection stopped while down no longer counts as down.
     if t.down_since.is_some() {
         t.down.fetch_sub(1, Ordering::SeqCst);
     }
-    key
+    (key, stopped)
 }
 
 struct Target {
@@ -210,7 +211,8 @@ impl Target {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    async fn run(&mut self) {
+    /// Polls until its polls are done (false) or it is stopped (true).
+    async fn run(&mut self) -> bool {
         let mut ticker = tokio::time::interval(if self.cfg.interval.is_zero() {
             Duration::from_secs(3600)
         } else {
@@ -232,7 +234,7 @@ impl Target {
         loop {
             let more = self.cfg.count.is_none_or(|n| polls < n);
             if !more && self.pending.is_empty() && self.queue.is_empty() {
-                break;
+                return false;
             }
             let next_deadline = self
                 .pending
@@ -297,7 +299,7 @@ impl Target {
                         self.assign(a);
                         // The new requests go out with the next poll.
                     }
-                    None => break,
+                    None => return true,
                 },
             }
         }

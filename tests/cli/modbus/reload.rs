@@ -157,7 +157,7 @@ fn reload_poll_a_new_unit_is_polled_a_removed_one_stops_a_broken_model_changes_n
     let mut child = wd
         .cmd("poll")
         .args(["--model", "poll.csv", "--target", &srv.addr])
-        .args(["--interval", "50ms"])
+        .args(["--interval", "20ms"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -200,6 +200,26 @@ fn reload_poll_a_new_unit_is_polled_a_removed_one_stops_a_broken_model_changes_n
         msg.contains("model reloaded: 1 tag over 1 connection"),
         "{msg}"
     );
-    let seen = assets(&p, 30);
-    assert_eq!(&seen[10..], vec!["W2"; 20], "{seen:?}");
+    let seen = assets(&p, 20);
+    assert_eq!(&seen[8..], vec!["W2"; 12], "{seen:?}");
+    // W1 back on a target of its own (the same server by another name):
+    // a connection of its own, stopped when the target goes and started
+    // again when it comes back.
+    let port = srv.port();
+    let with_w1 = format!(
+        "asset,tag,host,unit_id,address,type\nW2,a,,2,0,u16\nW1,a,localhost:{port},1,0,u16\n"
+    );
+    for (model, want) in [
+        (with_w1.as_str(), "2 tags over 2 connections"),
+        ("asset,tag,unit_id,address,type\nW2,a,2,0,u16\n", "1 tag over 1 connection"),
+        (with_w1.as_str(), "2 tags over 2 connections"),
+    ] {
+        wd.write("poll.csv", model);
+        hangup(p.child.id());
+        let msg = said(&p.err, "SIGHUP");
+        assert!(msg.contains(want), "{msg}");
+        let seen = assets(&p, 20);
+        let w1 = seen[8..].iter().filter(|a| *a == "W1").count();
+        assert_eq!(w1 > 0, model.contains("W1"), "{model}: {seen:?}");
+    }
 }
