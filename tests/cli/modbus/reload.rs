@@ -211,7 +211,10 @@ fn reload_poll_a_new_unit_is_polled_a_removed_one_stops_a_broken_model_changes_n
     );
     for (model, want) in [
         (with_w1.as_str(), "2 tags over 2 connections"),
-        ("asset,tag,unit_id,address,type\nW2,a,2,0,u16\n", "1 tag over 1 connection"),
+        (
+            "asset,tag,unit_id,address,type\nW2,a,2,0,u16\n",
+            "1 tag over 1 connection",
+        ),
         (with_w1.as_str(), "2 tags over 2 connections"),
     ] {
         wd.write("poll.csv", model);
