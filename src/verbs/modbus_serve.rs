@@ -133,7 +133,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let bound = server.local_addr();
     if let Some(f) = &args.addr_file {
         std::fs::write(f, format!("{bound}\n"))
-            .with_context(|| format!("writing {}", f.display()))?;
+            .with_context(|| format!("writing {}", shown(&f.display().to_string())))?;
     }
     let shared = server.shared();
     if !global.quiet {

@@ -10,7 +10,7 @@ use crate::modbus::map::{self, Point, PointIndex, UnitBank, is_bit_table};
 use crate::model::Table;
 
 /// A point's first address, one past its last, and its index.
-type Span = (u32, u32, usize);
+type Place = (u32, u32, usize);
 
 /// The points served and their banks.
 pub struct State {
@@ -18,7 +18,7 @@ pub struct State {
     pub units: HashMap<u8, UnitBank>,
     index: PointIndex,
     /// Per unit and table: where every point sits, in address order.
-    spans: HashMap<(u8, Table), Vec<Span>>,
+    places: HashMap<(u8, Table), Vec<Place>>,
 }
 
 /// What became of a reading given to [`State::store`].
@@ -38,22 +38,22 @@ impl State {
     pub fn new(points: Vec<Point>) -> State {
         let units = map::banks(&points);
         let index = PointIndex::new(&points);
-        let mut spans: HashMap<(u8, Table), Vec<Span>> = HashMap::new();
+        let mut places: HashMap<(u8, Table), Vec<Place>> = HashMap::new();
         for (i, p) in points.iter().enumerate() {
             let s = u32::from(p.address);
-            spans
+            places
                 .entry((p.unit_id, p.table))
                 .or_default()
                 .push((s, s + u32::from(p.width()), i));
         }
-        for v in spans.values_mut() {
+        for v in places.values_mut() {
             v.sort_unstable();
         }
         State {
             points,
             units,
             index,
-            spans,
+            places,
         }
     }
 
@@ -127,13 +127,13 @@ impl State {
     /// The new value of every tag a write to `count` addresses of `table`
     /// from `start` touched.
     pub fn touched(&self, unit: u8, table: Table, start: u16, count: u16, out: &mut Vec<Written>) {
-        let (Some(spans), Some(bank)) = (self.spans.get(&(unit, table)), self.units.get(&unit))
+        let (Some(places), Some(bank)) = (self.places.get(&(unit, table)), self.units.get(&unit))
         else {
             return;
         };
         let (ws, we) = (u32::from(start), u32::from(start) + u32::from(count));
         let ts = crate::time::now_ms();
-        for &(s, e, i) in spans {
+        for &(s, e, i) in places {
             if s >= we {
                 break;
             }
