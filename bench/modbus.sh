@@ -26,12 +26,23 @@
 #    core. On a machine busy with other work both sides share what is
 #    left and the ratio falls toward that of server + client CPU per
 #    request; the CPU-per-request ratio holds either way.
+#    With OLD_IIOT=path (another build of iiot, such as one whose
+#    modbus-serve still ran on tokio-modbus's server), its modbus-serve
+#    takes the same client in each round too, between ours and pymodbus,
+#    and the new framing is printed beside the old: throughput pair by
+#    pair and CPU per request, same client, same data.
 # 3. CPU of `poll` reading 1,000 unit ids (4 servers × 250, 18 tags each:
 #    4,000 requests a second) at a 1 s interval, as a share of one core.
 #
 #   bench/modbus.sh        defaults: REQS=20000 MBPOLL_RUNS=300 RUNS=3 SECONDS_CPU=10
 #                          CONNS=16 PAIRS=5 SERVE_REQS=4000 PY_REQS=400
 #                          (SERVE_REQS, PY_REQS: requests per connection)
+#   OLD_IIOT=/tmp/old/iiot bench/modbus.sh    also the old modbus-serve (2.)
+#   To build the old one from git (its own worktree and target dir):
+#     git worktree add /tmp/old-iiot <commit>
+#     (cd /tmp/old-iiot && cargo build --profile profiling --target-dir /tmp/old-iiot-target)
+#     OLD_IIOT=/tmp/old-iiot-target/profiling/iiot bench/modbus.sh
+#     git worktree remove /tmp/old-iiot
 # Needs mbpoll (apt-get install mbpoll) and pymodbus (pip install pymodbus).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -144,6 +155,13 @@ py_pid=$!
 pids+=($!)
 wait_port "$uport"
 wait_port "$pyport"
+if [ -n "${OLD_IIOT:-}" ]; then
+  oport=$(free_port)
+  "$OLD_IIOT" -q modbus-serve --model "$tmp/units.csv" --listen "127.0.0.1:$oport" < "$tmp/units.ndjson" &
+  old_pid=$!
+  pids+=($!)
+  wait_port "$oport"
+fi
 # CPU seconds a process has used (user + system), from /proc.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 # One run of the client against port $1 (server PID $2), $3 requests per
@@ -162,8 +180,13 @@ serve_run() {
   calc '%.1f %.2f %.2f\n' "$n / ($e - $s), ($c1 - $c0) * 1e6 / $n, ($cu + $cs) * 1e6 / $n"
 }
 : > "$tmp/pairs"
+: > "$tmp/old"
 for _ in $(seq "$PAIRS"); do
   read -r ours ours_us ours_cl < <(serve_run "$uport" "$userve_pid" "$SERVE_REQS")
+  if [ -n "${OLD_IIOT:-}" ]; then
+    read -r old old_us _ < <(serve_run "$oport" "$old_pid" "$SERVE_REQS")
+    echo "$ours $ours_us $old $old_us $(calc %.3f "$ours / $old") $(calc %.3f "$old_us / $ours_us")" >> "$tmp/old"
+  fi
   read -r py py_us py_cl < <(serve_run "$pyport" "$py_pid" "$PY_REQS")
   echo "$ours $ours_us $py $py_us $(calc %.2f "$ours / $py") $ours_cl $py_cl" >> "$tmp/pairs"
 done
@@ -214,3 +237,7 @@ echo "1 poll, $CONNS connections vs modbus-serve: $serve_iiot req/s, CPU us/requ
 echo "1 poll, $CONNS connections vs pymodbus:     $serve_py req/s, CPU us/request: server $serve_py_us, client $client_py_us"
 echo "modbus-serve/pymodbus: throughput ${serve_ratio}x (pair by pair: $serve_ratios), requests per CPU second $(calc %.1f "$serve_py_us / $serve_iiot_us")x"
 echo "poll of 1000 unit ids at 1s:    CPU ${cpu_pct}% of one core (user sys wall: $cpu), $readings readings in $SECONDS_CPU polls"
+if [ -n "${OLD_IIOT:-}" ]; then
+  ocol() { awk -v c="$1" '{print $c}' "$tmp/old" | median; }
+  echo "modbus-serve, this framing vs OLD_IIOT's, same client: $(ocol 1) vs $(ocol 3) req/s, throughput $(ocol 5)x (pair by pair: $(awk '{printf "%s%s", sep, $5; sep=" "}' "$tmp/old")); CPU us/request $(ocol 2) vs $(ocol 4), requests per CPU second $(ocol 6)x (pair by pair: $(awk '{printf "%s%s", sep, $6; sep=" "}' "$tmp/old"))"
+fi

@@ -143,17 +143,18 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;modbus-serve' {
-            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given')
-            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Plant model CSV whose map to serve')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Serve only the model rows whose `host` column is HOST:PORT (needed when the model names several hosts)')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on')
-            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Also admit clients from this network (CIDR written as its network address, or one address); repeat for more. Loopback is always admitted; 0.0.0.0/0 and ::/0 admit everyone')
             [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Most clients connected at once; more are closed on connect')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)')
             [CompletionResult]::new('--addr-file', '--addr-file', [CompletionResultType]::ParameterName, 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)')
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Stop serving after this long (for scripts and tests); without it, serve until stopped')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON instead of to stderr')
-            [CompletionResult]::new('--writable', '--writable', [CompletionResultType]::ParameterName, 'Accept writes (function codes 5, 6, 15, 16) and write each written tag to stdout as a reading')
+            [CompletionResult]::new('--writable', '--writable', [CompletionResultType]::ParameterName, 'Accept writes (function codes 5, 6, 15, 16, 22, 23) and write each written tag to stdout as a reading')
+            [CompletionResult]::new('--strict-map', '--strict-map', [CompletionResultType]::ParameterName, 'Answer exception 2 (illegal data address) for unmapped addresses inside a table''s span too, not only outside it')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
@@ -165,8 +166,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;poll' {
-            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given')
-            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Plant model CSV to poll')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
             [CompletionResult]::new('--target', '--target', [CompletionResultType]::ParameterName, 'Target for model rows without a `host`')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between polls of a target; 0 polls again as soon as the last poll is answered')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Poll this many times, then exit')

@@ -514,17 +514,17 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__modbus__subcmd__serve)
-            opts="-q -v -h -V --preset --model --host --listen --allow --writable --max-clients --idle-timeout --addr-file --for --rejects --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --host --listen --allow --writable --max-clients --idle-timeout --addr-file --for --rejects --strict-map --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --preset)
+                --model)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --model)
+                --preset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -708,17 +708,17 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__poll)
-            opts="-q -v -h -V --preset --model --target --interval --count --timeout --ts --max-gap --max-inflight --connections --backoff-max --unit --holding --input --coils --discrete --type --order --scale --offset --asset --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --target --interval --count --timeout --ts --max-gap --max-inflight --connections --backoff-max --unit --holding --input --coils --discrete --type --order --scale --offset --asset --format --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --preset)
+                --model)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --model)
+                --preset)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -135,17 +135,18 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --version 'Print version'
         }
         &'iiot;modbus-serve'= {
-            cand --preset 'Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given'
-            cand --model 'Plant model CSV whose map to serve'
+            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
+            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
             cand --host 'Serve only the model rows whose `host` column is HOST:PORT (needed when the model names several hosts)'
             cand --listen 'Address and port to listen on'
-            cand --allow 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted'
+            cand --allow 'Also admit clients from this network (CIDR written as its network address, or one address); repeat for more. Loopback is always admitted; 0.0.0.0/0 and ::/0 admit everyone'
             cand --max-clients 'Most clients connected at once; more are closed on connect'
             cand --idle-timeout 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)'
             cand --addr-file 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)'
             cand --for 'Stop serving after this long (for scripts and tests); without it, serve until stopped'
             cand --rejects 'Write rejected lines here as NDJSON instead of to stderr'
-            cand --writable 'Accept writes (function codes 5, 6, 15, 16) and write each written tag to stdout as a reading'
+            cand --writable 'Accept writes (function codes 5, 6, 15, 16, 22, 23) and write each written tag to stdout as a reading'
+            cand --strict-map 'Answer exception 2 (illegal data address) for unmapped addresses inside a table''s span too, not only outside it'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
             cand -v 'Say more on stderr (repeat for more)'
@@ -156,8 +157,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --version 'Print version'
         }
         &'iiot;poll'= {
-            cand --preset 'Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given'
-            cand --model 'Plant model CSV to poll'
+            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
+            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
             cand --target 'Target for model rows without a `host`'
             cand --interval 'Time between polls of a target; 0 polls again as soon as the last poll is answered'
             cand --count 'Poll this many times, then exit'

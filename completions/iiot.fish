@@ -118,23 +118,24 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -s q -l quiet -d 'Prin
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l preset -d 'Built-in model whose map to serve (see `iiot model --list`); wellhead when neither --preset nor --model is given' -r
-complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l model -d 'Plant model CSV whose map to serve' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l host -d 'Serve only the model rows whose `host` column is HOST:PORT (needed when the model names several hosts)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l listen -d 'Address and port to listen on' -r
-complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l allow -d 'Also admit clients from this network (CIDR, or one address); repeat for more. Loopback is always admitted' -r
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l allow -d 'Also admit clients from this network (CIDR written as its network address, or one address); repeat for more. Loopback is always admitted; 0.0.0.0/0 and ::/0 admit everyone' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l max-clients -d 'Most clients connected at once; more are closed on connect' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l idle-timeout -d 'Close a connection on which nothing has moved for this long (a client that sends nothing, or reads no answers)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE (useful with --listen 127.0.0.1:0)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l rejects -d 'Write rejected lines here as NDJSON instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l writable -d 'Accept writes (function codes 5, 6, 15, 16) and write each written tag to stdout as a reading'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l writable -d 'Accept writes (function codes 5, 6, 15, 16, 22, 23) and write each written tag to stdout as a reading'
+complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -l strict-map -d 'Answer exception 2 (illegal data address) for unmapped addresses inside a table\'s span too, not only outside it'
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand modbus-serve" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand poll" -l preset -d 'Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given' -r
-complete -c iiot -n "__fish_iiot_using_subcommand poll" -l model -d 'Plant model CSV to poll' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand poll" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l target -d 'Target for model rows without a `host`' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l interval -d 'Time between polls of a target; 0 polls again as soon as the last poll is answered' -r
 complete -c iiot -n "__fish_iiot_using_subcommand poll" -l count -d 'Poll this many times, then exit' -r

@@ -3,9 +3,10 @@
 //! address is a usage error (exit 2) with clap's message naming the
 //! option, before a verb opens or writes anything.
 //!
-//! Durations and times are parsed into milliseconds by the `*_ms`
-//! parsers; where a verb still takes the text, the `*_text` parsers check
-//! it and hand it on as written.
+//! Durations come out as milliseconds of record time (`*_ms`) or as a
+//! `Duration` for a clock; times as epoch milliseconds. Zones, widths and
+//! retention rules are checked and handed on as written, for the verb to
+//! build its own types from.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -48,31 +49,6 @@ pub fn positive_duration(s: &str) -> Result<Duration, String> {
 /// A duration of zero or more, for a clock.
 pub fn nonneg_duration(s: &str) -> Result<Duration, String> {
     nonneg_ms(s).map(|ms| Duration::from_millis(ms as u64))
-}
-
-/// [`positive_ms`], handing on the text.
-pub fn positive_text(s: &str) -> Result<String, String> {
-    positive_ms(s).map(|_| s.to_string())
-}
-
-/// [`nonneg_ms`], handing on the text.
-pub fn nonneg_text(s: &str) -> Result<String, String> {
-    nonneg_ms(s).map(|_| s.to_string())
-}
-
-/// [`time`], handing on the text.
-pub fn time_text(s: &str) -> Result<String, String> {
-    time(s).map(|_| s.to_string())
-}
-
-/// [`time_or_now`], handing on the text.
-pub fn time_or_now_text(s: &str) -> Result<String, String> {
-    time_or_now(s).map(|_| s.to_string())
-}
-
-/// [`listen`], handing on the text.
-pub fn listen_text(s: &str) -> Result<String, String> {
-    listen(s).map(|_| s.to_string())
 }
 
 /// A whole number of at least 1 (a count of assets, clients, rows).

@@ -37,10 +37,27 @@ impl std::fmt::Display for EncodeError {
             EncodeError::OutOfRange { raw, lo, hi } => {
                 write!(
                     f,
-                    "raw value {raw} is outside the type's range {lo} to {hi}"
+                    "raw value {} is outside the type's range {} to {}",
+                    Num(*raw),
+                    Num(*lo),
+                    Num(*hi)
                 )
             }
             EncodeError::BadText(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A number in a message: in full up to 16 digits, in exponent form above
+/// (1e39, not a 1 followed by 39 zeros).
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.abs() >= 1e16 {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
         }
     }
 }
@@ -81,8 +98,27 @@ impl Layout {
         let mut bytes = [0u8; 8];
         let n = self.reg_type.registers() as usize * 2;
         match self.reg_type {
-            RegType::F32 => bytes[..4].copy_from_slice(&(raw as f32).to_be_bytes()),
-            RegType::F64 => bytes.copy_from_slice(&raw.to_be_bytes()),
+            RegType::F32 => {
+                // Past the largest f32 the cast gives infinity, which no
+                // reading means: refused like an integer out of range.
+                let f = raw as f32;
+                if !f.is_finite() {
+                    let m = f64::from(f32::MAX);
+                    return Err(EncodeError::OutOfRange { raw, lo: -m, hi: m });
+                }
+                bytes[..4].copy_from_slice(&f.to_be_bytes());
+            }
+            RegType::F64 => {
+                // A finite value over a tiny scale can still overflow.
+                if !raw.is_finite() {
+                    return Err(EncodeError::OutOfRange {
+                        raw,
+                        lo: f64::MIN,
+                        hi: f64::MAX,
+                    });
+                }
+                bytes.copy_from_slice(&raw.to_be_bytes());
+            }
             RegType::Bool => bytes[..2].copy_from_slice(&u16::from(value != 0.0).to_be_bytes()),
             RegType::Str(_) => {
                 return Err(EncodeError::BadText(
@@ -299,6 +335,27 @@ mod tests {
         assert_eq!(regs[0], 5503);
         assert_eq!(l.decode(&regs), 55.03);
         assert!(l.encode(-1.0, &mut regs).is_err());
+    }
+
+    #[test]
+    fn f32_overflow_is_refused_and_the_largest_f32_fits() {
+        let l = layout(RegType::F32, WordOrder::Abcd);
+        let mut regs = [7u16; 2];
+        let e = l.encode(1e39, &mut regs).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "raw value 1e39 is outside the type's range -3.4028234663852886e38 to 3.4028234663852886e38"
+        );
+        assert_eq!(regs, [7, 7], "left as they were");
+        assert!(l.encode(-1e39, &mut regs).is_err());
+        // The largest f32 as poll reads it back (its shortest decimal) fits.
+        l.encode(3.4028235e38, &mut regs).unwrap();
+        assert_eq!(l.decode(&regs), 3.4028235e38);
+        let tiny = Layout {
+            scale: 1e-300,
+            ..layout(RegType::F64, WordOrder::Abcd)
+        };
+        assert!(tiny.encode(1e10, &mut [0u16; 4]).is_err());
     }
 
     #[test]

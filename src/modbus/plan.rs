@@ -117,7 +117,8 @@ pub fn connections(points: &[Point], cfg: &PlanConfig) -> Vec<Connection> {
         let n = cfg.connections.min(all.len()).max(1);
         if cfg.verbose {
             eprintln!(
-                "iiot poll: {t}: {} requests a poll over {n} connection{}",
+                "iiot poll: {}: {} requests a poll over {n} connection{}",
+                super::shown(&t),
                 all.len(),
                 if n == 1 { "" } else { "s" }
             );

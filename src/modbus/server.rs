@@ -1,17 +1,22 @@
 //! The Modbus TCP side of `modbus-serve`: the register banks every
-//! connection shares, a reading encoded into them, the accept loop, and the
+//! connection shares, the accept loop, each connection's requests framed,
+//! answered and written back, the model read again on SIGHUP, and the
 //! write-back of what clients write (`--writable`) to stdout as readings.
 //!
 //! tokio runs only the network side (a current-thread runtime, one task per
-//! connection, tokio-modbus's server); the caller feeds the banks from a
-//! plain thread through [`store`], and writes from clients reach stdout
+//! connection); requests are framed and decoded here (`frame`), not by a
+//! Modbus crate, so that every request the Modbus Application Protocol
+//! Specification says to answer is answered, with the exception it earns,
+//! and the connection stays open. The caller feeds the banks from a plain
+//! thread through [`Shared::store`], and writes from clients reach stdout
 //! through a bounded channel to a writer thread. Answering requests is in
 //! `service`, admitting connections in `gate`.
 
+mod frame;
 mod gate;
 mod service;
+mod state;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -19,108 +24,56 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 pub use gate::Allow;
-use gate::Gate;
+use gate::{Gate, IdleStream};
+use service::Place;
+pub use state::{State, Stored};
 
-use super::map::{Banks, Point, is_bit_table};
+use super::hangup::{self, Hangup};
+use super::map::Point;
+use super::shown;
 use crate::io::stdout_sink;
-use crate::model::Table;
-use crate::record::{Format, Quality, Reading, ReadingRef, RecordWriter};
+use crate::record::{Format, Quality, ReadingRef, RecordWriter};
 use crate::time::Millis;
 
 /// A tag a client wrote, with its new value decoded.
 #[derive(Debug, Clone)]
 pub struct Written {
     pub ts: Millis,
-    pub point: usize,
+    pub asset: String,
+    pub tag: String,
+    pub unit: String,
     pub value: f64,
     pub text: String,
 }
 
-/// A point's first address, one past its last, and its index.
-type Span = (u32, u32, usize);
-
 /// What every connection shares.
 pub struct Shared {
-    pub banks: RwLock<Banks>,
-    pub points: Vec<Point>,
-    /// Per unit and table: (first, one past the last, point) of every
-    /// point, for finding what a write touched.
-    pub spans: HashMap<(u8, Table), Vec<Span>>,
+    /// Swapped whole when SIGHUP brings a new model.
+    pub state: RwLock<State>,
     /// Where writes go when `--writable`; `None` refuses writes. Bounded:
     /// a client writing faster than stdout is read waits for it, rather
     /// than growing a queue.
     pub writes: Option<SyncSender<Written>>,
     pub clients: AtomicUsize,
+    /// `--strict-map`: holes inside a table's span answer 02 too.
+    pub strict: bool,
 }
 
 impl Shared {
-    pub fn new(points: Vec<Point>, writes: Option<SyncSender<Written>>) -> Shared {
-        let banks = Banks::new(&points);
-        let mut spans: HashMap<(u8, Table), Vec<Span>> = HashMap::new();
-        for (i, p) in points.iter().enumerate() {
-            let s = u32::from(p.address);
-            spans
-                .entry((p.unit_id, p.table))
-                .or_default()
-                .push((s, s + u32::from(p.width()), i));
-        }
-        for v in spans.values_mut() {
-            v.sort_unstable();
-        }
-        Shared {
-            banks: RwLock::new(banks),
-            points,
-            spans,
-            writes,
-            clients: AtomicUsize::new(0),
+    /// Writes one reading into its point's registers (or bit).
+    pub fn store(&self, asset: &str, tag: &str, value: f64, text: &str) -> Stored {
+        match self.state.write() {
+            Ok(mut s) => s.store(asset, tag, value, text),
+            Err(_) => Stored::Refused {
+                why: "the register banks are poisoned".into(),
+                text: false,
+            },
         }
     }
-}
-
-/// Encodes one reading into its point's registers (or bit), leaving them
-/// as they were when the value does not fit; the error says why.
-pub fn store(
-    shared: &Shared,
-    i: usize,
-    r: &Reading,
-    scratch: &mut [u16; 125],
-) -> Result<(), String> {
-    let p = &shared.points[i];
-    let mut banks = shared
-        .banks
-        .write()
-        .map_err(|_| "the register banks are poisoned".to_string())?;
-    let bank = banks
-        .units
-        .get_mut(&p.unit_id)
-        .ok_or_else(|| "no bank for its unit id".to_string())?;
-    let a = usize::from(p.address);
-    if is_bit_table(p.table) {
-        let bits = bank.bits_mut(p.table);
-        bits[a] = r.value != 0.0;
-        return Ok(());
-    }
-    let w = usize::from(p.width());
-    let regs = bank.registers_mut(p.table);
-    let target = &mut regs[a..a + w];
-    // Encode into a copy first, so a value that does not fit leaves the
-    // registers as they were.
-    let buf = &mut scratch[..w];
-    buf.copy_from_slice(target);
-    if p.is_text() {
-        p.layout
-            .encode_text(&r.text, buf)
-            .map_err(|e| e.to_string())?;
-    } else {
-        p.layout
-            .encode(r.value, buf)
-            .map_err(|e| format!("{} {}: {e}", p.layout.reg_type, p.table))?;
-    }
-    target.copy_from_slice(buf);
-    Ok(())
 }
 
 /// The points one server serves: every point of the model, or with `host`
@@ -135,15 +88,16 @@ pub fn select(all: Vec<Point>, host: Option<&str>) -> anyhow::Result<Vec<Point>>
             let v: Vec<Point> = all.iter().filter(|p| p.host == h).cloned().collect();
             if v.is_empty() {
                 bail!(
-                    "--host {h}: no model row has that host (hosts: {})",
-                    hosts.join(", ")
+                    "--host {}: no model row has that host (hosts: {})",
+                    shown(h),
+                    shown(&hosts.join(", "))
                 );
             }
             v
         }
         None if hosts.len() > 1 => bail!(
             "the model names several hosts ({}); say which to serve with --host",
-            hosts.join(", ")
+            shown(&hosts.join(", "))
         ),
         None => all,
     };
@@ -159,9 +113,11 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Networks admitted besides loopback.
     pub allow: Allow,
-    /// Accept writes (function codes 5, 6, 15, 16) and write each written
-    /// tag to stdout as a reading.
+    /// Accept writes (function codes 5, 6, 15, 16, 22, 23) and write each
+    /// written tag to stdout as a reading.
     pub writable: bool,
+    /// Answer 02 for holes inside a table's span too.
+    pub strict_map: bool,
     pub max_clients: usize,
     /// A connection on which nothing moves for this long is closed.
     pub idle: Duration,
@@ -169,7 +125,11 @@ pub struct ServeConfig {
     pub serve_for: Option<Duration>,
     /// Say on stderr which connections are refused or closed, and why.
     pub verbose: bool,
+    pub quiet: bool,
 }
+
+/// Reads the model again and selects the points to serve (SIGHUP).
+pub type Reload = Box<dyn Fn() -> anyhow::Result<Vec<Point>>>;
 
 /// A bound server, not yet accepting connections.
 pub struct Server {
@@ -190,7 +150,12 @@ impl Server {
         } else {
             (None, None)
         };
-        let shared = Arc::new(Shared::new(points, tx));
+        let shared = Arc::new(Shared {
+            state: RwLock::new(State::new(points)),
+            writes: tx,
+            clients: AtomicUsize::new(0),
+            strict: cfg.strict_map,
+        });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -217,9 +182,10 @@ impl Server {
         &self.shared
     }
 
-    /// Accepts connections until `serve_for` is up, or forever; with
-    /// `writable`, a thread writes every client write to stdout.
-    pub fn serve(self) -> anyhow::Result<()> {
+    /// Accepts connections until `serve_for` is up, or forever, reading
+    /// the model again through `reload` on every SIGHUP; with `writable`,
+    /// a thread writes every client write to stdout.
+    pub fn serve(self, hangup: Hangup, reload: Reload) -> anyhow::Result<()> {
         let Server {
             runtime,
             listener,
@@ -228,79 +194,192 @@ impl Server {
             cfg,
         } = self;
         if let Some(rx) = writes {
-            let s = Arc::clone(&shared);
-            std::thread::spawn(move || write_back(&s, rx));
+            std::thread::spawn(move || write_back(rx));
         }
         let gate = Arc::new(Gate {
             shared,
-            allow: cfg.allow,
+            allow: cfg.allow.clone(),
             max_clients: cfg.max_clients,
             idle: cfg.idle,
             verbose: cfg.verbose,
         });
-        let result = runtime.block_on(accept(listener, gate, cfg.verbose, cfg.serve_for));
-        result.context("serving Modbus TCP")
+        runtime.block_on(async {
+            let hangups = hangup.on_runtime();
+            let forever = accept(&listener, &gate, hangups.as_ref(), &reload, &cfg);
+            match cfg.serve_for {
+                Some(d) => {
+                    let _ = tokio::time::timeout(d, forever).await;
+                }
+                None => forever.await,
+            }
+        });
+        Ok(())
     }
 }
 
-/// The accept loop: every admitted connection gets its own task, answered
-/// by tokio-modbus's server over a `Service`.
+/// The accept loop: every admitted connection gets its own task; a SIGHUP
+/// swaps in the model read again.
 async fn accept(
-    listener: TcpListener,
-    gate: Arc<Gate>,
-    verbose: bool,
-    serve_for: Option<Duration>,
-) -> std::io::Result<()> {
-    let server = tokio_modbus::server::tcp::Server::new(listener);
-    let on_connected = |stream, peer| {
-        let gate = Arc::clone(&gate);
-        async move { Ok(gate.admit(stream, peer)) }
-    };
-    let on_error = move |err: std::io::Error| {
-        if verbose {
-            eprintln!("iiot modbus-serve: connection closed: {err}");
+    listener: &TcpListener,
+    gate: &Arc<Gate>,
+    hangups: Option<&hangup::Hangups>,
+    reload: &Reload,
+    cfg: &ServeConfig,
+) {
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, peer)) => {
+                    if let Some((place, stream)) = gate.admit(stream, peer) {
+                        let shared = Arc::clone(&gate.shared);
+                        let verbose = cfg.verbose;
+                        tokio::spawn(async move {
+                            if let Err(e) = connection(stream, &shared, place).await
+                                && verbose
+                            {
+                                eprintln!("iiot modbus-serve: connection from {peer} closed: {e}");
+                            }
+                        });
+                    }
+                }
+                // An accept that fails (a client gone before it was
+                // accepted, no file descriptors left) must not end the
+                // server: listen again.
+                Err(e) => {
+                    eprintln!("iiot modbus-serve: accepting a connection: {e}; listening on");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            () = hangup::next(hangups) => reload_model(&gate.shared, reload, cfg.quiet),
+        }
+    }
+}
+
+/// Reads the model again and serves it, keeping the values of the tags it
+/// still has; a model with errors changes nothing.
+fn reload_model(shared: &Shared, reload: &Reload, quiet: bool) {
+    let points = match reload() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("iiot modbus-serve: SIGHUP: keeping the model in force: {e:#}");
+            return;
         }
     };
-    // An accept that fails (a client gone before it was accepted, no
-    // file descriptors left) must not end the server: listen again.
-    let forever = async {
-        loop {
-            if let Err(e) = server.serve(&on_connected, on_error).await {
-                eprintln!("iiot modbus-serve: accepting a connection: {e}; listening on");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+    let Ok(mut state) = shared.state.write() else {
+        eprintln!("iiot modbus-serve: SIGHUP: the register banks are poisoned");
+        return;
+    };
+    let (new, kept) = State::carry(points, &mut state);
+    *state = new;
+    if !quiet {
+        eprintln!(
+            "iiot modbus-serve: SIGHUP: model reloaded: {} tags, {} unit ids ({kept} tags kept their values)",
+            state.points.len(),
+            state.unit_ids()
+        );
+    }
+}
+
+/// Read buffer of a connection: the longest request is 260 bytes, so after
+/// the complete requests in it are answered there is always room.
+const READ_BUF: usize = 8 * 1024;
+
+/// One connection: requests as they come (several at once when a client
+/// pipelines), each answered in order, the answers to what one read
+/// brought written together.
+async fn connection(mut stream: IdleStream, shared: &Shared, _place: Place) -> std::io::Result<()> {
+    let mut buf = vec![0u8; READ_BUF];
+    let mut have = 0;
+    let mut out: Vec<u8> = Vec::with_capacity(READ_BUF);
+    let mut written: Vec<Written> = Vec::new();
+    loop {
+        let n = stream.read(&mut buf[have..]).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        have += n;
+        let mut used = 0;
+        let mut bad = None;
+        while used < have {
+            match frame::next(&buf[used..have]) {
+                Ok(Some(h)) => {
+                    let pdu = &buf[used + frame::MBAP..used + h.len];
+                    respond(shared, h, pdu, &mut out, &mut written);
+                    used += h.len;
+                }
+                Ok(None) => break,
+                Err(why) => {
+                    bad = Some(why);
+                    break;
+                }
             }
         }
-    };
-    match serve_for {
-        Some(d) => {
-            let _ = tokio::time::timeout(d, forever).await;
+        buf.copy_within(used..have, 0);
+        have -= used;
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+            out.clear();
         }
-        None => forever.await,
+        // Sent once the lock is released and the answer is out.
+        if let Some(tx) = &shared.writes {
+            for w in written.drain(..) {
+                let _ = tx.send(w);
+            }
+        }
+        if let Some(why) = bad {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{why}: not Modbus TCP"),
+            ));
+        }
     }
-    Ok(())
+}
+
+/// Appends the response to one request to `out`: MBAP header, then the
+/// response PDU or the exception (function code with its high bit set,
+/// then the exception code).
+fn respond(
+    shared: &Shared,
+    h: frame::Header,
+    pdu: &[u8],
+    out: &mut Vec<u8>,
+    written: &mut Vec<Written>,
+) {
+    let at = out.len();
+    out.extend_from_slice(&[0; frame::MBAP]);
+    let result = frame::decode(pdu, shared.writes.is_some())
+        .and_then(|req| service::answer(shared, h.unit, req, out, written));
+    if let Err(e) = result {
+        out.truncate(at + frame::MBAP);
+        out.push(pdu.first().copied().unwrap_or(0) | 0x80);
+        out.push(e as u8);
+    }
+    let pdu_len = out.len() - at - frame::MBAP;
+    frame::header(&mut out[at..at + frame::MBAP], h.tid, h.unit, pdu_len);
 }
 
 /// Writes every client write to stdout as a reading.
-fn write_back(shared: &Shared, rx: Receiver<Written>) {
+fn write_back(rx: Receiver<Written>) {
     let (sink, _) = stdout_sink(true);
     let mut out = RecordWriter::new(sink, Format::Ndjson, true);
     for w in rx {
-        let p = &shared.points[w.point];
         if !w.value.is_finite() {
             // A record's value is a finite number (a client can write the
             // bits of a NaN into a float register): said, not passed on.
             eprintln!(
                 "iiot modbus-serve: a client wrote {} to {}/{}: not a number, not passed on",
-                w.value, p.asset, p.tag
+                w.value,
+                shown(&w.asset),
+                shown(&w.tag)
             );
             continue;
         }
         let r = ReadingRef {
             ts: w.ts,
-            asset: &p.asset,
-            tag: &p.tag,
+            asset: &w.asset,
+            tag: &w.tag,
             value: w.value,
-            unit: &p.unit,
+            unit: &w.unit,
             quality: Quality::Good,
             text: &w.text,
             fault: "",

@@ -10,9 +10,9 @@ use super::Global;
 use super::args::{InputArgs, ModelArgs, RejectArgs};
 use crate::io::for_each_record;
 use crate::model::Model;
+use crate::patterns::Patterns;
 use crate::plot::draw::{Layout, plot_width, svg};
 use crate::plot::{Collector, Selection};
-use crate::patterns::Patterns;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// Draw readings as an SVG chart: one panel per series.

@@ -1,22 +1,22 @@
 //! `iiot poll`: read Modbus TCP devices on a schedule and write readings,
 //! per the model's map or, in ad-hoc mode, per the command line.
 
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use super::Global;
-use super::args::FormatArg;
+use super::args::{FormatArg, ModelArgs};
 use crate::io::stdout_sink;
-use crate::modbus::client::{PollConfig, Poller, Timestamp};
+use crate::modbus::client::{PollConfig, Poller, Reload, Timestamp};
 use crate::modbus::codec::Layout;
+use crate::modbus::hangup::Hangup;
 use crate::modbus::map::{self, Point};
-use crate::modbus::plan::{self, PlanConfig};
-use crate::model::{self, Kind, RegType, Table, WordOrder};
+use crate::modbus::plan::PlanConfig;
+use crate::modbus::shown;
+use crate::model::{Kind, RegType, Table, WordOrder};
 use crate::record::{Format, RecordWriter};
-use crate::time;
 
 /// Poll Modbus TCP devices and write readings.
 ///
@@ -48,7 +48,14 @@ use crate::time;
 /// within --timeout is a counted error and writes nothing; a target that
 /// cannot be reached is retried with exponential backoff up to
 /// --backoff-max, with one message per outage on stderr. An exception
-/// response is a counted error naming unit, table and addresses.
+/// response is a counted error naming unit, table and addresses. A
+/// request read through unused registers (--max-gap) that the device
+/// refuses with exception 2 (it does not have a register in between) is
+/// split into its runs of adjacent tags from then on, with one message.
+///
+/// On SIGHUP the model is read again: new tags are polled, removed ones no
+/// longer, without a restart; a model with errors keeps the old one in
+/// force and says why (--count still counts each connection's polls).
 ///
 /// Ad-hoc mode (TARGET with --holding, --input, --coils or --discrete):
 /// no model, like mbpoll but writing NDJSON; A:N reads N values of --type
@@ -69,24 +76,22 @@ pub struct Args {
     /// Ad-hoc mode: the HOST:PORT to read (with --holding, --input, --coils or --discrete).
     #[arg(value_name = "TARGET")]
     pub adhoc: Option<String>,
-    /// Built-in model to poll (see `iiot model --list`); wellhead when neither --preset nor --model is given.
-    #[arg(long, value_name = "NAME", conflicts_with = "model", value_parser = crate::options::preset)]
-    pub preset: Option<String>,
-    /// Plant model CSV to poll.
-    #[arg(long, value_name = "FILE")]
-    pub model: Option<PathBuf>,
+    /// The model to poll: the wellhead preset when neither --preset nor
+    /// --model is given (read again on SIGHUP).
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Target for model rows without a `host`.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5020")]
     pub target: String,
     /// Time between polls of a target; 0 polls again as soon as the last poll is answered.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::nonneg_text)]
-    pub interval: String,
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::nonneg_duration)]
+    pub interval: Duration,
     /// Poll this many times, then exit.
     #[arg(long, value_name = "N", value_parser = crate::options::at_least_one_u64)]
     pub count: Option<u64>,
     /// How long to wait for an answer (and for a connection).
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_text)]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = crate::options::positive_duration)]
+    pub timeout: Duration,
     /// Which time a reading carries: when its request was sent, or when the answer came.
     #[arg(long, value_enum, default_value_t = TsFrom::Request)]
     pub ts: TsFrom,
@@ -100,8 +105,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = crate::options::at_least_one)]
     pub connections: usize,
     /// Longest wait between two attempts to reach a target that is down.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::options::positive_text)]
-    pub backoff_max: String,
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::options::positive_duration)]
+    pub backoff_max: Duration,
     /// Ad-hoc: unit id.
     #[arg(long, value_name = "ID", default_value_t = 1)]
     pub unit: u8,
@@ -155,42 +160,41 @@ impl From<TsFrom> for Timestamp {
     }
 }
 
-fn duration(s: &str, flag: &str) -> Result<Duration> {
-    if s.trim() == "0" {
-        return Ok(Duration::ZERO);
-    }
-    Ok(Duration::from_millis(
-        time::parse_positive_millis(s).with_context(|| flag.to_string())? as u64,
-    ))
-}
-
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let (points, default_target) = points(&args)?;
     let cfg = PollConfig {
-        interval: duration(&args.interval, "--interval")?,
-        timeout: duration(&args.timeout, "--timeout")?,
+        interval: args.interval,
+        timeout: args.timeout,
         count: args.count,
         ts: args.ts.into(),
         // A zero cap would retry a lost target in a busy loop.
-        backoff_max: Duration::from_millis(
-            time::parse_positive_millis(&args.backoff_max).context("--backoff-max")? as u64,
-        ),
+        backoff_max: args.backoff_max,
         max_inflight: args.max_inflight,
         quiet: global.quiet,
     };
     if cfg.timeout.is_zero() {
         bail!("--timeout must be longer than 0");
     }
-    let connections = plan::connections(
-        &points,
-        &PlanConfig {
-            default_target,
-            max_gap: args.max_gap,
-            connections: args.connections,
-            verbose: global.verbose > 0,
-        },
-    );
-    let mut poller = Poller::new(points, connections, cfg);
+    let plan = PlanConfig {
+        default_target,
+        max_gap: args.max_gap,
+        connections: args.connections,
+        verbose: global.verbose > 0,
+    };
+    let mut poller = Poller::new(points, plan, cfg);
+    // Before the first poll: a SIGHUP once readings flow must never be the
+    // default one that ends the process.
+    let hangup = Hangup::register()?;
+    let reload: Option<Reload> = if is_adhoc(&args) {
+        None
+    } else {
+        let model = args.model.clone();
+        Some(Box::new(move || {
+            let model = model.resolve("wellhead")?;
+            Ok(map::points(&model))
+        }))
+    };
+    poller.reload_on(hangup, reload);
     let (sink, line_buffered) = stdout_sink(false);
     let mut out = RecordWriter::new(sink, Format::from(args.format), line_buffered);
     let result = poller.run(&mut out);
@@ -226,20 +230,17 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 /// The points to poll, from the command line in ad-hoc mode or from the
 /// model, and the target of those without a `host`.
 fn points(args: &Args) -> Result<(Vec<Point>, String)> {
-    let adhoc = args.holding.is_some()
-        || args.input.is_some()
-        || args.coils.is_some()
-        || args.discrete.is_some();
-    let (points, default_target) = match (&args.adhoc, adhoc) {
+    let (points, default_target) = match (&args.adhoc, is_adhoc(args)) {
         (Some(t), true) => (adhoc_points(args, t)?, t.clone()),
         (Some(t), false) => bail!(
-            "{t}: ad-hoc mode needs what to read: --holding, --input, --coils or --discrete A:N"
+            "{}: ad-hoc mode needs what to read: --holding, --input, --coils or --discrete A:N",
+            shown(t)
         ),
         (None, true) => {
             bail!("--holding, --input, --coils and --discrete need a TARGET (HOST:PORT)")
         }
         (None, false) => {
-            let model = model::resolve(args.model.as_deref(), args.preset.as_deref(), "wellhead")?;
+            let model = args.model.resolve("wellhead")?;
             (map::points(&model), args.target.clone())
         }
     };
@@ -249,30 +250,46 @@ fn points(args: &Args) -> Result<(Vec<Point>, String)> {
     Ok((points, default_target))
 }
 
+/// Whether the command line says what to read (ad-hoc mode).
+fn is_adhoc(args: &Args) -> bool {
+    args.holding.is_some()
+        || args.input.is_some()
+        || args.coils.is_some()
+        || args.discrete.is_some()
+}
+
 /// Parses `A:N` into an address and a count of values.
 fn span(s: &str, flag: &str) -> Result<(u16, u16)> {
     let (a, n) = s
         .split_once(':')
-        .with_context(|| format!("--{flag} {s:?} is not A:N"))?;
+        .with_context(|| format!("--{flag} \"{}\" is not A:N", shown(s)))?;
     let a: u16 = a
         .trim()
         .parse()
-        .with_context(|| format!("--{flag} {s:?}: the address is not 0 to 65535"))?;
-    let n: u16 = n
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .with_context(|| format!("--{flag} {s:?}: the count is not a number above 0"))?;
+        .with_context(|| format!("--{flag} \"{}\": the address is not 0 to 65535", shown(s)))?;
+    let n: u16 = n.trim().parse().ok().filter(|n| *n > 0).with_context(|| {
+        format!(
+            "--{flag} \"{}\": the count is not a number above 0",
+            shown(s)
+        )
+    })?;
     Ok((a, n))
 }
 
 /// The points ad-hoc mode reads.
 fn adhoc_points(args: &Args, target: &str) -> Result<Vec<Point>> {
-    let reg_type = RegType::from_name(&args.reg_type)
-        .with_context(|| format!("--type {:?} is not a register type", args.reg_type))?;
-    let order = WordOrder::from_name(&args.order)
-        .with_context(|| format!("--order {:?} is not ABCD, CDAB, BADC or DCBA", args.order))?;
+    let reg_type = RegType::from_name(&args.reg_type).with_context(|| {
+        format!(
+            "--type \"{}\" is not a register type",
+            shown(&args.reg_type)
+        )
+    })?;
+    let order = WordOrder::from_name(&args.order).with_context(|| {
+        format!(
+            "--order \"{}\" is not ABCD, CDAB, BADC or DCBA",
+            shown(&args.order)
+        )
+    })?;
     if args.scale == 0.0 || !args.scale.is_finite() || !args.offset.is_finite() {
         bail!("--scale must be a number other than 0, --offset a number");
     }
@@ -292,7 +309,7 @@ fn adhoc_points(args: &Args, target: &str) -> Result<Vec<Point>> {
         let bits = map::is_bit_table(table);
         let width = if bits { 1 } else { reg_type.registers() };
         if u32::from(start) + u32::from(n) * width > 65_536 {
-            bail!("--{flag} {spec} runs past address 65535");
+            bail!("--{flag} {} runs past address 65535", shown(spec));
         }
         for k in 0..u32::from(n) {
             let address = (u32::from(start) + k * width) as u16;

@@ -14,7 +14,8 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use super::Shared;
-use super::service::Service;
+use super::service::Place;
+use crate::modbus::shown;
 
 /// Networks whose clients may connect besides loopback (`--allow CIDR`).
 #[derive(Debug, Clone, Default)]
@@ -23,7 +24,10 @@ pub struct Allow {
 }
 
 impl Allow {
-    /// Parses `10.0.0.0/8`, `192.168.1.7` (one host), `::1/128`.
+    /// Parses `10.0.0.0/8`, `192.168.7.9` (one host), `::1/128`. An address
+    /// with bits set past its prefix is refused: `192.0.2.2/0` reads like
+    /// one host yet admits every client, so a network is written as its
+    /// own address (`0.0.0.0/0` and `::/0` for everyone).
     pub fn parse(specs: &[String]) -> anyhow::Result<Allow> {
         let mut nets = Vec::new();
         for s in specs {
@@ -33,16 +37,30 @@ impl Allow {
             };
             let ip: IpAddr = ip
                 .parse()
-                .map_err(|_| anyhow::anyhow!("--allow {s:?}: not an address or CIDR"))?;
+                .map_err(|_| anyhow::anyhow!("--allow \"{}\": not an address or CIDR", shown(s)))?;
             let max = if ip.is_ipv4() { 32 } else { 128 };
             let bits = match bits {
                 None => max,
-                Some(b) => b
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|b| *b <= max)
-                    .ok_or_else(|| anyhow::anyhow!("--allow {s:?}: bad prefix length"))?,
+                Some(b) => b.parse::<u8>().ok().filter(|b| *b <= max).ok_or_else(|| {
+                    anyhow::anyhow!("--allow \"{}\": bad prefix length", shown(s))
+                })?,
             };
+            let net = network(ip, bits);
+            if net != ip {
+                let everyone = if bits == 0 {
+                    if ip.is_ipv4() {
+                        " (every IPv4 client)"
+                    } else {
+                        " (every IPv6 client)"
+                    }
+                } else {
+                    ""
+                };
+                anyhow::bail!(
+                    "--allow {}: the address has bits set past its /{bits} prefix, so it admits {net}/{bits}{everyone}; write {net}/{bits} if that is meant, or {ip} for the one host",
+                    shown(s)
+                );
+            }
             nets.push((ip, bits));
         }
         Ok(Allow { nets })
@@ -65,6 +83,38 @@ impl Allow {
                 }
                 _ => false,
             })
+    }
+}
+
+/// `ip` with every bit past the first `bits` cleared.
+fn network(ip: IpAddr, bits: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            IpAddr::V4((u32::from(a) & mask).into())
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            IpAddr::V6((u128::from(a) & mask).into())
+        }
+    }
+}
+
+/// Who is admitted, for the message at start: `loopback only`, or
+/// `loopback and 10.0.0.0/8, 192.168.7.9/32`.
+impl std::fmt::Display for Allow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.nets.is_empty() {
+            return f.write_str("loopback only");
+        }
+        f.write_str("loopback and ")?;
+        for (k, (ip, bits)) in self.nets.iter().enumerate() {
+            if k > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{ip}/{bits}")?;
+        }
+        Ok(())
     }
 }
 
@@ -154,16 +204,16 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// Decides on one accepted connection: a service and its stream, or
+    /// Decides on one accepted connection: its place and its stream, or
     /// `None` to close it.
-    pub fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<(Service, IdleStream)> {
+    pub fn admit(&self, stream: TcpStream, peer: SocketAddr) -> Option<(Place, IdleStream)> {
         if !self.allow.permits(peer.ip()) {
             if self.verbose {
                 eprintln!("iiot modbus-serve: refused {peer}: not loopback and not in --allow");
             }
             return None;
         }
-        let Some(service) = Service::admit(&self.shared, self.max_clients) else {
+        let Some(place) = Place::take(&self.shared, self.max_clients) else {
             if self.verbose {
                 eprintln!(
                     "iiot modbus-serve: refused {peer}: {} clients connected (--max-clients)",
@@ -173,7 +223,7 @@ impl Gate {
             return None;
         };
         let _ = stream.set_nodelay(true);
-        Some((service, IdleStream::new(stream, self.idle)))
+        Some((place, IdleStream::new(stream, self.idle)))
     }
 }
 
@@ -198,5 +248,30 @@ mod tests {
         assert!(!Allow::default().permits("8.8.8.8".parse().unwrap()));
         assert!(Allow::parse(&["10.0.0.0/33".into()]).is_err());
         assert!(Allow::parse(&["nonsense".into()]).is_err());
+        assert_eq!(
+            a.to_string(),
+            "loopback and 10.1.0.0/16, 192.168.7.9/32, fd00::/8"
+        );
+        assert_eq!(Allow::default().to_string(), "loopback only");
+    }
+
+    #[test]
+    fn allow_refuses_a_prefix_that_covers_more_than_it_reads() {
+        let e = Allow::parse(&["192.0.2.2/0".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("admits 0.0.0.0/0 (every IPv4 client); write 0.0.0.0/0 if that is meant, or 192.0.2.2 for the one host"),
+            "{e}"
+        );
+        let e = Allow::parse(&["10.1.2.3/8".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("admits 10.0.0.0/8;"), "{e}");
+        assert!(Allow::parse(&["fd00::1/0".into()]).is_err());
+        // Everyone, written as such, is taken.
+        let all = Allow::parse(&["0.0.0.0/0".into(), "::/0".into()]).unwrap();
+        assert!(all.permits("8.8.8.8".parse().unwrap()));
+        assert!(all.permits("2001:db8::1".parse().unwrap()));
     }
 }

@@ -1,205 +1,223 @@
-//! Answering requests: a tokio-modbus `Service` over the shared register
-//! banks, one per connection.
+//! Answering requests: each decoded request (see `frame`) carried out on
+//! the shared register banks and its response PDU written out, or the
+//! exception it earns.
 //!
-//! Reads (function codes 1 to 4 of the Modbus Application Protocol
-//! Specification) are answered under the banks' read lock, writes (5, 6,
-//! 15, 16) under the write lock, neither held across an await. Every count
-//! and address is checked before it is used, so nothing a client sends can
-//! index past a bank or size a response beyond one PDU.
+//! Reads are answered under the banks' read lock, writes under the write
+//! lock, neither held across an await. After the function and quantity
+//! checks of `frame`, the unit id must be on the map (else 0B) and every
+//! address of the request inside its table's span (else 02); the span is
+//! the lowest to the highest mapped address, holes inside it included
+//! unless `--strict-map`. A write lands only on the addresses points cover:
+//! a hole reads 0 whatever was written to it.
 
-use std::future::{Ready, ready};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use tokio_modbus::prelude::{ExceptionCode, Request, Response, SlaveRequest};
-
-use super::{Shared, Written};
-use crate::modbus::map::{MAX_BITS, MAX_REGS, UnitBank};
+use super::frame::{Exception, Request};
+use super::{Shared, State, Written};
+use crate::modbus::map::{TableBank, UnitBank};
 use crate::model::Table;
 
-/// One connection's service; dropping it (the connection ends) frees its
-/// place under `--max-clients`.
-pub struct Service {
+/// A connection's place under `--max-clients`; dropping it (the
+/// connection ends) gives the place back.
+pub struct Place {
     shared: Arc<Shared>,
 }
 
-impl Service {
-    /// A service for a new connection, or `None` when `max` are open.
-    pub fn admit(shared: &Arc<Shared>, max: usize) -> Option<Service> {
+impl Place {
+    /// A place for a new connection, or `None` when `max` are taken.
+    pub fn take(shared: &Arc<Shared>, max: usize) -> Option<Place> {
         let n = shared.clients.fetch_add(1, Ordering::SeqCst);
         if n >= max {
             shared.clients.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
-        Some(Service {
+        Some(Place {
             shared: Arc::clone(shared),
         })
     }
 }
 
-impl Drop for Service {
+impl Drop for Place {
     fn drop(&mut self) {
         self.shared.clients.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-type Answer = Result<Response, ExceptionCode>;
-
-impl tokio_modbus::server::Service for Service {
-    type Request = SlaveRequest<'static>;
-    type Response = Response;
-    type Exception = ExceptionCode;
-    type Future = Ready<Answer>;
-
-    fn call(&self, req: Self::Request) -> Self::Future {
-        ready(self.answer(req))
+/// Appends the response PDU to `req` (function code and data, without the
+/// MBAP header) to `out`, or returns the exception.
+pub fn answer(
+    shared: &Shared,
+    unit: u8,
+    req: Request<'_>,
+    out: &mut Vec<u8>,
+    written: &mut Vec<Written>,
+) -> Result<(), Exception> {
+    let strict = shared.strict;
+    match req {
+        Request::ReadBits { table, addr, count } => {
+            let state = shared
+                .state
+                .read()
+                .map_err(|_| Exception::ServerDeviceFailure)?;
+            let t = unit_of(&state, unit)?.bits(table);
+            let r = t
+                .range(addr, count, strict)
+                .ok_or(Exception::IllegalDataAddress)?;
+            out.push(if table == Table::Coil { 1 } else { 2 });
+            pack_bits(&t.values[r], out);
+            Ok(())
+        }
+        Request::ReadRegisters { table, addr, count } => {
+            let state = shared
+                .state
+                .read()
+                .map_err(|_| Exception::ServerDeviceFailure)?;
+            let t = unit_of(&state, unit)?.registers(table);
+            let r = t
+                .range(addr, count, strict)
+                .ok_or(Exception::IllegalDataAddress)?;
+            out.push(if table == Table::Holding { 3 } else { 4 });
+            push_registers(&t.values[r], out);
+            Ok(())
+        }
+        _ => write(shared, unit, req, out, written),
     }
 }
 
-impl Service {
-    fn answer(&self, req: SlaveRequest<'static>) -> Answer {
-        let unit = req.slave;
-        let is_write = matches!(
-            req.request,
-            Request::WriteSingleCoil(..)
-                | Request::WriteMultipleCoils(..)
-                | Request::WriteSingleRegister(..)
-                | Request::WriteMultipleRegisters(..)
-        );
-        if is_write {
-            if self.shared.writes.is_none() {
-                return Err(ExceptionCode::IllegalFunction);
-            }
-            return self.write(unit, req.request);
-        }
-        let banks = self
-            .shared
-            .banks
-            .read()
-            .map_err(|_| ExceptionCode::ServerDeviceFailure)?;
-        let Some(bank) = banks.units.get(&unit) else {
-            return Err(ExceptionCode::GatewayTargetDevice);
-        };
-        match req.request {
-            Request::ReadCoils(a, n) => read_bits(&bank.coils, a, n).map(Response::ReadCoils),
-            Request::ReadDiscreteInputs(a, n) => {
-                read_bits(&bank.discrete, a, n).map(Response::ReadDiscreteInputs)
-            }
-            Request::ReadHoldingRegisters(a, n) => {
-                read_regs(&bank.holding, a, n).map(Response::ReadHoldingRegisters)
-            }
-            Request::ReadInputRegisters(a, n) => {
-                read_regs(&bank.input, a, n).map(Response::ReadInputRegisters)
-            }
-            _ => Err(ExceptionCode::IllegalFunction),
-        }
-    }
+fn unit_of(state: &State, unit: u8) -> Result<&UnitBank, Exception> {
+    state.units.get(&unit).ok_or(Exception::GatewayTargetFailed)
+}
 
-    fn write(&self, unit: u8, request: Request<'static>) -> Answer {
-        let mut banks = self
-            .shared
-            .banks
-            .write()
-            .map_err(|_| ExceptionCode::ServerDeviceFailure)?;
-        let Some(bank) = banks.units.get_mut(&unit) else {
-            return Err(ExceptionCode::GatewayTargetDevice);
-        };
-        let (table, start, count, response) = match request {
-            Request::WriteSingleCoil(a, v) => {
-                let slot = span_mut(&mut bank.coils, a, 1)?;
-                slot[0] = v;
-                (Table::Coil, a, 1, Response::WriteSingleCoil(a, v))
-            }
-            Request::WriteMultipleCoils(a, values) => {
-                let n = values.len();
-                if n == 0 || n > 1968 {
-                    return Err(ExceptionCode::IllegalDataValue);
-                }
-                span_mut(&mut bank.coils, a, n as u16)?.copy_from_slice(&values);
-                (
-                    Table::Coil,
-                    a,
-                    n as u16,
-                    Response::WriteMultipleCoils(a, n as u16),
-                )
-            }
-            Request::WriteSingleRegister(a, v) => {
-                span_mut(&mut bank.holding, a, 1)?[0] = v;
-                (Table::Holding, a, 1, Response::WriteSingleRegister(a, v))
-            }
-            Request::WriteMultipleRegisters(a, values) => {
-                let n = values.len();
-                if n == 0 || n > 123 {
-                    return Err(ExceptionCode::IllegalDataValue);
-                }
-                span_mut(&mut bank.holding, a, n as u16)?.copy_from_slice(&values);
-                (
-                    Table::Holding,
-                    a,
-                    n as u16,
-                    Response::WriteMultipleRegisters(a, n as u16),
-                )
-            }
-            _ => return Err(ExceptionCode::IllegalFunction),
-        };
-        self.report_write(bank, unit, table, start, count);
-        Ok(response)
-    }
-
-    /// Sends the new value of every tag the write touched.
-    fn report_write(&self, bank: &UnitBank, unit: u8, table: Table, start: u16, count: u16) {
-        let Some(tx) = &self.shared.writes else {
-            return;
-        };
-        let Some(spans) = self.shared.spans.get(&(unit, table)) else {
-            return;
-        };
-        let (ws, we) = (u32::from(start), u32::from(start) + u32::from(count));
-        let ts = crate::time::now_ms();
-        for &(s, e, i) in spans {
-            if s >= we {
-                break;
-            }
-            if e <= ws {
-                continue;
-            }
-            let p = &self.shared.points[i];
-            let (value, text) = crate::modbus::decode_point(p, bank);
-            let _ = tx.send(Written {
-                ts,
-                point: i,
-                value,
-                text,
-            });
+/// Bits packed eight a byte, the first in the low bit, after their count.
+fn pack_bits(bits: &[bool], out: &mut Vec<u8>) {
+    out.push(bits.len().div_ceil(8) as u8);
+    for chunk in bits.chunks(8) {
+        let mut b = 0u8;
+        for (i, on) in chunk.iter().enumerate() {
+            b |= u8::from(*on) << i;
         }
+        out.push(b);
     }
 }
 
-fn check_span(
-    len: usize,
-    a: u16,
+/// Registers high byte first, after their byte count.
+fn push_registers(regs: &[u16], out: &mut Vec<u8>) {
+    out.push((2 * regs.len()) as u8);
+    for r in regs {
+        out.extend_from_slice(&r.to_be_bytes());
+    }
+}
+
+/// Writes `values` (one per address from `addr`) where points cover them.
+fn put<T: Copy + Default>(
+    t: &mut TableBank<T>,
+    addr: u16,
     n: u16,
-    max: u16,
-) -> Result<std::ops::Range<usize>, ExceptionCode> {
-    if n == 0 || n > max {
-        return Err(ExceptionCode::IllegalDataValue);
+    strict: bool,
+    value: impl Fn(usize) -> T,
+) -> Result<(), Exception> {
+    t.range(addr, n, strict)
+        .ok_or(Exception::IllegalDataAddress)?;
+    let parts: Vec<(usize, std::ops::Range<usize>)> = t.covered_parts(addr, n).collect();
+    for (from, r) in parts {
+        for (k, slot) in t.values[r].iter_mut().enumerate() {
+            *slot = value(from + k);
+        }
     }
-    let (s, e) = (usize::from(a), usize::from(a) + usize::from(n));
-    if e > len {
-        return Err(ExceptionCode::IllegalDataAddress);
-    }
-    Ok(s..e)
+    Ok(())
 }
 
-fn read_regs(regs: &[u16], a: u16, n: u16) -> Result<Vec<u16>, ExceptionCode> {
-    Ok(regs[check_span(regs.len(), a, n, MAX_REGS)?].to_vec())
-}
-
-fn read_bits(bits: &[bool], a: u16, n: u16) -> Result<Vec<bool>, ExceptionCode> {
-    Ok(bits[check_span(bits.len(), a, n, MAX_BITS)?].to_vec())
-}
-
-fn span_mut<T>(v: &mut [T], a: u16, n: u16) -> Result<&mut [T], ExceptionCode> {
-    let r = check_span(v.len(), a, n, MAX_BITS)?;
-    Ok(&mut v[r])
+fn write(
+    shared: &Shared,
+    unit: u8,
+    req: Request<'_>,
+    out: &mut Vec<u8>,
+    written: &mut Vec<Written>,
+) -> Result<(), Exception> {
+    let strict = shared.strict;
+    let mut state = shared
+        .state
+        .write()
+        .map_err(|_| Exception::ServerDeviceFailure)?;
+    let bank = state
+        .units
+        .get_mut(&unit)
+        .ok_or(Exception::GatewayTargetFailed)?;
+    let word = |b: &[u8], i: usize| u16::from_be_bytes([b[2 * i], b[2 * i + 1]]);
+    let (table, start, count) = match req {
+        Request::WriteCoil { addr, on } => {
+            put(&mut bank.coils, addr, 1, strict, |_| on)?;
+            out.push(5);
+            out.extend_from_slice(&addr.to_be_bytes());
+            out.extend_from_slice(&[if on { 0xFF } else { 0 }, 0]);
+            (Table::Coil, addr, 1)
+        }
+        Request::WriteRegister { addr, value } => {
+            put(&mut bank.holding, addr, 1, strict, |_| value)?;
+            out.push(6);
+            out.extend_from_slice(&addr.to_be_bytes());
+            out.extend_from_slice(&value.to_be_bytes());
+            (Table::Holding, addr, 1)
+        }
+        Request::WriteCoils {
+            addr,
+            count,
+            packed,
+        } => {
+            put(&mut bank.coils, addr, count, strict, |i| {
+                packed[i / 8] >> (i % 8) & 1 == 1
+            })?;
+            out.push(15);
+            out.extend_from_slice(&addr.to_be_bytes());
+            out.extend_from_slice(&count.to_be_bytes());
+            (Table::Coil, addr, count)
+        }
+        Request::WriteRegisters { addr, data } => {
+            let n = (data.len() / 2) as u16;
+            put(&mut bank.holding, addr, n, strict, |i| word(data, i))?;
+            out.push(16);
+            out.extend_from_slice(&addr.to_be_bytes());
+            out.extend_from_slice(&n.to_be_bytes());
+            (Table::Holding, addr, n)
+        }
+        Request::MaskWrite { addr, and, or } => {
+            let t = &mut bank.holding;
+            let r = t
+                .range(addr, 1, strict)
+                .ok_or(Exception::IllegalDataAddress)?;
+            let current = t.values[r.start];
+            put(t, addr, 1, strict, |_| (current & and) | (or & !and))?;
+            out.push(22);
+            out.extend_from_slice(&addr.to_be_bytes());
+            out.extend_from_slice(&and.to_be_bytes());
+            out.extend_from_slice(&or.to_be_bytes());
+            (Table::Holding, addr, 1)
+        }
+        Request::ReadWrite {
+            read_addr,
+            read_count,
+            write_addr,
+            data,
+        } => {
+            let n = (data.len() / 2) as u16;
+            let t = &mut bank.holding;
+            // Both spans are checked before anything is written: a request
+            // refused changes nothing.
+            t.range(read_addr, read_count, strict)
+                .ok_or(Exception::IllegalDataAddress)?;
+            put(t, write_addr, n, strict, |i| word(data, i))?;
+            let r = t
+                .range(read_addr, read_count, strict)
+                .ok_or(Exception::IllegalDataAddress)?;
+            out.push(23);
+            push_registers(&t.values[r], out);
+            (Table::Holding, write_addr, n)
+        }
+        Request::ReadBits { .. } | Request::ReadRegisters { .. } => {
+            return Err(Exception::IllegalFunction);
+        }
+    };
+    state.touched(unit, table, start, count, written);
+    Ok(())
 }

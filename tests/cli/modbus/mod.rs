@@ -3,9 +3,11 @@
 //! every socket read has a timeout, every port is chosen by the OS.
 
 mod codec;
+mod conformance;
 mod model;
 mod peers;
 mod poll;
+mod reload;
 mod robust;
 mod serve;
 
@@ -29,6 +31,7 @@ pub struct Server {
     pub stdout: Option<std::process::ChildStdout>,
     /// Its stderr up to the end of its input.
     pub log: Vec<String>,
+    addr_file: Option<std::path::PathBuf>,
 }
 
 impl Server {
@@ -40,6 +43,22 @@ impl Server {
 
     /// Starts modbus-serve listening on `listen`.
     pub fn start_on(wd: &Workdir, args: &[&str], input: &[u8], listen: &str) -> Server {
+        let (mut guard, mut stdin) = Server::spawn(wd, args, listen);
+        stdin.write_all(input).expect("feeding modbus-serve");
+        drop(stdin);
+        guard.log = guard.wait_for(": read ");
+        guard
+    }
+
+    /// Starts modbus-serve on a free loopback port and returns its stdin,
+    /// still open, once it listens.
+    pub fn start_open(wd: &Workdir, args: &[&str]) -> (Server, std::process::ChildStdin) {
+        let (mut guard, stdin) = Server::spawn(wd, args, "127.0.0.1:0");
+        guard.log = guard.wait_for("listening on");
+        (guard, stdin)
+    }
+
+    fn spawn(wd: &Workdir, args: &[&str], listen: &str) -> (Server, std::process::ChildStdin) {
         let addr_file = wd.path(&format!("addr-{}", rand_suffix()));
         let mut cmd = wd.cmd("modbus-serve");
         cmd.args(args)
@@ -49,15 +68,8 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("starting iiot modbus-serve");
-        let mut guard = Server {
-            addr: String::new(),
-            stderr: mpsc::channel().1,
-            stdout: child.stdout.take(),
-            log: Vec::new(),
-            child,
-        };
         let (tx, rx) = mpsc::channel();
-        let err = guard.child.stderr.take().expect("stderr");
+        let err = child.stderr.take().expect("stderr");
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines() {
                 let Ok(line) = line else { break };
@@ -66,31 +78,48 @@ impl Server {
                 }
             }
         });
-        let mut stdin = guard.child.stdin.take().expect("stdin");
-        stdin.write_all(input).expect("feeding modbus-serve");
-        drop(stdin);
+        let stdin = child.stdin.take().expect("stdin");
+        let guard = Server {
+            addr: String::new(),
+            stderr: rx,
+            stdout: child.stdout.take(),
+            log: Vec::new(),
+            addr_file: Some(addr_file),
+            child,
+        };
+        (guard, stdin)
+    }
+
+    /// Its stderr lines up to the first that contains `what` (bounded by
+    /// [`WAIT`]); the address, once it listens.
+    pub fn wait_for(&mut self, what: &str) -> Vec<String> {
         let deadline = Instant::now() + WAIT;
         let mut seen = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
+            match self.stderr.recv_timeout(left) {
                 Ok(line) => {
-                    let done = line.contains(": read ");
+                    let done = line.contains(what);
                     seen.push(line);
                     if done {
                         break;
                     }
                 }
-                Err(_) => panic!("modbus-serve did not come up: {seen:?}"),
+                Err(_) => panic!("modbus-serve never said {what:?}: {seen:?}"),
             }
         }
-        guard.addr = std::fs::read_to_string(&addr_file)
-            .expect("the address file")
-            .trim()
-            .to_string();
-        guard.stderr = rx;
-        guard.log = seen;
-        guard
+        if self.addr.is_empty()
+            && let Some(f) = &self.addr_file
+            && let Ok(a) = std::fs::read_to_string(f)
+        {
+            self.addr = a.trim().to_string();
+        }
+        seen
+    }
+
+    /// Sends SIGHUP (the model is read again).
+    pub fn hangup(&self) {
+        hangup(self.child.id());
     }
 
     pub fn port(&self) -> &str {
@@ -121,6 +150,85 @@ fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// Sends SIGHUP to a process the test started.
+pub fn hangup(pid: u32) {
+    let ok = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -HUP {pid} failed");
+}
+
+/// Bytes written as hex pairs, spaces ignored: `"00 01 FF"`.
+pub fn hex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    assert!(digits.len() % 2 == 0, "odd hex: {s}");
+    digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).expect(s))
+        .collect()
+}
+
+/// A model whose tables start above 0 and have holes, as a SCADA's map
+/// does: unit 1 holding 100 (u16), 101–102 (f32), hole 103–104, 105
+/// (u16); input 200–201; coils 300, 301, hole 302, 303; discrete inputs
+/// 400–401. Unit 2: holding 10 only (its other tables have nothing).
+pub const MAP_MODEL: &str = "\
+asset,tag,kind,unit_id,table,address,type
+M,h100,,1,holding,100,u16
+M,h101,,1,holding,101,f32
+M,h105,,1,holding,105,u16
+M,i200,,1,input,200,u16
+M,i201,,1,input,201,i16
+M,c300,bool,1,coil,300,
+M,c301,bool,1,coil,301,
+M,c303,bool,1,coil,303,
+M,d400,bool,1,discrete,400,
+M,d401,bool,1,discrete,401,
+N,x,,2,holding,10,u16
+";
+
+/// Values for [`MAP_MODEL`]: h100 0x1234, h101 1.5 (3FC0 0000), h105 7,
+/// i200 0x0201, i201 -2 (FFFE), coils 1 0 _ 1, discrete 0 1, x 9.
+pub const MAP_INPUT: &str = concat!(
+    r#"{"ts":0,"asset":"M","tag":"h100","value":4660}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"h101","value":1.5}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"h105","value":7}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"i200","value":513}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"i201","value":-2}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"c300","value":1}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"c301","value":0}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"c303","value":1}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"d400","value":0}"#,
+    "\n",
+    r#"{"ts":0,"asset":"M","tag":"d401","value":1}"#,
+    "\n",
+    r#"{"ts":0,"asset":"N","tag":"x","value":9}"#,
+    "\n",
+);
+
+/// Lines a child writes on a pipe, on a channel (so reads can time out).
+pub fn lines_of(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// A read request ADU.

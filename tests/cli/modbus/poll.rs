@@ -677,3 +677,22 @@ fn poll_connections_deal_a_targets_requests_over_several_connections() {
         assert_eq!(got, want, "--connections {asked}");
     }
 }
+
+#[test]
+fn poll_messages_escape_the_host_from_the_model() {
+    let wd = Workdir::new("poll-escape");
+    wd.write(
+        "m.csv",
+        "asset,tag,host,unit_id,address,type\nA,t,127.0.0.1\u{1b}[2J:1,1,0,u16\n",
+    );
+    let mut cmd = wd.cmd("poll");
+    cmd.args(["--model", "m.csv", "--count", "2", "--interval", "100ms"])
+        .args(["--timeout", "300ms", "--backoff-max", "100ms"]);
+    let out = wd.run(&mut cmd);
+    let err = crate::util::fails_with(1, &cmd, &out);
+    assert!(
+        err.contains(r"iiot poll: 127.0.0.1\u{1b}[2J:1: cannot connect"),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err:?}");
+}

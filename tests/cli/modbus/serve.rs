@@ -182,3 +182,94 @@ fn serve_writable_writes_become_readings() {
     );
     assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
 }
+
+#[test]
+fn serve_f32_beyond_its_range_rejected_with_line_and_reason() {
+    let wd = Workdir::new("serve-f32-overflow");
+    wd.write("m.csv", super::MAP_MODEL);
+    let input = concat!(
+        r#"{"ts":0,"asset":"M","tag":"h101","value":1.5}"#,
+        "\n",
+        r#"{"ts":0,"asset":"M","tag":"h101","value":1e39}"#,
+        "\n",
+        r#"{"ts":0,"asset":"M","tag":"h101","value":-3.5e38}"#,
+        "\n",
+    );
+    let srv = Server::start(&wd, &["--model", "m.csv"], input.as_bytes());
+    let err = srv.log.join("\n");
+    assert!(err.contains("stdin:2"), "{err}");
+    assert!(err.contains("stdin:3"), "{err}");
+    assert!(
+        err.contains("raw value 1e39 is outside the type's range -3.4028234663852886e38 to 3.4028234663852886e38"),
+        "{err}"
+    );
+    assert!(err.contains("read 3, wrote 1, rejected 2"), "{err}");
+    // The register keeps the last value that fitted, not +inf.
+    let mut s = srv.connect();
+    let (_, _, fc, body) = ask(&mut s, &read_req(1, 1, 3, 101, 2));
+    assert_eq!((fc, regs(&body)), (3, vec![0x3FC0, 0x0000]));
+}
+
+#[test]
+fn serve_messages_escape_names_from_input() {
+    let wd = Workdir::new("serve-escape");
+    // An asset whose name clears the terminal and a tag with a newline.
+    let input = concat!(
+        r#"{"ts":0,"asset":"X\u001b[2J","tag":"a\nb","value":1}"#,
+        "\n",
+    );
+    let srv = Server::start(&wd, &["--preset", "wellhead"], input.as_bytes());
+    let err = srv.log.join("\n");
+    assert!(
+        err.contains(r"X\u{1b}[2J/a\u{a}b is not on the register map"),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err:?}");
+    // The host column and --host, in the message that names the hosts.
+    wd.write(
+        "m.csv",
+        "asset,tag,host,unit_id,address,type\nA,t,h\u{1b}[2J:502,1,0,u16\nB,t,10.0.0.1:502,1,0,u16\n",
+    );
+    let mut cmd = wd.cmd("modbus-serve");
+    cmd.args(["--model", "m.csv", "--listen", "127.0.0.1:0", "--for", "1s"]);
+    let out = wd.run(&mut cmd);
+    let err = crate::util::fails_with(1, &cmd, &out);
+    assert!(err.contains(r"h\u{1b}[2J:502"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}
+
+#[test]
+fn serve_allow_refuses_a_prefix_wider_than_written_and_says_who_is_admitted() {
+    let wd = Workdir::new("serve-allow");
+    let mut cmd = wd.cmd("modbus-serve");
+    cmd.args([
+        "--allow",
+        "192.0.2.2/0",
+        "--listen",
+        "127.0.0.1:0",
+        "--for",
+        "1s",
+    ]);
+    let out = wd.run(&mut cmd);
+    let err = crate::util::fails_with(1, &cmd, &out);
+    assert!(
+        err.contains("admits 0.0.0.0/0 (every IPv4 client); write 0.0.0.0/0 if that is meant"),
+        "{err}"
+    );
+    let srv = Server::start(
+        &wd,
+        &["--allow", "10.0.0.0/8", "--allow", "::/0"],
+        &wellhead(&wd, 1),
+    );
+    let err = srv.log.join("\n");
+    assert!(
+        err.contains("admitting loopback and 10.0.0.0/8, ::/0"),
+        "{err}"
+    );
+    let srv = Server::start(&wd, &[], &wellhead(&wd, 1));
+    assert!(
+        srv.log[0].ends_with("admitting loopback only"),
+        "{:?}",
+        srv.log
+    );
+}
