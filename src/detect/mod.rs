@@ -105,6 +105,9 @@ pub(crate) struct Engine {
     pub series: Vec<Series>,
     index: HashMap<String, u32>,
     key: String,
+    /// The series of the reading before: streams repeat their series in the
+    /// same order tick after tick, so the one after it is tried first.
+    last: u32,
     pub clock: Millis,
     heap: Deadlines,
     pub flags: Vec<Flag>,
@@ -118,6 +121,7 @@ impl Engine {
             series: Vec::new(),
             index: HashMap::new(),
             key: String::new(),
+            last: 0,
             clock: i64::MIN,
             heap: Deadlines::new(),
             flags: Vec::new(),
@@ -127,6 +131,21 @@ impl Engine {
 
     /// The series of `asset`/`tag`, created with its rules on first sight.
     pub(crate) fn series_id(&mut self, asset: &str, tag: &str) -> u32 {
+        let guess = self.last as usize + 1;
+        let guess = if guess < self.series.len() { guess } else { 0 };
+        if let Some(s) = self.series.get(guess)
+            && s.asset == asset
+            && s.tag == tag
+        {
+            self.last = guess as u32;
+            return guess as u32;
+        }
+        let id = self.lookup(asset, tag);
+        self.last = id;
+        id
+    }
+
+    fn lookup(&mut self, asset: &str, tag: &str) -> u32 {
         self.key.clear();
         self.key.push_str(asset);
         self.key.push('\0');

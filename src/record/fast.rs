@@ -17,10 +17,10 @@ pub(super) fn parse(parser: &mut RecordParser, text: &str, out: &mut Reading) ->
     let line = text.as_bytes();
     // No escapes and no control characters anywhere: one pass over the
     // line instead of one per string.
-    if line
+    let odd = line
         .iter()
-        .fold(false, |c, &b| c | (b < 0x20) | (b == b'\\'))
-    {
+        .fold(0u8, |c, &b| c | u8::from(b < 0x20) | u8::from(b == b'\\'));
+    if odd != 0 {
         return false;
     }
     let mut p = Cursor { text, line, at: 0 };
@@ -111,9 +111,8 @@ impl<'a> Cursor<'a> {
         if !self.eat(b'"') {
             return None;
         }
-        let rest = &self.line[self.at..];
         // Short strings: a plain loop beats memchr's setup.
-        let end = rest.iter().position(|&b| b == b'"')?;
+        let end = self.line[self.at..].iter().position(|&b| b == b'"')?;
         let s = self.text.get(self.at..self.at + end)?;
         self.at += end + 1;
         Some(s)

@@ -96,6 +96,9 @@ pub(crate) struct Engine {
     index: HashMap<String, usize>,
     series: Vec<Series>,
     key: String,
+    /// The series of the record before: streams repeat their series in the
+    /// same order tick after tick, so the one after it is tried first.
+    last: usize,
 }
 
 impl Engine {
@@ -107,11 +110,35 @@ impl Engine {
             index: HashMap::new(),
             series: Vec::new(),
             key: String::new(),
+            last: 0,
         }
     }
 
     pub fn aligner(&self) -> &Aligner {
         &self.aligner
+    }
+
+    /// The index of series `asset`/`tag`, made on first sight.
+    fn lookup(&mut self, asset: &str, tag: &str) -> usize {
+        self.key.clear();
+        self.key.push_str(asset);
+        self.key.push('\0');
+        self.key.push_str(tag);
+        if let Some(&i) = self.index.get(self.key.as_str()) {
+            return i;
+        }
+        let i = self.series.len();
+        self.index.insert(self.key.clone(), i);
+        self.series.push(Series {
+            info: SeriesInfo {
+                asset: asset.to_string(),
+                tag: tag.to_string(),
+                unit: String::new(),
+            },
+            clock: Millis::MIN,
+            open: vec![VecDeque::new(); self.widths.len()],
+        });
+        i
     }
 
     /// Adds one record of series `asset`/`tag`. Closed buckets are handed to
@@ -127,27 +154,16 @@ impl Engine {
     where
         E: FnMut(&SeriesInfo, &Width, &Bucket) -> std::io::Result<()>,
     {
-        self.key.clear();
-        self.key.push_str(asset);
-        self.key.push('\0');
-        self.key.push_str(tag);
-        let idx = match self.index.get(self.key.as_str()) {
-            Some(&i) => i,
-            None => {
-                let i = self.series.len();
-                self.index.insert(self.key.clone(), i);
-                self.series.push(Series {
-                    info: SeriesInfo {
-                        asset: asset.to_string(),
-                        tag: tag.to_string(),
-                        unit: String::new(),
-                    },
-                    clock: Millis::MIN,
-                    open: vec![VecDeque::new(); self.widths.len()],
-                });
-                i
-            }
+        let guess = if self.last + 1 < self.series.len() {
+            self.last + 1
+        } else {
+            0
         };
+        let idx = match self.series.get(guess) {
+            Some(s) if s.info.asset == asset && s.info.tag == tag => guess,
+            _ => self.lookup(asset, tag),
+        };
+        self.last = idx;
         let t = item.time();
         let s = &mut self.series[idx];
         // Check every width before changing anything.

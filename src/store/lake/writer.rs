@@ -77,8 +77,11 @@ pub struct Lake {
     parts: HashMap<String, Part>,
     buffered: usize,
     key_buf: String,
-    /// The partition of the row added last (and its day); cleared when a
-    /// partition is written.
+    /// The partition of the row added last, out of `parts` while it is
+    /// (so a row of the same partition as the one before needs no lookup),
+    /// its key, and its day; back in `parts` before anything else looks at
+    /// them all.
+    current: Option<Part>,
     current_key: String,
     current_day: Option<i64>,
     /// The last day seen and its `date=…` folder name.
@@ -131,6 +134,7 @@ impl Lake {
         Ok(Lake {
             cfg,
             parts: HashMap::new(),
+            current: None,
             buffered: 0,
             key_buf: String::new(),
             current_key: String::new(),
@@ -188,9 +192,8 @@ impl Lake {
             self.counts.refused += 1;
             return Ok(());
         }
-        // Inserted by enter_partition, or the partition of the row before
-        // (writing a partition clears `current_day`).
-        let Some(part) = self.parts.get_mut(self.current_key.as_str()) else {
+        // Taken out by enter_partition, or the partition of the row before.
+        let Some(part) = self.current.as_mut() else {
             self.current_day = None;
             anyhow::bail!("the lake lost track of its partition {}", self.current_key);
         };
@@ -200,6 +203,7 @@ impl Lake {
             let key = part.rel.clone();
             self.flush_part(&key)?;
         } else if self.buffered >= 2 * self.cfg.roll_rows {
+            self.stash_current();
             let largest = self
                 .parts
                 .values()
@@ -222,7 +226,7 @@ impl Lake {
         }
         // Without asset partitions, rows of the same day go to the same
         // partition as the row before: no key to build or look up twice.
-        if !self.cfg.by_asset && self.current_day == Some(day) {
+        if !self.cfg.by_asset && self.current_day == Some(day) && self.current.is_some() {
             return true;
         }
         let date = self.day_cache.as_ref().map_or("", |(_, d)| d.as_str());
@@ -235,19 +239,34 @@ impl Lake {
                 return false;
             }
         }
-        if !self.parts.contains_key(self.key_buf.as_str()) {
-            self.parts
-                .insert(self.key_buf.clone(), Part::new(self.key_buf.clone()));
+        if self.current.is_some() && self.current_key == self.key_buf {
+            self.current_day = Some(day);
+            return true;
         }
+        self.stash_current();
+        let part = self
+            .parts
+            .remove(self.key_buf.as_str())
+            .unwrap_or_else(|| Part::new(self.key_buf.clone()));
+        self.current = Some(part);
         self.current_key.clone_from(&self.key_buf);
         self.current_day = Some(day);
         true
+    }
+
+    /// Puts the current partition back among the others.
+    fn stash_current(&mut self) {
+        if let Some(part) = self.current.take() {
+            self.parts.insert(self.current_key.clone(), part);
+        }
+        self.current_day = None;
     }
 
     /// When the oldest buffered partition must be written by age.
     pub fn next_due(&self) -> Option<Instant> {
         self.parts
             .values()
+            .chain(self.current.iter())
             .map(|p| p.started + self.cfg.roll_age)
             .min()
     }
@@ -257,6 +276,7 @@ impl Lake {
         if let Some(e) = &self.failed {
             anyhow::bail!("the lake stopped after an earlier error: {e}");
         }
+        self.stash_current();
         let now = Instant::now();
         let due: Vec<String> = self
             .parts
@@ -292,6 +312,7 @@ impl Lake {
         if self.failed.is_some() {
             return Ok(());
         }
+        self.stash_current();
         let keys: Vec<String> = self.parts.keys().cloned().collect();
         for key in keys {
             self.flush_part(&key)?;
@@ -308,7 +329,7 @@ impl Lake {
     /// Hands a partition's rows to the writer thread, which sorts, encodes
     /// and writes them while this thread reads on.
     fn flush_part(&mut self, key: &str) -> Result<()> {
-        self.current_day = None;
+        self.stash_current();
         let Some(part) = self.parts.remove(key) else {
             return Ok(());
         };
@@ -364,6 +385,7 @@ impl Lake {
         self.sent_rows = self.counts.rows;
         self.counts.lost += lost;
         self.parts.clear();
+        self.current = None;
         self.buffered = 0;
         self.current_day = None;
         let e = e.context(format!(
