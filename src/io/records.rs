@@ -35,10 +35,10 @@ use crate::record::{Format, ParseError, Reading, RecordEncoder, RecordParser};
 
 /// How many bytes a block gathers before it is handed on, when the input
 /// has that much waiting.
-const BLOCK: usize = 64 * 1024;
+const BLOCK: usize = 32 * 1024;
 
 /// How many bytes one read asks for.
-const READ: usize = 32 * 1024;
+const READ: usize = 16 * 1024;
 
 /// A UTF-8 byte order mark: skipped where it opens an input, data elsewhere.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
