@@ -14,8 +14,8 @@
 //! Blocks, and the readings and strings inside them, are recycled: in a
 //! steady stream nothing is allocated per record.
 //!
-//! Threads are std threads with std channels: blocks are a few hundred
-//! kilobytes, so a channel operation per block costs nothing measurable,
+//! Threads are std threads with std channels: a block holds some hundreds
+//! of lines, so a channel operation per block costs nothing measurable,
 //! and the work needs neither a scheduler (rayon) nor another crate
 //! (crossbeam). `IIOT_THREADS=N` sets the number of parsing threads
 //! (default: the cores this process may use); `IIOT_THREADS=1` parses on
