@@ -79,6 +79,29 @@ pub struct Args {
     pub format: FormatArg,
     #[command(flatten)]
     pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub alarms: AlarmArgs,
+}
+
+/// Alarm events and alarm states out of a store.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Alarms")]
+pub struct AlarmArgs {
+    /// Write the stored alarm events (raised, cleared, acked) instead of readings, by time.
+    #[arg(long)]
+    pub alarms: bool,
+    /// Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at.
+    #[arg(long)]
+    pub active: bool,
+    /// With --active: the time to tell the states at (default: now).
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time, requires = "active")]
+    pub at: Option<Millis>,
+    /// Alarms of these rules only (globs); repeat or separate with commas.
+    #[arg(long, value_name = "GLOB")]
+    pub rule: Vec<String>,
+    /// Alarms of these severities only (low, medium, high, critical); repeat or separate with commas.
+    #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
+    pub severity: Vec<String>,
 }
 
 /// How to find readings in Parquet that other systems wrote.
@@ -131,6 +154,12 @@ impl Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    if args.alarms.alarms || args.alarms.active {
+        return super::query_alarms::run(&args, global);
+    }
+    if !args.alarms.rule.is_empty() || !args.alarms.severity.is_empty() {
+        bail!("--rule and --severity choose alarms: give them with --alarms or --active");
+    }
     let sel = args.selection()?;
     let reader = Reader::open(&args.source, &args.columns.options(), &sel)?;
     // Files and folders that could not be read (or read in full): each is
