@@ -280,7 +280,9 @@ impl Tracker {
     /// The alarms that need attention (state `unacked`, `acked` or
     /// `rtn_unacked`), by asset, tag, rule.
     pub fn attention(&self) -> impl Iterator<Item = (&AlarmKey, &Alarm)> {
-        self.alarms.iter().filter(|(_, a)| a.state.needs_attention())
+        self.alarms
+            .iter()
+            .filter(|(_, a)| a.state.needs_attention())
     }
 
     /// Every alarm seen, normal ones too, by asset, tag, rule.
@@ -419,13 +421,22 @@ mod tests {
     #[test]
     fn the_isa_18_2_cycle_acked_before_clear() {
         let mut t = Tracker::new();
-        assert_eq!(t.apply(&ev(10, "hi", "raised")), Ok((State::Normal, State::Unacked)));
-        assert_eq!(t.apply(&ev(20, "hi", "acked")), Ok((State::Unacked, State::Acked)));
+        assert_eq!(
+            t.apply(&ev(10, "hi", "raised")),
+            Ok((State::Normal, State::Unacked))
+        );
+        assert_eq!(
+            t.apply(&ev(20, "hi", "acked")),
+            Ok((State::Unacked, State::Acked))
+        );
         let a = t.get("A", "t", "hi").unwrap();
         assert_eq!((a.raised, a.time_to_ack()), (Some(10), Some(10)));
         assert_eq!(a.ack.as_ref().unwrap().by, "ann");
         assert_eq!(t.attention().count(), 1);
-        assert_eq!(t.apply(&ev(30, "hi", "cleared")), Ok((State::Acked, State::Normal)));
+        assert_eq!(
+            t.apply(&ev(30, "hi", "cleared")),
+            Ok((State::Acked, State::Normal))
+        );
         assert_eq!(t.attention().count(), 0);
     }
 
@@ -436,7 +447,10 @@ mod tests {
         t.apply(&ev(20, "hi", "cleared")).unwrap();
         assert_eq!(state(&t, "hi"), State::RtnUnacked);
         assert_eq!(t.get("A", "t", "hi").unwrap().unacked_for(100), Some(90));
-        assert_eq!(t.apply(&ev(30, "hi", "acked")), Ok((State::RtnUnacked, State::Normal)));
+        assert_eq!(
+            t.apply(&ev(30, "hi", "acked")),
+            Ok((State::RtnUnacked, State::Normal))
+        );
         assert_eq!(t.attention().count(), 0);
     }
 
@@ -460,7 +474,11 @@ mod tests {
                 cleared: false
             }
         );
-        assert!(second.to_string().contains("already acknowledged by ann at 1970-01-01T00:00:00.020Z"));
+        assert!(
+            second
+                .to_string()
+                .contains("already acknowledged by ann at 1970-01-01T00:00:00.020Z")
+        );
         t.apply(&ev(30, "hi", "cleared")).unwrap();
         assert!(matches!(
             t.apply(&ev(40, "hi", "acked")),
@@ -480,11 +498,20 @@ mod tests {
         t.apply(&ev(20, "hi", "cleared")).unwrap();
         t.apply(&ev(30, "hi", "raised")).unwrap();
         let a = t.get("A", "t", "hi").unwrap();
-        assert_eq!((a.state, a.raised, a.cleared), (State::Unacked, Some(30), None));
+        assert_eq!(
+            (a.state, a.raised, a.cleared),
+            (State::Unacked, Some(30), None)
+        );
         // A clear of an ended alarm changes nothing.
         t.apply(&ev(40, "hi", "cleared")).unwrap();
-        assert_eq!(t.apply(&ev(41, "hi", "cleared")), Ok((State::RtnUnacked, State::RtnUnacked)));
-        assert_eq!(t.apply(&ev(50, "lo", "cleared")), Ok((State::Normal, State::Normal)));
+        assert_eq!(
+            t.apply(&ev(41, "hi", "cleared")),
+            Ok((State::RtnUnacked, State::RtnUnacked))
+        );
+        assert_eq!(
+            t.apply(&ev(50, "lo", "cleared")),
+            Ok((State::Normal, State::Normal))
+        );
     }
 
     /// The state by brute force: the last raise decides, then whether a

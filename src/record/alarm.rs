@@ -71,10 +71,7 @@ impl EventKind<'_> {
                 Some(by) if !by.trim().is_empty() => EventKind::Acked { by, note },
                 Some(_) => return Err(bad("by", "empty: an acknowledgement names who made it")),
                 None => {
-                    return Err(bad(
-                        "by",
-                        "missing: an acknowledgement names who made it",
-                    ));
+                    return Err(bad("by", "missing: an acknowledgement names who made it"));
                 }
             },
             _ => EventKind::Other(name),
@@ -486,23 +483,42 @@ mod tests {
         assert_eq!(ev.event.name(), "acked");
         let mut enc = AlarmEncoder::default();
         assert_eq!(line(&enc.encode(&ev)), format!("{line_in}\n"));
-        let r = parse(r#"{"ts":0,"asset":"A","tag":"t","value":0,"event":"acked","rule":"r","by":"bo","note":null}"#);
+        let r = parse(
+            r#"{"ts":0,"asset":"A","tag":"t","value":0,"event":"acked","rule":"r","by":"bo","note":null}"#,
+        );
         let ev = AlarmEvent::from_reading(&r).unwrap();
-        assert_eq!(ev.event, EventKind::Acked { by: "bo".into(), note: None });
+        assert_eq!(
+            ev.event,
+            EventKind::Acked {
+                by: "bo".into(),
+                note: None
+            }
+        );
         for (extra, message) in [
             ("", "missing: an acknowledgement names who made it"),
-            (r#","by":" ""#, "empty: an acknowledgement names who made it"),
+            (
+                r#","by":" ""#,
+                "empty: an acknowledgement names who made it",
+            ),
             (r#","by":7"#, "7 is not a string"),
         ] {
             let r = parse(&format!(
                 r#"{{"ts":0,"asset":"A","tag":"t","value":0,"event":"acked","rule":"r"{extra}}}"#
             ));
             let e = AlarmEvent::from_reading(&r).unwrap_err();
-            assert_eq!((e.field, e.message.as_str()), (Some("by"), message), "{extra}");
+            assert_eq!(
+                (e.field, e.message.as_str()),
+                (Some("by"), message),
+                "{extra}"
+            );
         }
         // `by` on another kind of event is not the event's: it stays an extra field.
-        let r = parse(r#"{"ts":0,"asset":"A","tag":"t","value":0,"event":"raised","rule":"r","by":5}"#);
-        assert_eq!(AlarmEvent::from_reading(&r).unwrap().event, EventKind::Raised);
+        let r =
+            parse(r#"{"ts":0,"asset":"A","tag":"t","value":0,"event":"raised","rule":"r","by":5}"#);
+        assert_eq!(
+            AlarmEvent::from_reading(&r).unwrap().event,
+            EventKind::Raised
+        );
     }
 
     #[test]

@@ -32,9 +32,11 @@ use crate::time::{Millis, TsFormatter};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot query plant.db --active --severity high,critical
-  iiot ack plant.db --asset FERM-1 --tag fermenter_temp --rule temp_hh --by ann --note 'cooling valve reset'
-  iiot ack plant.db --asset WH-03 --tag tubing_pressure --rule hi_hi --by bob | iiot cat --format csv")]
+  iiot simulate --preset fermenter --duration 10m --faults spike=0.05 --seed 1 \\
+    | iiot detect --preset fermenter --events | iiot store alarms.db
+  iiot query alarms.db --active --at 2026-01-01T00:10:00Z --asset FERM-1 --severity medium
+  iiot ack alarms.db --asset FERM-1 --tag biomass --rule zscore --by ann \\
+    --at 2026-01-01T00:10:00Z --note 'sampled again' | iiot cat --format csv")]
 pub struct Args {
     /// The SQLite store holding the alarm's events.
     pub store: PathBuf,
@@ -128,7 +130,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         } else {
             "normal"
         };
-        eprintln!("iiot ack: {key} acknowledged by {} ({was} -> {now})", args.by);
+        eprintln!(
+            "iiot ack: {key} acknowledged by {} ({was} -> {now})",
+            args.by
+        );
     }
     Ok(())
 }

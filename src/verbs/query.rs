@@ -46,6 +46,16 @@ use crate::time::Millis;
 /// are skipped, counted and reported on stderr. A damaged file or row
 /// group of a lake does not hide the rest: every readable one is read, each
 /// unreadable one is named on stderr with why, and the exit status is 1.
+///
+/// Alarms (a SQLite store; a lake keeps no events): --alarms writes the
+/// stored alarm events (raised, cleared, acked) by time, as stored;
+/// --active writes one alarm state record per alarm that needs attention
+/// at --at (default now) in ISA-18.2 terms — `unacked` (active,
+/// unacknowledged), `acked` (active, acknowledged) or `rtn_unacked`
+/// (returned to normal, never acknowledged) — with when it was raised, by
+/// which rule, and who acknowledged it when (docs/records.md). Both take
+/// --asset, --tag, --rule (globs) and --severity; --alarms takes --from
+/// and --to.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
