@@ -129,7 +129,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--no-defaults', '--no-defaults', [CompletionResultType]::ParameterName, 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Write only the flagged readings')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write the alarm lifecycle (raised/cleared events) instead of readings')
-            [CompletionResult]::new('--alarm-report', '--alarm-report', [CompletionResultType]::ParameterName, 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records')
+            [CompletionResult]::new('--alarm-report', '--alarm-report', [CompletionResultType]::ParameterName, 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records')
             [CompletionResult]::new('--score', '--score', [CompletionResultType]::ParameterName, 'Print precision, recall, F1 and delay against the `fault` labels on stderr')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')

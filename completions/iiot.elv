@@ -122,7 +122,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --no-defaults 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)'
             cand --only 'Write only the flagged readings'
             cand --events 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-            cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+            cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
             cand --score 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand --line-buffered 'Flush after every record, for live pipelines'

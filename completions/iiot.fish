@@ -111,7 +111,7 @@ csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault;
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'

@@ -302,3 +302,47 @@ fn a_lake_holds_no_alarm_events_and_says_so() {
     let out = wd.run(&mut cmd);
     fails_with(1, &cmd, &out);
 }
+
+#[test]
+fn the_alarm_report_gives_time_to_acknowledge_and_standing_alarms() {
+    let wd = Workdir::new("alarms-report");
+    let ev = |secs: i64, asset: &str, event: &str| {
+        let by = if event == "acked" {
+            r#","by":"ann""#
+        } else {
+            ""
+        };
+        format!(
+            "{{\"ts\":{},\"asset\":\"{asset}\",\"tag\":\"t\",\"value\":1,\"event\":\"{event}\",\"rule\":\"hi\"{by}}}\n",
+            1_767_225_600_000 + secs * 1000
+        )
+    };
+    let input = [
+        ev(0, "A", "raised"),
+        ev(0, "B", "raised"),
+        ev(30, "B", "cleared"), // never acknowledged: standing at the end
+        ev(60, "A", "acked"),   // 60 s
+        ev(120, "A", "cleared"),
+        ev(200, "A", "acked"), // refused: already acknowledged
+        ev(300, "E", "acked"), // refused: never raised
+        ev(3600, "C", "raised"),
+        ev(4200, "C", "acked"),    // 10 min
+        ev(86_400, "D", "raised"), // 1 h unacknowledged at the end: not standing
+        ev(90_000, "LAST", "raised"),
+    ]
+    .concat();
+    let mut cmd = wd.cmd("detect");
+    cmd.arg("--alarm-report");
+    let out = wd.run_with_stdin(&mut cmd, input);
+    let report = ok(&cmd, &out);
+    for want in [
+        "raised 5, cleared 2, distinct alarms 5",
+        "acknowledgements: 2, refused 2 (never raised or already acknowledged)",
+        "time to acknowledge: mean 5.5 min, longest 10.0 min (C t hi)",
+        "raises never acknowledged: 3 of 5",
+        "standing alarms (unacknowledged 24 h or more at the end): 1",
+        "B t hi: returned to normal, unacknowledged since 2026-01-01T00:00:00Z",
+    ] {
+        assert!(report.contains(want), "missing {want:?} in\n{report}");
+    }
+}
