@@ -47,6 +47,12 @@ use crate::time::Millis;
 /// group of a lake does not hide the rest: every readable one is read, each
 /// unreadable one is named on stderr with why, and the exit status is 1.
 ///
+/// --order time (a SQLite store) writes every selected series merged by
+/// time, then asset, then tag — what stream verbs such as `rollup --kpi`,
+/// `detect` and `plot` expect of a live stream — by a k-way merge of
+/// per-series cursors, each reading pages of 2048 rows through the primary
+/// key, so memory does not grow with the number of readings.
+///
 /// Alarms (a SQLite store; a lake keeps no events): --alarms writes the
 /// stored alarm events (raised, cleared, acked) by time, as stored;
 /// --active writes one alarm state record per alarm that needs attention
@@ -84,6 +90,9 @@ pub struct Args {
     /// Only the last reading of each series (in the range), as a current-value tile shows.
     #[arg(long)]
     pub latest: bool,
+    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series).
+    #[arg(long, value_enum, default_value_t = Order::Series)]
+    pub order: Order,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Ndjson)]
     pub format: FormatArg,
@@ -112,6 +121,15 @@ pub struct AlarmArgs {
     /// Alarms of these severities only (low, medium, high, critical); repeat or separate with commas.
     #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
     pub severity: Vec<String>,
+}
+
+/// The order `query` writes readings in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    /// Series by series (asset, then tag), each in time order.
+    Series,
+    /// Every series merged by time, then asset, then tag.
+    Time,
 }
 
 /// How to find readings in Parquet that other systems wrote.
@@ -252,6 +270,8 @@ fn read<W: std::io::Write>(
     };
     let skipped = if args.latest {
         reader.latest(sel, limit, &mut on_unit, emit)?
+    } else if args.order == Order::Time {
+        reader.read_in_time_order(sel, limit, emit)?
     } else {
         reader.read(sel, limit, &mut on_unit, emit)?
     };

@@ -13,6 +13,7 @@
 pub(crate) mod alarms;
 pub(crate) mod inspect;
 pub(crate) mod open;
+pub(crate) mod order;
 pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;
