@@ -329,10 +329,16 @@ fn store_kpi(args: &Args, path: &Path, global: &Global) -> Result<()> {
         .and_then(|()| Ok(engine.finish(&mut emit)?));
     let flushed = out.flush();
     if !global.quiet {
-        eprintln!("iiot rollup: {}: read {read}, wrote {wrote}", path.display());
+        eprintln!(
+            "iiot rollup: {}: read {read}, wrote {wrote}",
+            path.display()
+        );
     }
     if late > 0 {
-        bail!("{late} readings came out of time order from {}", path.display());
+        bail!(
+            "{late} readings came out of time order from {}",
+            path.display()
+        );
     }
     result.and(flushed.map_err(Into::into))
 }

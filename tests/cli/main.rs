@@ -13,6 +13,7 @@ mod inspect;
 mod lost;
 mod modbus;
 mod model;
+mod order;
 mod plot;
 mod query;
 mod rollup;

@@ -120,7 +120,9 @@ impl Store {
             reading.asset.push_str(&c.series.asset);
             reading.tag.push_str(&c.series.tag);
             reading.value = row.value;
-            reading.unit.push_str(c.series.unit.as_deref().unwrap_or(""));
+            reading
+                .unit
+                .push_str(c.series.unit.as_deref().unwrap_or(""));
             reading.quality = match row.quality {
                 0 => Quality::Good,
                 1 => Quality::Uncertain,
