@@ -90,6 +90,9 @@ pub struct Args {
     /// Only the last reading of each series (in the range), as a current-value tile shows.
     #[arg(long)]
     pub latest: bool,
+    /// Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store).
+    #[arg(long, value_name = "WIDTH", conflicts_with_all = ["latest", "order"])]
+    pub rollup: Option<String>,
     /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series).
     #[arg(long, value_enum, default_value_t = Order::Series)]
     pub order: Order,
@@ -268,6 +271,20 @@ fn read<W: std::io::Write>(
         *wrote += 1;
         Ok(())
     };
+    if let Some(width) = args.rollup.as_deref() {
+        let label = match crate::rollup::buckets::Width::parse_list(width)?.as_slice() {
+            [w] => w.label.clone(),
+            _ => bail!("--rollup takes one width, as in --rollup 1h"),
+        };
+        let crate::store::Reader::Sqlite(store) = reader else {
+            bail!(
+                "--rollup reads a SQLite store's rollup tables; a lake of rollup records is read as readings"
+            );
+        };
+        store.read_rollups(&label, sel, limit, emit)?;
+        bar.finish_and_clear();
+        return Ok(());
+    }
     let skipped = if args.latest {
         reader.latest(sel, limit, &mut on_unit, emit)?
     } else if args.order == Order::Time {

@@ -16,6 +16,7 @@ mod model;
 mod order;
 mod plot;
 mod query;
+mod query_rollup;
 mod rollup;
 mod rollup_store;
 mod simulate;

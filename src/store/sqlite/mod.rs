@@ -17,6 +17,7 @@ pub(crate) mod order;
 pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;
+pub(crate) mod rollup_read;
 pub(crate) mod schema;
 pub mod writer;
 
