@@ -265,6 +265,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Readings at or after this time (RFC 3339, a date, or epoch ms)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Readings before this time (exclusive)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most N readings in all')
+            [CompletionResult]::new('--rollup', '--rollup', [CompletionResultType]::ParameterName, 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)')
+            [CompletionResult]::new('--order', '--order', [CompletionResultType]::ParameterName, 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--ts-col', '--ts-col', [CompletionResultType]::ParameterName, 'The time column (default: ts, timestamp, time, datetime or event_time)')
             [CompletionResult]::new('--asset-col', '--asset-col', [CompletionResultType]::ParameterName, 'The asset column (default: asset, device, device_id, id, machine or sensor_id)')

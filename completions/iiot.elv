@@ -249,6 +249,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --from 'Readings at or after this time (RFC 3339, a date, or epoch ms)'
             cand --to 'Readings before this time (exclusive)'
             cand --limit 'At most N readings in all'
+            cand --rollup 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)'
+            cand --order 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)'
             cand --format 'Output format'
             cand --ts-col 'The time column (default: ts, timestamp, time, datetime or event_time)'
             cand --asset-col 'The asset column (default: asset, device, device_id, id, machine or sensor_id)'
