@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod derive;
 pub(crate) mod detect;
 pub mod io;
 pub mod modbus;

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod cat;
 pub mod completions;
+pub mod derive;
 pub mod detect;
 pub mod inspect;
 mod inspect_table;
