@@ -5,6 +5,7 @@ mod util;
 
 mod cat;
 mod codec;
+mod derive;
 mod detect;
 mod docs;
 mod examples;
