@@ -101,7 +101,8 @@ fn derive_writes_what_simulate_computed() {
     let mut c = Command::new("bash");
     c.args(["-o", "pipefail", "-c", &script]).current_dir(&wd.dir);
     let out = wd.run(&mut c);
-    let stderr = ok(&c, &out);
+    ok(&c, &out);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let mut want: Vec<&str> = sim.lines().collect();
     want.sort_unstable();
     for file in ["derived.ndjson", "again.ndjson"] {

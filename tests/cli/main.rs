@@ -16,6 +16,7 @@ mod model;
 mod plot;
 mod query;
 mod rollup;
+mod rollup_kpis;
 mod rollup_store;
 mod simulate;
 mod store;
