@@ -22,6 +22,9 @@ _iiot() {
             iiot,completions)
                 cmd="iiot__subcmd__completions"
                 ;;
+            iiot,derive)
+                cmd="iiot__subcmd__derive"
+                ;;
             iiot,detect)
                 cmd="iiot__subcmd__detect"
                 ;;
@@ -63,6 +66,9 @@ _iiot() {
                 ;;
             iiot__subcmd__help,completions)
                 cmd="iiot__subcmd__help__subcmd__completions"
+                ;;
+            iiot__subcmd__help,derive)
+                cmd="iiot__subcmd__help__subcmd__derive"
                 ;;
             iiot__subcmd__help,detect)
                 cmd="iiot__subcmd__help__subcmd__detect"
@@ -122,7 +128,7 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup derive query inspect plot completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +170,44 @@ _iiot() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__derive)
+            opts="-q -v -h -V --model --preset --assets --max-age --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -238,7 +282,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help"
+            opts="simulate store cat detect modbus-serve poll model rollup derive query inspect plot completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -266,6 +310,20 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__derive)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -642,7 +700,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__plot)
-            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --rejects --strict --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --field --rejects --strict --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -693,6 +751,10 @@ _iiot() {
                     return 0
                     ;;
                 --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -868,7 +930,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__rollup)
-            opts="-q -v -h -V --every --lateness --tz --kpi --retain --dry-run --now --final --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --every --lateness --tz --kpi --retain --weight-oee --weight-scrap --weight-errors --down --open --dry-run --now --final --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -887,10 +949,26 @@ _iiot() {
                     return 0
                     ;;
                 --kpi)
-                    COMPREPLY=($(compgen -W "oee" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "oee health incidents" -- "${cur}"))
                     return 0
                     ;;
                 --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-oee)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-scrap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --down)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -373,12 +373,10 @@ fn build_template(rows: &[&crate::model::TagRow]) -> Template {
         let before = rest.len();
         let mut i = 0;
         while i < rest.len() {
-            let ready = rest[i].inputs.iter().all(|&s| {
-                !rest
-                    .iter()
-                    .enumerate()
-                    .any(|(j, d)| j != i && d.slot == s)
-            });
+            let ready = rest[i]
+                .inputs
+                .iter()
+                .all(|&s| !rest.iter().enumerate().any(|(j, d)| j != i && d.slot == s));
             if ready {
                 ordered.push(rest.remove(i));
             } else {

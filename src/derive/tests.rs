@@ -32,7 +32,10 @@ fn run(steps: &[(Millis, Vec<Update>)], max_age: MaxAge) -> (Vec<(String, Millis
     };
     for (ts, updates) in steps {
         for &(a, t, v) in updates {
-            assert_eq!(d.push(&reading(*ts, a, t, v), &mut emit).unwrap(), Pass::Keep);
+            assert_eq!(
+                d.push(&reading(*ts, a, t, v), &mut emit).unwrap(),
+                Pass::Keep
+            );
         }
     }
     d.finish(&mut emit).unwrap();
@@ -81,7 +84,10 @@ fn value() -> impl Strategy<Value = f64> {
 
 fn steps() -> impl Strategy<Value = Vec<(Millis, Vec<Update>)>> {
     let gaps = prop::collection::vec(1i64..5_000, 1..40);
-    let updates = prop::collection::vec(prop::collection::vec((0..2usize, 0..3usize, value()), 0..6), 40);
+    let updates = prop::collection::vec(
+        prop::collection::vec((0..2usize, 0..3usize, value()), 0..6),
+        40,
+    );
     (gaps, updates).prop_map(|(gaps, updates)| {
         let mut ts = 1_767_225_600_000;
         gaps.into_iter()
@@ -134,7 +140,10 @@ fn default_max_age_is_three_usual_intervals() {
 
 #[test]
 fn division_by_zero_is_counted_not_written() {
-    let steps = vec![(0, vec![(0, 0, 1.0), (0, 1, 0.0)]), (1000, vec![(0, 1, 4.0)])];
+    let steps = vec![
+        (0, vec![(0, 0, 1.0), (0, 1, 0.0)]),
+        (1000, vec![(0, 1, 4.0)]),
+    ];
     let (got, counts) = run(&steps, MaxAge::TimesInterval(3));
     assert_eq!(got, vec![("A".to_string(), 1000, 0.25)]);
     assert_eq!(counts.non_finite, 1);

@@ -394,7 +394,10 @@ fn check_formulas(model: &Model, errors: &mut Vec<ModelError>) {
             errors.push(err(
                 row,
                 "formula",
-                format!("a {} tag cannot be computed; formulas are for analog tags", row.kind),
+                format!(
+                    "a {} tag cannot be computed; formulas are for analog tags",
+                    row.kind
+                ),
             ));
         }
         if !row.follows.is_empty() {
@@ -430,9 +433,8 @@ fn check_formulas(model: &Model, errors: &mut Vec<ModelError>) {
 }
 
 fn formula_cycle(start: &TagRow, tags: &HashMap<&str, &TagRow>) -> bool {
-    let inputs = |r: &TagRow| -> Vec<String> {
-        r.formula.as_ref().map_or(Vec::new(), |f| f.inputs.clone())
-    };
+    let inputs =
+        |r: &TagRow| -> Vec<String> { r.formula.as_ref().map_or(Vec::new(), |f| f.inputs.clone()) };
     let mut stack = inputs(start);
     let mut seen: Vec<String> = Vec::new();
     while let Some(t) = stack.pop() {

@@ -12,8 +12,7 @@ use std::fmt;
 
 use evalexpr::error::EvalexprResultValue;
 use evalexpr::{
-    Context, DefaultNumericTypes, EvalexprError, EvalexprResult, Node,
-    Operator, Value,
+    Context, DefaultNumericTypes, EvalexprError, EvalexprResult, Node, Operator, Value,
 };
 
 type V = Value<DefaultNumericTypes>;
@@ -41,8 +40,22 @@ impl PartialEq for Formula {
 /// The functions a formula may call, beside `if`, `min` and `max`.
 const OWN_FUNCTIONS: &[&str] = &["abs", "sqrt", "exp", "ln", "log10"];
 const BUILTIN_FUNCTIONS: &[&str] = &[
-    "if", "min", "max", "floor", "round", "ceil", "math::abs", "math::sqrt", "math::exp",
-    "math::ln", "math::log10", "math::log", "math::pow", "math::hypot", "math::sin", "math::cos",
+    "if",
+    "min",
+    "max",
+    "floor",
+    "round",
+    "ceil",
+    "math::abs",
+    "math::sqrt",
+    "math::exp",
+    "math::ln",
+    "math::log10",
+    "math::log",
+    "math::pow",
+    "math::hypot",
+    "math::sin",
+    "math::cos",
     "math::tan",
 ];
 
@@ -189,7 +202,15 @@ mod tests {
     fn refuses_what_is_not_a_formula() {
         assert!(Formula::parse("a * (b + ").unwrap_err().contains("parse"));
         assert!(Formula::parse("a = 3").unwrap_err().contains("assigns"));
-        assert!(Formula::parse("foo(a)").unwrap_err().contains("unknown function"));
-        assert!(Formula::parse("1 + 2").unwrap_err().contains("names no tag"));
+        assert!(
+            Formula::parse("foo(a)")
+                .unwrap_err()
+                .contains("unknown function")
+        );
+        assert!(
+            Formula::parse("1 + 2")
+                .unwrap_err()
+                .contains("names no tag")
+        );
     }
 }

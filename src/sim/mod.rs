@@ -198,8 +198,12 @@ impl Simulator {
                     // reading when an input dropped out or the result is
                     // not finite.
                     self.inputs.clear();
-                    self.inputs
-                        .extend(inputs.iter().filter(|&&i| self.out[i].2).map(|&i| self.out[i].0));
+                    self.inputs.extend(
+                        inputs
+                            .iter()
+                            .filter(|&&i| self.out[i].2)
+                            .map(|&i| self.out[i].0),
+                    );
                     let value = (self.inputs.len() == inputs.len())
                         .then(|| formula.eval(&self.inputs))
                         .flatten();

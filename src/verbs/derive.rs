@@ -29,8 +29,8 @@ use crate::time::Millis;
 #[command(after_help = "\
 Examples:
   iiot simulate --preset boiler --count 60 | iiot derive --preset boiler | iiot detect --preset boiler
-  iiot poll --preset boiler --interval 10s | iiot derive --preset boiler --line-buffered | iiot store plant.db
-  iiot query plant.db --tag steam_flow,fuel_flow | iiot derive --model plant.csv --max-age 1m > efficiency.ndjson")]
+  iiot cat fixture.ndjson | iiot derive --preset boiler --max-age 1m > with-efficiency.ndjson
+  iiot poll --preset boiler --interval 10s | iiot derive --preset boiler --line-buffered | iiot store plant.db   # runs until stopped")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,

@@ -48,7 +48,7 @@ Examples:
   iiot query plant.db --asset SITE-1/BLR-1 | iiot plot -o blr1.svg
   iiot plot export.ndjson --tag 'temp*,pressure' --width 800 -o boilers.svg
   iiot rollup --every 1m export.ndjson | iiot plot -o band.svg --title 'one-minute rollups'
-  iiot simulate --preset factory --duration 1d --interval 10s | iiot rollup --kpi health --every 1h | iiot plot --field health_oee -o health.svg")]
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi health --every 1h | iiot plot --field health_oee -o health.svg")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,

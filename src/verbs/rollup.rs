@@ -117,8 +117,8 @@ Examples:
   iiot rollup --every 1m export.ndjson
   iiot rollup --every 10s fixture.ndjson | iiot rollup --every 1m
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi oee --every 1h
-  iiot simulate --preset factory --duration 1d --interval 10s | iiot rollup --kpi health --every 1h --weight-oee 0.6
-  iiot simulate --preset factory --duration 1d --interval 10s | iiot rollup --kpi incidents --every 1h --open
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi health --every 1h --weight-oee 0.6
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi incidents --every 1h --open
   iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson")]
 pub struct Args {
     #[command(flatten)]
@@ -152,7 +152,12 @@ pub struct Args {
     #[arg(long, value_name = "W", default_value_t = 0.25, value_parser = weight)]
     pub weight_errors: f64,
     /// --kpi incidents: the machine states that make an incident.
-    #[arg(long, value_name = "STATES", default_value = "ERROR,MAINTENANCE", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "STATES",
+        default_value = "ERROR,MAINTENANCE",
+        value_delimiter = ','
+    )]
     pub down: Vec<String>,
     /// --kpi incidents: also write the incidents still running at the end of input.
     #[arg(long)]

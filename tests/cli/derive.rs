@@ -42,7 +42,11 @@ fn boiler_efficiency_is_steam_per_fuel_within_its_range() {
         effs.push(eff);
     }
     let inside = effs.iter().filter(|e| (80.0..=92.0).contains(*e)).count();
-    assert!(inside * 1000 >= effs.len() * 998, "{inside} of {} inside 80-92", effs.len());
+    assert!(
+        inside * 1000 >= effs.len() * 998,
+        "{inside} of {} inside 80-92",
+        effs.len()
+    );
     let mean = effs.iter().sum::<f64>() / effs.len() as f64;
     assert!((84.0..88.0).contains(&mean), "mean efficiency {mean}");
     // Efficiency moves with steam per unit of fuel: the two correlate fully,
@@ -67,7 +71,10 @@ fn fuel_level_falls_while_fuel_burns() {
     // Between refills the tank level only falls (beyond its noise): the
     // fuel flow is always positive.
     let wd = Workdir::new("derive-fuel");
-    let out = simulate(&wd, "--preset boiler --duration 1d --interval 10m --start 2026-01-01T00:00:00Z");
+    let out = simulate(
+        &wd,
+        "--preset boiler --duration 1d --interval 10m --start 2026-01-01T00:00:00Z",
+    );
     let records = parse_ndjson(&out);
     let blr1: Vec<(f64, f64)> = by_time(&records)
         .into_iter()
@@ -77,14 +84,20 @@ fn fuel_level_falls_while_fuel_burns() {
     assert!(blr1.iter().all(|(_, f)| *f > 0.3 && *f < 1.2), "{blr1:?}");
     let first = blr1.first().unwrap().0;
     let last = blr1.last().unwrap().0;
-    assert!(last < first, "level rose over a day without refill: {first} → {last}");
+    assert!(
+        last < first,
+        "level rose over a day without refill: {first} → {last}"
+    );
 }
 
 #[test]
 fn derive_writes_what_simulate_computed() {
     let wd = Workdir::new("derive-same");
     let faults = "--faults spike=0.01,stuck=0.005,drift=0.005";
-    let sim = simulate(&wd, &format!("--preset boiler --duration 30m --interval 10s {faults}"));
+    let sim = simulate(
+        &wd,
+        &format!("--preset boiler --duration 30m --interval 10s {faults}"),
+    );
     // Without the efficiency readings, derive puts them back, the same.
     let inputs: String = sim
         .lines()
@@ -99,7 +112,8 @@ fn derive_writes_what_simulate_computed() {
         bin = env!("CARGO_BIN_EXE_iiot")
     );
     let mut c = Command::new("bash");
-    c.args(["-o", "pipefail", "-c", &script]).current_dir(&wd.dir);
+    c.args(["-o", "pipefail", "-c", &script])
+        .current_dir(&wd.dir);
     let out = wd.run(&mut c);
     ok(&c, &out);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -113,7 +127,10 @@ fn derive_writes_what_simulate_computed() {
         assert!(got == want, "{file} differs from simulate's stream");
     }
     let derived: u64 = field(&stderr, "derived");
-    assert_eq!(derived as usize, want.iter().filter(|l| l.contains("efficiency")).count());
+    assert_eq!(
+        derived as usize,
+        want.iter().filter(|l| l.contains("efficiency")).count()
+    );
     assert_eq!(field(&stderr, "stale"), 0, "{stderr}");
 }
 
@@ -123,7 +140,10 @@ fn with_dropouts_derive_fills_from_recent_inputs() {
     // written at it; derive also from an input up to 3 intervals old, so
     // it writes every efficiency simulate wrote, and more.
     let wd = Workdir::new("derive-dropout");
-    let sim = simulate(&wd, "--preset boiler --duration 1h --interval 10s --faults dropout=0.02");
+    let sim = simulate(
+        &wd,
+        "--preset boiler --duration 1h --interval 10s --faults dropout=0.02",
+    );
     let mut c = wd.cmd("derive");
     c.args(["--preset", "boiler"]);
     let out = wd.run_with_stdin(&mut c, sim.clone());
@@ -136,14 +156,25 @@ fn with_dropouts_derive_fills_from_recent_inputs() {
 }
 
 fn field(stderr: &str, name: &str) -> u64 {
-    let after = stderr.split(&format!("{name} ")).nth(1).unwrap_or_else(|| panic!("{name} in {stderr}"));
-    after.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    let after = stderr
+        .split(&format!("{name} "))
+        .nth(1)
+        .unwrap_or_else(|| panic!("{name} in {stderr}"));
+    after
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
 fn derive_counts_division_by_zero_and_honours_max_age() {
     let wd = Workdir::new("derive-zero");
-    wd.write("m.csv", "asset,tag,unit,formula\nA,a,,\nA,b,,\nA,r,%,a / b\n");
+    wd.write(
+        "m.csv",
+        "asset,tag,unit,formula\nA,a,,\nA,b,,\nA,r,%,a / b\n",
+    );
     let input = [
         r#"{"ts":"2026-01-01T00:00:00Z","asset":"A","tag":"a","value":1}"#,
         r#"{"ts":"2026-01-01T00:00:00Z","asset":"A","tag":"b","value":0}"#,
@@ -166,7 +197,10 @@ fn derive_counts_division_by_zero_and_honours_max_age() {
     assert_eq!(num(&derived[0], "value"), 0.25);
     assert_eq!(text(&derived[0], "ts"), "2026-01-01T00:00:10Z");
     assert_eq!(text(&derived[0], "unit"), "%");
-    assert!(stderr.contains("wrote 6, derived 1, stale 1, non-finite 1"), "{stderr}");
+    assert!(
+        stderr.contains("wrote 6, derived 1, stale 1, non-finite 1"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -56,7 +56,15 @@ for asset, seq in states.items():
 
 fn factory(wd: &Workdir) {
     let mut c = wd.cmd("simulate");
-    c.args(["--preset", "factory", "--duration", "12h", "--interval", "10s", "-q"]);
+    c.args([
+        "--preset",
+        "factory",
+        "--duration",
+        "12h",
+        "--interval",
+        "10s",
+        "-q",
+    ]);
     let out = run_ok(wd, &mut c);
     wd.write("factory.ndjson", out);
 }
@@ -68,7 +76,9 @@ fn python_runs(wd: &Workdir) -> Runs {
     wd.write("runs.py", PY);
     let mut c = Command::new("python3");
     c.args(["runs.py", "factory.ndjson"]).current_dir(&wd.dir);
-    let out = c.output().expect("python3 is needed for this test (apt-get install python3)");
+    let out = c
+        .output()
+        .expect("python3 is needed for this test (apt-get install python3)");
     let stdout = ok(&c, &out);
     parse_ndjson(&stdout)
         .iter()
@@ -130,10 +140,17 @@ fn incidents_are_the_error_and_maintenance_runs_of_the_state_tag() {
     factory(&wd);
     let want = python_runs(&wd);
     assert!(want.len() >= 20, "only {} runs in 12 h", want.len());
-    let closed: Runs = want.iter().filter(|(k, _)| !k.4).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let closed: Runs = want
+        .iter()
+        .filter(|(k, _)| !k.4)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let records = rollup(&wd, &["--kpi", "incidents", "--every", "1h"]);
     let got = ours(&records);
-    assert_eq!(got.keys().collect::<Vec<_>>(), closed.keys().collect::<Vec<_>>());
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        closed.keys().collect::<Vec<_>>()
+    );
     assert_eq!(got, closed, "scrap during incidents");
     // Each incident's duration is its end less its start.
     for r in records.iter().filter(|r| text(r, "tag") == "incident") {
@@ -177,7 +194,10 @@ fn mttr_is_the_mean_incident_duration() {
         assert!(num(r, "up_s") + num(r, "downtime_s") <= 3600.0 + 1e-9 || durations.len() > 0);
     }
     assert!(buckets >= 10, "only {buckets} buckets with incidents");
-    assert!(ended.keys().all(|k| seen.contains(k)), "an incident in no bucket");
+    assert!(
+        ended.keys().all(|k| seen.contains(k)),
+        "an incident in no bucket"
+    );
 }
 
 fn ms(ts: &str) -> i64 {
@@ -195,13 +215,29 @@ fn health_parts_recombine_to_the_score() {
     factory(&wd);
     let records = rollup(
         &wd,
-        &["--kpi", "health", "--every", "1h", "--weight-oee", "0.6", "--weight-scrap", "0.3", "--weight-errors", "0.1"],
+        &[
+            "--kpi",
+            "health",
+            "--every",
+            "1h",
+            "--weight-oee",
+            "0.6",
+            "--weight-scrap",
+            "0.3",
+            "--weight-errors",
+            "0.1",
+        ],
     );
     let oee = rollup(&wd, &["--kpi", "oee", "--every", "1h"]);
     let oee: BTreeMap<(String, String), f64> = oee
         .iter()
         .filter(|r| r.get("oee").is_some())
-        .map(|r| ((text(r, "asset").into(), text(r, "ts").into()), num(r, "oee")))
+        .map(|r| {
+            (
+                (text(r, "asset").into(), text(r, "ts").into()),
+                num(r, "oee"),
+            )
+        })
         .collect();
     let mut scored = 0;
     let mut below = 0;
@@ -214,7 +250,10 @@ fn health_parts_recombine_to_the_score() {
         let parts = num(r, "health_oee") + num(r, "health_scrap") + num(r, "health_errors");
         assert!((parts - num(r, "health")).abs() < 1e-12, "{r}");
         assert_eq!(num(r, "value"), num(r, "health"));
-        assert!((num(r, "health_oee") - 0.6 * num(r, "oee")).abs() < 1e-12, "{r}");
+        assert!(
+            (num(r, "health_oee") - 0.6 * num(r, "oee")).abs() < 1e-12,
+            "{r}"
+        );
         assert!((num(r, "health_scrap") - 0.3 * (1.0 - num(r, "scrap_rate"))).abs() < 1e-12);
         assert!((num(r, "health_errors") - 0.1 * (1.0 - num(r, "error_rate"))).abs() < 1e-12);
         assert_eq!(num(r, "weight_oee"), 0.6);
@@ -240,17 +279,25 @@ fn plot_draws_a_kpi_field() {
         bin = env!("CARGO_BIN_EXE_iiot")
     );
     let mut c = Command::new("bash");
-    c.args(["-o", "pipefail", "-c", &script]).current_dir(&wd.dir);
+    c.args(["-o", "pipefail", "-c", &script])
+        .current_dir(&wd.dir);
     let out = wd.run(&mut c);
     ok(&c, &out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("drew 8 series"), "{stderr}");
     assert!(stderr.contains("drew 4 series"), "{stderr}");
     let health = wd.read("health.svg");
-    assert_eq!(health.matches("health.health_oee").count(), 8, "panel titles");
+    assert_eq!(
+        health.matches("health.health_oee").count(),
+        8,
+        "panel titles"
+    );
     let scrap = wd.read("scrap.svg");
     for reason in ["quality", "machine_error", "material", "operator"] {
-        assert!(scrap.contains(&format!("oee.scrap_rate.{reason}")), "{reason}");
+        assert!(
+            scrap.contains(&format!("oee.scrap_rate.{reason}")),
+            "{reason}"
+        );
     }
     // A field no record has: nothing to plot, said so.
     let mut c = wd.cmd("plot");
