@@ -210,12 +210,12 @@ impl Deriver {
         let Some(slot) = t.slot(&r.tag) else {
             return Ok(Pass::Keep);
         };
+        if r.is_event() {
+            return Ok(Pass::Keep);
+        }
         if t.written_by[slot].is_some() {
             self.counts.replaced += 1;
             return Ok(Pass::Replace);
-        }
-        if r.is_event() {
-            return Ok(Pass::Keep);
         }
         let s = &mut asset.slots[slot];
         if s.set && r.ts < s.ts {
