@@ -16,14 +16,14 @@ _iiot() {
             ",$1")
                 cmd="iiot"
                 ;;
+            iiot,ack)
+                cmd="iiot__subcmd__ack"
+                ;;
             iiot,cat)
                 cmd="iiot__subcmd__cat"
                 ;;
             iiot,completions)
                 cmd="iiot__subcmd__completions"
-                ;;
-            iiot,derive)
-                cmd="iiot__subcmd__derive"
                 ;;
             iiot,detect)
                 cmd="iiot__subcmd__detect"
@@ -61,14 +61,14 @@ _iiot() {
             iiot,store)
                 cmd="iiot__subcmd__store"
                 ;;
+            iiot__subcmd__help,ack)
+                cmd="iiot__subcmd__help__subcmd__ack"
+                ;;
             iiot__subcmd__help,cat)
                 cmd="iiot__subcmd__help__subcmd__cat"
                 ;;
             iiot__subcmd__help,completions)
                 cmd="iiot__subcmd__help__subcmd__completions"
-                ;;
-            iiot__subcmd__help,derive)
-                cmd="iiot__subcmd__help__subcmd__derive"
                 ;;
             iiot__subcmd__help,detect)
                 cmd="iiot__subcmd__help__subcmd__detect"
@@ -128,12 +128,54 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup derive query inspect plot completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__ack)
+            opts="-q -v -h -V --asset --tag --rule --by --note --at --busy-timeout --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --asset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -170,44 +212,6 @@ _iiot() {
                 return 0
             fi
             case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__derive)
-            opts="-q -v -h -V --model --preset --assets --max-age --rejects --strict --format --line-buffered --quiet --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --model)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --preset)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --assets)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-age)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rejects)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -282,8 +286,22 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup derive query inspect plot completions man help"
+            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -310,20 +328,6 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__derive)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -700,7 +704,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__plot)
-            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --field --rejects --strict --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --rejects --strict --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -751,10 +755,6 @@ _iiot() {
                     return 0
                     ;;
                 --title)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --field)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -872,7 +872,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__query)
-            opts="-q -v -h -V --asset --tag --from --to --limit --latest --format --ts-col --asset-col --tag-col --value-col --ts-unit --quiet --verbose --help --version"
+            opts="-q -v -h -V --asset --tag --from --to --limit --latest --rollup --order --format --ts-col --asset-col --tag-col --value-col --ts-unit --alarms --active --at --rule --severity --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -896,6 +896,14 @@ _iiot() {
                     ;;
                 --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rollup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --order)
+                    COMPREPLY=($(compgen -W "series time" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -922,6 +930,18 @@ _iiot() {
                     COMPREPLY=($(compgen -W "s ms us ns" -- "${cur}"))
                     return 0
                     ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --severity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -930,7 +950,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__rollup)
-            opts="-q -v -h -V --every --lateness --tz --kpi --retain --weight-oee --weight-scrap --weight-errors --down --open --dry-run --now --final --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --every --lateness --tz --kpi --retain --dry-run --now --final --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -949,26 +969,10 @@ _iiot() {
                     return 0
                     ;;
                 --kpi)
-                    COMPREPLY=($(compgen -W "oee health incidents" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "oee" -- "${cur}"))
                     return 0
                     ;;
                 --retain)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --weight-oee)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --weight-scrap)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --weight-errors)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --down)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -122,7 +123,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --no-defaults 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)'
             cand --only 'Write only the flagged readings'
             cand --events 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-            cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+            cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
             cand --score 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand --line-buffered 'Flush after every record, for live pipelines'
@@ -272,13 +273,20 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --from 'Readings at or after this time (RFC 3339, a date, or epoch ms)'
             cand --to 'Readings before this time (exclusive)'
             cand --limit 'At most N readings in all'
+            cand --rollup 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)'
+            cand --order 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)'
             cand --format 'Output format'
             cand --ts-col 'The time column (default: ts, timestamp, time, datetime or event_time)'
             cand --asset-col 'The asset column (default: asset, device, device_id, id, machine or sensor_id)'
             cand --tag-col 'The tag column (default: tag, metric, signal, name or parameter)'
             cand --value-col 'The value column (default: value, val, reading or measurement)'
             cand --ts-unit 'The unit of an integer or float time column (default: guessed from its magnitude)'
+            cand --at 'With --active: the time to tell the states at (default: now)'
+            cand --rule 'Alarms of these rules only (globs); repeat or separate with commas'
+            cand --severity 'Alarms of these severities only (low, medium, high, critical); repeat or separate with commas'
             cand --latest 'Only the last reading of each series (in the range), as a current-value tile shows'
+            cand --alarms 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time'
+            cand --active 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
             cand -v 'Say more on stderr (repeat for more)'
@@ -330,6 +338,23 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;ack'= {
+            cand --asset 'The alarm''s asset'
+            cand --tag 'The alarm''s tag'
+            cand --rule 'The alarm''s rule'
+            cand --by 'Who acknowledges'
+            cand --note 'A note kept with the acknowledgement'
+            cand --at 'The acknowledgement''s time (default: now)'
+            cand --busy-timeout 'How long to wait for another process''s write lock'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;completions'= {
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -363,6 +388,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -393,6 +419,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;inspect'= {
         }
         &'iiot;help;plot'= {
+        }
+        &'iiot;help;ack'= {
         }
         &'iiot;help;completions'= {
         }

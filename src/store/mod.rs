@@ -245,6 +245,28 @@ impl Reader {
         }
     }
 
+    /// The selected readings of every series merged by time, then asset,
+    /// then tag, in memory bounded by a page per series; a SQLite store
+    /// only for now.
+    pub(crate) fn read_in_time_order(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+    ) -> Result<Skipped> {
+        match self {
+            Reader::Sqlite(store) => store
+                .read_in_time_order(sel, limit, |r| {
+                    emit(&r.as_ref())?;
+                    Ok(true)
+                })
+                .map(|()| Skipped::default()),
+            Reader::Parquet(_) => anyhow::bail!(
+                "--order time reads a SQLite store; on Parquet, pipe the series-ordered output through a sort by ts"
+            ),
+        }
+    }
+
     /// Like [`Reader::read`], only the latest reading of each series.
     pub(crate) fn latest(
         &self,

@@ -46,6 +46,22 @@ use crate::time::Millis;
 /// are skipped, counted and reported on stderr. A damaged file or row
 /// group of a lake does not hide the rest: every readable one is read, each
 /// unreadable one is named on stderr with why, and the exit status is 1.
+///
+/// --order time (a SQLite store) writes every selected series merged by
+/// time, then asset, then tag — what stream verbs such as `rollup --kpi`,
+/// `detect` and `plot` expect of a live stream — by a k-way merge of
+/// per-series cursors, each reading pages of 2048 rows through the primary
+/// key, so memory does not grow with the number of readings.
+///
+/// Alarms (a SQLite store; a lake keeps no events): --alarms writes the
+/// stored alarm events (raised, cleared, acked) by time, as stored;
+/// --active writes one alarm state record per alarm that needs attention
+/// at --at (default now) in ISA-18.2 terms — `unacked` (active,
+/// unacknowledged), `acked` (active, acknowledged) or `rtn_unacked`
+/// (returned to normal, never acknowledged) — with when it was raised, by
+/// which rule, and who acknowledged it when (docs/records.md). Both take
+/// --asset, --tag, --rule (globs) and --severity; --alarms takes --from
+/// and --to.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -74,11 +90,49 @@ pub struct Args {
     /// Only the last reading of each series (in the range), as a current-value tile shows.
     #[arg(long)]
     pub latest: bool,
+    /// Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store).
+    #[arg(long, value_name = "WIDTH", conflicts_with_all = ["latest", "order"])]
+    pub rollup: Option<String>,
+    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series).
+    #[arg(long, value_enum, default_value_t = Order::Series)]
+    pub order: Order,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Ndjson)]
     pub format: FormatArg,
     #[command(flatten)]
     pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub alarms: AlarmArgs,
+}
+
+/// Alarm events and alarm states out of a store.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Alarms")]
+pub struct AlarmArgs {
+    /// Write the stored alarm events (raised, cleared, acked) instead of readings, by time.
+    #[arg(long)]
+    pub alarms: bool,
+    /// Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at.
+    #[arg(long)]
+    pub active: bool,
+    /// With --active: the time to tell the states at (default: now).
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time, requires = "active")]
+    pub at: Option<Millis>,
+    /// Alarms of these rules only (globs); repeat or separate with commas.
+    #[arg(long, value_name = "GLOB")]
+    pub rule: Vec<String>,
+    /// Alarms of these severities only (low, medium, high, critical); repeat or separate with commas.
+    #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
+    pub severity: Vec<String>,
+}
+
+/// The order `query` writes readings in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    /// Series by series (asset, then tag), each in time order.
+    Series,
+    /// Every series merged by time, then asset, then tag.
+    Time,
 }
 
 /// How to find readings in Parquet that other systems wrote.
@@ -131,6 +185,12 @@ impl Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    if args.alarms.alarms || args.alarms.active {
+        return super::query_alarms::run(&args, global);
+    }
+    if !args.alarms.rule.is_empty() || !args.alarms.severity.is_empty() {
+        bail!("--rule and --severity choose alarms: give them with --alarms or --active");
+    }
     let sel = args.selection()?;
     let reader = Reader::open(&args.source, &args.columns.options(), &sel)?;
     // Files and folders that could not be read (or read in full): each is
@@ -211,8 +271,24 @@ fn read<W: std::io::Write>(
         *wrote += 1;
         Ok(())
     };
+    if let Some(width) = args.rollup.as_deref() {
+        let label = match crate::rollup::buckets::Width::parse_list(width)?.as_slice() {
+            [w] => w.label.clone(),
+            _ => bail!("--rollup takes one width, as in --rollup 1h"),
+        };
+        let crate::store::Reader::Sqlite(store) = reader else {
+            bail!(
+                "--rollup reads a SQLite store's rollup tables; a lake of rollup records is read as readings"
+            );
+        };
+        store.read_rollups(&label, sel, limit, emit)?;
+        bar.finish_and_clear();
+        return Ok(());
+    }
     let skipped = if args.latest {
         reader.latest(sel, limit, &mut on_unit, emit)?
+    } else if args.order == Order::Time {
+        reader.read_in_time_order(sel, limit, emit)?
     } else {
         reader.read(sel, limit, &mut on_unit, emit)?
     };

@@ -67,6 +67,9 @@ mod kpis;
 /// reset. Each machine's readings must come in time order. A bucket whose
 /// OEE cannot be computed (no planned time, or no ideal rate or
 /// production) has quality `uncertain` and only the ratios that can be.
+/// On a store, `rollup plant.db --kpi oee --every 1h` reads the stored
+/// readings back in time order itself (as `query --order time` does) and
+/// writes the KPI records to stdout; the store is not changed.
 ///
 /// --kpi health (factory preset): per machine and bucket, tag `health`,
 /// value the score from 0 to 1: health = (w_oee × oee + w_scrap × (1 −
@@ -315,7 +318,10 @@ fn retain_now(args: &Args) -> Result<Millis> {
 /// The cron job: roll up a store's new closed buckets, then retention.
 fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
     if args.kpi.is_some() {
-        bail!("--kpi works on a stream of readings, not on a store");
+        if args.retain.is_some() {
+            bail!("--kpi on a store writes KPI records: give --retain in a run of its own");
+        }
+        return store_kpi(args, path, global);
     }
     if args.every.is_none() && args.retain.is_none() {
         bail!("on a store give --every (widths to roll up) and/or --retain");
@@ -366,6 +372,66 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--kpi` on a store: its readings read back in time order (a k-way
+/// merge of per-series cursors, as `query --order time` reads them)
+/// through the same engine as a stream, records on stdout.
+fn store_kpi(args: &Args, path: &Path, global: &Global) -> Result<()> {
+    let Some(every) = args.every.as_deref() else {
+        bail!("--every is required: the bucket widths, as in --every 1h");
+    };
+    let widths = Width::parse_list(every)?;
+    let aligner = Aligner::new(args.tz.as_deref())?;
+    let mut engine = KpiEngine::new(widths, aligner);
+    let store = crate::store::sqlite::Store::open_read(path)?;
+    let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
+    let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
+    let mut extra = Vec::new();
+    let (mut read, mut wrote, mut late) = (0u64, 0u64, 0u64);
+    let mut emit = |asset: &str, reasons: &[String], w: &Width, b: &KpiBucket| {
+        wrote += 1;
+        let oee = kpi::encode(b, reasons, &w.label, &mut extra);
+        out.write(&ReadingRef {
+            ts: b.start,
+            asset,
+            tag: "oee",
+            value: oee.unwrap_or(0.0),
+            unit: "",
+            quality: if oee.is_some() {
+                Quality::Good
+            } else {
+                Quality::Uncertain
+            },
+            text: "",
+            fault: "",
+            extra: std::str::from_utf8(&extra).unwrap_or_default(),
+            encoded: None,
+        })
+    };
+    let result = store
+        .read_in_time_order(&crate::store::Selection::all(), u64::MAX, |r| {
+            read += 1;
+            if !engine.push(r, &mut emit)? {
+                late += 1;
+            }
+            Ok(true)
+        })
+        .and_then(|()| Ok(engine.finish(&mut emit)?));
+    let flushed = out.flush();
+    if !global.quiet {
+        eprintln!(
+            "iiot rollup: {}: read {read}, wrote {wrote}",
+            path.display()
+        );
+    }
+    if late > 0 {
+        bail!(
+            "{late} readings came out of time order from {}",
+            path.display()
+        );
+    }
+    result.and(flushed.map_err(Into::into))
 }
 
 /// Retention on a Parquet lake folder.

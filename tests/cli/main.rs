@@ -3,6 +3,7 @@
 mod peers;
 mod util;
 
+mod alarms;
 mod cat;
 mod codec;
 mod derive;
@@ -13,8 +14,10 @@ mod inspect;
 mod lost;
 mod modbus;
 mod model;
+mod order;
 mod plot;
 mod query;
+mod query_rollup;
 mod rollup;
 mod rollup_kpis;
 mod rollup_store;

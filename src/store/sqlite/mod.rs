@@ -10,11 +10,14 @@
 //! - [`Store`]: a store opened to read (`query`, `inspect`: `read`,
 //!   `inspect`) or for upkeep (`rollup`: `rollup`, `retain`).
 
+pub(crate) mod alarms;
 pub(crate) mod inspect;
 pub(crate) mod open;
+pub(crate) mod order;
 pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;
+pub(crate) mod rollup_read;
 pub(crate) mod schema;
 pub mod writer;
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The historian's answers, timed:
+#  1. `query --order time` of one day of the wellhead store beside sqlite3's
+#     `SELECT … FROM readings_v ORDER BY ts, asset, tag` on the same file
+#     (both writing text to /dev/null), with the ratio;
+#  2. peak memory of `query --order time` over 1 M and 10 M readings
+#     (100 series, made with sqlite3) — it should not grow;
+#  3. `query --alarms --active` on a store of 1 M alarm events (1,000
+#     alarms of 1,000 events each: raises, clears and acks), target < 100 ms.
+#
+#   bench/historian.sh                RUNS=5 by default
+#   IIOT=target/release/iiot bench/historian.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+command -v sqlite3 >/dev/null || { echo "bench/historian.sh needs sqlite3" >&2; exit 1; }
+build_iiot
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# 1. One day of the wellhead store.
+"$bin" -q simulate --preset wellhead --duration 1d | "$bin" -q store "$tmp/wh.db"
+n=$(sqlite3 "$tmp/wh.db" 'SELECT count(*) FROM readings')
+ours=$(median_seconds "'$bin' -q query '$tmp/wh.db' --order time > /dev/null")
+theirs=$(median_seconds "sqlite3 '$tmp/wh.db' 'SELECT ts, asset, tag, value, unit FROM readings_v ORDER BY ts, asset, tag' > /dev/null")
+echo "query --order time, one wellhead day ($n readings): iiot $ours s, sqlite3 ORDER BY ts $theirs s, ratio $(calc %.2f "$ours / $theirs") (below 1: iiot faster)"
+
+# 2. Peak memory, 1 M vs 10 M readings.
+synth() { # FILE ROWS
+  echo '{"ts":0,"asset":"A","tag":"t","value":1}' | "$bin" -q store "$1"
+  sqlite3 "$1" "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < 99)
+      INSERT OR IGNORE INTO series (asset, tag) SELECT 'M-' || printf('%03d', i), 'x' FROM s;
+    WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < $2 - 1)
+      INSERT INTO readings (series_id, ts, value, quality)
+      SELECT (SELECT id FROM series WHERE asset = 'M-' || printf('%03d', i % 100)),
+             1767225600000 + (i / 100) * 1000, i * 0.5, 0 FROM r;"
+}
+synth "$tmp/m1.db" 1000000
+synth "$tmp/m10.db" 10000000
+p1=$(peak_kb "$bin" -q query "$tmp/m1.db" --order time)
+p10=$(peak_kb "$bin" -q query "$tmp/m10.db" --order time)
+echo "query --order time peak memory: 1 M readings $p1 KB, 10 M readings $p10 KB, ratio $(calc %.2f "$p10 / $p1")"
+
+# 3. 1 M alarm events: 1,000 alarms, each raised, acked (every third),
+# cleared, 333 times over, plus what is left open.
+echo '{"ts":0,"asset":"A","tag":"t","value":1}' | "$bin" -q store "$tmp/ev.db"
+sqlite3 "$tmp/ev.db" "WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < 999999)
+  INSERT INTO alarm_events (ts, asset, tag, rule, event, kind, severity, value, \"limit\", extra)
+  SELECT 1767225600000 + (i / 1000) * 1000,
+         'A-' || printf('%03d', (i % 1000) / 10), 't' || ((i % 1000) % 10), 'hi',
+         CASE (i / 1000) % 3 WHEN 0 THEN 'raised' WHEN 1 THEN 'acked' ELSE 'cleared' END,
+         'threshold', 'high', 1.0, 0.5,
+         CASE (i / 1000) % 3 WHEN 1 THEN '{\"by\":\"ann\"}' ELSE NULL END
+  FROM r;"
+n=$(sqlite3 "$tmp/ev.db" 'SELECT count(*) FROM alarm_events')
+at=2026-01-01T03:00:00Z
+active=$("$bin" -q query "$tmp/ev.db" --active --at "$at" | wc -l)
+t=$(median_seconds "'$bin' -q query '$tmp/ev.db' --active --at $at > /dev/null")
+echo "query --alarms --active on $n events: $active alarms need attention, $(calc %.1f "$t * 1000") ms (target < 100 ms)"
