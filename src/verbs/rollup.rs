@@ -378,6 +378,12 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
 /// merge of per-series cursors, as `query --order time` reads them)
 /// through the same engine as a stream, records on stdout.
 fn store_kpi(args: &Args, path: &Path, global: &Global) -> Result<()> {
+    if args.kpi != Some(Kpi::Oee) {
+        bail!(
+            "on a store --kpi reads oee; for health and incidents pipe the store in time order: iiot query {} --order time | iiot rollup --kpi …",
+            path.display()
+        );
+    }
     let Some(every) = args.every.as_deref() else {
         bail!("--every is required: the bucket widths, as in --every 1h");
     };

@@ -306,3 +306,33 @@ fn plot_draws_a_kpi_field() {
     let err = crate::util::fails_with(1, &c, &out);
     assert!(err.contains("without the --field"), "{err}");
 }
+
+#[test]
+fn health_and_incidents_from_the_store_equal_the_live_stream() {
+    let wd = Workdir::new("kpi-stored");
+    factory(&wd);
+    let script = format!(
+        "B='{bin}'; $B store -q f.db < factory.ndjson && \
+         for k in health incidents; do \
+           $B rollup -q --kpi $k --every 15m,1h --open factory.ndjson > live-$k.ndjson && \
+           $B query -q f.db --order time | $B rollup -q --kpi $k --every 15m,1h --open > stored-$k.ndjson; \
+         done",
+        bin = env!("CARGO_BIN_EXE_iiot")
+    );
+    let mut c = Command::new("bash");
+    c.args(["-o", "pipefail", "-c", &script]).current_dir(&wd.dir);
+    let out = wd.run(&mut c);
+    ok(&c, &out);
+    for k in ["health", "incidents"] {
+        let sorted = |name: &str| {
+            let text = wd.read(name);
+            let mut lines: Vec<String> = text.lines().map(String::from).collect();
+            lines.sort();
+            lines
+        };
+        let live = sorted(&format!("live-{k}.ndjson"));
+        let stored = sorted(&format!("stored-{k}.ndjson"));
+        assert!(live.len() >= 8 * 12 * 5, "{k}: {} records", live.len());
+        assert!(live == stored, "{k}: the store's records differ from the live stream's");
+    }
+}
