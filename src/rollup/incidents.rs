@@ -292,13 +292,12 @@ pub fn encode_bucket(b: &ReliabilityBucket, every: &str, x: &mut Vec<u8>) -> f64
     field(x, "incidents", b.incidents as f64);
     field(x, "downtime_s", downtime);
     field(x, "up_s", up);
-    let mttr = if b.incidents > 0 {
+    if b.incidents > 0 {
         let n = b.incidents as f64;
         field(x, "mttr_s", downtime / n);
         field(x, "mtbf_s", up / n);
         downtime / n
     } else {
         0.0
-    };
-    mttr
+    }
 }

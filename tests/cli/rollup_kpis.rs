@@ -191,7 +191,7 @@ fn mttr_is_the_mean_incident_duration() {
             assert!((num(r, "mttr_s") - mean).abs() < 1e-9, "{r}");
             assert!((num(r, "mtbf_s") - num(r, "up_s") / durations.len() as f64).abs() < 1e-9);
         }
-        assert!(num(r, "up_s") + num(r, "downtime_s") <= 3600.0 + 1e-9 || durations.len() > 0);
+        assert!(num(r, "up_s") <= 3600.0 + 1e-9, "{r}");
     }
     assert!(buckets >= 10, "only {buckets} buckets with incidents");
     assert!(
@@ -320,7 +320,8 @@ fn health_and_incidents_from_the_store_equal_the_live_stream() {
         bin = env!("CARGO_BIN_EXE_iiot")
     );
     let mut c = Command::new("bash");
-    c.args(["-o", "pipefail", "-c", &script]).current_dir(&wd.dir);
+    c.args(["-o", "pipefail", "-c", &script])
+        .current_dir(&wd.dir);
     let out = wd.run(&mut c);
     ok(&c, &out);
     for k in ["health", "incidents"] {
@@ -333,6 +334,9 @@ fn health_and_incidents_from_the_store_equal_the_live_stream() {
         let live = sorted(&format!("live-{k}.ndjson"));
         let stored = sorted(&format!("stored-{k}.ndjson"));
         assert!(live.len() >= 8 * 12 * 5, "{k}: {} records", live.len());
-        assert!(live == stored, "{k}: the store's records differ from the live stream's");
+        assert!(
+            live == stored,
+            "{k}: the store's records differ from the live stream's"
+        );
     }
 }
