@@ -327,7 +327,10 @@ fn health_and_incidents_from_the_store_equal_the_live_stream() {
     for k in ["health", "incidents"] {
         let sorted = |name: &str| {
             let text = wd.read(name);
-            let mut lines: Vec<String> = text.lines().map(String::from).collect();
+            // Compared as JSON: the scrap reasons come in the order each
+            // input first shows them (alphabetical from the store).
+            let mut lines: Vec<String> =
+                parse_ndjson(&text).iter().map(|v| v.to_string()).collect();
             lines.sort();
             lines
         };
