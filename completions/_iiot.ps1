@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Compute the model''s derived tags (its `formula` column) from a stream')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
@@ -242,11 +243,35 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'Time zone whose local midnight starts day buckets (Europe/Berlin)')
             [CompletionResult]::new('--kpi', '--kpi', [CompletionResultType]::ParameterName, 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)')
             [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)')
+            [CompletionResult]::new('--weight-oee', '--weight-oee', [CompletionResultType]::ParameterName, '--kpi health: weight of the OEE term')
+            [CompletionResult]::new('--weight-scrap', '--weight-scrap', [CompletionResultType]::ParameterName, '--kpi health: weight of the scrap term (1 − scrap rate)')
+            [CompletionResult]::new('--weight-errors', '--weight-errors', [CompletionResultType]::ParameterName, '--kpi health: weight of the error term (1 − share of planned time in ERROR)')
+            [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, '--kpi incidents: the machine states that make an incident')
             [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series'' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series'' latest reading; ages count from the wall clock). `now` is the wall clock')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--open', '--open', [CompletionResultType]::ParameterName, '--kpi incidents: also write the incidents still running at the end of input')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'With --retain: say what would be deleted, delete nothing')
             [CompletionResult]::new('--final', '--final', [CompletionResultType]::ParameterName, 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;derive' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'Scale the model to N assets as `simulate --assets N` does (SITE-1/BLR-0001 …)')
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Inputs older than this give no derived reading [default: 3 times the inputs'' usual interval]')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -320,6 +345,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--panel-height', '--panel-height', [CompletionResultType]::ParameterName, 'Height of each panel in pixels')
             [CompletionResult]::new('--max-panels', '--max-panels', [CompletionResultType]::ParameterName, 'Draw at most N series; the rest are counted on stderr')
             [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'A title above the panels')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'Draw this numeric field of each record instead of `value`: a KPI''s `scrap_rate`, a health score''s `health_oee`, a rollup''s `max`. A field inside an object is named by its path (`scrap_rate.quality`); an object of numbers draws one series per member. The series is named `TAG.FIELD`; records without the field are left out and counted')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -381,6 +407,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Compute the model''s derived tags (its `formula` column) from a stream')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
@@ -416,6 +443,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;rollup' {
+            break
+        }
+        'iiot;help;derive' {
             break
         }
         'iiot;help;query' {

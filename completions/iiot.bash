@@ -25,6 +25,9 @@ _iiot() {
             iiot,completions)
                 cmd="iiot__subcmd__completions"
                 ;;
+            iiot,derive)
+                cmd="iiot__subcmd__derive"
+                ;;
             iiot,detect)
                 cmd="iiot__subcmd__detect"
                 ;;
@@ -69,6 +72,9 @@ _iiot() {
                 ;;
             iiot__subcmd__help,completions)
                 cmd="iiot__subcmd__help__subcmd__completions"
+                ;;
+            iiot__subcmd__help,derive)
+                cmd="iiot__subcmd__help__subcmd__derive"
                 ;;
             iiot__subcmd__help,detect)
                 cmd="iiot__subcmd__help__subcmd__detect"
@@ -128,7 +134,7 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +225,44 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__derive)
+            opts="-q -v -h -V --model --preset --assets --max-age --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__detect)
             opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -286,7 +330,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help"
+            opts="simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +372,20 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__derive)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -704,7 +762,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__plot)
-            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --rejects --strict --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --field --rejects --strict --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -755,6 +813,10 @@ _iiot() {
                     return 0
                     ;;
                 --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -950,7 +1012,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__rollup)
-            opts="-q -v -h -V --every --lateness --tz --kpi --retain --dry-run --now --final --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --every --lateness --tz --kpi --retain --weight-oee --weight-scrap --weight-errors --down --open --dry-run --now --final --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -969,10 +1031,26 @@ _iiot() {
                     return 0
                     ;;
                 --kpi)
-                    COMPREPLY=($(compgen -W "oee" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "oee health incidents" -- "${cur}"))
                     return 0
                     ;;
                 --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-oee)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-scrap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --down)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+            cand derive 'Compute the model''s derived tags (its `formula` column) from a stream'
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
@@ -227,11 +228,34 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --tz 'Time zone whose local midnight starts day buckets (Europe/Berlin)'
             cand --kpi 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)'
             cand --retain 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)'
+            cand --weight-oee '--kpi health: weight of the OEE term'
+            cand --weight-scrap '--kpi health: weight of the scrap term (1 − scrap rate)'
+            cand --weight-errors '--kpi health: weight of the error term (1 − share of planned time in ERROR)'
+            cand --down '--kpi incidents: the machine states that make an incident'
             cand --now 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series'' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series'' latest reading; ages count from the wall clock). `now` is the wall clock'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --format 'Output format'
+            cand --open '--kpi incidents: also write the incidents still running at the end of input'
             cand --dry-run 'With --retain: say what would be deleted, delete nothing'
             cand --final 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
+            cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
+            cand --line-buffered 'Flush after every record, for live pipelines'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;derive'= {
+            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
+            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
+            cand --assets 'Scale the model to N assets as `simulate --assets N` does (SITE-1/BLR-0001 …)'
+            cand --max-age 'Inputs older than this give no derived reading [default: 3 times the inputs'' usual interval]'
+            cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
+            cand --format 'Output format'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand --line-buffered 'Flush after every record, for live pipelines'
             cand -q 'Print nothing on stderr but errors'
@@ -302,6 +326,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --panel-height 'Height of each panel in pixels'
             cand --max-panels 'Draw at most N series; the rest are counted on stderr'
             cand --title 'A title above the panels'
+            cand --field 'Draw this numeric field of each record instead of `value`: a KPI''s `scrap_rate`, a health score''s `health_oee`, a rollup''s `max`. A field inside an object is named by its path (`scrap_rate.quality`); an object of numbers draws one series per member. The series is named `TAG.FIELD`; records without the field are left out and counted'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand -q 'Print nothing on stderr but errors'
@@ -359,6 +384,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+            cand derive 'Compute the model''s derived tags (its `formula` column) from a stream'
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
@@ -385,6 +411,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;model;check'= {
         }
         &'iiot;help;rollup'= {
+        }
+        &'iiot;help;derive'= {
         }
         &'iiot;help;query'= {
         }

@@ -5,6 +5,7 @@
 # current-value tiles, and a chart of steam flow with its hourly band.
 #
 #   simulate (spikes, drift, stuck sensors injected, labelled)
+#     | derive --preset boiler          (efficiency from steam and fuel flow)
 #     | detect --preset boiler | store --tee boilers.db
 #     | detect --preset boiler --events | store boilers.db
 #   rollup boilers.db --every 1m,1h,1d                 (the cron job)
@@ -34,6 +35,7 @@ rm -f "$OUT"/boilers.db* "$OUT"/alarms.ndjson "$OUT"/latest.ndjson "$OUT"/steam.
 
 "$IIOT" simulate --preset boiler --start "$START" --duration "$DURATION" --interval 10s \
     --faults spike=0.002,drift=0.0002,stuck=0.0005 --label -q |
+  "$IIOT" derive --preset boiler -q |
   "$IIOT" detect --preset boiler -q |
   "$IIOT" store --tee "$OUT/boilers.db" -q |
   "$IIOT" detect --preset boiler --events -q |
@@ -58,3 +60,5 @@ raised=$(grep -c '"event":"raised"' "$OUT/alarms.ndjson" || true)
 echo "boiler: $readings readings in $OUT/boilers.db, $raised alarms raised, $(wc -l < "$OUT/latest.ndjson") series in $OUT/latest.ndjson, chart $OUT/boiler.svg"
 echo "fuel level now:"
 "$IIOT" query "$OUT/boilers.db" --latest --tag fuel_level --format csv -q | cut -d, -f1-5
+echo "efficiency now (steam_flow * 2.257 / (fuel_flow * 42.5) * 100):"
+"$IIOT" query "$OUT/boilers.db" --latest --tag efficiency --format csv -q | cut -d, -f1-5

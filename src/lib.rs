@@ -26,6 +26,7 @@
 
 pub mod alarms;
 pub mod cli;
+pub mod derive;
 pub(crate) mod detect;
 pub mod io;
 pub mod modbus;

@@ -14,6 +14,7 @@ pub fn check(model: &Model) -> Vec<ModelError> {
     }
     check_duplicates(model, &mut errors);
     check_references(model, &mut errors);
+    check_formulas(model, &mut errors);
     check_registers(model, &mut errors);
     errors.sort_by_key(|e| e.line);
     errors
@@ -373,4 +374,80 @@ fn check_registers(model: &Model, errors: &mut Vec<ModelError>) {
             widest = Some(span);
         }
     }
+}
+
+/// A formula names tags of its own asset, is on an analog row that is not
+/// also simulated from others (`follows`), and does not depend on itself
+/// through other formulas.
+fn check_formulas(model: &Model, errors: &mut Vec<ModelError>) {
+    let mut by_asset: HashMap<&str, HashMap<&str, &TagRow>> = HashMap::new();
+    for row in &model.rows {
+        by_asset
+            .entry(&row.asset)
+            .or_default()
+            .insert(&row.tag, row);
+    }
+    for row in &model.rows {
+        let Some(f) = &row.formula else { continue };
+        let tags = &by_asset[row.asset.as_str()];
+        if row.kind != Kind::Analog {
+            errors.push(err(
+                row,
+                "formula",
+                format!(
+                    "a {} tag cannot be computed; formulas are for analog tags",
+                    row.kind
+                ),
+            ));
+        }
+        if !row.follows.is_empty() {
+            errors.push(err(
+                row,
+                "formula",
+                "a computed tag cannot also follow others".into(),
+            ));
+        }
+        for input in &f.inputs {
+            match tags.get(input.as_str()) {
+                None => errors.push(err(
+                    row,
+                    "formula",
+                    format!("{} has no tag {input:?}", row.asset),
+                )),
+                Some(_) if *input == row.tag => errors.push(err(
+                    row,
+                    "formula",
+                    format!("{input} is computed from itself"),
+                )),
+                Some(_) => {}
+            }
+        }
+        if f.inputs.iter().all(|i| *i != row.tag) && formula_cycle(row, tags) {
+            errors.push(err(
+                row,
+                "formula",
+                format!("{} is computed round in a circle from itself", row.tag),
+            ));
+        }
+    }
+}
+
+fn formula_cycle(start: &TagRow, tags: &HashMap<&str, &TagRow>) -> bool {
+    let inputs =
+        |r: &TagRow| -> Vec<String> { r.formula.as_ref().map_or(Vec::new(), |f| f.inputs.clone()) };
+    let mut stack = inputs(start);
+    let mut seen: Vec<String> = Vec::new();
+    while let Some(t) = stack.pop() {
+        if t == start.tag {
+            return true;
+        }
+        if seen.contains(&t) {
+            continue;
+        }
+        if let Some(r) = tags.get(t.as_str()) {
+            stack.extend(inputs(r));
+        }
+        seen.push(t);
+    }
+    false
 }

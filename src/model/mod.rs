@@ -6,6 +6,7 @@
 //! with its line and column rather than stopping at the first.
 
 mod check;
+pub mod formula;
 mod parse;
 mod presets;
 
@@ -15,6 +16,7 @@ use std::fmt;
 use anyhow::Result;
 
 pub use check::check;
+pub use formula::Formula;
 pub use presets::{PRESETS, Preset, preset};
 
 /// What kind of signal a tag carries.
@@ -271,6 +273,8 @@ pub struct TagRow {
     pub amplitude: f64,
     pub follows: Vec<Follow>,
     pub when: Option<When>,
+    /// `formula`: the tag is computed from other tags of its asset.
+    pub formula: Option<Formula>,
     pub modbus: Modbus,
     pub alarms: Alarms,
 }
@@ -369,6 +373,7 @@ pub const COLUMNS: &[&str] = &[
     "amplitude",
     "follows",
     "when",
+    "formula",
     "host",
     "unit_id",
     "table",

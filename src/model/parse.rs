@@ -210,6 +210,16 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
     let amplitude = c.f64("amplitude", errors).unwrap_or(0.0);
     let follows = parse_follows(c, errors);
     let when = parse_when(c, errors);
+    let formula = match c.get("formula") {
+        "" => None,
+        text => match super::Formula::parse(text) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                errors.push(c.err("formula", format!("{text:?} {e}")));
+                None
+            }
+        },
+    };
 
     let modbus = parse_modbus(c, kind, errors);
     let alarms = parse_alarms(c, errors);
@@ -231,6 +241,7 @@ fn parse_row(c: &Cells<'_>, errors: &mut Vec<ModelError>) -> Option<TagRow> {
         amplitude,
         follows,
         when,
+        formula,
         modbus,
         alarms,
     };

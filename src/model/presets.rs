@@ -30,7 +30,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset {
         name: "boiler",
-        summary: "industrial boilers across sites: temperature, pressure, fuel level, steam flow, efficiency",
+        summary: "industrial boilers across sites: temperature, pressure, fuel level, steam and fuel flow, efficiency computed from them",
         csv: include_str!("presets/boiler.csv"),
     },
     Preset {

@@ -8,6 +8,7 @@
 //! between `raised` and `cleared` events. [`draw`] turns that into an SVG.
 
 pub(crate) mod draw;
+pub mod field;
 mod grid;
 mod ticks;
 

@@ -21,9 +21,9 @@ use crate::record::{Reading, write_json_str, write_number};
 use crate::time::Millis;
 
 const STATES: [&str; 4] = ["IDLE", "RUNNING", "ERROR", "MAINTENANCE"];
-const RUNNING: usize = 1;
-const ERROR: usize = 2;
-const MAINTENANCE: usize = 3;
+pub(crate) const RUNNING: usize = 1;
+pub(crate) const ERROR: usize = 2;
+pub(crate) const MAINTENANCE: usize = 3;
 /// A state the model does not name: planned, not running.
 const OTHER: usize = 4;
 

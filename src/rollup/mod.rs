@@ -3,6 +3,8 @@
 //! filter and as the incremental job on a SQLite store.
 
 pub(crate) mod buckets;
+pub(crate) mod health;
+pub(crate) mod incidents;
 pub(crate) mod kpi;
 pub(crate) mod record;
 pub(crate) mod retain;

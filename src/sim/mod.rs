@@ -61,6 +61,9 @@ struct Spec {
     follows: Vec<(usize, f64)>,
     /// Index of the gating state tag and the state codes that keep it live.
     when: Option<(usize, Vec<usize>)>,
+    /// `formula`: computed from the written values of these tags (indices
+    /// within the asset), so a simulated stream agrees with `derive`.
+    formula: Option<(crate::model::Formula, Vec<usize>)>,
     states: Vec<String>,
     /// Mean dwell per state, in ticks.
     dwell_ticks: Vec<f64>,
@@ -110,6 +113,8 @@ pub struct Simulator {
     /// value to write (`None`: dropped out).
     truth: Vec<f64>,
     out: Vec<(f64, Option<FaultKind>, bool)>,
+    /// The inputs of the formula being evaluated.
+    inputs: Vec<f64>,
 }
 
 /// The time constant with which a gated analog tag follows its gate.
@@ -161,6 +166,7 @@ impl Simulator {
             tick: 0,
             truth: vec![0.0; widest],
             out: vec![(0.0, None, false); widest],
+            inputs: Vec::new(),
         })
     }
 
@@ -187,6 +193,24 @@ impl Simulator {
                 &mut self.series[asset.first_series..asset.first_series + template.specs.len()];
             for &j in &template.order {
                 let spec = &template.specs[j];
+                if let Some((formula, inputs)) = &spec.formula {
+                    // Written unrounded, as `derive` computes it; no
+                    // reading when an input dropped out or the result is
+                    // not finite.
+                    self.inputs.clear();
+                    self.inputs.extend(
+                        inputs
+                            .iter()
+                            .filter(|&&i| self.out[i].2)
+                            .map(|&i| self.out[i].0),
+                    );
+                    let value = (self.inputs.len() == inputs.len())
+                        .then(|| formula.eval(&self.inputs))
+                        .flatten();
+                    self.truth[j] = value.unwrap_or(f64::NAN);
+                    self.out[j] = (value.unwrap_or(f64::NAN), None, value.is_some());
+                    continue;
+                }
                 let s = &mut states[j];
                 let truth = advance(&template.specs, j, s, t, &self.truth, self.tick);
                 self.truth[j] = truth;
@@ -464,6 +488,10 @@ fn compile(rows: &[&TagRow], interval_ms: f64) -> Result<Template> {
                 .collect();
             Some((gate, codes))
         });
+        let formula = row.formula.as_ref().map(|f| {
+            let inputs = f.inputs.iter().filter_map(|t| index(t)).collect();
+            (f.clone(), inputs)
+        });
         let (tag_json, unit_json) = encode_tag_part(&row.tag, &row.unit);
         specs.push(Spec {
             tag: row.tag.clone(),
@@ -486,6 +514,7 @@ fn compile(rows: &[&TagRow], interval_ms: f64) -> Result<Template> {
             wrap: row.max.unwrap_or(u32::MAX as f64),
             follows,
             when,
+            formula,
             states: row.states.iter().map(|s| s.name.clone()).collect(),
             dwell_ticks,
             moves,
@@ -496,7 +525,7 @@ fn compile(rows: &[&TagRow], interval_ms: f64) -> Result<Template> {
 }
 
 /// States first (others are gated by them), then the rest so that a tag
-/// comes after every tag it follows. `model check` has ruled out cycles.
+/// comes after every tag it follows or is computed from. `model check` has ruled out cycles.
 fn evaluation_order(specs: &[Spec]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..specs.len())
         .filter(|&i| specs[i].profile == Profile::Markov)
@@ -505,7 +534,11 @@ fn evaluation_order(specs: &[Spec]) -> Vec<usize> {
     while order.len() < specs.len() {
         let before = order.len();
         for i in 0..specs.len() {
-            if !placed[i] && specs[i].follows.iter().all(|&(d, _)| placed[d]) {
+            let computed_from = specs[i].formula.as_ref().map_or(&[][..], |f| &f.1[..]);
+            if !placed[i]
+                && specs[i].follows.iter().all(|&(d, _)| placed[d])
+                && computed_from.iter().all(|&d| placed[d])
+            {
                 placed[i] = true;
                 order.push(i);
             }

@@ -5,6 +5,7 @@ pub mod ack;
 pub mod args;
 pub mod cat;
 pub mod completions;
+pub mod derive;
 pub mod detect;
 pub mod inspect;
 mod inspect_table;

@@ -47,7 +47,8 @@ Examples:
   iiot simulate --preset fermenter --duration 2h --faults spike=0.002 --label | iiot detect --preset fermenter | iiot plot --preset fermenter -o fermenter.svg
   iiot query plant.db --asset SITE-1/BLR-1 | iiot plot -o blr1.svg
   iiot plot export.ndjson --tag 'temp*,pressure' --width 800 -o boilers.svg
-  iiot rollup --every 1m export.ndjson | iiot plot -o band.svg --title 'one-minute rollups'")]
+  iiot rollup --every 1m export.ndjson | iiot plot -o band.svg --title 'one-minute rollups'
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi health --every 1h | iiot plot --field health_oee -o health.svg")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
@@ -81,6 +82,14 @@ pub struct Args {
     /// A title above the panels.
     #[arg(long, value_name = "TEXT")]
     pub title: Option<String>,
+    /// Draw this numeric field of each record instead of `value`: a KPI's
+    /// `scrap_rate`, a health score's `health_oee`, a rollup's `max`. A
+    /// field inside an object is named by its path (`scrap_rate.quality`);
+    /// an object of numbers draws one series per member. The series is
+    /// named `TAG.FIELD`; records without the field are left out and
+    /// counted.
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
     #[command(flatten)]
     pub reject: RejectArgs,
 }
@@ -114,11 +123,31 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut collector = Collector::new(sel);
     let mut rejects = args.reject.open("plot")?;
     let mut read = 0;
+    let mut without_field = 0u64;
+    let mut picked = crate::record::Reading::default();
     let result = for_each_record(
         &args.input.inputs,
         &mut rejects,
         &mut read,
         |name, line, raw, r, rejects| {
+            if let Some(field) = args.field.as_deref()
+                && !r.is_event()
+            {
+                let values = crate::plot::field::pick(r, field);
+                if values.is_empty() {
+                    without_field += 1;
+                }
+                for (tag, value) in values {
+                    picked.clone_from(r);
+                    picked.clear_extra();
+                    picked.tag = tag;
+                    picked.value = value;
+                    if let Err(e) = collector.add(&picked) {
+                        rejects.reject(name, line, &e, raw)?;
+                    }
+                }
+                return Ok(());
+            }
             if let Err(e) = collector.add(r) {
                 rejects.reject(name, line, &e, raw)?;
             }
@@ -131,7 +160,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if collector.panels().is_empty() {
         let t = &collector.tally;
         bail!(
-            "nothing to plot: read {read}, rejected {}, {} outside the selection, {} of quality not good",
+            "nothing to plot: read {read}, rejected {}, {} outside the selection, {} of quality not good, {without_field} without the --field",
             rejects.count(),
             t.not_selected,
             t.not_good
@@ -156,6 +185,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             drawn.spans,
             rejects.count()
         );
+        if without_field > 0 {
+            summary.push_str(&format!(
+                "; {without_field} records without a numeric {}",
+                args.field.as_deref().unwrap_or_default()
+            ));
+        }
         let left = collector.series_left_out();
         if t.left_out > 0 {
             summary.push_str(&format!(

@@ -18,6 +18,8 @@ use crate::rollup::stream::{Bucket, Engine, Refusal, SeriesInfo};
 use crate::store::{Source, Store};
 use crate::time::Millis;
 
+mod kpis;
+
 /// Summarise readings into time buckets (count, min, max, mean, stddev,
 /// first, last, time-weighted mean).
 ///
@@ -69,6 +71,32 @@ use crate::time::Millis;
 /// readings back in time order itself (as `query --order time` does) and
 /// writes the KPI records to stdout; the store is not changed.
 ///
+/// --kpi health (factory preset): per machine and bucket, tag `health`,
+/// value the score from 0 to 1: health = (w_oee × oee + w_scrap × (1 −
+/// scrap_rate) + w_errors × (1 − error_rate)) / (w_oee + w_scrap +
+/// w_errors), with oee as --kpi oee computes it, scrap_rate = all scrap
+/// over parts produced, error_rate = time in ERROR over planned time, and
+/// the weights --weight-oee 0.5, --weight-scrap 0.25, --weight-errors 0.25
+/// by default. The record carries each term's share of the score
+/// (`health_oee`, `health_scrap`, `health_errors`, which add up to
+/// `health`), the inputs `oee`, `scrap_rate`, `error_rate`, and the weights
+/// (`weight_oee`, …), so a fall can be traced to its cause. A bucket whose
+/// inputs cannot all be computed has quality `uncertain`, no score.
+///
+/// --kpi incidents (factory preset): one record per downtime incident,
+/// written when it ends: a run of a machine's `machine_state` in one down
+/// state (--down, default ERROR,MAINTENANCE), from its first reading in that
+/// state to the first reading in another. Tag `incident`, `ts` and `start`
+/// its start, `end`, `text` and `state` the state, value and `duration_s`
+/// its length in seconds, `scrap` the scrap counted during it per reason.
+/// --open also writes the incidents still running at the end of input
+/// (ending at their machine's last reading, with `open:true`). Per machine
+/// and bucket (as --kpi oee's buckets close) a record with tag
+/// `reliability`: `incidents` (ended in the bucket), `downtime_s` (their
+/// summed durations), `up_s` (time in a known state that is not down),
+/// `mttr_s` = downtime_s / incidents and `mtbf_s` = up_s / incidents
+/// (both absent without incidents), value the MTTR (0 without).
+///
 /// On a store (the cron job): `iiot rollup plant.db --every 1m,1h,1d`
 /// writes the tables rollup_1m, rollup_1h, rollup_1d (views rollup_1m_v, …)
 /// of the SQLite store, only closed buckets, and records how far it got
@@ -92,6 +120,8 @@ Examples:
   iiot rollup --every 1m export.ndjson
   iiot rollup --every 10s fixture.ndjson | iiot rollup --every 1m
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi oee --every 1h
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi health --every 1h --weight-oee 0.6
+  iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi incidents --every 1h --open
   iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson")]
 pub struct Args {
     #[command(flatten)]
@@ -115,6 +145,26 @@ pub struct Args {
     /// raw=30d,1m=365d (raw readings never before they are rolled up).
     #[arg(long, value_name = "TABLE=AGE,…", value_parser = crate::options::retain_rules)]
     pub retain: Option<String>,
+    /// --kpi health: weight of the OEE term.
+    #[arg(long, value_name = "W", default_value_t = 0.5, value_parser = weight)]
+    pub weight_oee: f64,
+    /// --kpi health: weight of the scrap term (1 − scrap rate).
+    #[arg(long, value_name = "W", default_value_t = 0.25, value_parser = weight)]
+    pub weight_scrap: f64,
+    /// --kpi health: weight of the error term (1 − share of planned time in ERROR).
+    #[arg(long, value_name = "W", default_value_t = 0.25, value_parser = weight)]
+    pub weight_errors: f64,
+    /// --kpi incidents: the machine states that make an incident.
+    #[arg(
+        long,
+        value_name = "STATES",
+        default_value = "ERROR,MAINTENANCE",
+        value_delimiter = ','
+    )]
+    pub down: Vec<String>,
+    /// --kpi incidents: also write the incidents still running at the end of input.
+    #[arg(long)]
+    pub open: bool,
     /// With --retain: say what would be deleted, delete nothing.
     #[arg(long, requires = "retain")]
     pub dry_run: bool,
@@ -140,6 +190,18 @@ pub struct Args {
 pub enum Kpi {
     /// Overall equipment effectiveness (availability × performance × quality).
     Oee,
+    /// A health score from OEE, scrap rate and error rate, with its parts.
+    Health,
+    /// Downtime incidents, and reliability (MTBF, MTTR) per bucket.
+    Incidents,
+}
+
+/// A weight of the health score: a finite number of zero or more.
+fn weight(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a weight (a number of zero or more)")),
+    }
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
@@ -200,6 +262,35 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                 &mut tally,
             )
         }
+        Some(Kpi::Health) => {
+            let mut engine = KpiEngine::new(widths, aligner);
+            let weights = crate::rollup::health::Weights {
+                oee: args.weight_oee,
+                scrap: args.weight_scrap,
+                errors: args.weight_errors,
+            };
+            if weights.oee + weights.scrap + weights.errors <= 0.0 {
+                bail!("the health weights add up to zero");
+            }
+            kpis::stream_health(
+                &args.input.inputs,
+                &mut engine,
+                weights,
+                &mut out,
+                &mut rejects,
+                &mut tally,
+            )
+        }
+        Some(Kpi::Incidents) => kpis::stream_incidents(
+            &args.input.inputs,
+            widths,
+            aligner,
+            args.down.clone(),
+            args.open,
+            &mut out,
+            &mut rejects,
+            &mut tally,
+        ),
     };
     let flushed = out.flush();
     rejects.finish()?;
@@ -287,6 +378,12 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
 /// merge of per-series cursors, as `query --order time` reads them)
 /// through the same engine as a stream, records on stdout.
 fn store_kpi(args: &Args, path: &Path, global: &Global) -> Result<()> {
+    if args.kpi != Some(Kpi::Oee) {
+        bail!(
+            "on a store --kpi reads oee; for health and incidents pipe the store in time order: iiot query {} --order time | iiot rollup --kpi …",
+            path.display()
+        );
+    }
     let Some(every) = args.every.as_deref() else {
         bail!("--every is required: the bucket widths, as in --every 1h");
     };

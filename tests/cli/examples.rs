@@ -460,7 +460,8 @@ fn boiler_alarms_rollups_and_latest_values() {
     let (_wd, out, stderr) = run_example("boiler");
     let conn = open(&out.join("boilers.db"));
     let series = per_series(&conn);
-    assert_eq!(series.len(), 64);
+    // Eight boilers of nine tags (fuel_flow and the efficiency computed from it).
+    assert_eq!(series.len(), 72);
     assert!(
         series.values().all(|n| *n == 1080),
         "3 h at 10 s: {series:?}"
@@ -496,7 +497,7 @@ fn boiler_alarms_rollups_and_latest_values() {
     // still open.
     for (table, per) in [("rollup_1m", 179), ("rollup_1h", 2), ("rollup_1d", 1)] {
         let rows = count(&conn, &format!("SELECT count(*) FROM {table}"));
-        assert_eq!(rows, 64 * per, "{table}");
+        assert_eq!(rows, 72 * per, "{table}");
         let short = count(
             &conn,
             &format!(
@@ -516,12 +517,12 @@ fn boiler_alarms_rollups_and_latest_values() {
     assert_eq!(off, 0, "day buckets that disagree with GROUP BY");
     // The tiles: one reading per series, each the series' last.
     let latest = parse_ndjson(&std::fs::read_to_string(out.join("latest.ndjson")).expect("latest"));
-    assert_eq!(latest.len(), 64);
+    assert_eq!(latest.len(), 72);
     let keys: BTreeSet<_> = latest
         .iter()
         .map(|r| (text(r, "asset").to_string(), text(r, "tag").to_string()))
         .collect();
-    assert_eq!(keys.len(), 64, "one reading per series");
+    assert_eq!(keys.len(), 72, "one reading per series");
     assert!(
         latest
             .iter()
