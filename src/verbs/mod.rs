@@ -13,6 +13,7 @@ pub mod plot;
 pub mod poll;
 pub mod query;
 pub mod rollup;
+pub mod serve;
 pub mod simulate;
 pub mod store;
 

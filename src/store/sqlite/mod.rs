@@ -16,6 +16,7 @@ pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;
 pub(crate) mod schema;
+pub(crate) mod serve;
 pub mod writer;
 
 use std::path::Path;
