@@ -144,6 +144,7 @@ fn router(app: Shared, max_body: usize) -> Router {
             "/openapi.json",
             get(|| async { static_file("application/json", include_str!("assets/openapi.json")) }),
         )
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/series", get(super::api::series))
         .route("/readings", get(super::api::readings))
         .route("/latest", get(super::api::latest))
