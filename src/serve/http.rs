@@ -286,10 +286,25 @@ async fn serve(cfg: Config, sources: Vec<Source>) -> Result<()> {
     });
     let conns = Arc::new(tokio::sync::Semaphore::new(cfg.max_connections));
     let cors: Option<Arc<str>> = cfg.cors.as_deref().map(Arc::from);
-    let stop = async {
-        match cfg.serve_for {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending::<()>().await,
+    // SIGTERM or SIGINT stops serving as --for running out does: ingest
+    // writes what it took before the process ends (a second one ends it
+    // at once).
+    let term = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&term))
+            .and_then(|_| signal_hook::flag::register(sig, Arc::clone(&term)))
+            .context("handling SIGTERM")?;
+    }
+    let deadline = cfg.serve_for.map(|d| tokio::time::Instant::now() + d);
+    let stop = async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            tick.tick().await;
+            if term.load(std::sync::atomic::Ordering::SeqCst)
+                || deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
+            {
+                break;
+            }
         }
     };
     tokio::pin!(stop);

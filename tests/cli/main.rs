@@ -19,3 +19,4 @@ mod rollup_store;
 mod simulate;
 mod store;
 mod threads;
+mod serve;

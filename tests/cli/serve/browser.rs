@@ -1,0 +1,3 @@
+//! The dashboard in a real browser: headless Chromium through WebDriver
+//! (Python selenium and chromedriver), while a live pipeline writes the
+//! store it serves.
