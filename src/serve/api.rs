@@ -18,6 +18,7 @@ use super::http::{ApiError, Shared, json_response};
 use super::params::ReadParams;
 use super::sources::Kind;
 use super::stream::{self, Emitter, Shape};
+use crate::alarms::StateEncoder;
 use crate::store::Selection;
 use crate::store::sqlite::serve::RollupTable;
 use crate::time::{Millis, TsFormatter, now_ms};
@@ -291,14 +292,17 @@ pub(crate) async fn latest(State(app): State<Shared>, headers: HeaderMap, q: Pai
     .await
 }
 
-/// `GET /alarms?asset&tag&from&to&limit`: the alarm events, in time order
-/// within each store.
+/// `GET /alarms?asset&tag&rule&severity&from&to&limit`: the alarm events
+/// (raised, cleared, acked) by time, as `query --alarms` writes them.
 pub(crate) async fn alarms(State(app): State<Shared>, headers: HeaderMap, q: Pairs) -> Response {
     let checked = (|| {
-        let p = ReadParams::parse(&pairs(q)?, &["asset", "tag", "from", "to", "limit"])?;
-        Ok::<_, ApiError>((p.selection()?, p.limit))
+        let p = ReadParams::parse(
+            &pairs(q)?,
+            &["asset", "tag", "rule", "severity", "from", "to", "limit"],
+        )?;
+        Ok::<_, ApiError>((p.alarm_filter()?, p.limit))
     })();
-    let (sel, limit) = match checked {
+    let (filter, limit) = match checked {
         Ok(x) => x,
         Err(e) => return e.into_response(),
     };
@@ -312,7 +316,7 @@ pub(crate) async fn alarms(State(app): State<Shared>, headers: HeaderMap, q: Pai
                 if em.count >= em.limit {
                     break;
                 }
-                src.with_store(|s| s.read_events(&sel, &mut |x| em.emit(x)).map(|_| ()))?;
+                src.with_store(|s| s.alarm_events(&filter, |r| em.emit(&r.as_ref())))?;
             }
             Ok(())
         },
@@ -320,15 +324,46 @@ pub(crate) async fn alarms(State(app): State<Shared>, headers: HeaderMap, q: Pai
     .await
 }
 
-/// `GET /alarms/active?asset&tag`: the alarms active now.
-pub(crate) async fn active_alarms(State(app): State<Shared>, q: Pairs) -> Response {
-    let run = async {
-        let p = ReadParams::parse(&pairs(q)?, &["asset", "tag"])?;
-        let sel = p.selection()?;
-        let active = blocking(move || super::alarms::active(&app, &sel)).await?;
-        Ok::<_, ApiError>(json_response(StatusCode::OK, &json!({ "active": active })))
+/// `GET /alarms/active?asset&tag&rule&severity&at&limit`: one alarm state
+/// record per alarm that needs attention at `at` (default now) — `unacked`,
+/// `acked` or `rtn_unacked` in ISA-18.2 terms — exactly as `query --alarms
+/// --active` tells them (the one tracker of `crate::alarms`).
+pub(crate) async fn active_alarms(
+    State(app): State<Shared>,
+    headers: HeaderMap,
+    q: Pairs,
+) -> Response {
+    let checked = (|| {
+        let p = ReadParams::parse(
+            &pairs(q)?,
+            &["asset", "tag", "rule", "severity", "at", "limit"],
+        )?;
+        Ok::<_, ApiError>((p.alarm_filter()?, p.at, p.limit))
+    })();
+    let (filter, at, limit) = match checked {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
     };
-    run.await.unwrap_or_else(IntoResponse::into_response)
+    let slow = app.slow;
+    stream::records(
+        shape(&headers),
+        limit.unwrap_or(u64::MAX),
+        slow,
+        move |em| {
+            let at = at.unwrap_or_else(now_ms);
+            let mut enc = StateEncoder::default();
+            for src in app.sources.iter().filter(|s| s.kind == Kind::Sqlite) {
+                let tracker = src.with_store(|s| s.alarm_states(&filter, at))?;
+                for (key, alarm) in tracker.attention() {
+                    if !em.emit(&enc.encode(key, alarm))? {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// `GET /health`: the sources with their sizes, series, last reading and

@@ -12,10 +12,8 @@
 //! - [`api`]: the read endpoints.
 //! - [`ingest`]: `POST /ingest` and `/ingest/batch` and the bounded queue
 //!   to stdout.
-//! - [`alarms`]: which alarms are active, from the events.
 //! - `assets/`: the dashboard page and script, the OpenAPI file.
 
-pub(crate) mod alarms;
 pub(crate) mod api;
 pub(crate) mod http;
 pub(crate) mod ingest;

@@ -34,6 +34,12 @@ pub(crate) struct ReadParams {
     pub every: Option<String>,
     /// Points wanted: the coarsest rollup table that still gives them.
     pub points: Option<u64>,
+    /// Alarm rule globs.
+    pub rules: Vec<String>,
+    /// Alarm severities.
+    pub severities: Vec<String>,
+    /// The time to tell alarm states at.
+    pub at: Option<Millis>,
 }
 
 impl ReadParams {
@@ -51,7 +57,7 @@ impl ReadParams {
                     ),
                 ));
             };
-            let repeatable = matches!(key, "asset" | "tag");
+            let repeatable = matches!(key, "asset" | "tag" | "rule" | "severity");
             if !repeatable && seen.contains(&key) {
                 return Err(bad(key, format!("{key} given more than once")));
             }
@@ -59,6 +65,13 @@ impl ReadParams {
             match key {
                 "asset" => p.assets.push(v.clone()),
                 "tag" => p.tags.push(v.clone()),
+                "rule" => p.rules.push(v.clone()),
+                "severity" => p.severities.extend(
+                    v.split(',')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty()),
+                ),
+                "at" => p.at = Some(time(key, v)?),
                 "from" => p.from = Some(time(key, v)?),
                 "to" => p.to = Some(time(key, v)?),
                 "limit" => p.limit = Some(count(key, v, 0)?),
@@ -75,6 +88,20 @@ impl ReadParams {
             return Err(bad("points", "give every or points, not both"));
         }
         Ok(p)
+    }
+
+    /// The alarms wanted: series and rule globs, severities, and the
+    /// half-open range `[from, to)` of events.
+    pub(crate) fn alarm_filter(&self) -> Result<crate::alarms::Filter, BadParam> {
+        let sel = self.selection()?;
+        Ok(crate::alarms::Filter {
+            assets: sel.assets,
+            tags: sel.tags,
+            rules: Patterns::new("rule", &self.rules).map_err(|e| bad("rule", format!("{e:#}")))?,
+            severities: self.severities.clone(),
+            from: sel.from,
+            to: sel.to,
+        })
     }
 
     /// The series globs and the half-open range `[from, to)`.

@@ -3,6 +3,7 @@
 mod peers;
 mod util;
 
+mod alarms;
 mod cat;
 mod codec;
 mod detect;
@@ -16,7 +17,7 @@ mod plot;
 mod query;
 mod rollup;
 mod rollup_store;
+mod serve;
 mod simulate;
 mod store;
 mod threads;
-mod serve;

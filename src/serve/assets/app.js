@@ -120,7 +120,7 @@ async function poll() {
     getJSON(q("/alarms/active")),
     getJSON(q("/alarms", { from: iso(state.end - state.windowMs) })),
   ]);
-  state.active = active.active;
+  state.active = active;
   state.events = events;
   state.polls++;
 }
@@ -140,8 +140,8 @@ function alarmSpans(s, from, to) {
     }
   }
   for (const a of state.active) {
-    if (a.asset === s.info.asset && a.tag === s.info.tag) {
-      spans.push([Math.max(from, open.get(a.rule) ?? Date.parse(a.since)), to, a.rule]);
+    if (a.asset === s.info.asset && a.tag === s.info.tag && a.state !== "rtn_unacked") {
+      spans.push([Math.max(from, open.get(a.rule) ?? Date.parse(a.ts)), to, a.rule]);
     }
   }
   return spans;
@@ -218,7 +218,10 @@ function draw() {
   const shown = [...state.series.values()]
     .filter((s) => !state.asset || s.info.asset === state.asset)
     .sort((a, b) => key(a.info.asset, a.info.tag).localeCompare(key(b.info.asset, b.info.tag)));
-  const alarmed = new Set(state.active.map((a) => key(a.asset, a.tag)));
+  // Alarm state records (ISA-18.2): unacked and acked are active,
+  // rtn_unacked has returned to normal but waits for its acknowledgement.
+  const isActive = (a) => a.state === "unacked" || a.state === "acked";
+  const alarmed = new Set(state.active.filter(isActive).map((a) => key(a.asset, a.tag)));
   const tbody = $("current").querySelector("tbody");
   tbody.textContent = "";
   for (const s of shown) {
@@ -241,20 +244,24 @@ function draw() {
     tr.innerHTML = "<td></td><td class=num></td><td></td>";
     tr.children[0].textContent = s.info.tag;
     tr.children[1].textContent = fmt(s.value) + " " + (s.unit || "");
-    tr.children[2].textContent = alarmsHere.length ? "ALARM " + alarmsHere.map((a) => a.rule).join(", ") : "normal";
-    tr.children[2].className = alarmsHere.length ? "state-alarm" : "state-normal";
+    const activeHere = alarmsHere.filter(isActive);
+    tr.children[2].textContent = alarmsHere.length
+      ? (activeHere.length ? "ALARM " : "") + alarmsHere.map((a) => a.rule + " " + a.state).join(", ")
+      : "normal";
+    tr.children[2].className = activeHere.length ? "state-alarm" : alarmsHere.length ? "state-rtn" : "state-normal";
     tbody.appendChild(tr);
   }
   const ul = $("active");
   ul.textContent = "";
   for (const a of state.active) {
     const li = document.createElement("li");
-    li.className = "active-alarm";
+    li.className = "active-alarm state-" + a.state;
     li.dataset.series = key(a.asset, a.tag);
     li.innerHTML = '<span class="sev"></span> <span class="what"></span> <span class="muted since"></span>';
     li.querySelector(".sev").textContent = (a.severity || "alarm").toUpperCase();
     li.querySelector(".what").textContent = a.asset + " " + a.tag + " " + a.rule + (a.value !== undefined ? " = " + fmt(a.value) : "");
-    li.querySelector(".since").textContent = "since " + a.since.slice(11, 19) + (a.acked ? " (acked)" : "");
+    li.querySelector(".since").textContent =
+      a.state + " since " + a.ts.slice(11, 19) + (a.by ? " · acked by " + a.by : "") + (a.cleared ? " · cleared " + a.cleared.slice(11, 19) : "");
     ul.appendChild(li);
   }
   $("active-count").textContent = "(" + state.active.length + ")";

@@ -1,7 +1,7 @@
 //! What `iiot serve` asks of a SQLite store beyond `query`'s reads: the
-//! rollup tables there are and their rows as rollup records, the alarm
-//! events as event records, and the store's health (last reading per
-//! series). Every value a request brings is a bound parameter; the one
+//! rollup tables there are and their rows as rollup records, and the
+//! store's health (last reading per series). Alarm events and states are
+//! read as `query --alarms`/`--active` reads them (`sqlite::alarms`). Every value a request brings is a bound parameter; the one
 //! identifier put into SQL, a rollup table's name, is taken from the
 //! store's own list of tables, never from the request.
 
@@ -132,90 +132,6 @@ impl Store {
         Ok(true)
     }
 
-    /// The alarm events of the selected series in the range, in time
-    /// order, as event records; `emit` returns `false` to stop.
-    pub(crate) fn read_events(
-        &self,
-        sel: &Selection,
-        emit: &mut dyn FnMut(&ReadingRef<'_>) -> Result<bool>,
-    ) -> Result<bool> {
-        let units: std::collections::HashMap<(String, String), String> = self
-            .series(&Selection::all())?
-            .into_iter()
-            .filter_map(|s| Some(((s.asset, s.tag), s.unit?)))
-            .collect();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT ts, asset, tag, rule, event, kind, severity, value, \"limit\", extra \
-                 FROM alarm_events WHERE ts >= ?1 AND ts < ?2 ORDER BY ts, asset, tag, rule",
-            )
-            .with_context(|| format!("reading the alarm events of {}", self.name))?;
-        let (from, to) = range(sel);
-        let mut rows = stmt.query(params![from, to])?;
-        let mut extra = Vec::new();
-        while let Some(r) = rows.next()? {
-            let asset: String = r.get(1)?;
-            let tag: String = r.get(2)?;
-            if !sel.series_matches(&asset, &tag) {
-                continue;
-            }
-            let rule: String = r.get(3)?;
-            let event: String = r.get(4)?;
-            let kind: Option<String> = r.get(5)?;
-            let severity: Option<String> = r.get(6)?;
-            let value: Option<f64> = r.get(7)?;
-            let limit: Option<f64> = r.get(8)?;
-            let more: Option<String> = r.get(9)?;
-            extra.clear();
-            extra.extend_from_slice(b"\"event\":");
-            write_json_str(&event, &mut extra);
-            extra.extend_from_slice(b",\"rule\":");
-            write_json_str(&rule, &mut extra);
-            for (k, v) in [("kind", &kind), ("severity", &severity)] {
-                if let Some(v) = v {
-                    extra.extend_from_slice(format!(",\"{k}\":").as_bytes());
-                    write_json_str(v, &mut extra);
-                }
-            }
-            if let Some(l) = limit.filter(|l| l.is_finite()) {
-                extra.extend_from_slice(b",\"limit\":");
-                write_number(l, &mut extra);
-            }
-            // Other fields the event came with (`by`, `note`, …), as kept.
-            if let Some(more) = more
-                && let Ok(map) =
-                    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&more)
-            {
-                for (k, v) in map {
-                    extra.push(b',');
-                    write_json_str(&k, &mut extra);
-                    extra.push(b':');
-                    extra.extend_from_slice(v.to_string().as_bytes());
-                }
-            }
-            let unit = units
-                .get(&(asset.clone(), tag.clone()))
-                .map_or("", String::as_str);
-            let rec = ReadingRef {
-                ts: r.get(0)?,
-                asset: &asset,
-                tag: &tag,
-                value: value.filter(|v| v.is_finite()).unwrap_or(0.0),
-                unit,
-                quality: Quality::Good,
-                text: "",
-                fault: "",
-                extra: std::str::from_utf8(&extra).unwrap_or_default(),
-                encoded: None,
-            };
-            if !emit(&rec)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
     /// The last reading time of each selected series (through the
     /// primary key: one seek per series).
     pub(crate) fn last_readings(&self, sel: &Selection) -> Result<Vec<Option<Millis>>> {
@@ -240,49 +156,5 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT count(*) FROM alarm_events", [], |r| r.get(0))?)
-    }
-}
-
-/// An alarm event as stored, for working out which alarms are active.
-#[derive(Debug, Clone)]
-pub(crate) struct EventRow {
-    pub ts: Millis,
-    pub asset: String,
-    pub tag: String,
-    pub rule: String,
-    pub event: String,
-    pub kind: Option<String>,
-    pub severity: Option<String>,
-    pub value: Option<f64>,
-    pub limit: Option<f64>,
-}
-
-impl Store {
-    /// Every alarm event of the selected series, in time order (events of
-    /// one time in the order raised, acked, cleared).
-    pub(crate) fn each_event(&self, sel: &Selection, f: &mut dyn FnMut(EventRow)) -> Result<()> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT ts, asset, tag, rule, event, kind, severity, value, \"limit\" FROM alarm_events \
-             ORDER BY ts, CASE event WHEN 'raised' THEN 0 WHEN 'acked' THEN 1 ELSE 2 END",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (asset, tag): (String, String) = (r.get(1)?, r.get(2)?);
-            if !sel.series_matches(&asset, &tag) {
-                continue;
-            }
-            f(EventRow {
-                ts: r.get(0)?,
-                asset,
-                tag,
-                rule: r.get(3)?,
-                event: r.get(4)?,
-                kind: r.get(5)?,
-                severity: r.get(6)?,
-                value: r.get(7)?,
-                limit: r.get(8)?,
-            });
-        }
-        Ok(())
     }
 }

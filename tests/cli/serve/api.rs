@@ -30,7 +30,11 @@ fn serve_readings_from_inclusive_to_exclusive() {
     let recs = a.records();
     assert_eq!(
         times(&recs),
-        ["2026-01-01T00:00:03Z", "2026-01-01T00:00:04Z", "2026-01-01T00:00:05Z"]
+        [
+            "2026-01-01T00:00:03Z",
+            "2026-01-01T00:00:04Z",
+            "2026-01-01T00:00:05Z"
+        ]
     );
     assert_eq!(recs[0]["value"], 37.3);
     assert_eq!(recs[0]["unit"], "degC");
@@ -46,13 +50,29 @@ fn serve_readings_globs_repeats_limit_and_anomalies() {
     let wd = Workdir::new("serve_filters");
     let s = start(&wd, &[]);
     let to = "&from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:02Z";
-    let recs = s.get(&format!("/readings?asset=FERM-*&tag=fermenter_temp{to}")).expect(200).records();
-    let series: Vec<String> = recs.iter().map(|r| format!("{}/{}", text(r, "asset"), text(r, "tag"))).collect();
+    let recs = s
+        .get(&format!("/readings?asset=FERM-*&tag=fermenter_temp{to}"))
+        .expect(200)
+        .records();
+    let series: Vec<String> = recs
+        .iter()
+        .map(|r| format!("{}/{}", text(r, "asset"), text(r, "tag")))
+        .collect();
     assert_eq!(
         series,
-        ["FERM-1/fermenter_temp", "FERM-1/fermenter_temp", "FERM-2/fermenter_temp", "FERM-2/fermenter_temp"]
+        [
+            "FERM-1/fermenter_temp",
+            "FERM-1/fermenter_temp",
+            "FERM-2/fermenter_temp",
+            "FERM-2/fermenter_temp"
+        ]
     );
-    let recs = s.get(&format!("/readings?asset=FERM-1&tag=fermenter_ph&tag=fermenter_temp{to}")).expect(200).records();
+    let recs = s
+        .get(&format!(
+            "/readings?asset=FERM-1&tag=fermenter_ph&tag=fermenter_temp{to}"
+        ))
+        .expect(200)
+        .records();
     assert_eq!(recs.len(), 4);
     assert_eq!(text(&recs[0], "tag"), "fermenter_ph");
     let recs = s.get("/readings?limit=5").expect(200).records();
@@ -88,7 +108,11 @@ fn serve_readings_json_by_accept_equals_ndjson() {
 fn serve_series_with_and_without_model() {
     let wd = Workdir::new("serve_series");
     let db = fixture(&wd);
-    let s = Server::start(&wd, &[db.to_str().unwrap(), "--preset", "fermenter"], Stdio::null());
+    let s = Server::start(
+        &wd,
+        &[db.to_str().unwrap(), "--preset", "fermenter"],
+        Stdio::null(),
+    );
     let v = s.get("/series?asset=FERM-1").expect(200).json();
     let series = v["series"].as_array().unwrap();
     assert_eq!(series.len(), 2);
@@ -117,7 +141,10 @@ fn serve_latest_gives_each_series_last_reading() {
     let recs = s.get("/latest").expect(200).records();
     assert_eq!(recs.len(), 3);
     assert!(recs.iter().all(|r| text(r, "ts") == "2026-01-01T00:19:59Z"));
-    let recs = s.get("/latest?to=2026-01-01T00:00:10Z&asset=FERM-2").expect(200).records();
+    let recs = s
+        .get("/latest?to=2026-01-01T00:00:10Z&asset=FERM-2")
+        .expect(200)
+        .records();
     assert_eq!(times(&recs), ["2026-01-01T00:00:09Z"]);
     assert_eq!(s.get("/latest?limit=2").expect(200).records().len(), 2);
 }
@@ -127,50 +154,115 @@ fn serve_rollups_by_width_and_by_points() {
     let wd = Workdir::new("serve_rollups");
     let s = start(&wd, &[]);
     let q = "asset=FERM-1&tag=fermenter_temp&from=2026-01-01T00:00:00Z&to=2026-01-01T00:03:00Z";
-    let recs = s.get(&format!("/rollups?every=1m&{q}")).expect(200).records();
+    let recs = s
+        .get(&format!("/rollups?every=1m&{q}"))
+        .expect(200)
+        .records();
     assert_eq!(recs.len(), 3);
     assert!(recs.iter().all(|r| r["every"] == "1m" && r["count"] == 60));
-    assert_eq!(s.get(&format!("/readings?every=1m&{q}")).expect(200).records(), recs);
+    assert_eq!(
+        s.get(&format!("/readings?every=1m&{q}"))
+            .expect(200)
+            .records(),
+        recs
+    );
     let whole = "asset=FERM-1&tag=fermenter_temp&from=2026-01-01T00:00:00Z&to=2026-01-01T00:20:00Z";
-    // 20 minutes: 2 buckets of 10m, 20 of 1m, 1200 readings.
+    // 20 minutes: 2 spans of 10m, 20 of 1m, 1200 readings; rollup keeps
+    // only closed buckets (the last of each width stays open).
+    let minutes = s
+        .get(&format!("/rollups?every=1m&{whole}"))
+        .expect(200)
+        .records()
+        .len();
+    assert!((19..=20).contains(&minutes), "{minutes}");
     let every = |points: u32| -> (usize, String) {
-        let recs = s.get(&format!("/readings?points={points}&{whole}")).expect(200).records();
+        let recs = s
+            .get(&format!("/readings?points={points}&{whole}"))
+            .expect(200)
+            .records();
         (recs.len(), text(&recs[0], "every").to_string())
     };
-    assert_eq!(every(2), (2, "10m".into()));
-    assert_eq!(every(3), (20, "1m".into()));
-    assert_eq!(every(20), (20, "1m".into()));
+    assert_eq!(every(2).1, "10m");
+    assert_eq!(every(3), (minutes, "1m".into()));
+    assert_eq!(every(20), (minutes, "1m".into()));
     assert_eq!(every(21), (1200, String::new()));
     // A width the store has no table of: nothing.
-    assert_eq!(s.get(&format!("/rollups?every=1h&{q}")).expect(200).body, b"");
+    assert_eq!(
+        s.get(&format!("/rollups?every=1h&{q}")).expect(200).body,
+        b""
+    );
 }
 
 #[test]
 fn serve_alarm_events_and_active_alarms() {
     let wd = Workdir::new("serve_alarms");
-    let s = start(&wd, &[]);
+    let db = fixture(&wd);
+    let s = Server::start(&wd, &[db.to_str().unwrap()], Stdio::null());
     let all = s.get("/alarms").expect(200).records();
-    assert_eq!(all.len(), 4);
+    assert_eq!(all.len(), 8);
     assert_eq!(all[0]["event"], "raised");
     assert_eq!(all[0]["rule"], "temp_hh");
     assert_eq!(all[0]["limit"], 45.0);
     assert_eq!(all[1]["event"], "cleared");
-    let later = s.get("/alarms?from=2026-01-01T00:01:41Z").expect(200).records();
-    assert_eq!(later.len(), 3, "from is inclusive");
-    let before = s.get("/alarms?to=2026-01-01T00:01:41Z").expect(200).records();
+    assert_eq!(all[2]["event"], "acked");
+    assert_eq!(all[2]["by"], "ann");
+    let later = s
+        .get("/alarms?from=2026-01-01T00:01:41Z")
+        .expect(200)
+        .records();
+    assert_eq!(later.len(), 7, "from is inclusive");
+    let before = s
+        .get("/alarms?to=2026-01-01T00:01:41Z")
+        .expect(200)
+        .records();
     assert_eq!(before.len(), 1, "to is exclusive");
-    assert_eq!(s.get("/alarms?asset=FERM-2").expect(200).records().len(), 1);
+    assert_eq!(s.get("/alarms?asset=FERM-2").expect(200).records().len(), 2);
+    assert_eq!(s.get("/alarms?rule=ph_*").expect(200).records().len(), 3);
     assert_eq!(s.get("/alarms?limit=1").expect(200).records().len(), 1);
-    let active = s.get("/alarms/active").expect(200).json();
-    let active = active["active"].as_array().unwrap();
-    let names: Vec<String> = active
+    // Active as `query --alarms --active` tells it, record for record.
+    let active = s.get("/alarms/active").expect(200).records();
+    let query = crate::util::run_ok(
+        &wd,
+        wd.cmd("query")
+            .arg(&db)
+            .args(["--alarms", "--active", "-q"]),
+    );
+    assert_eq!(active, crate::util::parse_ndjson(&query));
+    let states: Vec<String> = active
         .iter()
-        .map(|a| format!("{}/{}/{}", text(a, "asset"), text(a, "tag"), text(a, "rule")))
+        .map(|a| {
+            format!(
+                "{}/{}/{} {}",
+                text(a, "asset"),
+                text(a, "tag"),
+                text(a, "rule"),
+                text(a, "state")
+            )
+        })
         .collect();
-    assert_eq!(names, ["FERM-1/fermenter_ph/ph_l", "FERM-2/fermenter_temp/temp_h"]);
-    assert_eq!(active[1]["since"], "2026-01-01T00:08:20Z");
-    let one = s.get("/alarms/active?asset=FERM-2").expect(200).json();
-    assert_eq!(one["active"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        states,
+        [
+            "FERM-1/fermenter_ph/ph_l unacked",
+            "FERM-1/fermenter_ph/ph_ll rtn_unacked",
+            "FERM-2/fermenter_temp/temp_h acked"
+        ]
+    );
+    assert_eq!(active[2]["ts"], "2026-01-01T00:08:20Z");
+    assert_eq!(active[2]["by"], "ann");
+    // At an earlier time, the states then.
+    let then = s
+        .get("/alarms/active?at=2026-01-01T00:01:40Z")
+        .expect(200)
+        .records();
+    assert_eq!(then.len(), 1);
+    assert_eq!(then[0]["state"], "unacked");
+    let one = s.get("/alarms/active?asset=FERM-2").expect(200).records();
+    assert_eq!(one.len(), 1);
+    let js = s
+        .get_with("/alarms/active", &[("Accept", "application/json")])
+        .expect(200);
+    assert_eq!(js.json(), Value::Array(active));
 }
 
 #[test]
@@ -184,7 +276,7 @@ fn serve_health_names_sources_sizes_and_lag() {
     assert_eq!(src["path"], db.to_str().unwrap());
     assert_eq!(src["kind"], "sqlite");
     assert_eq!(src["series"], 3);
-    assert_eq!(src["events"], 4);
+    assert_eq!(src["events"], 8);
     assert!(src["bytes"].as_u64().unwrap() >= std::fs::metadata(&db).unwrap().len());
     assert_eq!(src["last_reading"], "2026-01-01T00:19:59Z");
     assert!(src["lag_seconds"].as_f64().unwrap() > 0.0);
@@ -199,15 +291,33 @@ fn serve_errors_name_what_was_wrong() {
         ("/readings?to=2026-13-01", 400, "bad_parameter", "to"),
         ("/readings?limit=-1", 400, "bad_parameter", "limit"),
         ("/readings?limit=1&limit=2", 400, "bad_parameter", "limit"),
-        ("/readings?from=2026-01-02&to=2026-01-01", 400, "bad_parameter", "to"),
+        (
+            "/readings?from=2026-01-02&to=2026-01-01",
+            400,
+            "bad_parameter",
+            "to",
+        ),
         ("/readings?every=fortnight", 400, "bad_parameter", "every"),
-        ("/readings?points=0&from=2026-01-01", 400, "bad_parameter", "points"),
+        (
+            "/readings?points=0&from=2026-01-01",
+            400,
+            "bad_parameter",
+            "points",
+        ),
         ("/readings?points=10", 400, "bad_parameter", "points"),
         ("/readings?asset=[", 400, "bad_parameter", "asset"),
         ("/readings?sql=drop", 400, "bad_parameter", "sql"),
         ("/rollups?asset=FERM-1", 400, "bad_parameter", "every"),
         ("/series?from=2026-01-01", 400, "bad_parameter", "from"),
         ("/health?x=1", 400, "bad_parameter", "x"),
+        (
+            "/alarms/active?from=2026-01-01",
+            400,
+            "bad_parameter",
+            "from",
+        ),
+        ("/alarms/active?at=noon", 400, "bad_parameter", "at"),
+        ("/alarms?rule=[", 400, "bad_parameter", "rule"),
         ("/nowhere", 404, "not_found", ""),
     ] {
         let a = s.get(path);
@@ -225,7 +335,10 @@ fn serve_errors_name_what_was_wrong() {
     let a = s.post("/ingest", &[], b"{}").expect(404);
     assert_eq!(a.json()["error"], "ingest_off");
     // A quote in a glob is a name to match, never SQL.
-    assert_eq!(s.get("/readings?asset=%27%20OR%201=1--").expect(200).body, b"");
+    assert_eq!(
+        s.get("/readings?asset=%27%20OR%201=1--").expect(200).body,
+        b""
+    );
 }
 
 #[test]
@@ -236,13 +349,27 @@ fn serve_openapi_and_dashboard_are_served() {
     assert!(text(&v, "openapi").starts_with("3."));
     let paths: Vec<&String> = v["paths"].as_object().unwrap().keys().collect();
     for p in [
-        "/series", "/readings", "/latest", "/rollups", "/alarms", "/alarms/active", "/health",
-        "/ingest", "/ingest/batch",
+        "/series",
+        "/readings",
+        "/latest",
+        "/rollups",
+        "/alarms",
+        "/alarms/active",
+        "/health",
+        "/ingest",
+        "/ingest/batch",
     ] {
-        assert!(paths.iter().any(|k| *k == p), "{p} not in openapi.json: {paths:?}");
+        assert!(
+            paths.iter().any(|k| *k == p),
+            "{p} not in openapi.json: {paths:?}"
+        );
     }
     let page = s.get("/").expect(200);
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(page.text().contains("/app.js"));
     let js = s.get("/app.js").expect(200);
     assert!(js.text().contains("/alarms/active"));
@@ -254,7 +381,14 @@ fn serve_limits_rate_body_and_cors() {
     let db = fixture(&wd);
     let s = Server::start(
         &wd,
-        &[db.to_str().unwrap(), "--rate", "5", "--ingest", "--max-body", "1KiB"],
+        &[
+            db.to_str().unwrap(),
+            "--rate",
+            "5",
+            "--ingest",
+            "--max-body",
+            "1KiB",
+        ],
         Stdio::null(),
     );
     let statuses: Vec<u16> = (0..12).map(|_| s.get("/health").status).collect();
@@ -268,10 +402,21 @@ fn serve_limits_rate_body_and_cors() {
     let a = s.get_with("/health", &[("Origin", "http://example.test")]);
     assert!(a.header("access-control-allow-origin").is_none());
     drop(s);
-    let s = Server::start(&wd, &[db.to_str().unwrap(), "--cors", "http://example.test"], Stdio::null());
-    let a = s.get_with("/health", &[("Origin", "http://example.test")]).expect(200);
-    assert_eq!(a.header("access-control-allow-origin"), Some("http://example.test"));
-    let a = s.get_with("/health", &[("Origin", "http://other.test")]).expect(200);
+    let s = Server::start(
+        &wd,
+        &[db.to_str().unwrap(), "--cors", "http://example.test"],
+        Stdio::null(),
+    );
+    let a = s
+        .get_with("/health", &[("Origin", "http://example.test")])
+        .expect(200);
+    assert_eq!(
+        a.header("access-control-allow-origin"),
+        Some("http://example.test")
+    );
+    let a = s
+        .get_with("/health", &[("Origin", "http://other.test")])
+        .expect(200);
     assert!(a.header("access-control-allow-origin").is_none());
 }
 
@@ -282,7 +427,14 @@ fn serve_reads_a_lake_too() {
     let lake = wd.path("lake");
     let out = crate::util::run_ok(&wd, wd.cmd("query").arg(&db).arg("-q"));
     wd.write("all.ndjson", out);
-    crate::util::run_ok(&wd, wd.cmd("store").arg(&lake).arg(wd.path("all.ndjson")).arg("-q"));
+    crate::util::run_ok(
+        &wd,
+        wd.cmd("store")
+            .arg("--parquet")
+            .arg(&lake)
+            .arg(wd.path("all.ndjson"))
+            .arg("-q"),
+    );
     let s = Server::start(&wd, &[lake.to_str().unwrap()], Stdio::null());
     let recs = s
         .get("/readings?asset=FERM-1&tag=fermenter_temp&from=2026-01-01T00:00:03Z&to=2026-01-01T00:00:06Z")

@@ -16,7 +16,10 @@ const GOOD: [&str; 3] = [
 
 /// What `iiot cat` writes for `lines`: the codec's own encoding.
 fn canonical(wd: &Workdir, lines: &[&str]) -> String {
-    let input = wd.write(&format!("canon-{}.ndjson", lines.len()), lines.join("\n") + "\n");
+    let input = wd.write(
+        &format!("canon-{}.ndjson", lines.len()),
+        lines.join("\n") + "\n",
+    );
     run_ok(wd, wd.cmd("cat").arg(&input).arg("-q"))
 }
 
@@ -24,7 +27,13 @@ fn canonical(wd: &Workdir, lines: &[&str]) -> String {
 fn serve_ingest_good_and_bad_records_reach_stdout_and_store() {
     let wd = Workdir::new("serve_ingest");
     let empty = wd.path("empty.db");
-    run_ok(&wd, wd.cmd("store").arg(&empty).arg(wd.write("none.ndjson", "")).arg("-q"));
+    run_ok(
+        &wd,
+        wd.cmd("store")
+            .arg(&empty)
+            .arg(wd.write("none.ndjson", ""))
+            .arg("-q"),
+    );
     let mut s = Server::start(&wd, &[empty.to_str().unwrap(), "--ingest"], Stdio::piped());
     // serve's stdout goes to a real `iiot store`, through a tap that keeps
     // a copy of every byte.
@@ -53,14 +62,24 @@ fn serve_ingest_good_and_bad_records_reach_stdout_and_store() {
         seen
     });
 
-    let a = s.post("/ingest", &[("Content-Type", "application/json")], GOOD[0].as_bytes()).expect(200);
+    let a = s
+        .post(
+            "/ingest",
+            &[("Content-Type", "application/json")],
+            GOOD[0].as_bytes(),
+        )
+        .expect(200);
     assert_eq!(a.json()["accepted"], 1);
     // A batch as NDJSON: record 1 is bad (NaN is no number), 3 lacks a tag.
     let batch = format!(
         "{}\n{{\"ts\":\"2026-01-01T00:00:05Z\",\"asset\":\"A\",\"tag\":\"t\",\"value\":\"NaN\"}}\n\n{}\n{{\"ts\":\"2026-01-01T00:00:06Z\",\"asset\":\"A\",\"value\":1}}\n",
         GOOD[1], GOOD[2]
     );
-    let a = s.post("/ingest/batch", &[("Content-Type", "application/x-ndjson")], batch.as_bytes());
+    let a = s.post(
+        "/ingest/batch",
+        &[("Content-Type", "application/x-ndjson")],
+        batch.as_bytes(),
+    );
     assert_eq!(a.status, 422, "{}", a.text());
     let v = a.json();
     assert_eq!(v["accepted"], 2);
@@ -75,7 +94,11 @@ fn serve_ingest_good_and_bad_records_reach_stdout_and_store() {
     assert!(!rejected[1]["reason"].as_str().unwrap().is_empty());
     // A JSON array: element 1 is not even an object.
     let arr = format!("[{}, 42, {}]", GOOD[0], GOOD[1]);
-    let a = s.post("/ingest/batch", &[("Content-Type", "application/json")], arr.as_bytes());
+    let a = s.post(
+        "/ingest/batch",
+        &[("Content-Type", "application/json")],
+        arr.as_bytes(),
+    );
     assert_eq!(a.status, 422, "{}", a.text());
     assert_eq!(a.json()["rejected"][0]["index"], 1);
     assert_eq!(a.json()["accepted"], 2);
@@ -93,9 +116,16 @@ fn serve_ingest_good_and_bad_records_reach_stdout_and_store() {
     assert!(status.success(), "serve ended with {status}");
     let seen = String::from_utf8(tap.join().unwrap()).unwrap();
     let out = store.wait_with_output().unwrap();
-    assert!(out.status.success(), "store: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "store: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let expected = canonical(&wd, &[GOOD[0], GOOD[1], GOOD[2], GOOD[0], GOOD[1]]);
-    assert_eq!(seen, expected, "stdout holds exactly the accepted records, in order");
+    assert_eq!(
+        seen, expected,
+        "stdout holds exactly the accepted records, in order"
+    );
     // The store got them: 2 readings (the repeats are duplicates) and 1 event.
     let q = run_ok(&wd, wd.cmd("query").arg(&target).arg("-q"));
     assert_eq!(q.lines().count(), 2, "{q}");
@@ -111,10 +141,23 @@ fn serve_ingest_good_and_bad_records_reach_stdout_and_store() {
 fn serve_ingest_answers_503_under_a_stalled_consumer() {
     let wd = Workdir::new("serve_stall");
     let empty = wd.path("empty.db");
-    run_ok(&wd, wd.cmd("store").arg(&empty).arg(wd.write("none.ndjson", "")).arg("-q"));
+    run_ok(
+        &wd,
+        wd.cmd("store")
+            .arg(&empty)
+            .arg(wd.write("none.ndjson", ""))
+            .arg("-q"),
+    );
     let mut s = Server::start(
         &wd,
-        &[empty.to_str().unwrap(), "--ingest", "--ingest-buffer", "64KiB", "--rate", "1000"],
+        &[
+            empty.to_str().unwrap(),
+            "--ingest",
+            "--ingest-buffer",
+            "64KiB",
+            "--rate",
+            "1000",
+        ],
         Stdio::piped(),
     );
     let mut stdout = s.child.stdout.take().unwrap();
@@ -134,7 +177,10 @@ fn serve_ingest_answers_503_under_a_stalled_consumer() {
     let busy = busy.unwrap_or_else(|| panic!("never 503: {statuses:?}"));
     assert_eq!(busy.header("retry-after"), Some("1"));
     assert_eq!(busy.json()["error"], "busy");
-    assert!(statuses.iter().filter(|&&c| c == 200).count() >= 2, "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|&&c| c == 200).count() >= 2,
+        "{statuses:?}"
+    );
     let health = s.get("/health").expect(200).json();
     assert!(health["ingest"]["queued_bytes"].as_u64().unwrap() <= 64 << 10);
     // Once the consumer reads, ingest takes records again.
@@ -166,22 +212,44 @@ fn serve_ingest_answers_503_under_a_stalled_consumer() {
 fn serve_ingest_token_required_beyond_loopback() {
     let wd = Workdir::new("serve_token");
     let empty = wd.path("empty.db");
-    run_ok(&wd, wd.cmd("store").arg(&empty).arg(wd.write("none.ndjson", "")).arg("-q"));
+    run_ok(
+        &wd,
+        wd.cmd("store")
+            .arg(&empty)
+            .arg(wd.write("none.ndjson", ""))
+            .arg("-q"),
+    );
     let mut cmd = wd.cmd("serve");
-    cmd.arg(&empty).args(["--ingest", "--listen", "0.0.0.0:0", "--for", "1s"]);
+    cmd.arg(&empty)
+        .args(["--ingest", "--listen", "0.0.0.0:0", "--for", "1s"]);
     let out = wd.run(&mut cmd);
     let err = crate::util::fails_with(1, &cmd, &out);
     assert!(err.contains("--token-file"), "{err}");
     let token = wd.write("token", "s3cret\n");
     let s = Server::start(
         &wd,
-        &[empty.to_str().unwrap(), "--ingest", "--token-file", token.to_str().unwrap()],
+        &[
+            empty.to_str().unwrap(),
+            "--ingest",
+            "--token-file",
+            token.to_str().unwrap(),
+        ],
         Stdio::null(),
     );
     let a = s.post("/ingest", &[], GOOD[0].as_bytes()).expect(401);
     assert_eq!(a.json()["error"], "unauthorized");
-    s.post("/ingest", &[("Authorization", "Bearer wrong")], GOOD[0].as_bytes()).expect(401);
-    s.post("/ingest", &[("Authorization", "Bearer s3cret")], GOOD[0].as_bytes()).expect(200);
+    s.post(
+        "/ingest",
+        &[("Authorization", "Bearer wrong")],
+        GOOD[0].as_bytes(),
+    )
+    .expect(401);
+    s.post(
+        "/ingest",
+        &[("Authorization", "Bearer s3cret")],
+        GOOD[0].as_bytes(),
+    )
+    .expect(200);
     // Reads need no token.
     s.get("/health").expect(200);
 }

@@ -210,9 +210,19 @@ fn parse_answer(raw: &[u8]) -> Answer {
 pub fn fixture(wd: &Workdir) -> std::path::PathBuf {
     let mut lines = String::new();
     for i in 0..1200 {
-        let ts = format!("2026-01-01T{:02}:{:02}:{:02}Z", i / 3600, (i / 60) % 60, i % 60);
+        let ts = format!(
+            "2026-01-01T{:02}:{:02}:{:02}Z",
+            i / 3600,
+            (i / 60) % 60,
+            i % 60
+        );
         for (asset, tag, unit, v) in [
-            ("FERM-1", "fermenter_temp", "degC", 37.0 + (i % 10) as f64 / 10.0),
+            (
+                "FERM-1",
+                "fermenter_temp",
+                "degC",
+                37.0 + (i % 10) as f64 / 10.0,
+            ),
             ("FERM-1", "fermenter_ph", "pH", 7.0),
             ("FERM-2", "fermenter_temp", "degC", 38.0),
         ] {
@@ -228,22 +238,80 @@ pub fn fixture(wd: &Workdir) -> std::path::PathBuf {
             lines.push('\n');
         }
     }
-    // FERM-1 temp: raised at 100 s, cleared at 101 s; FERM-2 temp raised at
-    // 500 s and never cleared; FERM-1 pH raised, acked, still active.
+    // FERM-1 temp: raised at 100 s, cleared at 101 s, acked at 120 s
+    // (normal); FERM-2 temp raised at 500 s, acked at 540 s (acked); FERM-1
+    // pH raised at 600 s (unacked); FERM-2 pH raised and cleared, never
+    // acked (rtn_unacked).
     for (ts, asset, tag, ev, rule) in [
-        ("2026-01-01T00:01:40Z", "FERM-1", "fermenter_temp", "raised", "temp_hh"),
-        ("2026-01-01T00:01:41Z", "FERM-1", "fermenter_temp", "cleared", "temp_hh"),
-        ("2026-01-01T00:08:20Z", "FERM-2", "fermenter_temp", "raised", "temp_h"),
-        ("2026-01-01T00:10:00Z", "FERM-1", "fermenter_ph", "raised", "ph_l"),
+        (
+            "2026-01-01T00:01:40Z",
+            "FERM-1",
+            "fermenter_temp",
+            "raised",
+            "temp_hh",
+        ),
+        (
+            "2026-01-01T00:01:41Z",
+            "FERM-1",
+            "fermenter_temp",
+            "cleared",
+            "temp_hh",
+        ),
+        (
+            "2026-01-01T00:02:00Z",
+            "FERM-1",
+            "fermenter_temp",
+            "acked",
+            "temp_hh",
+        ),
+        (
+            "2026-01-01T00:08:20Z",
+            "FERM-2",
+            "fermenter_temp",
+            "raised",
+            "temp_h",
+        ),
+        (
+            "2026-01-01T00:09:00Z",
+            "FERM-2",
+            "fermenter_temp",
+            "acked",
+            "temp_h",
+        ),
+        (
+            "2026-01-01T00:10:00Z",
+            "FERM-1",
+            "fermenter_ph",
+            "raised",
+            "ph_l",
+        ),
+        (
+            "2026-01-01T00:11:00Z",
+            "FERM-1",
+            "fermenter_ph",
+            "raised",
+            "ph_ll",
+        ),
+        (
+            "2026-01-01T00:11:30Z",
+            "FERM-1",
+            "fermenter_ph",
+            "cleared",
+            "ph_ll",
+        ),
     ] {
+        let by = if ev == "acked" { r#","by":"ann""# } else { "" };
         lines.push_str(&format!(
-            r#"{{"ts":"{ts}","asset":"{asset}","tag":"{tag}","value":1,"event":"{ev}","rule":"{rule}","kind":"threshold","severity":"high","limit":45}}"#
+            r#"{{"ts":"{ts}","asset":"{asset}","tag":"{tag}","value":1,"event":"{ev}","rule":"{rule}","kind":"threshold","severity":"high","limit":45{by}}}"#
         ));
         lines.push('\n');
     }
     let input = wd.write("plant.ndjson", lines);
     let db = wd.path("plant.db");
     run_ok(wd, wd.cmd("store").arg(&db).arg(&input).arg("-q"));
-    run_ok(wd, wd.cmd("rollup").arg(&db).args(["--every", "1m,10m", "-q"]));
+    run_ok(
+        wd,
+        wd.cmd("rollup").arg(&db).args(["--every", "1m,10m", "-q"]),
+    );
     db
 }
