@@ -171,12 +171,13 @@ function drawChart(s, card) {
   const limits = s.info.limits || {};
   let lo = Infinity, hi = -Infinity;
   for (const p of s.points) { lo = Math.min(lo, p[1]); hi = Math.max(hi, p[1]); }
-  // The hi and lo limits are shown when they are near the data.
+  // The model's hi and lo limits are always in view; hi_hi and lo_lo
+  // when the data reach towards them.
   for (const k of ["lo", "hi"]) {
     const v = limits[k];
     if (v === undefined) continue;
-    const span = Math.max(hi - lo, 1e-9);
-    if (!Number.isFinite(lo) || (v > lo - span && v < hi + span)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    lo = Number.isFinite(lo) ? Math.min(lo, v) : v;
+    hi = Number.isFinite(hi) ? Math.max(hi, v) : v;
   }
   if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
   if (hi === lo) { hi += 1; lo -= 1; }

@@ -101,9 +101,9 @@ fn serve_dashboard_in_headless_chromium_follows_a_live_pipeline() {
                 "spike=0.01",
                 "--label",
             ],
-            &["detect", "--preset", "fermenter", "--zscore", "3", "-q"],
+            &["detect", "--preset", "fermenter", "--zscore", "3", "--line-buffered", "-q"],
             &["store", "--tee", "live.db", "--batch-time", "500ms", "-q"],
-            &["detect", "--preset", "fermenter", "--events", "-q"],
+            &["detect", "--preset", "fermenter", "--events", "--line-buffered", "-q"],
             &["store", "live.db", "--batch-time", "500ms", "-q"],
         ],
     );
