@@ -55,6 +55,9 @@ _iiot() {
             iiot,rollup)
                 cmd="iiot__subcmd__rollup"
                 ;;
+            iiot,serve)
+                cmd="iiot__subcmd__serve"
+                ;;
             iiot,simulate)
                 cmd="iiot__subcmd__simulate"
                 ;;
@@ -100,6 +103,9 @@ _iiot() {
             iiot__subcmd__help,rollup)
                 cmd="iiot__subcmd__help__subcmd__rollup"
                 ;;
+            iiot__subcmd__help,serve)
+                cmd="iiot__subcmd__help__subcmd__serve"
+                ;;
             iiot__subcmd__help,simulate)
                 cmd="iiot__subcmd__help__subcmd__simulate"
                 ;;
@@ -128,7 +134,7 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,7 +292,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help"
+            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,6 +488,20 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__rollup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -978,6 +998,68 @@ _iiot() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__serve)
+            opts="-q -v -h -V --model --preset --listen --addr-file --ingest --token-file --cors --max-body --rate --slow-client --ingest-buffer --max-connections --for --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --addr-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slow-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ingest-buffer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

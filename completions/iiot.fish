@@ -39,6 +39,7 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise rea
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
@@ -250,6 +251,23 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print 
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0 picks a free one)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l token-file -d 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l cors -d 'Send CORS headers admitting this origin (`*` for any); none unless given' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-body -d 'Largest request body' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l rate -d 'Requests a second each client address may make (429 past it)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l slow-client -d 'How long a client may take to send its request or to take the next part of an answer' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest-buffer -d 'Accepted records that may wait for stdout before ingest answers 503' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-connections -d 'Most connections open at once; more wait to be accepted' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest -d 'Accept records on POST /ingest and /ingest/batch and write them to stdout'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l asset -d 'The alarm\'s asset' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l tag -d 'The alarm\'s tag' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l rule -d 'The alarm\'s rule' -r
@@ -269,19 +287,20 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot ack completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

@@ -42,15 +42,18 @@ use crate::serve::Config;
 /// Reads need no token.
 ///
 /// Binds 127.0.0.1:8080 unless --listen says otherwise; "listening on
-/// http://ADDR/" goes to stderr once bound.
+/// http://ADDR/" goes to stderr once bound: open it in a browser for the
+/// dashboard (`/?asset=FERM-1&window=600000`: one chart per series of
+/// the asset over the last 10 minutes of data, updated every 2 s). Stops
+/// on SIGTERM or SIGINT (ingest first writes out what it took) or when
+/// --for runs out.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   iiot serve plant.db --preset fermenter --listen 127.0.0.1:0 --addr-file a --for 2s
   iiot serve plant.db lake --listen 0.0.0.0:8080 --cors https://grafana.example   # runs until stopped
   iiot serve plant.db --ingest | iiot store plant-in.db   # runs until stopped
-  iiot simulate --preset fermenter --realtime | iiot detect --preset fermenter --events \\
-    | iiot store live.db & iiot serve live.db --preset fermenter   # then open http://127.0.0.1:8080/")]
+  iiot serve live.db --preset fermenter   # runs until stopped")]
 pub struct Args {
     /// SQLite stores, Parquet files or lake folders to serve.
     #[arg(required = true, value_name = "SOURCE")]
