@@ -179,10 +179,7 @@ fn parse_answer(raw: &[u8]) -> Answer {
     });
     let body = if chunked {
         let mut out = Vec::new();
-        loop {
-            let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") else {
-                break;
-            };
+        while let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") {
             let size_text = String::from_utf8_lossy(&rest[..nl]);
             let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16)
                 .expect("chunk size");
