@@ -38,6 +38,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand serve 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
             cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -338,6 +339,29 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;serve'= {
+            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
+            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
+            cand --listen 'Address and port to listen on (port 0 picks a free one)'
+            cand --addr-file 'Once listening, write the bound ADDR:PORT to FILE'
+            cand --token-file 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)'
+            cand --cors 'Send CORS headers admitting this origin (`*` for any); none unless given'
+            cand --max-body 'Largest request body'
+            cand --rate 'Requests a second each client address may make (429 past it)'
+            cand --slow-client 'How long a client may take to send its request or to take the next part of an answer'
+            cand --ingest-buffer 'Accepted records that may wait for stdout before ingest answers 503'
+            cand --max-connections 'Most connections open at once; more wait to be accepted'
+            cand --for 'Stop serving after this long (for scripts and tests); without it, serve until stopped'
+            cand --ingest 'Accept records on POST /ingest and /ingest/batch and write them to stdout'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;ack'= {
             cand --asset 'The alarm''s asset'
             cand --tag 'The alarm''s tag'
@@ -388,6 +412,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand serve 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
             cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -419,6 +444,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;inspect'= {
         }
         &'iiot;help;plot'= {
+        }
+        &'iiot;help;serve'= {
         }
         &'iiot;help;ack'= {
         }

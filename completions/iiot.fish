@@ -36,10 +36,10 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "modbus-serve" -d 'Serve r
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "model" -d 'Print, list and check plant models'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "derive" -d 'Compute the model\'s derived tags (its `formula` column) from a stream'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
@@ -112,7 +112,7 @@ csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault;
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
@@ -181,19 +181,12 @@ complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcomm
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l every -d 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required, except on a store or lake given only --retain)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l lateness -d 'How long past a bucket\'s end (by its series\' latest reading) to wait for stragglers before writing it' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l tz -d 'Time zone whose local midnight starts day buckets (Europe/Berlin)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'
-health\t'A health score from OEE, scrap rate and error rate, with its parts'
-incidents\t'Downtime incidents, and reliability (MTBF, MTTR) per bucket'"
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l retain -d 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-oee -d '--kpi health: weight of the OEE term' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-scrap -d '--kpi health: weight of the scrap term (1 − scrap rate)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-errors -d '--kpi health: weight of the error term (1 − share of planned time in ERROR)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l down -d '--kpi incidents: the machine states that make an incident' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series\' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series\' latest reading; ages count from the wall clock). `now` is the wall clock' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l open -d '--kpi incidents: also write the incidents still running at the end of input'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l dry-run -d 'With --retain: say what would be deleted, delete nothing'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l final -d 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -202,27 +195,11 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s q -l quiet -d 'Prin
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l assets -d 'Scale the model to N assets as `simulate --assets N` does (SITE-1/BLR-0001 …)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l max-age -d 'Inputs older than this give no derived reading [default: 3 times the inputs\' usual interval]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
-csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -l line-buffered -d 'Flush after every record, for live pipelines'
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -s v -l verbose -d 'Say more on stderr (repeat for more)'
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c iiot -n "__fish_iiot_using_subcommand derive" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l asset -d 'Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l tag -d 'Tag glob; repeat or separate with commas for several' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l from -d 'Readings at or after this time (RFC 3339, a date, or epoch ms)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l to -d 'Readings before this time (exclusive)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l limit -d 'At most N readings in all' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l rollup -d 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l order -d 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)' -r -f -a "series\t'Series by series (asset, then tag), each in time order'
-time\t'Every series merged by time, then asset, then tag'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l ts-col -d 'The time column (default: ts, timestamp, time, datetime or event_time)' -r
@@ -268,13 +245,29 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -l width -d 'Width of th
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l panel-height -d 'Height of each panel in pixels' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l max-panels -d 'Draw at most N series; the rest are counted on stderr' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l title -d 'A title above the panels' -r
-complete -c iiot -n "__fish_iiot_using_subcommand plot" -l field -d 'Draw this numeric field of each record instead of `value`: a KPI\'s `scrap_rate`, a health score\'s `health_oee`, a rollup\'s `max`. A field inside an object is named by its path (`scrap_rate.quality`); an object of numbers draws one series per member. The series is named `TAG.FIELD`; records without the field are left out and counted' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0 picks a free one)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l token-file -d 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l cors -d 'Send CORS headers admitting this origin (`*` for any); none unless given' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-body -d 'Largest request body' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l rate -d 'Requests a second each client address may make (429 past it)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l slow-client -d 'How long a client may take to send its request or to take the next part of an answer' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest-buffer -d 'Accepted records that may wait for stdout before ingest answers 503' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-connections -d 'Most connections open at once; more wait to be accepted' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest -d 'Accept records on POST /ingest and /ingest/batch and write them to stdout'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l asset -d 'The alarm\'s asset' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l tag -d 'The alarm\'s tag' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l rule -d 'The alarm\'s rule' -r
@@ -294,20 +287,20 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "derive" -d 'Compute the model\'s derived tags (its `formula` column) from a stream'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot ack completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

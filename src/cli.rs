@@ -66,6 +66,7 @@ pub enum Command {
     Query(verbs::query::Args),
     Inspect(verbs::inspect::Args),
     Plot(verbs::plot::Args),
+    Serve(verbs::serve::Args),
     Ack(verbs::ack::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
@@ -87,6 +88,7 @@ impl Command {
             Command::Query(_) => "query",
             Command::Inspect(_) => "inspect",
             Command::Plot(_) => "plot",
+            Command::Serve(_) => "serve",
             Command::Ack(_) => "ack",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
@@ -108,6 +110,7 @@ impl Command {
             Command::Query(a) => verbs::query::run(a, global),
             Command::Inspect(a) => verbs::inspect::run(a, global),
             Command::Plot(a) => verbs::plot::run(a, global),
+            Command::Serve(a) => verbs::serve::run(a, global),
             Command::Ack(a) => verbs::ack::run(a, global),
             Command::Completions(a) => {
                 verbs::completions::run_completions(a, Cli::command(), global)

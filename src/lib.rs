@@ -16,6 +16,7 @@
 //! - `plot`: the bounded chart summary and its SVG drawing (`iiot plot`).
 //! - [`store`]: storage by backend — a SQLite file, a Parquet lake — each
 //!   written, read, rolled up and retained by its own module.
+//! - [`serve`]: the HTTP server behind `iiot serve` (axum on tokio).
 //! - `patterns`: the asset and tag globs that choose series.
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, the record reader (parsing on every core), rejects,
@@ -36,6 +37,7 @@ pub(crate) mod patterns;
 pub(crate) mod plot;
 pub mod record;
 pub mod rollup;
+pub mod serve;
 pub mod sim;
 pub mod store;
 pub mod time;

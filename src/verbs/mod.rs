@@ -16,6 +16,7 @@ pub mod poll;
 pub mod query;
 mod query_alarms;
 pub mod rollup;
+pub mod serve;
 pub mod simulate;
 pub mod store;
 

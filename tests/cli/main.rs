@@ -21,6 +21,7 @@ mod query_rollup;
 mod rollup;
 mod rollup_kpis;
 mod rollup_store;
+mod serve;
 mod simulate;
 mod store;
 mod threads;

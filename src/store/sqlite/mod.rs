@@ -19,6 +19,7 @@ pub(crate) mod retain;
 pub(crate) mod rollup;
 pub(crate) mod rollup_read;
 pub(crate) mod schema;
+pub(crate) mod serve;
 pub mod writer;
 
 use std::path::Path;
