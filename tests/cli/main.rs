@@ -11,6 +11,7 @@ mod examples;
 mod inspect;
 mod lost;
 mod modbus;
+mod notify;
 mod model;
 mod plot;
 mod query;
