@@ -258,8 +258,10 @@ struct FileRoute {
     group_by: Vec<Spanned<String>>,
     #[serde(default, rename = "continue")]
     cont: bool,
-    #[serde(flatten)]
-    timing: FileTiming,
+    group_wait: Option<Spanned<String>>,
+    group_interval: Option<Spanned<String>>,
+    repeat_interval: Option<Spanned<String>>,
+    send_resolved: Option<bool>,
 }
 
 /// Line and column (from 1) of a byte offset.
@@ -377,7 +379,15 @@ impl Checker<'_> {
             },
             channels: idx,
             group_by: f.group_by.iter().map(|g| g.get_ref().clone()).collect(),
-            timing: self.timing(base, &f.timing)?,
+            timing: self.timing(
+                base,
+                &FileTiming {
+                    group_wait: f.group_wait.clone(),
+                    group_interval: f.group_interval.clone(),
+                    repeat_interval: f.repeat_interval.clone(),
+                    send_resolved: f.send_resolved,
+                },
+            )?,
             cont: f.cont,
         })
     }

@@ -78,6 +78,10 @@ struct Group {
     default: bool,
     key: String,
     alarms: BTreeMap<String, Tracked>,
+    /// Episodes that cleared and were raised again before a notification
+    /// told of their clearing: told in the next one.
+    #[serde(default)]
+    earlier: Vec<AlarmLine>,
     next: Option<Millis>,
     last_flush: Option<Millis>,
     last_notify: Option<Millis>,
@@ -196,6 +200,7 @@ impl<'c> Engine<'c> {
                 default,
                 key: group_key,
                 alarms: BTreeMap::new(),
+                earlier: Vec::new(),
                 next: None,
                 last_flush: None,
                 last_notify: None,
@@ -203,7 +208,14 @@ impl<'c> Engine<'c> {
             let changed = match ev.change {
                 Change::Raised => match g.alarms.get_mut(&akey) {
                     Some(t) if t.active => false,
-                    _ => {
+                    old => {
+                        if let Some(t) = old
+                            && (!t.told || route.timing.send_resolved)
+                        {
+                            let mut l = t.line.clone();
+                            l.state = "cleared".into();
+                            g.earlier.push(l);
+                        }
                         g.alarms.insert(
                             akey.clone(),
                             Tracked {
@@ -307,14 +319,15 @@ impl<'c> Engine<'c> {
         g.next = None;
         let route = self.route(&g);
         let timing = route.timing;
-        let news = g.alarms.values().any(|t| !t.told)
+        let news = !g.earlier.is_empty()
+            || g.alarms.values().any(|t| !t.told)
             || (timing.send_resolved && g.alarms.values().any(|t| !t.active));
         let repeat_due = !news
             && !last
             && g.last_notify.is_some_and(|l| at - l >= timing.repeat_interval)
             && g.alarms.values().any(|t| t.active && !t.acked);
         if news || repeat_due {
-            let mut lines = Vec::new();
+            let mut lines = std::mem::take(&mut g.earlier);
             for t in g.alarms.values() {
                 let state = match (t.active, t.told, t.acked) {
                     (false, _, _) if t.told && !timing.send_resolved => continue,

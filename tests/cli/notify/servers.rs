@@ -112,7 +112,7 @@ fn need(module: &str, package: &str) {
 }
 
 fn start(wd: &Workdir, name: &str, script: &str, args: &[&str], env: &[(&str, &str)]) -> Server {
-    let py = wd.write(&format!("{name}.py"), script);
+    let py = wd.write(&format!("{name}_server.py"), script);
     let log = wd.path(&format!("{name}.ndjson"));
     let portfile = wd.path(&format!("{name}.port"));
     let mut cmd = Command::new("python3");
