@@ -37,6 +37,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -121,7 +122,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --no-defaults 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)'
             cand --only 'Write only the flagged readings'
             cand --events 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-            cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+            cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
             cand --score 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand --line-buffered 'Flush after every record, for live pipelines'
@@ -254,7 +255,12 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --tag-col 'The tag column (default: tag, metric, signal, name or parameter)'
             cand --value-col 'The value column (default: value, val, reading or measurement)'
             cand --ts-unit 'The unit of an integer or float time column (default: guessed from its magnitude)'
+            cand --at 'With --active: the time to tell the states at (default: now)'
+            cand --rule 'Alarms of these rules only (globs); repeat or separate with commas'
+            cand --severity 'Alarms of these severities only (low, medium, high, critical); repeat or separate with commas'
             cand --latest 'Only the last reading of each series (in the range), as a current-value tile shows'
+            cand --alarms 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time'
+            cand --active 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
             cand -v 'Say more on stderr (repeat for more)'
@@ -305,6 +311,23 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;ack'= {
+            cand --asset 'The alarm''s asset'
+            cand --tag 'The alarm''s tag'
+            cand --rule 'The alarm''s rule'
+            cand --by 'Who acknowledges'
+            cand --note 'A note kept with the acknowledgement'
+            cand --at 'The acknowledgement''s time (default: now)'
+            cand --busy-timeout 'How long to wait for another process''s write lock'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;completions'= {
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -337,6 +360,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -365,6 +389,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;inspect'= {
         }
         &'iiot;help;plot'= {
+        }
+        &'iiot;help;ack'= {
         }
         &'iiot;help;completions'= {
         }

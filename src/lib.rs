@@ -7,6 +7,7 @@
 //! the storage layouts in docs/storage.md.
 //!
 //! - [`record`]: the NDJSON codec every verb shares.
+//! - [`alarms`]: ISA-18.2 alarm states folded from alarm events.
 //! - [`model`]: the plant model CSV and its presets.
 //! - [`sim`]: the simulation engine.
 //! - `detect`: the anomaly-detection engine behind `iiot detect`.
@@ -24,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alarms;
 pub mod cli;
 pub(crate) mod detect;
 pub mod io;

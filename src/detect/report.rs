@@ -8,10 +8,21 @@
 //! raised 3 or more times within 60 seconds; it is stale when it stays
 //! active 24 hours or more (or is still active, raised 24 hours or more
 //! before the end of the stream). Bad actors are the alarms raised most.
+//!
+//! Acknowledgements (`acked` events in the input) are folded with the
+//! raises and clears by [`crate::alarms::Tracker`], the one ISA-18.2 state
+//! machine: time to acknowledge is an ack's time minus the raise it
+//! acknowledged (mean and longest, and how many raises were never
+//! acknowledged); a standing alarm is one still unacknowledged (`unacked`
+//! or `rtn_unacked`) 24 hours or more after its raise at the end of the
+//! stream. An ack the tracker refuses (never raised, already
+//! acknowledged) is counted as refused.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use crate::alarms::{State, Tracker};
+use crate::record::alarm::{AlarmEvent, EventKind};
 use crate::time::{Millis, TsFormatter};
 
 const TEN_MIN: Millis = 600_000;
@@ -37,10 +48,50 @@ pub(crate) struct AlarmReport {
     last: Millis,
     raises: u64,
     clears: u64,
+    /// ISA-18.2 states, for acknowledgements and standing alarms.
+    states: Tracker,
+    acks: u64,
+    refused_acks: u64,
+    ack_total_ms: i128,
+    /// The longest time to acknowledge, and the alarm.
+    ack_longest: Option<(Millis, (String, String, String))>,
 }
 
 impl AlarmReport {
-    pub(crate) fn observe(&mut self, ts: Millis, asset: &str, tag: &str, rule: &str, raised: bool) {
+    /// Counts one alarm event: a raise, a clear or an ack (an event of a
+    /// kind it does not know changes nothing).
+    pub(crate) fn observe(&mut self, ev: &AlarmEvent<'_>) {
+        let ts = ev.ts;
+        let raised = match &ev.event {
+            EventKind::Raised => true,
+            EventKind::Cleared => false,
+            EventKind::Acked { .. } => {
+                self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+                self.last = self.last.max(ts);
+                match self.states.apply(ev) {
+                    Ok(_) => {
+                        let a = self.states.get(ev.asset, ev.tag, &ev.rule);
+                        if let Some(took) = a.and_then(|a| a.time_to_ack()) {
+                            self.acks += 1;
+                            self.ack_total_ms += i128::from(took);
+                            if self.ack_longest.as_ref().is_none_or(|(l, _)| took > *l) {
+                                let key = (
+                                    ev.asset.to_string(),
+                                    ev.tag.to_string(),
+                                    ev.rule.to_string(),
+                                );
+                                self.ack_longest = Some((took, key));
+                            }
+                        }
+                    }
+                    Err(_) => self.refused_acks += 1,
+                }
+                return;
+            }
+            EventKind::Other(_) => return,
+        };
+        let _ = self.states.apply(ev);
+        let (asset, tag, rule) = (ev.asset, ev.tag, &*ev.rule);
         self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
         self.last = self.last.max(ts);
         let key = (asset.to_string(), tag.to_string(), rule.to_string());
@@ -162,6 +213,51 @@ impl AlarmReport {
                 ),
             };
         }
+        let _ = writeln!(
+            o,
+            "acknowledgements: {}, refused {} (never raised or already acknowledged)",
+            self.acks, self.refused_acks
+        );
+        if let Some((longest, (asset, tag, rule))) = &self.ack_longest {
+            let mean = (self.ack_total_ms / i128::from(self.acks.max(1))) as f64;
+            let _ = writeln!(
+                o,
+                "  time to acknowledge: mean {}, longest {} ({asset} {tag} {rule})",
+                span(mean),
+                span(*longest as f64)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "  raises never acknowledged: {} of {}",
+            self.raises.saturating_sub(self.acks),
+            self.raises
+        );
+        let standing: Vec<_> = self
+            .states
+            .attention()
+            .filter(|(_, a)| a.unacked_for(last).is_some_and(|d| d >= STALE))
+            .collect();
+        let _ = writeln!(
+            o,
+            "standing alarms (unacknowledged 24 h or more at the end): {}",
+            standing.len()
+        );
+        for (k, a) in standing.iter().take(10) {
+            let state = if a.state == State::RtnUnacked {
+                "returned to normal, "
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                o,
+                "  {} {} {}: {state}unacknowledged since {}",
+                k.asset,
+                k.tag,
+                k.rule,
+                a.raised.map(fmt).unwrap_or_default()
+            );
+        }
         let _ = writeln!(o, "top bad actors:");
         for ((asset, tag, rule), a) in sorted.iter().take(10) {
             let _ = writeln!(
@@ -172,5 +268,18 @@ impl AlarmReport {
             );
         }
         o
+    }
+}
+
+/// A duration for the report: seconds below two minutes, then minutes
+/// below two hours, then hours.
+fn span(ms: f64) -> String {
+    let s = ms / 1000.0;
+    if s < 120.0 {
+        format!("{s:.1} s")
+    } else if s < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
     }
 }

@@ -203,6 +203,11 @@ impl Collector {
         let raised = match ev.event {
             EventKind::Raised => true,
             EventKind::Cleared => false,
+            // An acknowledgement changes no span a chart draws.
+            EventKind::Acked { .. } => {
+                self.tally.events += 1;
+                return Ok(());
+            }
             EventKind::Other(_) => {
                 return Err(ParseError {
                     field: Some("event"),

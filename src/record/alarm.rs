@@ -12,8 +12,9 @@
 //! copy a string only when it holds JSON escapes.
 //!
 //! The lifecycle grows here. An acknowledgement (`acked`, with `by` and
-//! an optional `note`) is a variant of [`EventKind`] carrying its fields;
-//! a predictive alarm is raised and cleared like a measured one but is its
+//! an optional `note`) is [`EventKind::Acked`], carrying its fields; what
+//! an event does to an alarm's ISA-18.2 state is `crate::alarms`'. A
+//! predictive alarm is raised and cleared like a measured one but is its
 //! own kind, so every reader that matches on [`EventKind`] has to decide
 //! what it does with one; delivery records (a notification's outcome) are
 //! not alarm events and get a module of their own beside this one. Each
@@ -34,6 +35,13 @@ pub enum EventKind<'a> {
     Raised,
     /// The condition ended: the alarm returned to normal.
     Cleared,
+    /// An operator acknowledged the alarm (ISA-18.2): `by` whom, with an
+    /// optional `note`. On the wire `by` and `note` follow the other event
+    /// fields.
+    Acked {
+        by: Cow<'a, str>,
+        note: Option<Cow<'a, str>>,
+    },
     /// A name this version does not know, as written. A store keeps such
     /// an event (a newer producer may have written it); a reader that must
     /// know what an event does to an alarm refuses it.
@@ -46,16 +54,28 @@ impl EventKind<'_> {
         match self {
             EventKind::Raised => "raised",
             EventKind::Cleared => "cleared",
+            EventKind::Acked { .. } => "acked",
             EventKind::Other(name) => name,
         }
     }
 
-    fn from_name(name: Cow<'_, str>) -> EventKind<'_> {
-        match &*name {
+    fn from_name<'b>(
+        name: Cow<'b, str>,
+        by: Option<Cow<'b, str>>,
+        note: Option<Cow<'b, str>>,
+    ) -> Result<EventKind<'b>, ParseError> {
+        Ok(match &*name {
             "raised" => EventKind::Raised,
             "cleared" => EventKind::Cleared,
+            "acked" => match by {
+                Some(by) if !by.trim().is_empty() => EventKind::Acked { by, note },
+                Some(_) => return Err(bad("by", "empty: an acknowledgement names who made it")),
+                None => {
+                    return Err(bad("by", "missing: an acknowledgement names who made it"));
+                }
+            },
             _ => EventKind::Other(name),
-        }
+        })
     }
 }
 
@@ -94,13 +114,17 @@ impl<'a> AlarmEvent<'a> {
     /// rest) as they came.
     pub const FIELDS: [&'static str; 5] = ["event", "rule", "kind", "severity", "limit"];
 
+    /// The fields an acknowledgement adds after [`AlarmEvent::FIELDS`].
+    pub const ACK_FIELDS: [&'static str; 2] = ["by", "note"];
+
     /// Decodes an event line. `event`, `rule`, `kind` and `severity` must
     /// be strings when present, `limit` a finite number or null; a line
-    /// without `event` is not an alarm event.
+    /// without `event` is not an alarm event. An `acked` event needs a
+    /// non-empty string `by`; its `note`, when present, is a string or null.
     pub fn from_reading(r: &'a Reading) -> Result<AlarmEvent<'a>, ParseError> {
         // One pass over the extra fields; the first of a repeated key
         // counts, as with `Reading::extra_field`.
-        let mut raw: [Option<&str>; 5] = [None; 5];
+        let mut raw: [Option<&str>; 7] = [None; 7];
         for (key, value) in r.extra_fields() {
             let i = match key {
                 "event" => 0,
@@ -108,20 +132,30 @@ impl<'a> AlarmEvent<'a> {
                 "kind" => 2,
                 "severity" => 3,
                 "limit" => 4,
+                "by" => 5,
+                "note" => 6,
                 _ => continue,
             };
             raw[i].get_or_insert(value);
         }
-        let [event, rule, kind, severity, limit] = raw;
+        let [event, rule, kind, severity, limit, by, note] = raw;
         let limit = match limit {
             None | Some("null") => None,
             Some(raw) => Some(finite(raw, "limit")?),
         };
+        let text = |raw: Option<&'a str>, field| raw.map(|v| string(v, field)).transpose();
         let event = match event {
-            Some(raw) => EventKind::from_name(string(raw, "event")?),
+            Some(raw) => {
+                let name = string(raw, "event")?;
+                if name == "acked" {
+                    let note = note.filter(|n| *n != "null");
+                    EventKind::from_name(name, text(by, "by")?, text(note, "note")?)?
+                } else {
+                    EventKind::from_name(name, None, None)?
+                }
+            }
             None => return Err(bad("event", "missing: the line is not an alarm event")),
         };
-        let text = |raw: Option<&'a str>, field| raw.map(|v| string(v, field)).transpose();
         Ok(AlarmEvent {
             ts: r.ts,
             asset: &r.asset,
@@ -155,6 +189,11 @@ impl AlarmEncoder {
         write_text_field(x, "kind", ev.kind.as_deref());
         write_text_field(x, "severity", ev.severity.as_deref());
         write_limit(x, ev.limit);
+        if let EventKind::Acked { by, note } = &ev.event {
+            x.extend_from_slice(b",\"by\":");
+            write_json_str(by, x);
+            write_text_field(x, "note", note.as_deref());
+        }
         ReadingRef {
             ts: ev.ts,
             asset: ev.asset,
@@ -427,6 +466,59 @@ mod tests {
         }
         let r = parse(r#"{"ts":0,"asset":"A","tag":"t","value":1,"event":"cleared","limit":null}"#);
         assert_eq!(AlarmEvent::from_reading(&r).unwrap().limit, None);
+    }
+
+    #[test]
+    fn an_ack_carries_by_and_note_and_needs_by() {
+        let line_in = r#"{"ts":"2026-01-01T00:01:00Z","asset":"FERM-1","tag":"fermenter_temp","value":0,"event":"acked","rule":"temp_hh","severity":"high","by":"ann","note":"valve \"B\" checked"}"#;
+        let r = parse(line_in);
+        let ev = AlarmEvent::from_reading(&r).unwrap();
+        assert_eq!(
+            ev.event,
+            EventKind::Acked {
+                by: "ann".into(),
+                note: Some("valve \"B\" checked".into())
+            }
+        );
+        assert_eq!(ev.event.name(), "acked");
+        let mut enc = AlarmEncoder::default();
+        assert_eq!(line(&enc.encode(&ev)), format!("{line_in}\n"));
+        let r = parse(
+            r#"{"ts":0,"asset":"A","tag":"t","value":0,"event":"acked","rule":"r","by":"bo","note":null}"#,
+        );
+        let ev = AlarmEvent::from_reading(&r).unwrap();
+        assert_eq!(
+            ev.event,
+            EventKind::Acked {
+                by: "bo".into(),
+                note: None
+            }
+        );
+        for (extra, message) in [
+            ("", "missing: an acknowledgement names who made it"),
+            (
+                r#","by":" ""#,
+                "empty: an acknowledgement names who made it",
+            ),
+            (r#","by":7"#, "7 is not a string"),
+        ] {
+            let r = parse(&format!(
+                r#"{{"ts":0,"asset":"A","tag":"t","value":0,"event":"acked","rule":"r"{extra}}}"#
+            ));
+            let e = AlarmEvent::from_reading(&r).unwrap_err();
+            assert_eq!(
+                (e.field, e.message.as_str()),
+                (Some("by"), message),
+                "{extra}"
+            );
+        }
+        // `by` on another kind of event is not the event's: it stays an extra field.
+        let r =
+            parse(r#"{"ts":0,"asset":"A","tag":"t","value":0,"event":"raised","rule":"r","by":5}"#);
+        assert_eq!(
+            AlarmEvent::from_reading(&r).unwrap().event,
+            EventKind::Raised
+        );
     }
 
     #[test]

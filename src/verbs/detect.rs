@@ -16,7 +16,7 @@ use crate::detect::rules::{RuleSet, Shorthands};
 use crate::detect::score::{self, Scorer};
 use crate::detect::{Engine, state};
 use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
-use crate::record::alarm::{AlarmEncoder, AnomalyEncoder};
+use crate::record::alarm::{AlarmEncoder, AlarmEvent, AnomalyEncoder};
 use crate::record::{Reading, RecordWriter};
 
 /// Find anomalies and raise alarms in reading streams.
@@ -117,7 +117,7 @@ pub struct Args {
     /// Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records.
+    /// Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records.
     #[arg(long)]
     pub alarm_report: bool,
     /// Print precision, recall, F1 and delay against the `fault` labels on stderr.
@@ -338,13 +338,11 @@ impl Run<'_> {
     ) -> Result<()> {
         if r.is_event() {
             if let Some(rep) = &mut self.report {
-                let field = |k: &str| {
-                    r.extra_field(k)
-                        .and_then(|v| serde_json::from_str::<String>(v).ok())
-                        .unwrap_or_default()
-                };
-                let ev = field("event");
-                rep.observe(r.ts, &r.asset, &r.tag, &field("rule"), ev == "raised");
+                // An event line that does not decode says nothing the
+                // report can count.
+                if let Ok(ev) = AlarmEvent::from_reading(r) {
+                    rep.observe(&ev);
+                }
             } else {
                 out.write_encoded(encoded)?;
                 self.tally.wrote += 1;
@@ -379,10 +377,8 @@ impl Run<'_> {
             if e.raised {
                 self.tally.raised += 1;
             }
-            let s = &self.engine.series[e.series as usize];
-            let rule = &self.engine.rules.rules[e.rule as usize];
             if let Some(rep) = &mut self.report {
-                rep.observe(e.ts, &s.asset, &s.tag, &rule.name, e.raised);
+                rep.observe(&self.engine.alarm_event(e));
             } else if self.args.events {
                 out.write(&self.events_out.encode(&self.engine.alarm_event(e)))?;
                 self.tally.wrote += 1;

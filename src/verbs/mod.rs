@@ -1,6 +1,7 @@
 //! One module per verb: its clap `Args` (whose doc comments are the help)
 //! first, its `run` below.
 
+pub mod ack;
 pub mod args;
 pub mod cat;
 pub mod completions;
@@ -13,6 +14,7 @@ pub mod notify;
 pub mod plot;
 pub mod poll;
 pub mod query;
+mod query_alarms;
 pub mod rollup;
 pub mod simulate;
 pub mod store;

@@ -46,6 +46,16 @@ use crate::time::Millis;
 /// are skipped, counted and reported on stderr. A damaged file or row
 /// group of a lake does not hide the rest: every readable one is read, each
 /// unreadable one is named on stderr with why, and the exit status is 1.
+///
+/// Alarms (a SQLite store; a lake keeps no events): --alarms writes the
+/// stored alarm events (raised, cleared, acked) by time, as stored;
+/// --active writes one alarm state record per alarm that needs attention
+/// at --at (default now) in ISA-18.2 terms — `unacked` (active,
+/// unacknowledged), `acked` (active, acknowledged) or `rtn_unacked`
+/// (returned to normal, never acknowledged) — with when it was raised, by
+/// which rule, and who acknowledged it when (docs/records.md). Both take
+/// --asset, --tag, --rule (globs) and --severity; --alarms takes --from
+/// and --to.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -79,6 +89,29 @@ pub struct Args {
     pub format: FormatArg,
     #[command(flatten)]
     pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub alarms: AlarmArgs,
+}
+
+/// Alarm events and alarm states out of a store.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Alarms")]
+pub struct AlarmArgs {
+    /// Write the stored alarm events (raised, cleared, acked) instead of readings, by time.
+    #[arg(long)]
+    pub alarms: bool,
+    /// Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at.
+    #[arg(long)]
+    pub active: bool,
+    /// With --active: the time to tell the states at (default: now).
+    #[arg(long, value_name = "TIME", value_parser = crate::options::time, requires = "active")]
+    pub at: Option<Millis>,
+    /// Alarms of these rules only (globs); repeat or separate with commas.
+    #[arg(long, value_name = "GLOB")]
+    pub rule: Vec<String>,
+    /// Alarms of these severities only (low, medium, high, critical); repeat or separate with commas.
+    #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
+    pub severity: Vec<String>,
 }
 
 /// How to find readings in Parquet that other systems wrote.
@@ -131,6 +164,12 @@ impl Args {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
+    if args.alarms.alarms || args.alarms.active {
+        return super::query_alarms::run(&args, global);
+    }
+    if !args.alarms.rule.is_empty() || !args.alarms.severity.is_empty() {
+        bail!("--rule and --severity choose alarms: give them with --alarms or --active");
+    }
     let sel = args.selection()?;
     let reader = Reader::open(&args.source, &args.columns.options(), &sel)?;
     // Files and folders that could not be read (or read in full): each is

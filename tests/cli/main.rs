@@ -3,6 +3,7 @@
 mod peers;
 mod util;
 
+mod alarms;
 mod cat;
 mod codec;
 mod detect;

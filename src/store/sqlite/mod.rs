@@ -10,6 +10,7 @@
 //! - [`Store`]: a store opened to read (`query`, `inspect`: `read`,
 //!   `inspect`) or for upkeep (`rollup`: `rollup`, `retain`).
 
+pub(crate) mod alarms;
 pub(crate) mod inspect;
 pub(crate) mod open;
 pub(crate) mod read;

@@ -1,0 +1,74 @@
+//! `iiot query --alarms` and `--active`: alarm events and alarm states out
+//! of a store (the options are query's; see its help).
+
+use anyhow::{Result, bail};
+
+use super::Global;
+use super::query::Args;
+use crate::alarms::{Filter, StateEncoder};
+use crate::io::stdout_sink;
+use crate::patterns::Patterns;
+use crate::record::RecordWriter;
+use crate::store::{Source, sqlite};
+
+pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
+    let a = &args.alarms;
+    if args.latest {
+        bail!("--latest is for readings; --active gives each alarm's state");
+    }
+    if a.active && (args.from.is_some() || args.to.is_some()) {
+        bail!("--active tells the states at one time: give --at, not --from/--to");
+    }
+    let filter = Filter {
+        assets: Patterns::new("asset", &args.asset)?,
+        tags: Patterns::new("tag", &args.tag)?,
+        rules: Patterns::new("rule", &a.rule)?,
+        severities: a.severity.clone(),
+        from: args.from.unwrap_or(i64::MIN),
+        to: args.to.unwrap_or(i64::MAX),
+    };
+    if filter.from >= filter.to {
+        bail!("--from must be before --to");
+    }
+    let store = match Source::detect(&args.source)? {
+        Source::Sqlite(path) => sqlite::Store::open_read(&path)?,
+        _ => bail!(
+            "{} holds no alarm events: a Parquet lake keeps readings only; alarm events live in a SQLite store",
+            args.source.display()
+        ),
+    };
+    let (sink, line_buffered) = stdout_sink(false);
+    let mut out = RecordWriter::new(sink, args.format.into(), line_buffered);
+    let limit = args.limit.unwrap_or(u64::MAX);
+    let mut wrote = 0u64;
+    let result = (|| -> Result<()> {
+        if a.active {
+            let at = a.at.unwrap_or_else(crate::time::now_ms);
+            let tracker = store.alarm_states(&filter, at)?;
+            let mut enc = StateEncoder::default();
+            for (key, alarm) in tracker.attention() {
+                if wrote >= limit {
+                    break;
+                }
+                out.write(&enc.encode(key, alarm))?;
+                wrote += 1;
+            }
+        } else if limit > 0 {
+            store.alarm_events(&filter, |r| {
+                out.write(&r.as_ref())?;
+                wrote += 1;
+                Ok(wrote < limit)
+            })?;
+        }
+        out.flush()?;
+        Ok(())
+    })();
+    let closed = result.as_ref().is_err_and(crate::io::is_broken_pipe);
+    if !global.quiet && !closed {
+        eprintln!("iiot query: wrote {wrote}");
+    }
+    if closed {
+        return Ok(());
+    }
+    result
+}
