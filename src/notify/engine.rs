@@ -106,11 +106,16 @@ pub struct State {
     pub held: u64,
 }
 
+/// Asks whether an alarm's current occurrence (raised at `line.since`)
+/// was acknowledged by event time `at` somewhere else (`notify --store`).
+pub type AckCheck<'c> = Box<dyn FnMut(&AlarmLine, Millis) -> bool + 'c>;
+
 pub struct Engine<'c> {
     cfg: &'c Config,
     pub state: State,
     /// (next flush, group key), kept with the groups.
     due: BTreeSet<(Millis, String)>,
+    ack_check: Option<AckCheck<'c>>,
 }
 
 fn alarm_key(asset: &str, tag: &str, rule: &str) -> String {
@@ -124,7 +129,19 @@ impl<'c> Engine<'c> {
             .iter()
             .filter_map(|(k, g)| g.next.map(|t| (t, k.clone())))
             .collect();
-        Engine { cfg, state, due }
+        Engine {
+            cfg,
+            state,
+            due,
+            ack_check: None,
+        }
+    }
+
+    /// Consults `check` before each repeat: an alarm it says was
+    /// acknowledged is not repeated.
+    pub fn with_ack_check(mut self, check: AckCheck<'c>) -> Engine<'c> {
+        self.ack_check = Some(check);
+        self
     }
 
     fn route(&self, g: &Group) -> &'c super::config::Route {
@@ -319,6 +336,16 @@ impl<'c> Engine<'c> {
         g.next = None;
         let route = self.route(&g);
         let timing = route.timing;
+        if let Some(check) = &mut self.ack_check
+            && !last
+            && g.last_notify.is_some_and(|l| at - l >= timing.repeat_interval)
+        {
+            for t in g.alarms.values_mut() {
+                if t.active && t.told && !t.acked && check(&t.line, at) {
+                    t.acked = true;
+                }
+            }
+        }
         let news = !g.earlier.is_empty()
             || g.alarms.values().any(|t| !t.told)
             || (timing.send_resolved && g.alarms.values().any(|t| !t.active));
@@ -524,6 +551,24 @@ mod tests {
         assert_eq!(
             sent(&out),
             vec![(30_000, "firing".into(), 1, false), (10 * 3_600_000, "resolved".into(), 1, false)]
+        );
+
+        // Acknowledged in a store instead: asked before the repeat.
+        let c = cfg(0);
+        let mut asked = Vec::new();
+        let mut e = Engine::new(&c, State::default()).with_ack_check(Box::new(|l, at| {
+            asked.push((l.asset.clone(), at));
+            true
+        }));
+        let mut out = Vec::new();
+        e.event(&ev(0, Change::Raised, "A"), &mut out);
+        e.event(&ev(5 * 3_600_000, Change::Cleared, "A"), &mut out);
+        e.finish(&mut out);
+        drop(e);
+        assert_eq!(asked, [("A".to_string(), 3_630_000)]);
+        assert_eq!(
+            sent(&out),
+            vec![(30_000, "firing".into(), 1, false), (5 * 3_600_000, "resolved".into(), 1, false)]
         );
 
         let c = cfg(2);

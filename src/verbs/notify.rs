@@ -16,6 +16,7 @@ use crate::notify::config::{Channel, ChannelKind, Config, Secret, SmtpTls, Timin
 use crate::notify::deliver::{Attempt, Deliverer, Outcome, Policy};
 use crate::notify::engine::{Change, Engine, Event, Out};
 use crate::notify::outbox::{Outbox, Saved};
+use crate::alarms::{Refusal, Tracker};
 use crate::record::alarm::{AlarmEvent, EventKind};
 use crate::record::{Format, Quality, ReadingRef, RecordWriter, write_json_str};
 use crate::time::Millis;
@@ -122,6 +123,9 @@ pub struct Args {
     /// Send the notifications of a dead-letter file again, instead of reading events.
     #[arg(long, value_name = "FILE", conflicts_with = "state")]
     pub replay: Option<PathBuf>,
+    /// A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated.
+    #[arg(long, value_name = "DB")]
+    pub store: Option<PathBuf>,
     /// The outbox and grouping state, kept across restarts (fsynced).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
@@ -564,6 +568,31 @@ fn replay<W: Write>(run: &mut Run<'_, W>, path: &PathBuf, rejects: &mut Rejects)
     Ok(())
 }
 
+/// Whether the store holds an acknowledgement, at or before `at`, of the
+/// occurrence of `l`'s alarm raised at `l.since` (or a later one).
+fn acked_in(store: &crate::store::sqlite::Store, l: &crate::notify::AlarmLine, at: Millis) -> bool {
+    let exact = |what: &str, name: &str| {
+        crate::patterns::Patterns::new(what, &[globset::escape(name)]).unwrap_or_default()
+    };
+    let filter = crate::alarms::Filter {
+        assets: exact("asset", &l.asset),
+        tags: exact("tag", &l.tag),
+        rules: exact("rule", &l.rule),
+        severities: Vec::new(),
+        from: i64::MIN,
+        to: i64::MAX,
+    };
+    match store.alarm_states(&filter, at) {
+        Ok(t) => t
+            .get(&l.asset, &l.tag, &l.rule)
+            .is_some_and(|a| a.ack.is_some() && a.raised.is_some_and(|r| r >= l.since)),
+        Err(e) => {
+            eprintln!("iiot notify: --store: {e:#}; taking the alarm as not acknowledged");
+            false
+        }
+    }
+}
+
 fn events<W: Write>(
     run: &mut Run<'_, W>,
     cfg: &Config,
@@ -571,6 +600,10 @@ fn events<W: Write>(
     rejects: &mut Rejects,
 ) -> Result<()> {
     let mut engine = Engine::new(cfg, std::mem::take(&mut run.saved.engine));
+    if let Some(path) = &run.args.store {
+        let store = crate::store::sqlite::Store::open_read(path)?;
+        engine = engine.with_ack_check(Box::new(move |l, at| acked_in(&store, l, at)));
+    }
     // What a killed run left in the outbox goes first.
     if !run.saved.outbox.is_empty() {
         if !global.quiet {
@@ -591,6 +624,8 @@ fn events<W: Write>(
     );
     let mut outs = Vec::new();
     let mut replaying = 0u64;
+    let mut tracker = Tracker::new();
+    let restored = run.saved.wm_ts.is_some();
     // The live clock: the last event's time and when it came.
     let mut last: Option<(Millis, Instant)> = None;
     let mut dirty = false;
@@ -610,19 +645,21 @@ fn events<W: Write>(
                             continue;
                         }
                     };
-                    let change = match &ev.event {
-                        EventKind::Raised => Change::Raised,
-                        EventKind::Cleared => Change::Cleared,
-                        EventKind::Other(name) if name == "acked" => Change::Acked,
-                        EventKind::Other(name) => {
-                            rejects.reject(
-                                rec.source,
-                                rec.line,
-                                &format!("field \"event\": {name:?} is not raised, cleared or acked"),
-                                rec.raw,
-                            )?;
+                    // The ISA-18.2 tracker judges acknowledgements: one of
+                    // an alarm never raised, of an older occurrence or a
+                    // second one is refused. After a restart (--state) an
+                    // ack of an alarm raised before it is taken.
+                    let verdict = tracker.apply(&ev);
+                    let change = match (&ev.event, verdict) {
+                        (_, Err(Refusal::NeverRaised)) if restored => Change::Acked,
+                        (_, Err(refusal)) => {
+                            rejects.reject(rec.source, rec.line, &refusal, rec.raw)?;
                             continue;
                         }
+                        (EventKind::Raised, Ok(_)) => Change::Raised,
+                        (EventKind::Cleared, Ok(_)) => Change::Cleared,
+                        (EventKind::Acked { .. }, Ok(_)) => Change::Acked,
+                        (EventKind::Other(_), Ok(_)) => continue,
                     };
                     run.tally.events += 1;
                     if run.outbox.is_some() && run.saved.seen(ev.ts, &mut replaying) {

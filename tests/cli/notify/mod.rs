@@ -612,3 +612,77 @@ fn kill_9_and_restart_with_state_loses_nothing() {
     assert!(twice.len() <= 1, "sent twice: {twice:?}");
     assert!(count.values().all(|n| *n <= 2));
 }
+
+/// An acked alarm is not repeated: acknowledged by an `acked` event on the
+/// input, or by `iiot ack` in the store named by --store (checked before
+/// each repeat). An ack of an alarm never raised is refused.
+#[test]
+fn acked_alarms_are_not_repeated() {
+    let wd = Workdir::new("notify-ack");
+    let raised = ev(0, "FERM-1", "fermenter_temp", "hi", "raised", "high");
+    let cleared = ev(3 * 3600, "FERM-1", "fermenter_temp", "hi", "cleared", "high");
+    let acked = format!(
+        r#"{{"ts":{},"asset":"FERM-1","tag":"fermenter_temp","value":0,"event":"acked","rule":"hi","by":"ann"}}"#,
+        1_767_225_600_000i64 + 60_000
+    ) + "\n";
+    let stray = r#"{"ts":1767225600000,"asset":"X","tag":"t","value":0,"event":"acked","rule":"hi","by":"bob"}"#
+        .to_string()
+        + "\n";
+    let sent = |extra: &[&str], input: String| -> Vec<(String, bool)> {
+        let mut cmd = wd.cmd("notify");
+        cmd.args(["--webhook", "http://127.0.0.1:9/h", "--repeat-interval", "1h", "--dry-run"])
+            .args(extra);
+        let (out, err) = run(&wd, &mut cmd, &input);
+        by_delivery(&records(&out), "dry-run")
+            .iter()
+            .map(|r| {
+                let body: Value = serde_json::from_str(text(r, "body")).unwrap();
+                (text(&body, "status").to_string(), body["repeat"] == true)
+            })
+            .chain(
+                err.contains("an acknowledgement of an alarm never raised")
+                    .then(|| ("refused".to_string(), false)),
+            )
+            .collect()
+    };
+    let f = |s: &str, r: bool| (s.to_string(), r);
+    // Unacknowledged: repeated at 1 h and 2 h after the first notification.
+    assert_eq!(
+        sent(&[], raised.clone() + &cleared),
+        [
+            f("firing", false),
+            f("firing", true),
+            f("firing", true),
+            f("resolved", false)
+        ]
+    );
+    assert_eq!(
+        sent(&[], raised.clone() + &acked + &stray + &cleared),
+        [f("firing", false), f("resolved", false), f("refused", false)]
+    );
+    // Acknowledged in the store only.
+    let mut store = wd.cmd("store");
+    store.args(["plant.db", "-q"]);
+    run(&wd, &mut store, &raised);
+    let mut ack = wd.cmd("ack");
+    ack.args([
+        "plant.db",
+        "--asset",
+        "FERM-1",
+        "--tag",
+        "fermenter_temp",
+        "--rule",
+        "hi",
+        "--by",
+        "ann",
+        "--at",
+        "2026-01-01T00:10:00Z",
+        "-q",
+    ]);
+    let out = wd.run(&mut ack);
+    ok(&ack, &out);
+    assert_eq!(
+        sent(&["--store", "plant.db"], raised.clone() + &cleared),
+        [f("firing", false), f("resolved", false)]
+    );
+}
