@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send alarm events to people: webhooks, email, commands')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alarm (ISA-18.2) in a SQLite store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -330,6 +331,42 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'iiot;notify' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Channels and routes (TOML); errors name line and column')
+            [CompletionResult]::new('--webhook', '--webhook', [CompletionResultType]::ParameterName, 'Send every alarm to this URL as the notification''s JSON (no config file)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'With --webhook: a bearer token from this environment variable')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'With --webhook: a bearer token from this file')
+            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Send every alarm by email to ADDR (repeatable; no config file)')
+            [CompletionResult]::new('--smtp', '--smtp', [CompletionResultType]::ParameterName, 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)')
+            [CompletionResult]::new('--smtp-tls', '--smtp-tls', [CompletionResultType]::ParameterName, 'With --email: TLS to the SMTP server')
+            [CompletionResult]::new('--smtp-user', '--smtp-user', [CompletionResultType]::ParameterName, 'With --email: the SMTP user')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'With --email: the sender')
+            [CompletionResult]::new('--group-wait', '--group-wait', [CompletionResultType]::ParameterName, 'With --webhook/--email: wait this long for more alarms before the first notification of a group')
+            [CompletionResult]::new('--group-interval', '--group-interval', [CompletionResultType]::ParameterName, 'With --webhook/--email: wait this long after a notification before the next of the same group')
+            [CompletionResult]::new('--repeat-interval', '--repeat-interval', [CompletionResultType]::ParameterName, 'With --webhook/--email: repeat still-active alarms this often')
+            [CompletionResult]::new('--max-per-hour', '--max-per-hour', [CompletionResultType]::ParameterName, 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit')
+            [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Attempts per notification before it is dead-lettered')
+            [CompletionResult]::new('--backoff', '--backoff', [CompletionResultType]::ParameterName, 'The first retry''s wait; each next doubles, with jitter')
+            [CompletionResult]::new('--backoff-max', '--backoff-max', [CompletionResultType]::ParameterName, 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up one attempt after this long')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS')
+            [CompletionResult]::new('--dead-letter', '--dead-letter', [CompletionResultType]::ParameterName, 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)')
+            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Send the notifications of a dead-letter file again, instead of reading events')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The outbox and grouping state, kept across restarts (fsynced)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Send nothing: write what would be sent to whom (body, subject) as records')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'iiot;ack' {
             [CompletionResult]::new('--asset', '--asset', [CompletionResultType]::ParameterName, 'The alarm''s asset')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'The alarm''s tag')
@@ -382,6 +419,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send alarm events to people: webhooks, email, commands')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alarm (ISA-18.2) in a SQLite store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -423,6 +461,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;plot' {
+            break
+        }
+        'iiot;help;notify' {
             break
         }
         'iiot;help;ack' {

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand notify 'Send alarm events to people: webhooks, email, commands'
             cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -311,6 +312,41 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;notify'= {
+            cand --config 'Channels and routes (TOML); errors name line and column'
+            cand --webhook 'Send every alarm to this URL as the notification''s JSON (no config file)'
+            cand --token-env 'With --webhook: a bearer token from this environment variable'
+            cand --token-file 'With --webhook: a bearer token from this file'
+            cand --email 'Send every alarm by email to ADDR (repeatable; no config file)'
+            cand --smtp 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)'
+            cand --smtp-tls 'With --email: TLS to the SMTP server'
+            cand --smtp-user 'With --email: the SMTP user'
+            cand --from 'With --email: the sender'
+            cand --group-wait 'With --webhook/--email: wait this long for more alarms before the first notification of a group'
+            cand --group-interval 'With --webhook/--email: wait this long after a notification before the next of the same group'
+            cand --repeat-interval 'With --webhook/--email: repeat still-active alarms this often'
+            cand --max-per-hour 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit'
+            cand --max-attempts 'Attempts per notification before it is dead-lettered'
+            cand --backoff 'The first retry''s wait; each next doubles, with jitter'
+            cand --backoff-max 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)'
+            cand --timeout 'Give up one attempt after this long'
+            cand --ca 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS'
+            cand --dead-letter 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)'
+            cand --replay 'Send the notifications of a dead-letter file again, instead of reading events'
+            cand --store 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated'
+            cand --state 'The outbox and grouping state, kept across restarts (fsynced)'
+            cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
+            cand --dry-run 'Send nothing: write what would be sent to whom (body, subject) as records'
+            cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;ack'= {
             cand --asset 'The alarm''s asset'
             cand --tag 'The alarm''s tag'
@@ -360,6 +396,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand notify 'Send alarm events to people: webhooks, email, commands'
             cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -389,6 +426,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;inspect'= {
         }
         &'iiot;help;plot'= {
+        }
+        &'iiot;help;notify'= {
         }
         &'iiot;help;ack'= {
         }

@@ -56,10 +56,10 @@ use crate::time::Millis;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot detect --preset fermenter --events live.ndjson | iiot notify --webhook http://127.0.0.1:9000/hook
-  iiot simulate --preset boiler --duration 1h --faults spike=0.01 | iiot detect --events | iiot notify --config notify.toml --dry-run
-  iiot notify --config notify.toml --state notify.state --dead-letter dead.ndjson events.ndjson | iiot store deliveries.db
-  iiot notify --config notify.toml --replay dead.ndjson --dead-letter dead2.ndjson")]
+  iiot simulate --preset fermenter --duration 30m --faults spike=0.01 | iiot detect --events | iiot notify --webhook https://hooks.example/ops --dry-run
+  iiot detect --events live.ndjson | iiot notify --webhook http://127.0.0.1:9000/hook --token-env HOOK_TOKEN   # needs a running server
+  iiot notify --config notify.toml --state notify.state --dead-letter dead.ndjson events.ndjson | iiot store deliveries.db   # needs a running server
+  iiot notify --config notify.toml --replay dead.ndjson --dead-letter dead2.ndjson   # needs a running server")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
