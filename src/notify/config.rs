@@ -79,8 +79,9 @@ impl Secret {
     /// The secret's value (trailing newline of a file dropped).
     pub fn read(&self) -> Result<String> {
         match self {
-            Secret::Env(v) => std::env::var(v)
-                .with_context(|| format!("the environment variable {v} is not set")),
+            Secret::Env(v) => {
+                std::env::var(v).with_context(|| format!("the environment variable {v} is not set"))
+            }
             Secret::File(p) => std::fs::read_to_string(p)
                 .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
                 .with_context(|| format!("reading the secret file {}", p.display())),
@@ -402,8 +403,7 @@ impl Checker<'_> {
                 )
             })
         };
-        let secret = |env: &Option<String>, file: &Option<PathBuf>, what: &str| match (env, file)
-        {
+        let secret = |env: &Option<String>, file: &Option<PathBuf>, what: &str| match (env, file) {
             (Some(_), Some(_)) => Err(self.at(
                 c.span(),
                 format!("channel {name:?}: {what}_env and {what}_file both given; keep one"),
@@ -423,7 +423,9 @@ impl Checker<'_> {
                     None | Some(("json", _)) => BodyFormat::Json,
                     Some(("form", _)) => BodyFormat::Form,
                     Some((other, span)) => {
-                        return Err(self.at(span, format!("format {other:?}: expected json or form")));
+                        return Err(
+                            self.at(span, format!("format {other:?}: expected json or form"))
+                        );
                     }
                 };
                 ChannelKind::Webhook {
@@ -449,7 +451,10 @@ impl Checker<'_> {
                         ));
                     }
                 };
-                let to = f.to.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
+                let to =
+                    f.to.as_ref()
+                        .map(|t| t.get_ref().clone())
+                        .unwrap_or_default();
                 if to.is_empty() {
                     return Err(self.at(
                         f.to.as_ref().map_or(c.span(), |t| t.span()),
@@ -469,7 +474,11 @@ impl Checker<'_> {
                 }
             }
             "exec" => {
-                let command = f.command.as_ref().map(|c| c.get_ref().clone()).unwrap_or_default();
+                let command = f
+                    .command
+                    .as_ref()
+                    .map(|c| c.get_ref().clone())
+                    .unwrap_or_default();
                 if command.is_empty() {
                     return Err(self.at(
                         c.span(),
@@ -589,7 +598,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "n.toml:6:18: no channel named \"b\" in [channels]");
-        let e = parse("[channels.a]\ntype = \"pager\"\n").unwrap_err().to_string();
+        let e = parse("[channels.a]\ntype = \"pager\"\n")
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "n.toml:2:8: type \"pager\": expected webhook, email or exec"
@@ -597,7 +608,10 @@ mod tests {
         let e = parse("[grouping]\ngroup_wait = \"soon\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("n.toml:2:14: \"soon\" is not a duration"), "{e}");
+        assert!(
+            e.starts_with("n.toml:2:14: \"soon\" is not a duration"),
+            "{e}"
+        );
         let e = parse("[channels.a]\ntype = \"webhook\"\nurl = \"http://x\"\ntoken = \"s3cret\"\n")
             .unwrap_err()
             .to_string();

@@ -29,11 +29,18 @@ pub struct Policy {
 /// One attempt's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attempt {
-    Delivered { detail: String },
+    Delivered {
+        detail: String,
+    },
     /// Worth another try, after at least `after` when the server said so.
-    Retry { why: String, after: Option<Duration> },
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
     /// Not worth another.
-    Fail { why: String },
+    Fail {
+        why: String,
+    },
 }
 
 /// An attempt's outcome with its place in the series of tries.
@@ -69,7 +76,9 @@ impl<'c> Deliverer<'c> {
     /// Reads the channels' secrets and the CA file; `dry` reads no secret.
     pub fn new(cfg: &'c Config, ca: Option<&Path>, policy: Policy, dry: bool) -> Result<Self> {
         let ca = match ca {
-            Some(p) => Some(std::fs::read(p).with_context(|| format!("reading --ca {}", p.display()))?),
+            Some(p) => {
+                Some(std::fs::read(p).with_context(|| format!("reading --ca {}", p.display()))?)
+            }
             None => None,
         };
         let mut tls = ureq::tls::TlsConfig::builder();
@@ -220,10 +229,7 @@ impl<'c> Deliverer<'c> {
         let r = self.render(ch, n);
         match &ch.kind {
             ChannelKind::Webhook { url, headers, .. } => {
-                let mut req = self
-                    .agent
-                    .post(url)
-                    .header("Content-Type", r.content_type);
+                let mut req = self.agent.post(url).header("Content-Type", r.content_type);
                 for (k, v) in headers {
                     req = req.header(k, v);
                 }

@@ -94,11 +94,20 @@ struct Rate {
     held: HeldBack,
 }
 
+/// An email channel's notifications gathered for one digest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Digest {
+    start: Millis,
+    items: Vec<Notification>,
+}
+
 /// The engine's state: what `--state` keeps.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
     groups: BTreeMap<String, Group>,
     rates: BTreeMap<String, Rate>,
+    #[serde(default)]
+    digests: BTreeMap<String, Digest>,
     seq: u64,
     /// The latest event time seen.
     pub now: Millis,
@@ -146,7 +155,10 @@ impl<'c> Engine<'c> {
 
     fn route(&self, g: &Group) -> &'c super::config::Route {
         if g.default {
-            self.cfg.default.as_ref().expect("a default group has a default route")
+            self.cfg
+                .default
+                .as_ref()
+                .expect("a default group has a default route")
         } else {
             &self.cfg.routes[g.route]
         }
@@ -212,16 +224,20 @@ impl<'c> Engine<'c> {
                 .collect();
             let group_key = gval.join(",");
             let gkey = format!("{}\u{1f}{}", route.name, group_key);
-            let g = self.state.groups.entry(gkey.clone()).or_insert_with(|| Group {
-                route: ri,
-                default,
-                key: group_key,
-                alarms: BTreeMap::new(),
-                earlier: Vec::new(),
-                next: None,
-                last_flush: None,
-                last_notify: None,
-            });
+            let g = self
+                .state
+                .groups
+                .entry(gkey.clone())
+                .or_insert_with(|| Group {
+                    route: ri,
+                    default,
+                    key: group_key,
+                    alarms: BTreeMap::new(),
+                    earlier: Vec::new(),
+                    next: None,
+                    last_flush: None,
+                    last_notify: None,
+                });
             let changed = match ev.change {
                 Change::Raised => match g.alarms.get_mut(&akey) {
                     Some(t) if t.active => false,
@@ -298,6 +314,7 @@ impl<'c> Engine<'c> {
             self.due.pop_first();
             self.flush(&key, t, false, out);
         }
+        self.digests(Some(now), out);
         let names: Vec<String> = self.state.rates.keys().cloned().collect();
         for ch in names {
             let r = &self.state.rates[&ch];
@@ -315,6 +332,7 @@ impl<'c> Engine<'c> {
         while let Some((t, key)) = self.due.pop_first() {
             self.flush(&key, t, true, out);
         }
+        self.digests(None, out);
         let names: Vec<String> = self.state.rates.keys().cloned().collect();
         for ch in names {
             if self.state.rates[&ch].held.notifications > 0 {
@@ -338,7 +356,8 @@ impl<'c> Engine<'c> {
         let timing = route.timing;
         if let Some(check) = &mut self.ack_check
             && !last
-            && g.last_notify.is_some_and(|l| at - l >= timing.repeat_interval)
+            && g.last_notify
+                .is_some_and(|l| at - l >= timing.repeat_interval)
         {
             for t in g.alarms.values_mut() {
                 if t.active && t.told && !t.acked && check(&t.line, at) {
@@ -351,7 +370,8 @@ impl<'c> Engine<'c> {
             || (timing.send_resolved && g.alarms.values().any(|t| !t.active));
         let repeat_due = !news
             && !last
-            && g.last_notify.is_some_and(|l| at - l >= timing.repeat_interval)
+            && g.last_notify
+                .is_some_and(|l| at - l >= timing.repeat_interval)
             && g.alarms.values().any(|t| t.active && !t.acked);
         if news || repeat_due {
             let mut lines = std::mem::take(&mut g.earlier);
@@ -403,8 +423,57 @@ impl<'c> Engine<'c> {
         self.state.groups.insert(gkey.to_string(), g);
     }
 
-    /// Sends `n` unless its channel has had its `max_per_hour`.
+    /// Gathers `n` into its channel's digest when it has one, else sends
+    /// it through [`Engine::rate`].
     fn limit(&mut self, ci: usize, n: Notification, out: &mut Vec<Out>) {
+        let ch = &self.cfg.channels[ci];
+        if ch.digest.is_some() {
+            let d = self.state.digests.entry(ch.name.clone()).or_default();
+            if d.items.is_empty() {
+                d.start = n.ts;
+            }
+            d.items.push(n);
+            return;
+        }
+        self.rate(ci, n, out);
+    }
+
+    /// Sends the digests due by `now` (all of them when `None`), each at
+    /// its due time: one notification with every alarm line gathered.
+    fn digests(&mut self, now: Option<Millis>, out: &mut Vec<Out>) {
+        for ci in 0..self.cfg.channels.len() {
+            let ch = &self.cfg.channels[ci];
+            let Some(every) = ch.digest else { continue };
+            let Some(d) = self.state.digests.get_mut(&ch.name) else {
+                continue;
+            };
+            let at = d.start + every;
+            if d.items.is_empty() || now.is_some_and(|n| n < at) {
+                continue;
+            }
+            let items = std::mem::take(&mut d.items);
+            let firing = items.iter().any(|n| n.status == "firing");
+            let mut routes: Vec<&str> = items.iter().map(|n| n.route.as_str()).collect();
+            routes.sort_unstable();
+            routes.dedup();
+            self.state.seq += 1;
+            let n = Notification {
+                id: format!("{}/digest@{at}#{}", ch.name, self.state.seq),
+                route: routes.join(","),
+                channel: ch.name.clone(),
+                group: String::new(),
+                ts: at,
+                status: if firing { "firing" } else { "resolved" }.into(),
+                repeat: false,
+                alarms: items.into_iter().flat_map(|n| n.alarms).collect(),
+                held_back: None,
+            };
+            self.rate(ci, n, out);
+        }
+    }
+
+    /// Sends `n` unless its channel has had its `max_per_hour`.
+    fn rate(&mut self, ci: usize, n: Notification, out: &mut Vec<Out>) {
         let ch = &self.cfg.channels[ci];
         if ch.max_per_hour == 0 {
             out.push(Out::Send(n));
@@ -550,7 +619,10 @@ mod tests {
         e.finish(&mut out);
         assert_eq!(
             sent(&out),
-            vec![(30_000, "firing".into(), 1, false), (10 * 3_600_000, "resolved".into(), 1, false)]
+            vec![
+                (30_000, "firing".into(), 1, false),
+                (10 * 3_600_000, "resolved".into(), 1, false)
+            ]
         );
 
         // Acknowledged in a store instead: asked before the repeat.
@@ -568,7 +640,10 @@ mod tests {
         assert_eq!(asked, [("A".to_string(), 3_630_000)]);
         assert_eq!(
             sent(&out),
-            vec![(30_000, "firing".into(), 1, false), (5 * 3_600_000, "resolved".into(), 1, false)]
+            vec![
+                (30_000, "firing".into(), 1, false),
+                (5 * 3_600_000, "resolved".into(), 1, false)
+            ]
         );
 
         let c = cfg(2);

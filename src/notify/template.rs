@@ -136,7 +136,11 @@ mod tests {
     #[test]
     fn values_are_escaped_for_where_they_land() {
         let n = n();
-        let j = render(r#"{"text":"{asset} {{x}} {nope}","a":{alarms_json}}"#, &n, Escape::Json);
+        let j = render(
+            r#"{"text":"{asset} {{x}} {nope}","a":{alarms_json}}"#,
+            &n,
+            Escape::Json,
+        );
         let v: serde_json::Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v["text"], "A \"1\" {x} {nope}");
         assert_eq!(v["a"][0]["tag"], "t&x");

@@ -3,20 +3,20 @@
 //! file, an outbox, and one delivery record per attempt on stdout.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
 use super::Global;
 use super::args::{InputArgs, RejectArgs};
+use crate::alarms::{Refusal, Tracker};
 use crate::io::{Next, ReadOptions, Records, Rejects, Wait, stdout_sink};
 use crate::notify::Notification;
 use crate::notify::config::{Channel, ChannelKind, Config, Secret, SmtpTls, Timing};
 use crate::notify::deliver::{Attempt, Deliverer, Outcome, Policy};
 use crate::notify::engine::{Change, Engine, Event, Out};
 use crate::notify::outbox::{Outbox, Saved};
-use crate::alarms::{Refusal, Tracker};
 use crate::record::alarm::{AlarmEvent, EventKind};
 use crate::record::{Format, Quality, ReadingRef, RecordWriter, write_json_str};
 use crate::time::Millis;
@@ -73,13 +73,23 @@ pub struct Args {
     #[arg(long, value_name = "VAR", requires = "webhook")]
     pub token_env: Option<String>,
     /// With --webhook: a bearer token from this file.
-    #[arg(long, value_name = "FILE", requires = "webhook", conflicts_with = "token_env")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "webhook",
+        conflicts_with = "token_env"
+    )]
     pub token_file: Option<PathBuf>,
     /// Send every alarm by email to ADDR (repeatable; no config file).
     #[arg(long, value_name = "ADDR", conflicts_with = "config")]
     pub email: Vec<String>,
     /// With --email: the SMTP server (password from IIOT_SMTP_PASSWORD).
-    #[arg(long, value_name = "HOST:PORT", env = "IIOT_SMTP", default_value = "127.0.0.1:25")]
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        env = "IIOT_SMTP",
+        default_value = "127.0.0.1:25"
+    )]
     pub smtp: String,
     /// With --email: TLS to the SMTP server.
     #[arg(long, value_enum, env = "IIOT_SMTP_TLS", default_value_t = SmtpTlsArg::Starttls)]
@@ -88,7 +98,12 @@ pub struct Args {
     #[arg(long, value_name = "USER", env = "IIOT_SMTP_USER")]
     pub smtp_user: Option<String>,
     /// With --email: the sender.
-    #[arg(long, value_name = "ADDR", env = "IIOT_SMTP_FROM", default_value = "iiot@localhost")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "IIOT_SMTP_FROM",
+        default_value = "iiot@localhost"
+    )]
     pub from: String,
     /// With --webhook/--email: wait this long for more alarms before the first notification of a group.
     #[arg(long, value_name = "DUR", default_value = "30s", value_parser = crate::options::nonneg_ms)]
@@ -471,7 +486,8 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     ];
     if args.replay.is_some() && args.replay == args.dead_letter {
         bail!(crate::io::UsageError(
-            "--replay and --dead-letter name the same file; write what still fails to another".into()
+            "--replay and --dead-letter name the same file; write what still fails to another"
+                .into()
         ));
     }
     outputs.retain(|(_, p)| p.is_some());
@@ -541,7 +557,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     result.and(flushed.map_err(Into::into))
 }
 
-fn replay<W: Write>(run: &mut Run<'_, W>, path: &PathBuf, rejects: &mut Rejects) -> Result<()> {
+fn replay<W: Write>(run: &mut Run<'_, W>, path: &Path, rejects: &mut Rejects) -> Result<()> {
     let text = crate::io::read_to_string(path)?;
     let name = path.display().to_string();
     for (i, line) in text.lines().enumerate() {
@@ -629,7 +645,7 @@ fn events<W: Write>(
     // The live clock: the last event's time and when it came.
     let mut last: Option<(Millis, Instant)> = None;
     let mut dirty = false;
-    let result = (|| -> Result<()> {
+    (|| -> Result<()> {
         loop {
             match records.next(rejects, Wait::For(Duration::from_millis(200)))? {
                 Next::Record(rec) => {
@@ -706,6 +722,5 @@ fn events<W: Write>(
         engine.finish(&mut outs);
         run.take(&mut outs, &engine)?;
         run.save(Some(&engine))
-    })();
-    result
+    })()
 }

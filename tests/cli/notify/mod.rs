@@ -56,7 +56,14 @@ fn the_simplest_case_posts_the_json_notification_to_one_webhook() {
     let srv = servers::http(&wd, "200", None, 0.0);
     let url = format!("http://127.0.0.1:{}/hook", srv.port);
     let mut cmd = wd.cmd("notify");
-    cmd.args(["--webhook", &url, "--group-wait", "30s", "--group-interval", "5m"]);
+    cmd.args([
+        "--webhook",
+        &url,
+        "--group-wait",
+        "30s",
+        "--group-interval",
+        "5m",
+    ]);
     let (out, err) = run(&wd, &mut cmd, &storm());
     let got = srv.received();
     // 30 s: FERM-1..3 raised; 30 s + 5 m: FERM-1 cleared and FERM-4 raised
@@ -75,7 +82,11 @@ fn the_simplest_case_posts_the_json_notification_to_one_webhook() {
         .collect();
     assert_eq!(
         states,
-        [("FERM-1", "raised"), ("FERM-2", "raised"), ("FERM-3", "raised")]
+        [
+            ("FERM-1", "raised"),
+            ("FERM-2", "raised"),
+            ("FERM-3", "raised")
+        ]
     );
     let second: Value = serde_json::from_str(text(&got[1], "body")).unwrap();
     let states: BTreeSet<(&str, &str)> = second["alarms"]
@@ -150,7 +161,10 @@ channels = ["slack", "sms"]
     let body: Value = serde_json::from_str(text(slack, "body")).unwrap();
     assert_eq!(body["first"], "FERM-1/fermenter_temp");
     assert_eq!(body["alarms"][0]["rule"], "hi");
-    assert!(text(&body, "text").contains("firing: 1 raised on FERM-1"), "{body}");
+    assert!(
+        text(&body, "text").contains("firing: 1 raised on FERM-1"),
+        "{body}"
+    );
     let sms = got.iter().find(|r| r["path"] == "/sms").expect("sms");
     assert_eq!(
         sms["headers"]["content-type"],
@@ -167,8 +181,15 @@ channels = ["slack", "sms"]
 
     // Without --ca the self-signed certificate is refused: failed, no retry.
     let mut cmd = wd.cmd("notify");
-    cmd.args(["--config", "n.toml", "--max-attempts", "2", "--backoff", "10ms"])
-        .env("SMS_TOKEN", token);
+    cmd.args([
+        "--config",
+        "n.toml",
+        "--max-attempts",
+        "2",
+        "--backoff",
+        "10ms",
+    ])
+    .env("SMS_TOKEN", token);
     let (out, err) = run(&wd, &mut cmd, &events);
     let recs = records(&out);
     let failed = by_delivery(&recs, "failed");
@@ -229,7 +250,10 @@ group_wait = "0s"
         "{data}"
     );
     assert!(data.contains("Alarm firing: 1 raised on BOIL-1"), "{data}");
-    assert!(data.contains("raised BOIL-1/drum_pressure hi_hi (critical)"), "{data}");
+    assert!(
+        data.contains("raised BOIL-1/drum_pressure hi_hi (critical)"),
+        "{data}"
+    );
     let recs = records(&out);
     assert_eq!(by_delivery(&recs, "delivered").len(), 1, "{out}");
     // The low one matched no route and there is no default: counted.
@@ -239,6 +263,48 @@ group_wait = "0s"
     assert_eq!(text(sup[0], "alarm_asset"), "BOIL-2");
     assert!(err.contains("unrouted alarms 1"), "{err}");
     assert!(!out.contains(pw) && !err.contains(pw));
+
+    // A digest: three groups' notifications in one message an hour.
+    wd.write(
+        "d.toml",
+        format!(
+            r#"
+[channels.daily]
+type = "email"
+smtp = "127.0.0.1:{}"
+user = "plant"
+password_env = "SMTP_PW"
+from = "iiot@plant.example"
+to = ["log@plant.example"]
+digest = "1h"
+
+[default]
+channels = ["daily"]
+group_by = ["asset"]
+group_wait = "0s"
+"#,
+            smtp.port
+        ),
+    );
+    let mut cmd = wd.cmd("notify");
+    cmd.args(["--config", "d.toml", "--ca"])
+        .arg(&ca)
+        .env("SMTP_PW", pw);
+    let input = ev(0, "BOIL-1", "drum_pressure", "hi_hi", "raised", "critical")
+        + &ev(60, "BOIL-2", "flow", "lo", "raised", "low")
+        + &ev(120, "BOIL-3", "flow", "lo", "raised", "low");
+    let (out, err) = run(&wd, &mut cmd, &input);
+    let got = smtp.wait_for(2);
+    assert_eq!(got.len(), 2, "{out}\n{err}");
+    assert_eq!(got[1]["to"], serde_json::json!(["log@plant.example"]));
+    let data = text(&got[1], "data");
+    for a in ["BOIL-1/drum_pressure", "BOIL-2/flow", "BOIL-3/flow"] {
+        assert!(data.contains(a), "{a} not in the digest: {data}");
+    }
+    assert!(
+        data.contains("firing: 3 raised on BOIL-1, BOIL-2, BOIL-3"),
+        "{data}"
+    );
 }
 
 #[test]
@@ -248,7 +314,14 @@ fn retries_500_then_200_waits_for_429_and_dead_letters_400() {
     let srv = servers::http(&wd, "500,429:1,200", None, 0.0);
     let url = format!("http://127.0.0.1:{}/h", srv.port);
     let mut cmd = wd.cmd("notify");
-    cmd.args(["--webhook", &url, "--backoff", "50ms", "--backoff-max", "200ms"]);
+    cmd.args([
+        "--webhook",
+        &url,
+        "--backoff",
+        "50ms",
+        "--backoff-max",
+        "200ms",
+    ]);
     let input = ev(0, "A", "t", "hi", "raised", "high");
     let (out, _) = run(&wd, &mut cmd, &input);
     let got = srv.received();
@@ -285,7 +358,14 @@ fn retries_500_then_200_waits_for_429_and_dead_letters_400() {
     let srv = servers::http(&wd, "400", None, 0.0);
     let url = format!("http://127.0.0.1:{}/h", srv.port);
     let mut cmd = wd.cmd("notify");
-    cmd.args(["--webhook", &url, "--dead-letter", "dead.ndjson", "--backoff", "10ms"]);
+    cmd.args([
+        "--webhook",
+        &url,
+        "--dead-letter",
+        "dead.ndjson",
+        "--backoff",
+        "10ms",
+    ]);
     let (out, err) = run(&wd, &mut cmd, &input);
     assert_eq!(srv.received().len(), 1);
     let recs = records(&out);
@@ -349,7 +429,14 @@ fn unreachable_backs_off_dead_letters_and_replays_later() {
     );
     wd.write("n.toml", conf);
     let mut cmd = wd.cmd("notify");
-    cmd.args(["--config", "n.toml", "--replay", "dead.ndjson", "--dead-letter", "dead2.ndjson"]);
+    cmd.args([
+        "--config",
+        "n.toml",
+        "--replay",
+        "dead.ndjson",
+        "--dead-letter",
+        "dead2.ndjson",
+    ]);
     let (out, _) = run(&wd, &mut cmd, "");
     assert_eq!(by_delivery(&records(&out), "delivered").len(), 2, "{out}");
     let got = srv.received();
@@ -463,7 +550,11 @@ fn a_simulated_storm_is_grouped_as_the_rules_say() {
         }
         match groups.get_mut(&a) {
             None => {
-                let active = if raised { BTreeSet::from([key]) } else { BTreeSet::new() };
+                let active = if raised {
+                    BTreeSet::from([key])
+                } else {
+                    BTreeSet::new()
+                };
                 groups.insert(a, G::Waiting(t, active));
             }
             Some(G::Waiting(_, active)) => {
@@ -514,8 +605,9 @@ fn a_simulated_storm_is_grouped_as_the_rules_say() {
             assert!(told.contains(&key), "{key:?} never told");
         } else {
             assert!(
-                unrouted.iter().any(|u| text(u, "alarm_asset") == a
-                    && text(u, "alarm_tag") == text(e, "tag")),
+                unrouted
+                    .iter()
+                    .any(|u| text(u, "alarm_asset") == a && text(u, "alarm_tag") == text(e, "tag")),
                 "{e} neither routed nor counted"
             );
         }
@@ -562,7 +654,14 @@ fn kill_9_and_restart_with_state_loses_nothing() {
     let mut input = String::new();
     for i in 0..40 {
         input += &ev(i * 60, &format!("A-{i:02}"), "t", "hi", "raised", "high");
-        input += &ev(i * 60 + 30, &format!("A-{i:02}"), "t", "hi", "cleared", "high");
+        input += &ev(
+            i * 60 + 30,
+            &format!("A-{i:02}"),
+            "t",
+            "hi",
+            "cleared",
+            "high",
+        );
     }
     wd.write("events.ndjson", &input);
     wd.write(
@@ -620,7 +719,14 @@ fn kill_9_and_restart_with_state_loses_nothing() {
 fn acked_alarms_are_not_repeated() {
     let wd = Workdir::new("notify-ack");
     let raised = ev(0, "FERM-1", "fermenter_temp", "hi", "raised", "high");
-    let cleared = ev(3 * 3600, "FERM-1", "fermenter_temp", "hi", "cleared", "high");
+    let cleared = ev(
+        3 * 3600,
+        "FERM-1",
+        "fermenter_temp",
+        "hi",
+        "cleared",
+        "high",
+    );
     let acked = format!(
         r#"{{"ts":{},"asset":"FERM-1","tag":"fermenter_temp","value":0,"event":"acked","rule":"hi","by":"ann"}}"#,
         1_767_225_600_000i64 + 60_000
@@ -630,8 +736,14 @@ fn acked_alarms_are_not_repeated() {
         + "\n";
     let sent = |extra: &[&str], input: String| -> Vec<(String, bool)> {
         let mut cmd = wd.cmd("notify");
-        cmd.args(["--webhook", "http://127.0.0.1:9/h", "--repeat-interval", "1h", "--dry-run"])
-            .args(extra);
+        cmd.args([
+            "--webhook",
+            "http://127.0.0.1:9/h",
+            "--repeat-interval",
+            "1h",
+            "--dry-run",
+        ])
+        .args(extra);
         let (out, err) = run(&wd, &mut cmd, &input);
         by_delivery(&records(&out), "dry-run")
             .iter()
@@ -658,7 +770,11 @@ fn acked_alarms_are_not_repeated() {
     );
     assert_eq!(
         sent(&[], raised.clone() + &acked + &stray + &cleared),
-        [f("firing", false), f("resolved", false), f("refused", false)]
+        [
+            f("firing", false),
+            f("resolved", false),
+            f("refused", false)
+        ]
     );
     // Acknowledged in the store only.
     let mut store = wd.cmd("store");

@@ -4,7 +4,7 @@
 //! certificate trustme makes), and an SMTP server (aiosmtpd) that stores
 //! every message.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -146,7 +146,7 @@ fn start(wd: &Workdir, name: &str, script: &str, args: &[&str], env: &[(&str, &s
 
 /// An HTTP server answering with `codes` in turn (the last repeats);
 /// `429:2` adds `Retry-After: 2`. `tls`: the server certificate PEM.
-pub fn http(wd: &Workdir, codes: &str, tls: Option<&PathBuf>, delay: f64) -> Server {
+pub fn http(wd: &Workdir, codes: &str, tls: Option<&Path>, delay: f64) -> Server {
     let d = delay.to_string();
     let mut args = vec![codes];
     let cert;
@@ -175,7 +175,7 @@ pub fn certs(wd: &Workdir) -> (PathBuf, PathBuf) {
 
 /// An SMTP server with STARTTLS required and AUTH (user `plant`,
 /// password `pw`), storing what it receives.
-pub fn smtp(wd: &Workdir, cert: &PathBuf, pw: &str) -> Server {
+pub fn smtp(wd: &Workdir, cert: &Path, pw: &str) -> Server {
     need("aiosmtpd", "aiosmtpd");
     let c = cert.display().to_string();
     start(wd, "smtp", SMTP, &[&c], &[("SMTP_PW", pw)])
