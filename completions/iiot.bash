@@ -43,6 +43,9 @@ _iiot() {
             iiot,model)
                 cmd="iiot__subcmd__model"
                 ;;
+            iiot,notify)
+                cmd="iiot__subcmd__notify"
+                ;;
             iiot,plot)
                 cmd="iiot__subcmd__plot"
                 ;;
@@ -54,9 +57,6 @@ _iiot() {
                 ;;
             iiot,rollup)
                 cmd="iiot__subcmd__rollup"
-                ;;
-            iiot,serve)
-                cmd="iiot__subcmd__serve"
                 ;;
             iiot,simulate)
                 cmd="iiot__subcmd__simulate"
@@ -91,6 +91,9 @@ _iiot() {
             iiot__subcmd__help,model)
                 cmd="iiot__subcmd__help__subcmd__model"
                 ;;
+            iiot__subcmd__help,notify)
+                cmd="iiot__subcmd__help__subcmd__notify"
+                ;;
             iiot__subcmd__help,plot)
                 cmd="iiot__subcmd__help__subcmd__plot"
                 ;;
@@ -102,9 +105,6 @@ _iiot() {
                 ;;
             iiot__subcmd__help,rollup)
                 cmd="iiot__subcmd__help__subcmd__rollup"
-                ;;
-            iiot__subcmd__help,serve)
-                cmd="iiot__subcmd__help__subcmd__serve"
                 ;;
             iiot__subcmd__help,simulate)
                 cmd="iiot__subcmd__help__subcmd__simulate"
@@ -134,7 +134,7 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,7 +292,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help"
+            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,6 +445,20 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__help__subcmd__notify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__help__subcmd__plot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -488,20 +502,6 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__rollup)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -716,6 +716,112 @@ _iiot() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__notify)
+            opts="-q -v -h -V --config --webhook --token-env --token-file --email --smtp --smtp-tls --smtp-user --from --group-wait --group-interval --repeat-interval --max-per-hour --max-attempts --backoff --backoff-max --timeout --ca --dead-letter --replay --store --state --dry-run --rejects --strict --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-tls)
+                    COMPREPLY=($(compgen -W "none starttls tls" -- "${cur}"))
+                    return 0
+                    ;;
+                --smtp-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repeat-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-per-hour)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backoff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backoff-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dead-letter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -998,68 +1104,6 @@ _iiot() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__serve)
-            opts="-q -v -h -V --model --preset --listen --addr-file --ingest --token-file --cors --max-body --rate --slow-client --ingest-buffer --max-connections --for --quiet --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --model)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --preset)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --listen)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --addr-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --token-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --cors)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-body)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rate)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --slow-client)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ingest-buffer)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-connections)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --for)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -34,11 +34,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-            cand derive 'Compute the model''s derived tags (its `formula` column) from a stream'
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
-            cand serve 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
+            cand notify 'Send alarm events to people: webhooks, email, commands'
             cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -229,34 +228,11 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --tz 'Time zone whose local midnight starts day buckets (Europe/Berlin)'
             cand --kpi 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)'
             cand --retain 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)'
-            cand --weight-oee '--kpi health: weight of the OEE term'
-            cand --weight-scrap '--kpi health: weight of the scrap term (1 − scrap rate)'
-            cand --weight-errors '--kpi health: weight of the error term (1 − share of planned time in ERROR)'
-            cand --down '--kpi incidents: the machine states that make an incident'
             cand --now 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series'' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series'' latest reading; ages count from the wall clock). `now` is the wall clock'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --format 'Output format'
-            cand --open '--kpi incidents: also write the incidents still running at the end of input'
             cand --dry-run 'With --retain: say what would be deleted, delete nothing'
             cand --final 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
-            cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
-            cand --line-buffered 'Flush after every record, for live pipelines'
-            cand -q 'Print nothing on stderr but errors'
-            cand --quiet 'Print nothing on stderr but errors'
-            cand -v 'Say more on stderr (repeat for more)'
-            cand --verbose 'Say more on stderr (repeat for more)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'iiot;derive'= {
-            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
-            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
-            cand --assets 'Scale the model to N assets as `simulate --assets N` does (SITE-1/BLR-0001 …)'
-            cand --max-age 'Inputs older than this give no derived reading [default: 3 times the inputs'' usual interval]'
-            cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
-            cand --format 'Output format'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand --line-buffered 'Flush after every record, for live pipelines'
             cand -q 'Print nothing on stderr but errors'
@@ -274,8 +250,6 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --from 'Readings at or after this time (RFC 3339, a date, or epoch ms)'
             cand --to 'Readings before this time (exclusive)'
             cand --limit 'At most N readings in all'
-            cand --rollup 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)'
-            cand --order 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)'
             cand --format 'Output format'
             cand --ts-col 'The time column (default: ts, timestamp, time, datetime or event_time)'
             cand --asset-col 'The asset column (default: asset, device, device_id, id, machine or sensor_id)'
@@ -327,7 +301,6 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --panel-height 'Height of each panel in pixels'
             cand --max-panels 'Draw at most N series; the rest are counted on stderr'
             cand --title 'A title above the panels'
-            cand --field 'Draw this numeric field of each record instead of `value`: a KPI''s `scrap_rate`, a health score''s `health_oee`, a rollup''s `max`. A field inside an object is named by its path (`scrap_rate.quality`); an object of numbers draws one series per member. The series is named `TAG.FIELD`; records without the field are left out and counted'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand -q 'Print nothing on stderr but errors'
@@ -339,20 +312,32 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'iiot;serve'= {
-            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
-            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
-            cand --listen 'Address and port to listen on (port 0 picks a free one)'
-            cand --addr-file 'Once listening, write the bound ADDR:PORT to FILE'
-            cand --token-file 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)'
-            cand --cors 'Send CORS headers admitting this origin (`*` for any); none unless given'
-            cand --max-body 'Largest request body'
-            cand --rate 'Requests a second each client address may make (429 past it)'
-            cand --slow-client 'How long a client may take to send its request or to take the next part of an answer'
-            cand --ingest-buffer 'Accepted records that may wait for stdout before ingest answers 503'
-            cand --max-connections 'Most connections open at once; more wait to be accepted'
-            cand --for 'Stop serving after this long (for scripts and tests); without it, serve until stopped'
-            cand --ingest 'Accept records on POST /ingest and /ingest/batch and write them to stdout'
+        &'iiot;notify'= {
+            cand --config 'Channels and routes (TOML); errors name line and column'
+            cand --webhook 'Send every alarm to this URL as the notification''s JSON (no config file)'
+            cand --token-env 'With --webhook: a bearer token from this environment variable'
+            cand --token-file 'With --webhook: a bearer token from this file'
+            cand --email 'Send every alarm by email to ADDR (repeatable; no config file)'
+            cand --smtp 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)'
+            cand --smtp-tls 'With --email: TLS to the SMTP server'
+            cand --smtp-user 'With --email: the SMTP user'
+            cand --from 'With --email: the sender'
+            cand --group-wait 'With --webhook/--email: wait this long for more alarms before the first notification of a group'
+            cand --group-interval 'With --webhook/--email: wait this long after a notification before the next of the same group'
+            cand --repeat-interval 'With --webhook/--email: repeat still-active alarms this often'
+            cand --max-per-hour 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit'
+            cand --max-attempts 'Attempts per notification before it is dead-lettered'
+            cand --backoff 'The first retry''s wait; each next doubles, with jitter'
+            cand --backoff-max 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)'
+            cand --timeout 'Give up one attempt after this long'
+            cand --ca 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS'
+            cand --dead-letter 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)'
+            cand --replay 'Send the notifications of a dead-letter file again, instead of reading events'
+            cand --store 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated'
+            cand --state 'The outbox and grouping state, kept across restarts (fsynced)'
+            cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
+            cand --dry-run 'Send nothing: write what would be sent to whom (body, subject) as records'
+            cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
             cand -v 'Say more on stderr (repeat for more)'
@@ -408,11 +393,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand poll 'Poll Modbus TCP devices and write readings'
             cand model 'Print, list and check plant models'
             cand rollup 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-            cand derive 'Compute the model''s derived tags (its `formula` column) from a stream'
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
-            cand serve 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
+            cand notify 'Send alarm events to people: webhooks, email, commands'
             cand ack 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
@@ -437,15 +421,13 @@ set edit:completion:arg-completer[iiot] = {|@words|
         }
         &'iiot;help;rollup'= {
         }
-        &'iiot;help;derive'= {
-        }
         &'iiot;help;query'= {
         }
         &'iiot;help;inspect'= {
         }
         &'iiot;help;plot'= {
         }
-        &'iiot;help;serve'= {
+        &'iiot;help;notify'= {
         }
         &'iiot;help;ack'= {
         }

@@ -39,7 +39,7 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise rea
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
@@ -112,7 +112,7 @@ csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault;
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
@@ -251,23 +251,37 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print 
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0 picks a free one)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l token-file -d 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l cors -d 'Send CORS headers admitting this origin (`*` for any); none unless given' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-body -d 'Largest request body' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l rate -d 'Requests a second each client address may make (429 past it)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l slow-client -d 'How long a client may take to send its request or to take the next part of an answer' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest-buffer -d 'Accepted records that may wait for stdout before ingest answers 503' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-connections -d 'Most connections open at once; more wait to be accepted' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest -d 'Accept records on POST /ingest and /ingest/batch and write them to stdout'
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c iiot -n "__fish_iiot_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l config -d 'Channels and routes (TOML); errors name line and column' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l webhook -d 'Send every alarm to this URL as the notification\'s JSON (no config file)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l token-env -d 'With --webhook: a bearer token from this environment variable' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l token-file -d 'With --webhook: a bearer token from this file' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l email -d 'Send every alarm by email to ADDR (repeatable; no config file)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp -d 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp-tls -d 'With --email: TLS to the SMTP server' -r -f -a "none\t''
+starttls\t''
+tls\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp-user -d 'With --email: the SMTP user' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l from -d 'With --email: the sender' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l group-wait -d 'With --webhook/--email: wait this long for more alarms before the first notification of a group' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l group-interval -d 'With --webhook/--email: wait this long after a notification before the next of the same group' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l repeat-interval -d 'With --webhook/--email: repeat still-active alarms this often' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l max-per-hour -d 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l max-attempts -d 'Attempts per notification before it is dead-lettered' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l backoff -d 'The first retry\'s wait; each next doubles, with jitter' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l backoff-max -d 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l timeout -d 'Give up one attempt after this long' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l ca -d 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l dead-letter -d 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l replay -d 'Send the notifications of a dead-letter file again, instead of reading events' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l store -d 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l state -d 'The outbox and grouping state, kept across restarts (fsynced)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l dry-run -d 'Send nothing: write what would be sent to whom (body, subject) as records'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l asset -d 'The alarm\'s asset' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l tag -d 'The alarm\'s tag' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l rule -d 'The alarm\'s rule' -r
@@ -287,20 +301,20 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot serve ack completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

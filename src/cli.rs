@@ -67,6 +67,7 @@ pub enum Command {
     Inspect(verbs::inspect::Args),
     Plot(verbs::plot::Args),
     Serve(verbs::serve::Args),
+    Notify(verbs::notify::Args),
     Ack(verbs::ack::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
@@ -89,6 +90,7 @@ impl Command {
             Command::Inspect(_) => "inspect",
             Command::Plot(_) => "plot",
             Command::Serve(_) => "serve",
+            Command::Notify(_) => "notify",
             Command::Ack(_) => "ack",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
@@ -111,6 +113,7 @@ impl Command {
             Command::Inspect(a) => verbs::inspect::run(a, global),
             Command::Plot(a) => verbs::plot::run(a, global),
             Command::Serve(a) => verbs::serve::run(a, global),
+            Command::Notify(a) => verbs::notify::run(a, global),
             Command::Ack(a) => verbs::ack::run(a, global),
             Command::Completions(a) => {
                 verbs::completions::run_completions(a, Cli::command(), global)

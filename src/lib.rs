@@ -21,6 +21,7 @@
 //! - [`time`]: timestamps and durations.
 //! - [`io`]: inputs, the record reader (parsing on every core), rejects,
 //!   stdout.
+//! - [`notify`]: routing, grouping and delivery of alarm notifications.
 //! - [`cli`], [`options`] and [`verbs`]: the command line.
 
 #![forbid(unsafe_code)]
@@ -32,6 +33,7 @@ pub(crate) mod detect;
 pub mod io;
 pub mod modbus;
 pub mod model;
+pub mod notify;
 pub mod options;
 pub(crate) mod patterns;
 pub(crate) mod plot;

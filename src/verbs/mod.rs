@@ -11,6 +11,7 @@ pub mod inspect;
 mod inspect_table;
 pub mod modbus_serve;
 pub mod model;
+pub mod notify;
 pub mod plot;
 pub mod poll;
 pub mod query;

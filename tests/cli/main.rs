@@ -15,6 +15,7 @@ mod lost;
 mod modbus;
 mod model;
 mod order;
+mod notify;
 mod plot;
 mod query;
 mod query_rollup;
