@@ -65,6 +65,8 @@ pub enum Command {
     Query(verbs::query::Args),
     Inspect(verbs::inspect::Args),
     Plot(verbs::plot::Args),
+    MqttPub(verbs::mqtt_pub::Args),
+    MqttSub(verbs::mqtt_sub::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -84,6 +86,8 @@ impl Command {
             Command::Query(_) => "query",
             Command::Inspect(_) => "inspect",
             Command::Plot(_) => "plot",
+            Command::MqttPub(_) => "mqtt-pub",
+            Command::MqttSub(_) => "mqtt-sub",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -103,6 +107,8 @@ impl Command {
             Command::Query(a) => verbs::query::run(a, global),
             Command::Inspect(a) => verbs::inspect::run(a, global),
             Command::Plot(a) => verbs::plot::run(a, global),
+            Command::MqttPub(a) => verbs::mqtt_pub::run(a, global),
+            Command::MqttSub(a) => verbs::mqtt_sub::run(a, global),
             Command::Completions(a) => {
                 verbs::completions::run_completions(a, Cli::command(), global)
             }

@@ -27,6 +27,7 @@ pub mod cli;
 pub(crate) mod detect;
 pub mod io;
 pub mod modbus;
+pub mod mqtt;
 pub mod model;
 pub mod options;
 pub(crate) mod patterns;

@@ -9,6 +9,8 @@ pub mod inspect;
 mod inspect_table;
 pub mod modbus_serve;
 pub mod model;
+pub mod mqtt_pub;
+pub mod mqtt_sub;
 pub mod plot;
 pub mod poll;
 pub mod query;
