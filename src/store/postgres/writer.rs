@@ -10,7 +10,7 @@
 //!
 //! When the connection is lost (the server restarts, the network drops),
 //! the batch in hand is kept and written again once a new connection is
-//! made, after waits doubling from 100 ms to 5 s, for up to
+//! made, after waits doubling from 100 ms to 2 s, for up to
 //! `--reconnect-for`; one message says the outage began. The records wait
 //! in the pipe meanwhile: nothing read is lost. (A connection lost while
 //! the server was committing may have stored the batch: the retry then
@@ -392,7 +392,7 @@ impl PgWriter {
                 )));
             }
             std::thread::sleep(delay);
-            delay = (delay * 2).min(Duration::from_secs(5));
+            delay = (delay * 2).min(Duration::from_secs(2));
         }
     }
 
