@@ -222,7 +222,12 @@ mod tests {
 
     #[test]
     fn bad_templates_are_refused() {
-        for s in ["plant/{asset}", "plant/{asset}-x/{tag}", "plant/+/{asset}/{tag}", "{asset}/{asset}/{tag}"] {
+        for s in [
+            "plant/{asset}",
+            "plant/{asset}-x/{tag}",
+            "plant/+/{asset}/{tag}",
+            "{asset}/{asset}/{tag}",
+        ] {
             assert!(Template::parse(s).is_err(), "{s}");
         }
     }

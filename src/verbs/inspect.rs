@@ -148,7 +148,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
         Source::Postgres(url) => {
             report.kind = "postgresql";
-            inspect_store(Path::new(url), &mut report, &mut stats, &mut gaps, args.gap_factor)?;
+            inspect_store(
+                Path::new(url),
+                &mut report,
+                &mut stats,
+                &mut gaps,
+                args.gap_factor,
+            )?;
         }
         Source::ParquetFile(path) => {
             report.kind = "parquet";

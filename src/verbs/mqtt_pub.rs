@@ -44,9 +44,9 @@ pub enum Payload {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot simulate --preset wellhead --realtime | iiot mqtt-pub --broker 127.0.0.1:1883
-  iiot simulate --preset fermenter --count 30 | iiot mqtt-pub --payload value --retain
-  iiot poll --preset wellhead | iiot mqtt-pub --topic 'site1/{asset}/{tag}' --qos 0")]
+  iiot simulate --preset fermenter --count 30 | iiot mqtt-pub --broker 127.0.0.1:1883 --payload value --retain
+  iiot simulate --preset wellhead --count 2 | iiot mqtt-pub --broker 127.0.0.1:1883 --topic 'site1/{asset}/{tag}' --qos 0
+  iiot simulate --preset wellhead --realtime | iiot mqtt-pub --broker 127.0.0.1:1883   # runs until stopped")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,

@@ -33,9 +33,9 @@ use crate::record::{Reading, RecordParser, RecordWriter};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot mqtt-sub --broker 127.0.0.1:1883 | iiot store plant.db
-  iiot mqtt-sub --topic 'plant/WH-01/#' --count 100 | iiot cat --format csv
-  iiot mqtt-sub --client-id historian-1 | iiot detect --preset wellhead --events | iiot store plant.db")]
+  iiot mqtt-sub --broker 127.0.0.1:1883 --topic 'plant/WH-01/#' --clean --idle 1s | iiot cat --format csv
+  iiot mqtt-sub --broker 127.0.0.1:1883 --client-id historian | iiot store plant.db   # runs until stopped
+  iiot mqtt-sub --client-id alarms | iiot detect --preset wellhead --events | iiot store plant.db   # runs until stopped")]
 pub struct Args {
     /// The broker, HOST:PORT.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:1883")]
@@ -86,7 +86,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     } else {
         QoS::AtMostOnce
     };
-    let mut opts = options(&args.broker, args.client_id.clone(), args.username.as_deref())?;
+    let mut opts = options(
+        &args.broker,
+        args.client_id.clone(),
+        args.username.as_deref(),
+    )?;
     opts.set_clean_session(args.clean || args.qos == 0);
     opts.set_manual_acks(true);
     let (client, mut connection) = Client::new(opts, 4096);
@@ -178,9 +182,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                             out.write(&reading.as_ref())?;
                             wrote += 1;
                         }
-                        Err(e) => {
-                            rejects.reject(&format!("topic {}", p.topic), received, &e, &p.payload)?
-                        }
+                        Err(e) => rejects.reject(
+                            &format!("topic {}", p.topic),
+                            received,
+                            &e,
+                            &p.payload,
+                        )?,
                     }
                     pending.push(p);
                     if pending.len() >= ACK_EVERY {

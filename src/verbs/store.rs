@@ -71,7 +71,7 @@ Examples:
   sqlite3 plant.db 'SELECT asset, count(*) FROM readings_v GROUP BY asset LIMIT 3'
   iiot simulate --preset boiler --duration 1h | iiot store --parquet lake/
   iiot simulate --preset fermenter --count 60 | iiot store --tee ferm.db | iiot cat -q --format csv | head -3
-  iiot simulate --preset wellhead --duration 10m | iiot store postgresql://iiot@127.0.0.1/plant")]
+  iiot simulate --preset wellhead --duration 10m | iiot store postgresql://iiot@127.0.0.1/plant   # needs a running server")]
 pub struct Args {
     /// The SQLite file to write (created if missing), with --parquet the
     /// lake folder, or a PostgreSQL database: `postgresql://user@host:port/db`

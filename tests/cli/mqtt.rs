@@ -45,7 +45,10 @@ impl Broker {
             .expect("starting mosquitto");
         let t = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t.elapsed() < Duration::from_secs(10), "mosquitto did not listen on {port}");
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "mosquitto did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Broker { child, port }
@@ -77,7 +80,10 @@ fn records_go_through_the_broker_and_a_persistent_session_keeps_what_came_while_
     let broker = Broker::start(&wd);
     let b = broker.addr();
     // The session is made (and subscribed) first; mqtt-sub then stops.
-    bash_ok(&wd, &format!("iiot mqtt-sub --broker {b} --client-id hist --idle 300ms -q"));
+    bash_ok(
+        &wd,
+        &format!("iiot mqtt-sub --broker {b} --client-id hist --idle 300ms -q"),
+    );
     // Published while no subscriber runs: the broker keeps it for the session.
     let (_, err) = bash_ok(
         &wd,
@@ -87,12 +93,24 @@ fn records_go_through_the_broker_and_a_persistent_session_keeps_what_came_while_
     );
     let input = wd.read("in.ndjson");
     let n = input.lines().count();
-    assert!(err.contains(&format!("read {n}, published {n}, rejected 0")), "{err}");
-    let (out, err) = bash_ok(&wd, &format!("iiot mqtt-sub --broker {b} --client-id hist --count {n}"));
+    assert!(
+        err.contains(&format!("read {n}, published {n}, rejected 0")),
+        "{err}"
+    );
+    let (out, err) = bash_ok(
+        &wd,
+        &format!("iiot mqtt-sub --broker {b} --client-id hist --count {n}"),
+    );
     assert_eq!(sorted(&out), sorted(&input), "{err}");
-    assert!(err.contains(&format!("received {n}, wrote {n}, rejected 0")), "{err}");
+    assert!(
+        err.contains(&format!("received {n}, wrote {n}, rejected 0")),
+        "{err}"
+    );
     // Nothing is delivered twice: everything was acknowledged.
-    let (out, _) = bash_ok(&wd, &format!("iiot mqtt-sub --broker {b} --client-id hist --idle 500ms -q"));
+    let (out, _) = bash_ok(
+        &wd,
+        &format!("iiot mqtt-sub --broker {b} --client-id hist --idle 500ms -q"),
+    );
     assert_eq!(out, "");
 }
 
@@ -110,14 +128,27 @@ fn bare_values_take_asset_and_tag_from_the_topic_and_retained_last_values_reach_
     );
     bash_ok(
         &wd,
-        &format!("iiot mqtt-pub --broker {b} --payload value --retain --topic 'site/{{asset}}/{{tag}}' < in.ndjson"),
+        &format!(
+            "iiot mqtt-pub --broker {b} --payload value --retain --topic 'site/{{asset}}/{{tag}}' < in.ndjson"
+        ),
     );
     // The broker's view: one topic per series, the last value retained.
-    let (seen, _) = bash_ok(&wd, &format!("mosquitto_sub -h 127.0.0.1 -p {} -t 'site/#' -v -C 2 -W 5 | sort", broker.port));
-    assert_eq!(seen, "site/LINE-A%2FM-03/speed 1.5\nsite/WH-01/tubing_pressure 1524\n");
+    let (seen, _) = bash_ok(
+        &wd,
+        &format!(
+            "mosquitto_sub -h 127.0.0.1 -p {} -t 'site/#' -v -C 2 -W 5 | sort",
+            broker.port
+        ),
+    );
+    assert_eq!(
+        seen,
+        "site/LINE-A%2FM-03/speed 1.5\nsite/WH-01/tubing_pressure 1524\n"
+    );
     let (out, _) = bash_ok(
         &wd,
-        &format!("iiot mqtt-sub --broker {b} --clean --template 'site/{{asset}}/{{tag}}' --count 2"),
+        &format!(
+            "iiot mqtt-sub --broker {b} --clean --template 'site/{{asset}}/{{tag}}' --count 2"
+        ),
     );
     let mut got: Vec<(String, String, f64)> = parse_ndjson(&out)
         .iter()
@@ -145,7 +176,10 @@ fn bad_payloads_are_rejected_naming_the_topic() {
     let wd = Workdir::new("mqtt-bad");
     let broker = Broker::start(&wd);
     let (b, p) = (broker.addr(), broker.port);
-    bash_ok(&wd, &format!("iiot mqtt-sub --broker {b} --client-id bad --idle 300ms -q"));
+    bash_ok(
+        &wd,
+        &format!("iiot mqtt-sub --broker {b} --client-id bad --idle 300ms -q"),
+    );
     bash_ok(
         &wd,
         &format!(
@@ -155,7 +189,10 @@ fn bad_payloads_are_rejected_naming_the_topic() {
              && mosquitto_pub -h 127.0.0.1 -p {p} -q 1 -t plant/WH-01/tubing_pressure -m ' 42.5 '"
         ),
     );
-    let (cmd, out) = bash(&wd, &format!("iiot mqtt-sub --broker {b} --client-id bad --count 4 --rejects rej.ndjson"));
+    let (cmd, out) = bash(
+        &wd,
+        &format!("iiot mqtt-sub --broker {b} --client-id bad --count 4 --rejects rej.ndjson"),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", describe(&cmd, &out));
     let good = parse_ndjson(&stdout);
@@ -167,8 +204,17 @@ fn bad_payloads_are_rejected_naming_the_topic() {
     for r in &rejects {
         assert_eq!(r["source"], "topic plant/WH-01/tubing_pressure", "{r}");
     }
-    assert!(rejects[0]["reason"].as_str().unwrap().contains("neither a record"), "{rejects:?}");
-    assert!(rejects[1]["reason"].as_str().unwrap().contains("tag"), "{rejects:?}");
+    assert!(
+        rejects[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("neither a record"),
+        "{rejects:?}"
+    );
+    assert!(
+        rejects[1]["reason"].as_str().unwrap().contains("tag"),
+        "{rejects:?}"
+    );
 }
 
 /// The README's Mosquitto recipes, as written but for the port.
@@ -177,7 +223,8 @@ fn the_readmes_mosquitto_recipes_work() {
     let wd = Workdir::new("mqtt-readme");
     let broker = Broker::start(&wd);
     let p = broker.port;
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let line = |start: &str| -> String {
         readme
             .lines()
@@ -190,33 +237,69 @@ fn the_readmes_mosquitto_recipes_work() {
     let verbose = line("mosquitto_sub -h 127.0.0.1 -p 1883 -t 'plant/+/+' -v -C 10");
     // mosquitto_pub -l: one message per line, read back by iiot cat.
     let mut sub = Command::new("bash")
-        .args(["-o", "pipefail", "-c", &format!("{} > got.ndjson", subscribe.split("   #").next().unwrap())])
-        .env("PATH", format!("{}:{}", Path::new(env!("CARGO_BIN_EXE_iiot")).parent().unwrap().display(), std::env::var("PATH").unwrap()))
+        .args([
+            "-o",
+            "pipefail",
+            "-c",
+            &format!("{} > got.ndjson", subscribe.split("   #").next().unwrap()),
+        ])
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                Path::new(env!("CARGO_BIN_EXE_iiot"))
+                    .parent()
+                    .unwrap()
+                    .display(),
+                std::env::var("PATH").unwrap()
+            ),
+        )
         .current_dir(&wd.dir)
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    bash_ok(&wd, &format!("{publish} && iiot simulate --preset fermenter --count 2 > want.ndjson"));
+    bash_ok(
+        &wd,
+        &format!("{publish} && iiot simulate --preset fermenter --count 2 > want.ndjson"),
+    );
     let status = sub.wait().unwrap();
     assert!(status.success());
-    assert_eq!(sorted(&wd.read("got.ndjson")), sorted(&wd.read("want.ndjson")));
+    assert_eq!(
+        sorted(&wd.read("got.ndjson")),
+        sorted(&wd.read("want.ndjson"))
+    );
     // What mqtt-pub sends, as mosquitto_sub -v shows it: topic and record.
     let mut sub = Command::new("bash")
-        .args(["-c", &format!("{} > seen.txt", verbose.split("   #").next().unwrap())])
+        .args([
+            "-c",
+            &format!("{} > seen.txt", verbose.split("   #").next().unwrap()),
+        ])
         .current_dir(&wd.dir)
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    bash_ok(&wd, &format!("iiot simulate --preset fermenter --count 1 | iiot mqtt-pub --broker 127.0.0.1:{p} -q"));
+    bash_ok(
+        &wd,
+        &format!(
+            "iiot simulate --preset fermenter --count 1 | iiot mqtt-pub --broker 127.0.0.1:{p} -q"
+        ),
+    );
     assert!(sub.wait().unwrap().success());
     let seen = wd.read("seen.txt");
     assert_eq!(seen.lines().count(), 10, "{seen}");
     for l in seen.lines() {
         let (topic, record) = l.split_once(' ').unwrap();
         let r: serde_json::Value = serde_json::from_str(record).unwrap();
-        assert_eq!(topic, format!("plant/{}/{}", r["asset"].as_str().unwrap(), r["tag"].as_str().unwrap()));
+        assert_eq!(
+            topic,
+            format!(
+                "plant/{}/{}",
+                r["asset"].as_str().unwrap(),
+                r["tag"].as_str().unwrap()
+            )
+        );
     }
 }

@@ -124,7 +124,9 @@ impl PgStore {
                 .get(0))
         };
         let page_size = one("SELECT current_setting('block_size')::bigint")?;
-        let pages = one("SELECT pg_total_relation_size('readings') / current_setting('block_size')::bigint")?;
+        let pages = one(
+            "SELECT pg_total_relation_size('readings') / current_setting('block_size')::bigint",
+        )?;
         let series = one("SELECT count(*) FROM series")?;
         let readings = one("SELECT count(*) FROM readings")?;
         let alarm_events = one("SELECT count(*) FROM alarm_events").ok();

@@ -92,7 +92,10 @@ fn limit(
             )?
             .get(0);
         let pending: Option<i64> = c
-            .query_opt("SELECT since FROM rollup_pending WHERE series_id = $1", &[&id])?
+            .query_opt(
+                "SELECT since FROM rollup_pending WHERE series_id = $1",
+                &[&id],
+            )?
             .map(|r| r.get(0));
         covered(done, pending)
     } else {

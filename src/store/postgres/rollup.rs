@@ -50,8 +50,10 @@ impl PgStore {
 
 /// `meta.rollup_tz` as recorded (`""` for UTC).
 pub(super) fn recorded_tz(c: &mut impl GenericClient) -> Result<Option<String>> {
-    Ok(c.query_opt("SELECT value FROM meta WHERE key = 'rollup_tz'", &[])?
-        .map(|r| r.get(0)))
+    Ok(
+        c.query_opt("SELECT value FROM meta WHERE key = 'rollup_tz'", &[])?
+            .map(|r| r.get(0)),
+    )
 }
 
 pub(super) fn series_ids(c: &mut impl GenericClient) -> Result<Vec<i64>> {
@@ -66,15 +68,22 @@ fn marks(tx: &mut Transaction<'_>, id: i64, widths: &[Width]) -> Result<Option<M
         "SELECT min(ts), max(ts) FROM readings WHERE series_id = $1",
         &[&id],
     )?;
-    let (Some(first), Some(latest)) = (span.get::<_, Option<i64>>(0), span.get::<_, Option<i64>>(1))
+    let (Some(first), Some(latest)) =
+        (span.get::<_, Option<i64>>(0), span.get::<_, Option<i64>>(1))
     else {
         return Ok(None);
     };
     let pending = tx
-        .query_opt("SELECT since FROM rollup_pending WHERE series_id = $1", &[&id])?
+        .query_opt(
+            "SELECT since FROM rollup_pending WHERE series_id = $1",
+            &[&id],
+        )?
         .map(|r| r.get(0));
     let retained = tx
-        .query_opt("SELECT before FROM rollup_retained WHERE series_id = $1", &[&id])?
+        .query_opt(
+            "SELECT before FROM rollup_retained WHERE series_id = $1",
+            &[&id],
+        )?
         .map(|r| r.get(0));
     let mut done = Vec::with_capacity(widths.len());
     for w in widths {
@@ -193,8 +202,19 @@ fn flush(
         tx.execute(
             &inserts[i],
             &[
-                &id, &b.start, &b.count, &min, &max, &mean, &stddev, &first, &last, &twa,
-                &b.first_ts, &b.good, &b.bad,
+                &id,
+                &b.start,
+                &b.count,
+                &min,
+                &max,
+                &mean,
+                &stddev,
+                &first,
+                &last,
+                &twa,
+                &b.first_ts,
+                &b.good,
+                &b.bad,
             ],
         )?;
     }

@@ -191,7 +191,10 @@ impl PgWriter {
     /// Records the units and descriptions of a model's series.
     pub fn describe(&mut self, model: &Model) -> Result<()> {
         let name = self.target.name.clone();
-        let client = self.client.as_mut().ok_or_else(|| anyhow!("{name}: not connected"))?;
+        let client = self
+            .client
+            .as_mut()
+            .ok_or_else(|| anyhow!("{name}: not connected"))?;
         let mut tx = client.transaction()?;
         let stmt = tx.prepare(
             "INSERT INTO series (asset, tag, unit, description) VALUES ($1, $2, nullif($3, ''), nullif($4, ''))
@@ -512,7 +515,12 @@ impl PgWriter {
 
 /// The first line of an error's root cause, for the outage message.
 fn short(e: &anyhow::Error) -> String {
-    e.root_cause().to_string().lines().next().unwrap_or("").to_string()
+    e.root_cause()
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Writes a batch inside `tx`.
@@ -553,8 +561,16 @@ fn write_batch(
             let n = tx.execute(
                 &insert,
                 &[
-                    &e.ts, &e.asset, &e.tag, &e.rule, &e.event, &e.kind, &e.severity, &e.value,
-                    &e.limit, &e.extra,
+                    &e.ts,
+                    &e.asset,
+                    &e.tag,
+                    &e.rule,
+                    &e.event,
+                    &e.kind,
+                    &e.severity,
+                    &e.value,
+                    &e.limit,
+                    &e.extra,
                 ],
             )?;
             if n > 0 {

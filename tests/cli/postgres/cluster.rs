@@ -168,6 +168,8 @@ impl Cluster {
 
     /// A watcher that stops the shared server by PID and removes its
     /// folder once this test binary has exited.
+    // It outlives this process by design, so it is never waited for.
+    #[allow(clippy::zombie_processes)]
     fn watch(&self) {
         let pid = self.pid().expect("the server's pid");
         let script = format!(

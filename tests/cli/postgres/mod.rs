@@ -17,7 +17,11 @@ pub fn bash(wd: &Workdir, script: &str) -> (Command, std::process::Output) {
         .parent()
         .unwrap()
         .to_path_buf();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut cmd = Command::new("bash");
     cmd.args(["-o", "pipefail", "-c", script])
         .current_dir(&wd.dir)
@@ -43,7 +47,10 @@ fn sorted_lines(s: &str) -> Vec<String> {
 /// (count, sum of value) of a file of readings.
 fn count_sum(text: &str) -> (i64, f64) {
     let rows = parse_ndjson(text);
-    (rows.len() as i64, rows.iter().map(|r| r["value"].as_f64().unwrap()).sum())
+    (
+        rows.len() as i64,
+        rows.iter().map(|r| r["value"].as_f64().unwrap()).sum(),
+    )
 }
 
 #[test]
@@ -60,16 +67,29 @@ fn round_trip_query_gives_the_input_exactly_and_a_replay_adds_nothing() {
     );
     let input = wd.read("in.ndjson");
     let (n, sum) = count_sum(&input);
-    assert!(err.contains(&format!("read {n}, stored {n}, duplicates 0")), "{err}");
+    assert!(
+        err.contains(&format!("read {n}, stored {n}, duplicates 0")),
+        "{err}"
+    );
     let (out, _) = bash_ok(&wd, &format!("iiot query {url}"));
-    assert_eq!(sorted_lines(&out), sorted_lines(&input), "query gives back the input");
+    assert_eq!(
+        sorted_lines(&out),
+        sorted_lines(&input),
+        "query gives back the input"
+    );
     // psql agrees on count and sum.
     let got = pg.psql(db, "SELECT count(*), sum(value) FROM readings");
     let (c, s) = got.split_once('|').unwrap();
     assert_eq!(c.parse::<i64>().unwrap(), n);
     let s: f64 = s.parse().unwrap();
-    assert!((s - sum).abs() <= 1e-9 * sum.abs().max(1.0), "psql sum {s} vs {sum}");
-    assert_eq!(pg.psql(db, "SELECT count(*) FROM readings_v"), n.to_string());
+    assert!(
+        (s - sum).abs() <= 1e-9 * sum.abs().max(1.0),
+        "psql sum {s} vs {sum}"
+    );
+    assert_eq!(
+        pg.psql(db, "SELECT count(*) FROM readings_v"),
+        n.to_string()
+    );
     assert_eq!(
         pg.psql(db, "SELECT to_char(min(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') FROM readings_v"),
         "2026-01-01T00:00:00"
@@ -79,7 +99,12 @@ fn round_trip_query_gives_the_input_exactly_and_a_replay_adds_nothing() {
     assert!(err.contains(&format!("stored 0, duplicates {n}")), "{err}");
     assert_eq!(pg.psql(db, "SELECT count(*) FROM readings"), n.to_string());
     // query's filters and --latest work as on SQLite.
-    let (one, _) = bash_ok(&wd, &format!("iiot query {url} --asset WH-02 --tag casing_pressure --from 2026-01-01T00:01:00Z --to 2026-01-01T00:02:00Z"));
+    let (one, _) = bash_ok(
+        &wd,
+        &format!(
+            "iiot query {url} --asset WH-02 --tag casing_pressure --from 2026-01-01T00:01:00Z --to 2026-01-01T00:02:00Z"
+        ),
+    );
     assert_eq!(one.lines().count(), 60, "{one}");
     // inspect reports the store.
     let (report, _) = bash_ok(&wd, &format!("iiot inspect {url} --json"));
@@ -109,12 +134,27 @@ fn on_conflict_replace_overwrites_what_differs() {
     );
     bash_ok(&wd, &format!("iiot store {url} < a.ndjson"));
     let (_, err) = bash_ok(&wd, &format!("iiot store {url} < b.ndjson"));
-    assert!(err.contains("stored 1, duplicates 3"), "ignore keeps the first: {err}");
-    assert_eq!(pg.psql(db, "SELECT string_agg(value::text, ',' ORDER BY ts) FROM readings"), "1,2,7");
-    let (_, err) = bash_ok(&wd, &format!("iiot store {url} --on-conflict replace < b.ndjson"));
+    assert!(
+        err.contains("stored 1, duplicates 3"),
+        "ignore keeps the first: {err}"
+    );
+    assert_eq!(
+        pg.psql(
+            db,
+            "SELECT string_agg(value::text, ',' ORDER BY ts) FROM readings"
+        ),
+        "1,2,7"
+    );
+    let (_, err) = bash_ok(
+        &wd,
+        &format!("iiot store {url} --on-conflict replace < b.ndjson"),
+    );
     assert!(err.contains("stored 0, duplicates 2, replaced 2"), "{err}");
     assert_eq!(
-        pg.psql(db, "SELECT string_agg(value::text || quality, ',' ORDER BY ts) FROM readings_v"),
+        pg.psql(
+            db,
+            "SELECT string_agg(value::text || quality, ',' ORDER BY ts) FROM readings_v"
+        ),
         "1good,5uncertain,8good"
     );
 }
@@ -132,20 +172,43 @@ fn events_rollup_records_and_model_units_are_stored() {
              | iiot detect --preset fermenter --events | iiot store {url} --preset fermenter"
         ),
     );
-    let events: i64 = pg.psql(db, "SELECT count(*) FROM alarm_events").parse().unwrap();
-    assert!(events > 0 && err.contains(&format!("{events} events")), "{err}");
+    let events: i64 = pg
+        .psql(db, "SELECT count(*) FROM alarm_events")
+        .parse()
+        .unwrap();
+    assert!(
+        events > 0 && err.contains(&format!("{events} events")),
+        "{err}"
+    );
     assert_eq!(
-        pg.psql(db, "SELECT count(*) FROM alarm_events_v WHERE event IN ('raised', 'cleared')"),
+        pg.psql(
+            db,
+            "SELECT count(*) FROM alarm_events_v WHERE event IN ('raised', 'cleared')"
+        ),
         events.to_string()
     );
-    assert_eq!(pg.psql(db, "SELECT unit FROM series WHERE asset = 'FERM-1' AND tag = 'fermenter_temp'"), "degC");
+    assert_eq!(
+        pg.psql(
+            db,
+            "SELECT unit FROM series WHERE asset = 'FERM-1' AND tag = 'fermenter_temp'"
+        ),
+        "degC"
+    );
     let (_, err) = bash_ok(
         &wd,
-        &format!("iiot simulate --preset fermenter --duration 10m | iiot rollup --every 1m | iiot store {url}"),
+        &format!(
+            "iiot simulate --preset fermenter --duration 10m | iiot rollup --every 1m | iiot store {url}"
+        ),
     );
     let rollups: i64 = pg.psql(db, "SELECT count(*) FROM rollups").parse().unwrap();
-    assert!(rollups > 0 && err.contains(&format!("{rollups} rollup records")), "{err}");
-    assert_eq!(pg.psql(db, "SELECT count(*) FROM rollups_v WHERE every = '1m'"), rollups.to_string());
+    assert!(
+        rollups > 0 && err.contains(&format!("{rollups} rollup records")),
+        "{err}"
+    );
+    assert_eq!(
+        pg.psql(db, "SELECT count(*) FROM rollups_v WHERE every = '1m'"),
+        rollups.to_string()
+    );
     // A replay of the events adds nothing.
     let (_, err) = bash_ok(
         &wd,
@@ -155,7 +218,10 @@ fn events_rollup_records_and_model_units_are_stored() {
         ),
     );
     assert!(err.contains("stored 0"), "{err}");
-    assert_eq!(pg.psql(db, "SELECT count(*) FROM alarm_events"), events.to_string());
+    assert_eq!(
+        pg.psql(db, "SELECT count(*) FROM alarm_events"),
+        events.to_string()
+    );
 }
 
 /// Every rollup row of a SQLite store, by asset, tag, width and start.
@@ -247,7 +313,12 @@ fn the_store_rollup_on_postgresql_equals_the_same_rollup_on_sqlite() {
             ),
         );
     }
-    bash_ok(&wd, &format!("iiot rollup plant.db --every 1m,1h,1d --final && iiot rollup {url} --every 1m,1h,1d --final"));
+    bash_ok(
+        &wd,
+        &format!(
+            "iiot rollup plant.db --every 1m,1h,1d --final && iiot rollup {url} --every 1m,1h,1d --final"
+        ),
+    );
     for w in ["1m", "1h", "1d"] {
         let lite = sqlite_rollups(&wd.path("plant.db"), w);
         assert!(!lite.is_empty(), "{w}");
@@ -256,14 +327,28 @@ fn the_store_rollup_on_postgresql_equals_the_same_rollup_on_sqlite() {
     // Running again writes nothing; retention deletes the same on both.
     let (_, err) = bash_ok(&wd, &format!("iiot rollup {url} --every 1m,1h,1d"));
     assert!(err.contains("wrote buckets 1m 0, 1h 0, 1d 0"), "{err}");
-    let (_, lite) = bash_ok(&wd, "iiot rollup plant.db --retain raw=30m,1m=1h --now 2026-01-03T00:00:00Z");
-    let (_, theirs) = bash_ok(&wd, &format!("iiot rollup {url} --retain raw=30m,1m=1h --now 2026-01-03T00:00:00Z"));
+    let (_, lite) = bash_ok(
+        &wd,
+        "iiot rollup plant.db --retain raw=30m,1m=1h --now 2026-01-03T00:00:00Z",
+    );
+    let (_, theirs) = bash_ok(
+        &wd,
+        &format!("iiot rollup {url} --retain raw=30m,1m=1h --now 2026-01-03T00:00:00Z"),
+    );
     let strip = |s: &str| -> Vec<String> {
-        s.lines().map(|l| l.split_once(": deleted").map(|x| x.1.to_string()).unwrap_or_default()).collect()
+        s.lines()
+            .map(|l| {
+                l.split_once(": deleted")
+                    .map(|x| x.1.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
     };
     assert_eq!(strip(&theirs), strip(&lite), "{lite}\n{theirs}");
     let conn = rusqlite::Connection::open(wd.path("plant.db")).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM readings", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM readings", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(pg.psql(db, "SELECT count(*) FROM readings"), n.to_string());
 }
 
@@ -280,13 +365,26 @@ fn a_reading_behind_the_retention_point_is_refused_as_on_sqlite() {
              && iiot rollup {url} --every 1m,1h --final && iiot rollup {url} --retain raw=30m --now 2026-01-01T02:00:00Z"
         ),
     );
-    let before: i64 = pg.psql(db, "SELECT min(before) FROM rollup_retained").parse().unwrap();
+    let before: i64 = pg
+        .psql(db, "SELECT min(before) FROM rollup_retained")
+        .parse()
+        .unwrap();
     assert!(before > 1_767_225_600_000, "{before}");
-    bash_ok(&wd, "head -n 1 in.ndjson | sed 's/\"ts\":\"[^\"]*\"/\"ts\":\"2026-01-01T00:00:05Z\"/' > late.ndjson");
+    bash_ok(
+        &wd,
+        "head -n 1 in.ndjson | sed 's/\"ts\":\"[^\"]*\"/\"ts\":\"2026-01-01T00:00:05Z\"/' > late.ndjson",
+    );
     let (cmd, out) = bash(&wd, &format!("iiot store {url} < late.ndjson"));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && err.contains("retention") && err.contains("rejected 1"), "{}", describe(&cmd, &out));
-    assert_eq!(pg.psql(db, "SELECT count(*) FROM readings WHERE ts = 1767225605000"), "0");
+    assert!(
+        out.status.success() && err.contains("retention") && err.contains("rejected 1"),
+        "{}",
+        describe(&cmd, &out)
+    );
+    assert_eq!(
+        pg.psql(db, "SELECT count(*) FROM readings WHERE ts = 1767225605000"),
+        "0"
+    );
 }
 
 #[test]
@@ -295,7 +393,10 @@ fn kill_9_mid_stream_leaves_whole_batches_and_a_replay_completes_it() {
     let url = pg.database("kill");
     let db = db_of(&url);
     let wd = Workdir::new("pg-kill");
-    bash_ok(&wd, "iiot simulate --preset wellhead --duration 10m --seed 9 > in.ndjson");
+    bash_ok(
+        &wd,
+        "iiot simulate --preset wellhead --duration 10m --seed 9 > in.ndjson",
+    );
     let total = wd.read("in.ndjson").lines().count();
     // Fed slowly: a batch of 2000 about every 50 ms, once the store has
     // made its tables.
@@ -327,7 +428,10 @@ fn kill_9_mid_stream_leaves_whole_batches_and_a_replay_completes_it() {
             writeln!(stdin, "{l}").unwrap();
         }
         sent += chunk.len();
-        let stored: usize = pg.psql(db, "SELECT count(*) FROM readings").parse().unwrap();
+        let stored: usize = pg
+            .psql(db, "SELECT count(*) FROM readings")
+            .parse()
+            .unwrap();
         if stored >= 6000 {
             break;
         }
@@ -336,26 +440,50 @@ fn kill_9_mid_stream_leaves_whole_batches_and_a_replay_completes_it() {
     store.kill().unwrap();
     let _ = store.wait();
     drop(stdin);
-    let stored: usize = pg.psql(db, "SELECT count(*) FROM readings").parse().unwrap();
-    assert!(stored >= 6000 && stored < sent.max(6001), "stored {stored} of {sent} sent");
+    let stored: usize = pg
+        .psql(db, "SELECT count(*) FROM readings")
+        .parse()
+        .unwrap();
+    assert!(
+        stored >= 6000 && stored < sent.max(6001),
+        "stored {stored} of {sent} sent"
+    );
     assert_eq!(stored % 2000, 0, "only whole batches of 2000: {stored}");
     let (_, err) = bash_ok(&wd, &format!("iiot store {url} < in.ndjson"));
-    assert!(err.contains(&format!("stored {}, duplicates {stored}", total - stored)), "{err}");
-    assert_eq!(pg.psql(db, "SELECT count(*) FROM readings"), total.to_string());
+    assert!(
+        err.contains(&format!("stored {}, duplicates {stored}", total - stored)),
+        "{err}"
+    );
+    assert_eq!(
+        pg.psql(db, "SELECT count(*) FROM readings"),
+        total.to_string()
+    );
 }
 
 #[test]
 fn a_password_in_the_url_is_refused_and_never_shown() {
     let wd = Workdir::new("pg-password");
-    let (cmd, out) = bash(&wd, "iiot store postgresql://ops:s3cr3t@127.0.0.1:1/plant < /dev/null");
+    let (cmd, out) = bash(
+        &wd,
+        "iiot store postgresql://ops:s3cr3t@127.0.0.1:1/plant < /dev/null",
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&cmd, &out));
-    assert!(err.contains("PGPASSWORD") && !err.contains("s3cr3t"), "{err}");
+    assert!(
+        err.contains("PGPASSWORD") && !err.contains("s3cr3t"),
+        "{err}"
+    );
     // Nobody listening: the message names the database, not a password.
-    let (cmd, out) = bash(&wd, "PGPASSWORD=s3cr3t iiot query postgresql://ops@127.0.0.1:1/plant");
+    let (cmd, out) = bash(
+        &wd,
+        "PGPASSWORD=s3cr3t iiot query postgresql://ops@127.0.0.1:1/plant",
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&cmd, &out));
-    assert!(err.contains("postgresql://ops@127.0.0.1:1/plant") && !err.contains("s3cr3t"), "{err}");
+    assert!(
+        err.contains("postgresql://ops@127.0.0.1:1/plant") && !err.contains("s3cr3t"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -372,18 +500,32 @@ fn a_newer_schema_is_refused_and_pg_environment_variables_are_read() {
             pg.port
         ),
     );
-    assert_eq!(pg.psql(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
-    pg.psql(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
-    let (cmd, out) = bash(&wd, &format!("iiot simulate --preset fermenter --count 2 | iiot store {url}"));
+    assert_eq!(
+        pg.psql(db, "SELECT value FROM meta WHERE key = 'schema_version'"),
+        "1"
+    );
+    pg.psql(
+        db,
+        "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+    );
+    let (cmd, out) = bash(
+        &wd,
+        &format!("iiot simulate --preset fermenter --count 2 | iiot store {url}"),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("schema version 99"), "{}", describe(&cmd, &out));
+    assert!(
+        !out.status.success() && err.contains("schema version 99"),
+        "{}",
+        describe(&cmd, &out)
+    );
     let (cmd, out) = bash(&wd, &format!("iiot rollup {url} --every 1m"));
     assert!(!out.status.success(), "{}", describe(&cmd, &out));
 }
 
 /// The README's TimescaleDB statements, from its PostgreSQL section.
 fn readme_timescale_sql() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme
         .find("SELECT create_hypertable('readings', by_range")
         .expect("the README documents create_hypertable");
@@ -398,10 +540,16 @@ fn the_layout_allows_the_readmes_timescaledb_hypertable() {
     let url = pg.database("timescale");
     let db = db_of(&url);
     let wd = Workdir::new("pg-timescale");
-    bash_ok(&wd, &format!("iiot simulate --preset fermenter --count 5 | iiot store {url}"));
+    bash_ok(
+        &wd,
+        &format!("iiot simulate --preset fermenter --count 5 | iiot store {url}"),
+    );
     let sql = readme_timescale_sql();
     // The hypertable is partitioned on readings.ts by days of epoch ms.
-    assert!(sql.contains("create_hypertable('readings', by_range('ts', 86400000)"), "{sql}");
+    assert!(
+        sql.contains("create_hypertable('readings', by_range('ts', 86400000)"),
+        "{sql}"
+    );
     // TimescaleDB requires every unique index (the primary key) to
     // include the partitioning column.
     let unique_without_ts = pg.psql(
@@ -429,7 +577,9 @@ fn the_layout_allows_the_readmes_timescaledb_hypertable() {
     pg.psql(db, plain[0]);
     let now: i64 = pg.psql(db, "SELECT iiot_now_ms()").parse().unwrap();
     assert!(now > 1_700_000_000_000, "{now}");
-    assert!(sql.contains("compress_segmentby = 'series_id'") && sql.contains("compress_orderby = 'ts'"));
+    assert!(
+        sql.contains("compress_segmentby = 'series_id'") && sql.contains("compress_orderby = 'ts'")
+    );
     assert_eq!(
         pg.psql(db, "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'readings'::regclass AND attnum > 0"),
         "series_id,ts,value,quality,extra"

@@ -58,7 +58,10 @@ fn restarting_the_server_under_a_live_store_loses_nothing_and_says_each_outage_o
         pg.start();
         let t = std::time::Instant::now();
         while stored() <= before {
-            assert!(t.elapsed() < Duration::from_secs(20), "store wrote nothing after the restart");
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "store wrote nothing after the restart"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -66,7 +69,10 @@ fn restarting_the_server_under_a_live_store_loses_nothing_and_says_each_outage_o
     let out = store.wait_with_output().expect("waiting for store");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains(&format!("read {n}, ")) && err.contains("rejected 0"), "{err}");
+    assert!(
+        err.contains(&format!("read {n}, ")) && err.contains("rejected 0"),
+        "{err}"
+    );
     assert_eq!(
         err.matches("connection lost").count(),
         2,
