@@ -40,8 +40,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
-            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send alarm events to people: webhooks, email, commands')
-            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alarm (ISA-18.2) in a SQLite store')
+            [CompletionResult]::new('mqtt-pub', 'mqtt-pub', [CompletionResultType]::ParameterValue, 'Publish readings to an MQTT broker, one topic per asset and tag')
+            [CompletionResult]::new('mqtt-sub', 'mqtt-sub', [CompletionResultType]::ParameterValue, 'Subscribe to an MQTT broker and write what arrives as readings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -85,6 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'SQLite: how long a commit waits for another process''s write lock (a retention run, a second store) before its batch goes to the rejects and store stops')
+            [CompletionResult]::new('--reconnect-for', '--reconnect-for', [CompletionResultType]::ParameterName, 'PostgreSQL: how long to keep reconnecting, with the batch in hand, after the connection is lost, before the batch goes to the rejects')
             [CompletionResult]::new('--parquet', '--parquet', [CompletionResultType]::ParameterName, 'Write a Parquet lake into the TARGET folder instead of SQLite')
             [CompletionResult]::new('--tee', '--tee', [CompletionResultType]::ParameterName, 'Pass every record on to stdout, so store can stand mid-pipeline')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
@@ -130,7 +131,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--no-defaults', '--no-defaults', [CompletionResultType]::ParameterName, 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Write only the flagged readings')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write the alarm lifecycle (raised/cleared events) instead of readings')
-            [CompletionResult]::new('--alarm-report', '--alarm-report', [CompletionResultType]::ParameterName, 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records')
+            [CompletionResult]::new('--alarm-report', '--alarm-report', [CompletionResultType]::ParameterName, 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records')
             [CompletionResult]::new('--score', '--score', [CompletionResultType]::ParameterName, 'Print precision, recall, F1 and delay against the `fault` labels on stderr')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
@@ -272,12 +273,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--tag-col', '--tag-col', [CompletionResultType]::ParameterName, 'The tag column (default: tag, metric, signal, name or parameter)')
             [CompletionResult]::new('--value-col', '--value-col', [CompletionResultType]::ParameterName, 'The value column (default: value, val, reading or measurement)')
             [CompletionResult]::new('--ts-unit', '--ts-unit', [CompletionResultType]::ParameterName, 'The unit of an integer or float time column (default: guessed from its magnitude)')
-            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'With --active: the time to tell the states at (default: now)')
-            [CompletionResult]::new('--rule', '--rule', [CompletionResultType]::ParameterName, 'Alarms of these rules only (globs); repeat or separate with commas')
-            [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'Alarms of these severities only (low, medium, high, critical); repeat or separate with commas')
             [CompletionResult]::new('--latest', '--latest', [CompletionResultType]::ParameterName, 'Only the last reading of each series (in the range), as a current-value tile shows')
-            [CompletionResult]::new('--alarms', '--alarms', [CompletionResultType]::ParameterName, 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time')
-            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
@@ -331,31 +327,17 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'iiot;notify' {
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Channels and routes (TOML); errors name line and column')
-            [CompletionResult]::new('--webhook', '--webhook', [CompletionResultType]::ParameterName, 'Send every alarm to this URL as the notification''s JSON (no config file)')
-            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'With --webhook: a bearer token from this environment variable')
-            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'With --webhook: a bearer token from this file')
-            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Send every alarm by email to ADDR (repeatable; no config file)')
-            [CompletionResult]::new('--smtp', '--smtp', [CompletionResultType]::ParameterName, 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)')
-            [CompletionResult]::new('--smtp-tls', '--smtp-tls', [CompletionResultType]::ParameterName, 'With --email: TLS to the SMTP server')
-            [CompletionResult]::new('--smtp-user', '--smtp-user', [CompletionResultType]::ParameterName, 'With --email: the SMTP user')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'With --email: the sender')
-            [CompletionResult]::new('--group-wait', '--group-wait', [CompletionResultType]::ParameterName, 'With --webhook/--email: wait this long for more alarms before the first notification of a group')
-            [CompletionResult]::new('--group-interval', '--group-interval', [CompletionResultType]::ParameterName, 'With --webhook/--email: wait this long after a notification before the next of the same group')
-            [CompletionResult]::new('--repeat-interval', '--repeat-interval', [CompletionResultType]::ParameterName, 'With --webhook/--email: repeat still-active alarms this often')
-            [CompletionResult]::new('--max-per-hour', '--max-per-hour', [CompletionResultType]::ParameterName, 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit')
-            [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Attempts per notification before it is dead-lettered')
-            [CompletionResult]::new('--backoff', '--backoff', [CompletionResultType]::ParameterName, 'The first retry''s wait; each next doubles, with jitter')
-            [CompletionResult]::new('--backoff-max', '--backoff-max', [CompletionResultType]::ParameterName, 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up one attempt after this long')
-            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS')
-            [CompletionResult]::new('--dead-letter', '--dead-letter', [CompletionResultType]::ParameterName, 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)')
-            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Send the notifications of a dead-letter file again, instead of reading events')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated')
-            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The outbox and grouping state, kept across restarts (fsynced)')
+        'iiot;mqtt-pub' {
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'The broker, HOST:PORT')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'The topic template: {asset} and {tag} each a whole level')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'What a message carries')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, '0: at most once; 1: at least once, acknowledged by the broker')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The MQTT client id (default: iiot-pub- and the process id)')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)')
+            [CompletionResult]::new('--inflight', '--inflight', [CompletionResultType]::ParameterName, 'QoS 1: how many messages may await the broker''s acknowledgement')
+            [CompletionResult]::new('--ack-timeout', '--ack-timeout', [CompletionResultType]::ParameterName, 'At the end, how long to wait without progress for the broker''s acknowledgements before exiting 1')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Send nothing: write what would be sent to whom (body, subject) as records')
+            [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Ask the broker to keep each topic''s last message for new subscribers')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -367,14 +349,20 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'iiot;ack' {
-            [CompletionResult]::new('--asset', '--asset', [CompletionResultType]::ParameterName, 'The alarm''s asset')
-            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'The alarm''s tag')
-            [CompletionResult]::new('--rule', '--rule', [CompletionResultType]::ParameterName, 'The alarm''s rule')
-            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges')
-            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A note kept with the acknowledgement')
-            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The acknowledgement''s time (default: now)')
-            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another process''s write lock')
+        'iiot;mqtt-sub' {
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'The broker, HOST:PORT')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'A topic filter to subscribe to (repeatable; default: the template''s, plant/+/+)')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'How a bare value''s topic names its asset and tag')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, '0: at most once; 1: at least once, with a persistent session')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The MQTT client id: the name of the persistent session')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many messages')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Stop after this long without a message')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'A clean session: nothing kept while mqtt-sub is stopped')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
@@ -419,8 +407,8 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
-            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send alarm events to people: webhooks, email, commands')
-            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alarm (ISA-18.2) in a SQLite store')
+            [CompletionResult]::new('mqtt-pub', 'mqtt-pub', [CompletionResultType]::ParameterValue, 'Publish readings to an MQTT broker, one topic per asset and tag')
+            [CompletionResult]::new('mqtt-sub', 'mqtt-sub', [CompletionResultType]::ParameterValue, 'Subscribe to an MQTT broker and write what arrives as readings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -463,10 +451,10 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
         'iiot;help;plot' {
             break
         }
-        'iiot;help;notify' {
+        'iiot;help;mqtt-pub' {
             break
         }
-        'iiot;help;ack' {
+        'iiot;help;mqtt-sub' {
             break
         }
         'iiot;help;completions' {

@@ -16,9 +16,6 @@ _iiot() {
             ",$1")
                 cmd="iiot"
                 ;;
-            iiot,ack)
-                cmd="iiot__subcmd__ack"
-                ;;
             iiot,cat)
                 cmd="iiot__subcmd__cat"
                 ;;
@@ -43,8 +40,11 @@ _iiot() {
             iiot,model)
                 cmd="iiot__subcmd__model"
                 ;;
-            iiot,notify)
-                cmd="iiot__subcmd__notify"
+            iiot,mqtt-pub)
+                cmd="iiot__subcmd__mqtt__subcmd__pub"
+                ;;
+            iiot,mqtt-sub)
+                cmd="iiot__subcmd__mqtt__subcmd__sub"
                 ;;
             iiot,plot)
                 cmd="iiot__subcmd__plot"
@@ -63,9 +63,6 @@ _iiot() {
                 ;;
             iiot,store)
                 cmd="iiot__subcmd__store"
-                ;;
-            iiot__subcmd__help,ack)
-                cmd="iiot__subcmd__help__subcmd__ack"
                 ;;
             iiot__subcmd__help,cat)
                 cmd="iiot__subcmd__help__subcmd__cat"
@@ -91,8 +88,11 @@ _iiot() {
             iiot__subcmd__help,model)
                 cmd="iiot__subcmd__help__subcmd__model"
                 ;;
-            iiot__subcmd__help,notify)
-                cmd="iiot__subcmd__help__subcmd__notify"
+            iiot__subcmd__help,mqtt-pub)
+                cmd="iiot__subcmd__help__subcmd__mqtt__subcmd__pub"
+                ;;
+            iiot__subcmd__help,mqtt-sub)
+                cmd="iiot__subcmd__help__subcmd__mqtt__subcmd__sub"
                 ;;
             iiot__subcmd__help,plot)
                 cmd="iiot__subcmd__help__subcmd__plot"
@@ -134,54 +134,12 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__ack)
-            opts="-q -v -h -V --asset --tag --rule --by --note --at --busy-timeout --quiet --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --asset)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --tag)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rule)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --by)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --note)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --at)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --busy-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -292,22 +250,8 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help"
+            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__ack)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -445,7 +389,21 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        iiot__subcmd__help__subcmd__notify)
+        iiot__subcmd__help__subcmd__mqtt__subcmd__pub)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__mqtt__subcmd__sub)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -723,103 +681,101 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        iiot__subcmd__notify)
-            opts="-q -v -h -V --config --webhook --token-env --token-file --email --smtp --smtp-tls --smtp-user --from --group-wait --group-interval --repeat-interval --max-per-hour --max-attempts --backoff --backoff-max --timeout --ca --dead-letter --replay --store --state --dry-run --rejects --strict --quiet --verbose --help --version"
+        iiot__subcmd__mqtt__subcmd__pub)
+            opts="-q -v -h -V --broker --topic --payload --qos --retain --client-id --username --inflight --ack-timeout --rejects --strict --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --config)
+                --broker)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --webhook)
+                --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --token-env)
+                --payload)
+                    COMPREPLY=($(compgen -W "record value" -- "${cur}"))
+                    return 0
+                    ;;
+                --qos)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --token-file)
+                --client-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --email)
+                --username)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --smtp)
+                --inflight)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --smtp-tls)
-                    COMPREPLY=($(compgen -W "none starttls tls" -- "${cur}"))
-                    return 0
-                    ;;
-                --smtp-user)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --group-wait)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --group-interval)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --repeat-interval)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-per-hour)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-attempts)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --backoff)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --backoff-max)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --dead-letter)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --replay)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --store)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --state)
+                --ack-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --rejects)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__mqtt__subcmd__sub)
+            opts="-q -v -h -V --broker --topic --template --qos --client-id --clean --username --count --idle --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -998,7 +954,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__query)
-            opts="-q -v -h -V --asset --tag --from --to --limit --latest --format --ts-col --asset-col --tag-col --value-col --ts-unit --alarms --active --at --rule --severity --quiet --verbose --help --version"
+            opts="-q -v -h -V --asset --tag --from --to --limit --latest --format --ts-col --asset-col --tag-col --value-col --ts-unit --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1046,18 +1002,6 @@ _iiot() {
                     ;;
                 --ts-unit)
                     COMPREPLY=($(compgen -W "s ms us ns" -- "${cur}"))
-                    return 0
-                    ;;
-                --at)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rule)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --severity)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1172,7 +1116,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__store)
-            opts="-q -v -h -V --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --quiet --verbose --help --version"
+            opts="-q -v -h -V --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --reconnect-for --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1223,6 +1167,10 @@ _iiot() {
                     return 0
                     ;;
                 --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

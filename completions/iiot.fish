@@ -39,8 +39,8 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise rea
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -79,6 +79,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand store" -l model -d 'A plant mo
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l busy-timeout -d 'SQLite: how long a commit waits for another process\'s write lock (a retention run, a second store) before its batch goes to the rejects and store stops' -r
+complete -c iiot -n "__fish_iiot_using_subcommand store" -l reconnect-for -d 'PostgreSQL: how long to keep reconnecting, with the batch in hand, after the connection is lost, before the batch goes to the rejects' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l parquet -d 'Write a Parquet lake into the TARGET folder instead of SQLite'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l tee -d 'Pass every record on to stdout, so store can stand mid-pipeline'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -112,7 +113,7 @@ csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault;
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
@@ -210,12 +211,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l ts-unit -d 'The unit
 ms\t''
 us\t''
 ns\t''"
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l at -d 'With --active: the time to tell the states at (default: now)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l rule -d 'Alarms of these rules only (globs); repeat or separate with commas' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l severity -d 'Alarms of these severities only (low, medium, high, critical); repeat or separate with commas' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l latest -d 'Only the last reading of each series (in the range), as a current-value tile shows'
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l alarms -d 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time'
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l active -d 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -251,48 +247,40 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print 
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l config -d 'Channels and routes (TOML); errors name line and column' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l webhook -d 'Send every alarm to this URL as the notification\'s JSON (no config file)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l token-env -d 'With --webhook: a bearer token from this environment variable' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l token-file -d 'With --webhook: a bearer token from this file' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l email -d 'Send every alarm by email to ADDR (repeatable; no config file)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp -d 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp-tls -d 'With --email: TLS to the SMTP server' -r -f -a "none\t''
-starttls\t''
-tls\t''"
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp-user -d 'With --email: the SMTP user' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l from -d 'With --email: the sender' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l group-wait -d 'With --webhook/--email: wait this long for more alarms before the first notification of a group' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l group-interval -d 'With --webhook/--email: wait this long after a notification before the next of the same group' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l repeat-interval -d 'With --webhook/--email: repeat still-active alarms this often' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l max-per-hour -d 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l max-attempts -d 'Attempts per notification before it is dead-lettered' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l backoff -d 'The first retry\'s wait; each next doubles, with jitter' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l backoff-max -d 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l timeout -d 'Give up one attempt after this long' -r
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l ca -d 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l dead-letter -d 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l replay -d 'Send the notifications of a dead-letter file again, instead of reading events' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l store -d 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l state -d 'The outbox and grouping state, kept across restarts (fsynced)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l dry-run -d 'Send nothing: write what would be sent to whom (body, subject) as records'
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -s v -l verbose -d 'Say more on stderr (repeat for more)'
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c iiot -n "__fish_iiot_using_subcommand notify" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l asset -d 'The alarm\'s asset' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l tag -d 'The alarm\'s tag' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l rule -d 'The alarm\'s rule' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l by -d 'Who acknowledges' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l note -d 'A note kept with the acknowledgement' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l at -d 'The acknowledgement\'s time (default: now)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l busy-timeout -d 'How long to wait for another process\'s write lock' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -s v -l verbose -d 'Say more on stderr (repeat for more)'
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l broker -d 'The broker, HOST:PORT' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l topic -d 'The topic template: {asset} and {tag} each a whole level' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l payload -d 'What a message carries' -r -f -a "record\t'The whole record, as one NDJSON line without its newline'
+value\t'The value alone (`1523.42`): what dashboards and most plant gateways publish; the time is the receiver\'s'"
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l qos -d '0: at most once; 1: at least once, acknowledged by the broker' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l client-id -d 'The MQTT client id (default: iiot-pub- and the process id)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l username -d 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l inflight -d 'QoS 1: how many messages may await the broker\'s acknowledgement' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l ack-timeout -d 'At the end, how long to wait without progress for the broker\'s acknowledgements before exiting 1' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l retain -d 'Ask the broker to keep each topic\'s last message for new subscribers'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l broker -d 'The broker, HOST:PORT' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l topic -d 'A topic filter to subscribe to (repeatable; default: the template\'s, plant/+/+)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l template -d 'How a bare value\'s topic names its asset and tag' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l qos -d '0: at most once; 1: at least once, with a persistent session' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l client-id -d 'The MQTT client id: the name of the persistent session' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l username -d 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l count -d 'Stop after this many messages' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l idle -d 'Stop after this long without a message' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
+csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l clean -d 'A clean session: nothing kept while mqtt-sub is stopped'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l line-buffered -d 'Flush after every record, for live pipelines'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s h -l help -d 'Print help'
@@ -301,20 +289,20 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot notify ack completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

@@ -69,6 +69,8 @@ pub enum Command {
     Serve(verbs::serve::Args),
     Notify(verbs::notify::Args),
     Ack(verbs::ack::Args),
+    MqttPub(verbs::mqtt_pub::Args),
+    MqttSub(verbs::mqtt_sub::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -92,6 +94,8 @@ impl Command {
             Command::Serve(_) => "serve",
             Command::Notify(_) => "notify",
             Command::Ack(_) => "ack",
+            Command::MqttPub(_) => "mqtt-pub",
+            Command::MqttSub(_) => "mqtt-sub",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -115,6 +119,8 @@ impl Command {
             Command::Serve(a) => verbs::serve::run(a, global),
             Command::Notify(a) => verbs::notify::run(a, global),
             Command::Ack(a) => verbs::ack::run(a, global),
+            Command::MqttPub(a) => verbs::mqtt_pub::run(a, global),
+            Command::MqttSub(a) => verbs::mqtt_sub::run(a, global),
             Command::Completions(a) => {
                 verbs::completions::run_completions(a, Cli::command(), global)
             }

@@ -34,6 +34,7 @@ pub mod io;
 pub mod modbus;
 pub mod model;
 pub mod notify;
+pub mod mqtt;
 pub mod options;
 pub(crate) mod patterns;
 pub(crate) mod plot;

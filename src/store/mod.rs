@@ -30,6 +30,7 @@
 //! asks for; [`stats`], inspect's per-series statistics over any backend.
 
 pub mod lake;
+pub mod postgres;
 pub(crate) mod select;
 pub(crate) mod source;
 pub mod sqlite;
@@ -44,6 +45,7 @@ use self::lake::Lake;
 use self::lake::columns::ColumnOptions;
 use self::lake::parquet::Skipped;
 use self::lake::read::{BadRowGroup, Files, Unreadable};
+use self::postgres::{PgStore, PgWriter};
 pub(crate) use self::select::Selection;
 pub(crate) use self::source::Source;
 use self::sqlite::SqliteStore;
@@ -60,6 +62,7 @@ use crate::time::Millis;
 pub enum Writer {
     Sqlite(SqliteStore),
     Lake(Lake),
+    Postgres(PgWriter),
 }
 
 impl Writer {
@@ -74,6 +77,7 @@ impl Writer {
     ) -> Result<Result<(), ParseError>> {
         match self {
             Writer::Sqlite(store) => Ok(store.add(r, raw, origin)),
+            Writer::Postgres(store) => Ok(store.add(r, raw, origin)),
             Writer::Lake(lake) => {
                 if r.is_event() {
                     // The lake's columns hold readings: an event is
@@ -100,6 +104,7 @@ impl Writer {
     pub fn batch_full(&self, rows: usize) -> bool {
         match self {
             Writer::Sqlite(store) => store.batch_len() >= rows,
+            Writer::Postgres(store) => store.batch_len() >= rows,
             Writer::Lake(_) => false,
         }
     }
@@ -112,7 +117,7 @@ impl Writer {
         batch_time: Duration,
     ) -> Option<Instant> {
         match self {
-            Writer::Sqlite(_) => batch_started.map(|t| t + batch_time),
+            Writer::Sqlite(_) | Writer::Postgres(_) => batch_started.map(|t| t + batch_time),
             Writer::Lake(lake) => lake.next_due(),
         }
     }
@@ -122,6 +127,7 @@ impl Writer {
     pub fn commit(&mut self) -> Result<()> {
         match self {
             Writer::Sqlite(store) => store.commit(),
+            Writer::Postgres(store) => store.commit(),
             Writer::Lake(_) => Ok(()),
         }
     }
@@ -130,6 +136,7 @@ impl Writer {
     pub fn commit_due(&mut self) -> Result<bool> {
         match self {
             Writer::Sqlite(store) => store.commit().map(|()| true),
+            Writer::Postgres(store) => store.commit().map(|()| true),
             Writer::Lake(lake) => {
                 lake.flush_aged()?;
                 Ok(lake.buffered() == 0)
@@ -141,6 +148,7 @@ impl Writer {
     pub fn failed(&self) -> bool {
         match self {
             Writer::Sqlite(store) => store.failed(),
+            Writer::Postgres(store) => store.failed(),
             Writer::Lake(_) => false,
         }
     }
@@ -149,6 +157,7 @@ impl Writer {
     pub fn take_refused(&mut self) -> Vec<Unstored> {
         match self {
             Writer::Sqlite(store) => store.take_refused(),
+            Writer::Postgres(store) => store.take_refused(),
             Writer::Lake(_) => Vec::new(),
         }
     }
@@ -157,6 +166,7 @@ impl Writer {
     pub fn take_unstored(&mut self, reason: &str) -> Vec<Unstored> {
         match self {
             Writer::Sqlite(store) => store.take_unstored(reason),
+            Writer::Postgres(store) => store.take_unstored(reason),
             Writer::Lake(_) => Vec::new(),
         }
     }
@@ -167,6 +177,7 @@ impl Writer {
     pub fn close(self) -> (Result<Counts>, Result<()>) {
         match self {
             Writer::Sqlite(store) => (store.close(), Ok(())),
+            Writer::Postgres(store) => (store.close(), Ok(())),
             Writer::Lake(lake) => {
                 let (counts, finished) = lake.finish();
                 let stored = Counts {
@@ -183,6 +194,7 @@ impl Writer {
 pub(crate) enum Reader {
     Sqlite(sqlite::Store),
     Parquet(Files),
+    Postgres(PgStore),
 }
 
 impl Reader {
@@ -193,13 +205,14 @@ impl Reader {
             Source::Sqlite(path) => Reader::Sqlite(sqlite::Store::open_read(&path)?),
             Source::ParquetFile(path) => Reader::Parquet(Files::open_file(&path, columns, sel)?),
             Source::Lake(root) => Reader::Parquet(Files::open_lake(&root, columns, sel)?),
+            Source::Postgres(url) => Reader::Postgres(PgStore::open_read(&url)?),
         })
     }
 
     /// For a lake: the files listed and the partitions pruned.
     pub(crate) fn listed(&self) -> Option<(usize, u64)> {
         match self {
-            Reader::Sqlite(_) => None,
+            Reader::Sqlite(_) | Reader::Postgres(_) => None,
             Reader::Parquet(files) => files.listed,
         }
     }
@@ -207,7 +220,7 @@ impl Reader {
     /// What could not be opened (the rest is read).
     pub(crate) fn unreadable(&self) -> &[Unreadable] {
         match self {
-            Reader::Sqlite(_) => &[],
+            Reader::Sqlite(_) | Reader::Postgres(_) => &[],
             Reader::Parquet(files) => &files.unreadable,
         }
     }
@@ -215,7 +228,7 @@ impl Reader {
     /// How each Parquet file's columns map to readings.
     pub(crate) fn mappings(&self) -> Vec<String> {
         match self {
-            Reader::Sqlite(_) => Vec::new(),
+            Reader::Sqlite(_) | Reader::Postgres(_) => Vec::new(),
             Reader::Parquet(files) => files.mappings(),
         }
     }
@@ -223,7 +236,7 @@ impl Reader {
     /// The bytes a read goes through, for progress (0 when unknown).
     pub(crate) fn bytes(&self) -> u64 {
         match self {
-            Reader::Sqlite(_) => 0,
+            Reader::Sqlite(_) | Reader::Postgres(_) => 0,
             Reader::Parquet(files) => files.bytes(),
         }
     }
@@ -241,6 +254,7 @@ impl Reader {
     ) -> Result<Skipped> {
         match self {
             Reader::Sqlite(store) => store.read(sel, limit, emit).map(|()| Skipped::default()),
+            Reader::Postgres(store) => store.read(sel, limit, emit).map(|()| Skipped::default()),
             Reader::Parquet(files) => files.read(sel, limit, on_unit, emit),
         }
     }
@@ -277,6 +291,7 @@ impl Reader {
     ) -> Result<Skipped> {
         match self {
             Reader::Sqlite(store) => store.latest(sel, limit, emit).map(|()| Skipped::default()),
+            Reader::Postgres(store) => store.latest(sel, limit, emit).map(|()| Skipped::default()),
             Reader::Parquet(files) => files.latest(sel, limit, on_unit, emit),
         }
     }
@@ -284,7 +299,7 @@ impl Reader {
     /// The row groups a read skipped as undecodable.
     pub(crate) fn bad_row_groups(&self) -> Vec<BadRowGroup> {
         match self {
-            Reader::Sqlite(_) => Vec::new(),
+            Reader::Sqlite(_) | Reader::Postgres(_) => Vec::new(),
             Reader::Parquet(files) => files.bad_row_groups(),
         }
     }
@@ -294,16 +309,23 @@ impl Reader {
 /// today a SQLite file.
 pub(crate) enum Store {
     Sqlite(sqlite::Store),
+    Postgres(PgStore),
 }
 
 impl Store {
     /// Opens a store for rollup and retention.
     pub(crate) fn open_upkeep(path: &Path) -> Result<Store> {
+        if let Some(url) = path.to_str().filter(|p| postgres::is_url(p)) {
+            return Ok(Store::Postgres(PgStore::open_upkeep(url)?));
+        }
         Ok(Store::Sqlite(sqlite::Store::open_upkeep(path)?))
     }
 
     /// Opens a store read-only.
     pub(crate) fn open_read(path: &Path) -> Result<Store> {
+        if let Some(url) = path.to_str().filter(|p| postgres::is_url(p)) {
+            return Ok(Store::Postgres(PgStore::open_read(url)?));
+        }
         Ok(Store::Sqlite(sqlite::Store::open_read(path)?))
     }
 
@@ -311,6 +333,7 @@ impl Store {
     pub(crate) fn rollup(&mut self, run: &RollupRun<'_>) -> Result<Report> {
         match self {
             Store::Sqlite(store) => store.rollup(run),
+            Store::Postgres(store) => store.rollup(run),
         }
     }
 
@@ -323,6 +346,7 @@ impl Store {
     ) -> Result<Vec<Deleted>> {
         match self {
             Store::Sqlite(store) => store.retain(rules, now, dry_run),
+            Store::Postgres(store) => store.retain(rules, now, dry_run),
         }
     }
 
@@ -330,6 +354,7 @@ impl Store {
     pub(crate) fn info(&self) -> Result<StoreInfo> {
         match self {
             Store::Sqlite(store) => store.info(),
+            Store::Postgres(store) => store.info(),
         }
     }
 
@@ -338,6 +363,7 @@ impl Store {
     pub(crate) fn each_reading(&self, f: &mut dyn FnMut(&str, &str, Millis, f64)) -> Result<()> {
         match self {
             Store::Sqlite(store) => store.each_reading(f),
+            Store::Postgres(store) => store.each_reading(f),
         }
     }
 }

@@ -15,10 +15,15 @@ pub(crate) enum Source {
     Sqlite(PathBuf),
     ParquetFile(PathBuf),
     Lake(PathBuf),
+    /// A `postgresql://` URL.
+    Postgres(String),
 }
 
 impl Source {
     pub(crate) fn detect(path: &Path) -> Result<Source> {
+        if let Some(url) = path.to_str().filter(|p| super::postgres::is_url(p)) {
+            return Ok(Source::Postgres(url.to_string()));
+        }
         let meta =
             std::fs::metadata(path).with_context(|| format!("opening {}", path.display()))?;
         if meta.is_dir() {

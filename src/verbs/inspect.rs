@@ -146,6 +146,16 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             report.bytes = std::fs::metadata(path).map_or(0, |m| m.len());
             inspect_store(path, &mut report, &mut stats, &mut gaps, args.gap_factor)?;
         }
+        Source::Postgres(url) => {
+            report.kind = "postgresql";
+            inspect_store(
+                Path::new(url),
+                &mut report,
+                &mut stats,
+                &mut gaps,
+                args.gap_factor,
+            )?;
+        }
         Source::ParquetFile(path) => {
             report.kind = "parquet";
             inspect_files(

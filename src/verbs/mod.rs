@@ -12,6 +12,8 @@ mod inspect_table;
 pub mod modbus_serve;
 pub mod model;
 pub mod notify;
+pub mod mqtt_pub;
+pub mod mqtt_sub;
 pub mod plot;
 pub mod poll;
 pub mod query;

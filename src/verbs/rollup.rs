@@ -307,7 +307,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
 }
 
 fn is_sqlite(path: &Path) -> bool {
-    matches!(Source::detect(path), Ok(Source::Sqlite(_)))
+    matches!(
+        Source::detect(path),
+        Ok(Source::Sqlite(_) | Source::Postgres(_))
+    )
 }
 
 /// `--now`, else the wall clock.

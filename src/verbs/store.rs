@@ -14,6 +14,7 @@ use crate::model;
 use crate::options::Partitioning;
 use crate::record::{Format, RecordWriter};
 use crate::store::lake::{Lake, LakeConfig};
+use crate::store::postgres::{PgOptions, PgWriter};
 use crate::store::sqlite::{self, SqliteStore};
 use crate::store::{Counts, Origin, Unstored, Writer};
 
@@ -54,6 +55,14 @@ use crate::store::{Counts, Origin, Unstored, Writer};
 /// cause, leaves no temporary file, and ends the run with exit 1 after the
 /// summary of what reached the lake's files.
 ///
+/// PostgreSQL (`postgresql://…` or `postgres://…`): the SQLite layout
+/// (readings keyed by series and epoch-ms time, views with timestamptz
+/// times), batches by binary COPY into a staging table and one INSERT …
+/// ON CONFLICT, so a replay adds nothing; --on-conflict, --batch-rows and
+/// --batch-time as for SQLite. A lost connection is said once and retried
+/// with backoff for --reconnect-for, the batch in hand kept. No TLS: a
+/// database on this host or a trusted network.
+///
 /// At the end: `read N, stored M, duplicates D, rejected K` on stderr.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -61,9 +70,13 @@ Examples:
   iiot simulate --preset wellhead --duration 10m | iiot store plant.db
   sqlite3 plant.db 'SELECT asset, count(*) FROM readings_v GROUP BY asset LIMIT 3'
   iiot simulate --preset boiler --duration 1h | iiot store --parquet lake/
-  iiot simulate --preset fermenter --count 60 | iiot store --tee ferm.db | iiot cat -q --format csv | head -3")]
+  iiot simulate --preset fermenter --count 60 | iiot store --tee ferm.db | iiot cat -q --format csv | head -3
+  iiot simulate --preset wellhead --duration 10m | iiot store postgresql://iiot@127.0.0.1/plant   # needs a running server")]
 pub struct Args {
-    /// The SQLite file to write (created if missing), or with --parquet the lake folder.
+    /// The SQLite file to write (created if missing), with --parquet the
+    /// lake folder, or a PostgreSQL database: `postgresql://user@host:port/db`
+    /// (PGHOST, PGPORT, PGUSER, PGDATABASE fill what it leaves out; the
+    /// password only from PGPASSWORD: a URL with one is refused).
     pub target: PathBuf,
     #[command(flatten)]
     pub input: InputArgs,
@@ -108,6 +121,10 @@ pub struct Args {
     /// rejects and store stops.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::options::nonneg_duration)]
     pub busy_timeout: Duration,
+    /// PostgreSQL: how long to keep reconnecting, with the batch in hand,
+    /// after the connection is lost, before the batch goes to the rejects.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::options::nonneg_duration)]
+    pub reconnect_for: Duration,
 }
 
 /// asset → tag → unit, from the model.
@@ -214,6 +231,27 @@ fn open_target(
     busy_timeout: Duration,
     global: &Global,
 ) -> Result<Writer> {
+    if let Some(url) = args
+        .target
+        .to_str()
+        .filter(|t| crate::store::postgres::is_url(t))
+    {
+        if args.parquet {
+            anyhow::bail!("--parquet writes a folder, not a PostgreSQL database");
+        }
+        let mut store = PgWriter::open(
+            url,
+            PgOptions {
+                on_conflict: args.on_conflict.into(),
+                reconnect_for: args.reconnect_for,
+                quiet: global.quiet,
+            },
+        )?;
+        if let Some(m) = model {
+            store.describe(m)?;
+        }
+        return Ok(Writer::Postgres(store));
+    }
     Ok(if args.parquet {
         Writer::Lake(Lake::open(LakeConfig {
             dir: args.target.clone(),

@@ -198,6 +198,18 @@ fn help_examples_run() {
         wd.write("export.ndjson", &fixture.stdout);
         wd.write("fixture.ndjson", &fixture.stdout);
         crate::peers::stored_fixtures(&wd);
+        // The MQTT verbs' examples talk to a broker of their own.
+        let broker = sub
+            .get_name()
+            .starts_with("mqtt-")
+            .then(|| crate::mqtt::Broker::start(&wd));
+        let lines: Vec<String> = match &broker {
+            Some(b) => lines
+                .iter()
+                .map(|l| l.replace("127.0.0.1:1883", &b.addr()))
+                .collect(),
+            None => lines,
+        };
         run_examples(&wd, &format!("iiot {} --help", sub.get_name()), &lines);
     }
 }

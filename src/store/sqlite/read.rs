@@ -151,7 +151,7 @@ impl Store {
 /// `fault` to their fields, everything else kept as extra fields (in key
 /// order: the store keeps no other).
 /// Text that is not a JSON object is kept whole as `extra`.
-pub(super) fn apply_extra(extra: &str, r: &mut Reading) {
+pub(crate) fn apply_extra(extra: &str, r: &mut Reading) {
     let map: serde_json::Map<String, serde_json::Value> =
         match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(extra) {
             Ok(m) => m,

@@ -16,7 +16,7 @@
 //! read is dropped unseen.
 
 mod batch;
-mod fields;
+pub(crate) mod fields;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

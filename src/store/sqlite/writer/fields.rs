@@ -4,7 +4,7 @@
 
 use crate::record::{ParseError, Quality, Reading, write_json_str};
 
-pub(super) fn quality_code(q: Quality) -> u8 {
+pub(crate) fn quality_code(q: Quality) -> u8 {
     match q {
         Quality::Good => 0,
         Quality::Uncertain => 1,
@@ -12,7 +12,7 @@ pub(super) fn quality_code(q: Quality) -> u8 {
     }
 }
 
-pub(super) fn finite(raw: &str, field: &'static str) -> Result<f64, ParseError> {
+pub(crate) fn finite(raw: &str, field: &'static str) -> Result<f64, ParseError> {
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(ParseError {
@@ -23,7 +23,7 @@ pub(super) fn finite(raw: &str, field: &'static str) -> Result<f64, ParseError> 
 }
 
 /// A whole count below 2^53 (where f64 statistics still count exactly).
-pub(super) fn whole(raw: Option<&str>, field: &'static str) -> Result<Option<i64>, ParseError> {
+pub(crate) fn whole(raw: Option<&str>, field: &'static str) -> Result<Option<i64>, ParseError> {
     match raw {
         None => Ok(None),
         Some(v) => v
@@ -40,7 +40,7 @@ pub(super) fn whole(raw: Option<&str>, field: &'static str) -> Result<Option<i64
 
 /// The fields no column holds (text, fault and the extra fields but those
 /// named in `skip`), as one JSON object, or `None` when there are none.
-pub(super) fn extra_json<'b>(r: &Reading, skip: &[&str], buf: &'b mut Vec<u8>) -> Option<&'b str> {
+pub(crate) fn extra_json<'b>(r: &Reading, skip: &[&str], buf: &'b mut Vec<u8>) -> Option<&'b str> {
     let any_extra = if skip.is_empty() {
         !r.extra().is_empty()
     } else {
