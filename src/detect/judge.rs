@@ -269,16 +269,24 @@ const CUSUM_WARMUP: u32 = 100;
 /// a little, a lasting shift or drift moves them steadily.
 const CUSUM_CLIP: f64 = 4.0;
 
-/// A CUSUM rule on one good reading. The residual is the reading less
-/// the baseline, an exponential average over `span` readings (a plain
-/// mean over the first), frozen while the alarm is on; it is standardised
-/// by the series' own residual spread (mean |residual| × 1.2533, averaged
-/// over 10 × span readings, each residual counting at most 4 spreads), so
-/// a series whose process wanders is judged against its own wandering, a
-/// steady one against its noise. Each sum adds the standardised residual
-/// (clipped at ±4, so a spike barely moves it) less `k`; the alarm rises
-/// when either passes `h`. The sums are capped at 2h while on, so the
-/// alarm clears soon after the series is back; an alarm on for 4 × span
+/// A series whose residual spread is more than this many noise widths
+/// wanders on its own: the CUSUM stands down there.
+pub(crate) const CUSUM_WANDER: f64 = 1.5;
+
+/// A CUSUM rule on one good reading. The noise width σ is learnt from the
+/// successive differences (mean |Δ| / 1.128: slow process movement does not
+/// count), the baseline is an exponential average over `span` readings (a
+/// plain mean over the first), frozen while the alarm is on, and the
+/// residual spread is the mean |reading − baseline| × 1.2533 over 2 × span
+/// readings. A series whose residual spread is more than 1.5σ wanders on
+/// its own (a slow process, a daily cycle): there a drift cannot be told
+/// from the process by the series alone, and the rule stands down rather
+/// than raise the process as a fault, until the spread is back under
+/// 1.25σ. Elsewhere each sum adds the residual
+/// in σ (clipped at ±4, so a spike barely moves it) less `k`, and the
+/// alarm rises when either passes `h`. Every average counts a value at
+/// most 4 widths away. The sums are capped at 2h while on, so the alarm
+/// clears soon after the series is back; an alarm on for 4 × span
 /// readings is a new level: the baseline restarts there. The limit given
 /// is the baseline.
 #[inline]
@@ -286,20 +294,40 @@ fn cusum(c: &mut super::Cusum, (k, h, span): (f64, f64, usize), v: f64) -> (bool
     c.n = c.n.saturating_add(1);
     let span = span.max(2) as f64;
     if c.n == 1 {
-        (c.level, c.prev, c.noise, c.hi, c.lo, c.held) = (v, v, 0.0, 0.0, 0.0, 0);
+        *c = super::Cusum {
+            n: 1,
+            level: v,
+            prev: v,
+            ..super::Cusum::default()
+        };
         return (false, f64::NAN);
     }
+    let learn = f64::from(c.n - 1);
+    let d = (v - c.prev).abs() / 1.128;
     c.prev = v;
+    let d = if c.noise > 0.0 { d.min(5.0 * c.noise) } else { d };
+    c.noise += (d - c.noise) / learn.min(2.0 * span);
     let r = v - c.level;
-    let warm = f64::from(c.n) <= span.min(f64::from(CUSUM_WARMUP)) || c.noise <= 0.0;
+    let warm = learn < span.min(f64::from(CUSUM_WARMUP)) || c.noise <= 0.0;
     let a = r.abs() * 1.2533;
-    let a = if warm { a } else { a.min(CUSUM_CLIP * c.noise) };
-    c.noise += (a - c.noise) / f64::from(c.n - 1).min(2.0 * span);
+    let a = if c.spread > 0.0 { a.min(CUSUM_CLIP * c.spread) } else { a };
+    c.spread += (a - c.spread) / learn.min(2.0 * span);
     if warm {
         c.level += r / f64::from(c.n).min(span);
         return (false, f64::NAN);
     }
     let e = (r / c.noise).clamp(-CUSUM_CLIP, CUSUM_CLIP);
+    let on_before = c.hi > h || c.lo > h;
+    if !on_before {
+        c.level += e * c.noise / span;
+    }
+    // With hysteresis: standing down from 1.5σ, judging again under 1.25σ.
+    let ratio = c.spread / c.noise;
+    c.wanders = ratio > CUSUM_WANDER || (c.wanders && ratio > CUSUM_WANDER * 5.0 / 6.0);
+    if c.wanders {
+        (c.hi, c.lo, c.held) = (0.0, 0.0, 0);
+        return (false, f64::NAN);
+    }
     c.hi = (c.hi + e - k).max(0.0);
     c.lo = (c.lo - e - k).max(0.0);
     let on = c.hi > h || c.lo > h;
@@ -315,7 +343,6 @@ fn cusum(c: &mut super::Cusum, (k, h, span): (f64, f64, usize), v: f64) -> (bool
         }
     } else {
         c.held = 0;
-        c.level += e * c.noise / span;
     }
     (on, limit)
 }

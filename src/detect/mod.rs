@@ -85,6 +85,12 @@ pub(crate) struct Cusum {
     pub n: u32,
     pub level: f64,
     pub noise: f64,
+    /// The residual spread: how far the series strays from its baseline.
+    #[serde(default)]
+    pub spread: f64,
+    /// Standing down: the series wanders on its own.
+    #[serde(default)]
+    pub wanders: bool,
     pub prev: f64,
     pub hi: f64,
     pub lo: f64,

@@ -241,7 +241,7 @@ impl RuleSet {
         if let Some(factor) = gap {
             set.push_flag("gap", Check::Gap { factor });
         }
-        if let Some(h) = flags.cusum.or(use_defaults.then_some(DEFAULT_CUSUM_H)) {
+        if let Some(h) = flags.cusum {
             if !(h > 0.0 && h.is_finite()) {
                 bail!("--cusum must be a number above 0");
             }

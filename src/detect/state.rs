@@ -539,12 +539,22 @@ impl Reader {
         let level = num(self, "level", None);
         let prev = num(self, "prev", None);
         let noise = num(self, "noise", Some(0.0));
+        let spread = match self.opt::<f64>(m, &f("spread"))? {
+            None => 0.0,
+            Some(x) if x.is_finite() && x >= 0.0 => x,
+            Some(x) => {
+                self.bad(&f("spread"), format!("{x} is not a finite spread of 0 or more"));
+                return None;
+            }
+        };
         let hi = num(self, "hi", Some(0.0));
         let lo = num(self, "lo", Some(0.0));
         Some(Memory::Cusum(super::Cusum {
             n: n?,
             level: level?,
             noise: noise?,
+            spread,
+            wanders: self.opt::<bool>(m, &f("wanders"))?.unwrap_or(false),
             prev: prev?,
             hi: hi?,
             lo: lo?,
