@@ -305,12 +305,20 @@ fn cusum(c: &mut super::Cusum, (k, h, span): (f64, f64, usize), v: f64) -> (bool
     let learn = f64::from(c.n - 1);
     let d = (v - c.prev).abs() / 1.128;
     c.prev = v;
-    let d = if c.noise > 0.0 { d.min(5.0 * c.noise) } else { d };
+    let d = if c.noise > 0.0 {
+        d.min(5.0 * c.noise)
+    } else {
+        d
+    };
     c.noise += (d - c.noise) / learn.min(2.0 * span);
     let r = v - c.level;
     let warm = learn < span.min(f64::from(CUSUM_WARMUP)) || c.noise <= 0.0;
     let a = r.abs() * 1.2533;
-    let a = if c.spread > 0.0 { a.min(CUSUM_CLIP * c.spread) } else { a };
+    let a = if c.spread > 0.0 {
+        a.min(CUSUM_CLIP * c.spread)
+    } else {
+        a
+    };
     c.spread += (a - c.spread) / learn.min(2.0 * span);
     if warm {
         c.level += r / f64::from(c.n).min(span);

@@ -49,10 +49,14 @@ pub(crate) struct Event {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub(crate) enum Memory {
-    Threshold { pending_since: Option<Millis> },
+    Threshold {
+        pending_since: Option<Millis>,
+    },
     Range,
     Zscore(Window),
-    Roc { prev: Option<(Millis, f64)> },
+    Roc {
+        prev: Option<(Millis, f64)>,
+    },
     Stuck {
         value: f64,
         run: u32,

@@ -39,9 +39,17 @@ fn targets(rule_kind: &str) -> &'static [&'static str] {
 }
 
 fn is_target(rule_kind: &str, fault: &str) -> bool {
-    let known = ["zscore", "roc", "range", "threshold", "stuck", "gap", "cusum"]
-        .iter()
-        .any(|k| targets(k).contains(&fault));
+    let known = [
+        "zscore",
+        "roc",
+        "range",
+        "threshold",
+        "stuck",
+        "gap",
+        "cusum",
+    ]
+    .iter()
+    .any(|k| targets(k).contains(&fault));
     !known || targets(rule_kind).contains(&fault)
 }
 

@@ -543,7 +543,10 @@ impl Reader {
             None => 0.0,
             Some(x) if x.is_finite() && x >= 0.0 => x,
             Some(x) => {
-                self.bad(&f("spread"), format!("{x} is not a finite spread of 0 or more"));
+                self.bad(
+                    &f("spread"),
+                    format!("{x} is not a finite spread of 0 or more"),
+                );
                 return None;
             }
         };
@@ -583,7 +586,10 @@ impl Reader {
             None => 0.0,
             Some(l) if l.is_finite() && (0.0..=SPAN_MS).contains(&l) => l,
             Some(l) => {
-                self.bad(&lat, format!("{l} is not an interval from 0 to the record range"));
+                self.bad(
+                    &lat,
+                    format!("{l} is not an interval from 0 to the record range"),
+                );
                 return None;
             }
         };

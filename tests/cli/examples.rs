@@ -348,7 +348,10 @@ fn fermenter_raises_the_reference_alarms_and_plots_every_anomaly() {
             |r| r.get(0),
         )
         .expect("a reading above 45");
-    assert_eq!(hh[0].3, first_above, "raised at the first reading above 45 °C");
+    assert_eq!(
+        hh[0].3, first_above,
+        "raised at the first reading above 45 °C"
+    );
     // Rolling ±3σ catches the injected spikes; the stuck rule the stuck
     // sensors long enough to be judged.
     let rows = with_extra(&conn, "%");

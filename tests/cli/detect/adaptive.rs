@@ -83,19 +83,21 @@ fn detect_gap_learns_report_by_exception_sampling() {
     // interval above 3 × the longest of those may be flagged, and the
     // outage must be.
     assert!(gaps.contains(&400), "the outage is flagged: {gaps:?}");
-    let first64 = pts[..65]
-        .windows(2)
-        .map(|w| w[1].0 - w[0].0)
-        .max()
-        .unwrap();
+    let first64 = pts[..65].windows(2).map(|w| w[1].0 - w[0].0).max().unwrap();
     for &i in &gaps {
         if i == 400 || i < 65 {
             continue;
         }
         let dt = pts[i].0 - pts[i - 1].0;
-        assert!(dt > 3 * first64, "reading {i}: {dt} s flagged, usual longest {first64} s");
+        assert!(
+            dt > 3 * first64,
+            "reading {i}: {dt} s flagged, usual longest {first64} s"
+        );
     }
-    assert!(gaps.len() <= 4, "few gap flags on irregular sampling: {gaps:?}");
+    assert!(
+        gaps.len() <= 4,
+        "few gap flags on irregular sampling: {gaps:?}"
+    );
 }
 
 #[test]
@@ -116,7 +118,10 @@ fn detect_stuck_learns_a_quantised_series_repeats() {
         }
         best
     };
-    assert!(longest_natural >= 10, "the test series repeats: {longest_natural}");
+    assert!(
+        longest_natural >= 10,
+        "the test series repeats: {longest_natural}"
+    );
     // Then stuck for 2000 readings at 21.
     pts.extend((3000..5000).map(|t| (t, 21.0)));
     let input = series("Q", "temp", &pts);
@@ -126,8 +131,14 @@ fn detect_stuck_learns_a_quantised_series_repeats() {
         .map(|x| flagged(x).iter().any(|f| f == "stuck"))
         .collect();
     let early = stuck[200..3000].iter().filter(|x| **x).count();
-    assert_eq!(early, 0, "no natural run flagged once the repeats are learnt");
-    assert!(stuck[4900..5000].iter().all(|x| *x), "the long flat run is raised");
+    assert_eq!(
+        early, 0,
+        "no natural run flagged once the repeats are learnt"
+    );
+    assert!(
+        stuck[4900..5000].iter().all(|x| *x),
+        "the long flat run is raised"
+    );
     // A fixed count of 10 flags the natural runs (what the rule learnt not to).
     let naive = pts[200..3000]
         .windows(10)
