@@ -184,7 +184,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__detect)
-            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,6 +223,10 @@ _iiot() {
                     return 0
                     ;;
                 --gap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cusum)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

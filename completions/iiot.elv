@@ -117,6 +117,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --roc 'Rate-of-change rule on every series: 5/s, 30/min, 100/h'
             cand --stuck 'Stuck rule on every series: N identical values in a row (the default set uses 10)'
             cand --gap 'Gap rule on every series: silent for FACTOR times the usual interval (3x)'
+            cand --cusum 'CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12)'
             cand --state 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)'
             cand --score-json 'Write the score as JSON to FILE (implies --score''s counting)'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'

@@ -110,10 +110,25 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
                 zscore(w, k, window, min_samples, v)
             }
             (&Check::Roc { per_sec }, Memory::Roc { prev }) => (roc(prev, per_sec, ts, v), per_sec),
-            (&Check::Stuck { count }, Memory::Stuck { value, run }) => {
-                let on = stuck_run(value, run, count, v);
+            (
+                &Check::Stuck { count },
+                Memory::Stuck {
+                    value,
+                    run,
+                    repeat,
+                    seen,
+                },
+            ) => {
+                let (on, need) = stuck_run(value, run, (repeat, seen), count, v);
                 stuck |= on;
-                (on, f64::from(count))
+                (on, f64::from(need))
+            }
+            (&Check::Cusum { k, h, span }, Memory::Cusum(c)) => {
+                if stuck {
+                    j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                cusum(c, (k, h, span), v)
             }
             _ => continue,
         };
@@ -195,17 +210,154 @@ fn roc(prev: &mut Option<(Millis, f64)>, per_sec: f64, ts: Millis, v: f64) -> bo
     flag
 }
 
-/// A stuck rule: the same value, bit for bit, `count` times in a row.
+/// How rare a flat run must be, for the series' own repeat share, before
+/// the stuck rule calls it stuck: one in a million.
+const STUCK_RARITY: f64 = 1e-6;
+
+/// Readings a stuck rule learns from before it trusts the repeat share.
+const STUCK_LEARN: u32 = 100;
+
+/// The run a stuck rule needs: `count`, or longer on a series whose values
+/// repeat legitimately (quantised at a resolution coarser than the noise,
+/// or changing slowly): with a share p of readings equal to the one
+/// before, a run of n happens by chance about p^(n−1) of the time, so the
+/// rule waits for the n at which that falls under one in a million.
 #[inline]
-fn stuck_run(value: &mut f64, run: &mut u32, count: u32, v: f64) -> bool {
-    if *run > 0 && v.to_bits() == value.to_bits() {
+pub(crate) fn stuck_need(count: u32, repeat: f64, seen: u32) -> u32 {
+    if seen < STUCK_LEARN || repeat <= 0.0 {
+        return count;
+    }
+    let p = repeat.min(0.9999);
+    let n = 1.0 + STUCK_RARITY.ln() / p.ln();
+    count.max(n.ceil().min(f64::from(u32::MAX)) as u32)
+}
+
+/// A stuck rule: the same value, bit for bit, for the run the series'
+/// repeat share calls unusual ([`stuck_need`]); the share is learnt from
+/// the readings not in a flagged run (an exponential average over 1000).
+#[inline]
+fn stuck_run(
+    value: &mut f64,
+    run: &mut u32,
+    (repeat, seen): (&mut f64, &mut u32),
+    count: u32,
+    v: f64,
+) -> (bool, u32) {
+    let need = stuck_need(count, *repeat, *seen);
+    let same = *run > 0 && v.to_bits() == value.to_bits();
+    if same {
         *run = run.saturating_add(1);
     } else {
         *value = v;
         *run = 1;
     }
-    *run >= count
+    let on = *run >= need;
+    if *seen > 0 && !on {
+        let x = if same { 1.0 } else { 0.0 };
+        let w = 1.0 / f64::from((*seen).min(1000));
+        *repeat += (x - *repeat) * w;
+    }
+    *seen = seen.saturating_add(1);
+    (on, need)
 }
+
+/// Readings a CUSUM rule learns its baseline and spread from before it
+/// judges (or its span, if shorter).
+const CUSUM_WARMUP: u32 = 100;
+
+/// A residual counts at most this many noise widths: a spike moves the sums
+/// a little, a lasting shift or drift moves them steadily.
+const CUSUM_CLIP: f64 = 4.0;
+
+/// A series whose residual spread is more than this many noise widths
+/// wanders on its own: the CUSUM stands down there.
+pub(crate) const CUSUM_WANDER: f64 = 1.5;
+
+/// A CUSUM rule on one good reading. The noise width σ is learnt from the
+/// successive differences (mean |Δ| / 1.128: slow process movement does not
+/// count), the baseline is an exponential average over `span` readings (a
+/// plain mean over the first), frozen while the alarm is on, and the
+/// residual spread is the mean |reading − baseline| × 1.2533 over 2 × span
+/// readings. A series whose residual spread is more than 1.5σ wanders on
+/// its own (a slow process, a daily cycle): there a drift cannot be told
+/// from the process by the series alone, and the rule stands down rather
+/// than raise the process as a fault, until the spread is back under
+/// 1.25σ. Elsewhere each sum adds the residual
+/// in σ (clipped at ±4, so a spike barely moves it) less `k`, and the
+/// alarm rises when either passes `h`. Every average counts a value at
+/// most 4 widths away. The sums are capped at 2h while on, so the alarm
+/// clears soon after the series is back; an alarm on for 4 × span
+/// readings is a new level: the baseline restarts there. The limit given
+/// is the baseline.
+#[inline]
+fn cusum(c: &mut super::Cusum, (k, h, span): (f64, f64, usize), v: f64) -> (bool, f64) {
+    c.n = c.n.saturating_add(1);
+    let span = span.max(2) as f64;
+    if c.n == 1 {
+        *c = super::Cusum {
+            n: 1,
+            level: v,
+            prev: v,
+            ..super::Cusum::default()
+        };
+        return (false, f64::NAN);
+    }
+    let learn = f64::from(c.n - 1);
+    let d = (v - c.prev).abs() / 1.128;
+    c.prev = v;
+    let d = if c.noise > 0.0 {
+        d.min(5.0 * c.noise)
+    } else {
+        d
+    };
+    c.noise += (d - c.noise) / learn.min(2.0 * span);
+    let r = v - c.level;
+    let warm = learn < span.min(f64::from(CUSUM_WARMUP)) || c.noise <= 0.0;
+    let a = r.abs() * 1.2533;
+    let a = if c.spread > 0.0 {
+        a.min(CUSUM_CLIP * c.spread)
+    } else {
+        a
+    };
+    c.spread += (a - c.spread) / learn.min(2.0 * span);
+    if warm {
+        c.level += r / f64::from(c.n).min(span);
+        return (false, f64::NAN);
+    }
+    let e = (r / c.noise).clamp(-CUSUM_CLIP, CUSUM_CLIP);
+    let on_before = c.hi > h || c.lo > h;
+    if !on_before {
+        c.level += e * c.noise / span;
+    }
+    // With hysteresis: standing down from 1.5σ, judging again under 1.25σ.
+    let ratio = c.spread / c.noise;
+    c.wanders = ratio > CUSUM_WANDER || (c.wanders && ratio > CUSUM_WANDER * 5.0 / 6.0);
+    if c.wanders {
+        (c.hi, c.lo, c.held) = (0.0, 0.0, 0);
+        return (false, f64::NAN);
+    }
+    c.hi = (c.hi + e - k).max(0.0);
+    c.lo = (c.lo - e - k).max(0.0);
+    let on = c.hi > h || c.lo > h;
+    let limit = c.level;
+    if on {
+        // Capped so the alarm clears soon after the series comes back.
+        c.hi = c.hi.min(2.0 * h);
+        c.lo = c.lo.min(2.0 * h);
+        c.held = c.held.saturating_add(1);
+        if f64::from(c.held) > 4.0 * span {
+            (c.level, c.hi, c.lo, c.held) = (v, 0.0, 0.0, 0);
+            return (false, f64::NAN);
+        }
+    } else {
+        c.held = 0;
+    }
+    (on, limit)
+}
+
+/// Intervals a gap rule learns from whatever their length (it judges them
+/// all the same).
+const GAP_LEARN: u32 = 64;
 
 /// A reading arrives on a series with a gap rule: flags it when it ends a
 /// silence longer than the rule allows (raising and clearing the alarm if
@@ -223,6 +375,8 @@ pub(super) fn gap_arrival(
     let Memory::Gap {
         interval_ms,
         deadline,
+        longest_ms,
+        seen,
     } = &mut slot.memory
     else {
         return;
@@ -231,7 +385,14 @@ pub(super) fn gap_arrival(
     if let Some(p) = prev_ts {
         let dt = ts.saturating_sub(p) as f64;
         if dt > 0.0 {
-            let allowed = factor * *interval_ms;
+            let allowed = factor * interval_ms.max(*longest_ms);
+            if *seen < GAP_LEARN {
+                // Every interval of the first few counts, flagged or not:
+                // the series' sampling is what it shows at first (a
+                // historian's report-by-exception, an irregular poll).
+                *longest_ms = longest_ms.max(dt);
+            }
+            *seen = seen.saturating_add(1);
             if *interval_ms > 0.0 && dt > allowed {
                 let limit = allowed / 1000.0;
                 j.flag(slot.rule, limit);
@@ -260,6 +421,10 @@ pub(super) fn gap_arrival(
                 } else {
                     0.9 * *interval_ms + 0.1 * dt
                 };
+                // The longest usual interval: raised by any interval the
+                // rule let pass, decaying to the usual one over ~2000.
+                *longest_ms = longest_ms.max(dt);
+                *longest_ms -= (*longest_ms - *interval_ms).max(0.0) / 2000.0;
             }
         }
     }
@@ -267,7 +432,7 @@ pub(super) fn gap_arrival(
         // `as` saturates a huge factor; the add must too.
         *deadline = ts
             .max(prev_ts.unwrap_or(ts))
-            .saturating_add((factor * *interval_ms) as i64);
+            .saturating_add((factor * interval_ms.max(*longest_ms)) as i64);
         if !slot.in_heap {
             heap.push(Reverse((*deadline, j.sid, i as u32)));
             slot.in_heap = true;

@@ -49,12 +49,57 @@ pub(crate) struct Event {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub(crate) enum Memory {
-    Threshold { pending_since: Option<Millis> },
+    Threshold {
+        pending_since: Option<Millis>,
+    },
     Range,
     Zscore(Window),
-    Roc { prev: Option<(Millis, f64)> },
-    Stuck { value: f64, run: u32 },
-    Gap { interval_ms: f64, deadline: Millis },
+    Roc {
+        prev: Option<(Millis, f64)>,
+    },
+    Stuck {
+        value: f64,
+        run: u32,
+        /// The learnt share of readings that repeat the one before
+        /// (quantised or slowly changing sensors repeat legitimately).
+        #[serde(default)]
+        repeat: f64,
+        /// Readings learnt from (the share is trusted from 100 on).
+        #[serde(default)]
+        seen: u32,
+    },
+    Gap {
+        interval_ms: f64,
+        deadline: Millis,
+        /// The longest interval this series usually leaves (report by
+        /// exception, irregular sampling), decaying slowly to the usual.
+        #[serde(default)]
+        longest_ms: f64,
+        /// Intervals learnt from: the first 64 all count, however long.
+        #[serde(default)]
+        seen: u32,
+    },
+    Cusum(Cusum),
+}
+
+/// What a CUSUM rule remembers: a baseline level, the noise scale learnt
+/// from successive differences, and the two one-sided sums.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Cusum {
+    pub n: u32,
+    pub level: f64,
+    pub noise: f64,
+    /// The residual spread: how far the series strays from its baseline.
+    #[serde(default)]
+    pub spread: f64,
+    /// Standing down: the series wanders on its own.
+    #[serde(default)]
+    pub wanders: bool,
+    pub prev: f64,
+    pub hi: f64,
+    pub lo: f64,
+    /// Readings the alarm has been on.
+    pub held: u32,
 }
 
 impl Memory {
@@ -66,11 +111,19 @@ impl Memory {
             Check::Range { .. } => Memory::Range,
             Check::ZScore { .. } => Memory::Zscore(Window::default()),
             Check::Roc { .. } => Memory::Roc { prev: None },
-            Check::Stuck { .. } => Memory::Stuck { value: 0.0, run: 0 },
+            Check::Stuck { .. } => Memory::Stuck {
+                value: 0.0,
+                run: 0,
+                repeat: 0.0,
+                seen: 0,
+            },
             Check::Gap { .. } => Memory::Gap {
                 interval_ms: 0.0,
                 deadline: i64::MAX,
+                longest_ms: 0.0,
+                seen: 0,
             },
+            Check::Cusum { .. } => Memory::Cusum(Cusum::default()),
         }
     }
 
@@ -174,7 +227,7 @@ impl Engine {
         let order = |c: &Check| match c {
             Check::Range { .. } | Check::Gap { .. } => 0,
             Check::Stuck { .. } => 1,
-            Check::ZScore { .. } => 3,
+            Check::ZScore { .. } | Check::Cusum { .. } => 3,
             _ => 2,
         };
         ids.sort_by_key(|&r| order(&self.rules.rules[r as usize].check));
@@ -352,6 +405,8 @@ impl Engine {
             let Memory::Gap {
                 deadline: current,
                 interval_ms,
+                longest_ms,
+                ..
             } = slot.memory
             else {
                 continue;
@@ -373,7 +428,7 @@ impl Engine {
                     raised: true,
                     rule: slot.rule,
                     value: s.last_value,
-                    limit: factor * interval_ms / 1000.0,
+                    limit: factor * interval_ms.max(longest_ms) / 1000.0,
                 });
             }
         }

@@ -12,7 +12,7 @@
 //! flagged reading.
 //!
 //! Each rule kind is meant for some faults: zscore, roc and range for
-//! spike and drift, threshold for drift, stuck for stuck, gap for dropout.
+//! spike and drift, threshold and cusum for drift, stuck for stuck, gap for dropout.
 //! A fault kind's false positives are the false alarms of the rules meant
 //! for it; a rule's true positives and misses count the episodes of the
 //! faults it is meant for.
@@ -31,7 +31,7 @@ use crate::time::Millis;
 fn targets(rule_kind: &str) -> &'static [&'static str] {
     match rule_kind {
         "zscore" | "roc" | "range" => &["spike", "drift"],
-        "threshold" => &["drift"],
+        "threshold" | "cusum" => &["drift"],
         "stuck" => &["stuck"],
         "gap" => &["dropout"],
         _ => &[],
@@ -39,9 +39,17 @@ fn targets(rule_kind: &str) -> &'static [&'static str] {
 }
 
 fn is_target(rule_kind: &str, fault: &str) -> bool {
-    let known = ["zscore", "roc", "range", "threshold", "stuck", "gap"]
-        .iter()
-        .any(|k| targets(k).contains(&fault));
+    let known = [
+        "zscore",
+        "roc",
+        "range",
+        "threshold",
+        "stuck",
+        "gap",
+        "cusum",
+    ]
+    .iter()
+    .any(|k| targets(k).contains(&fault));
     !known || targets(rule_kind).contains(&fault)
 }
 

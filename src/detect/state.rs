@@ -485,20 +485,84 @@ impl Reader {
             "stuck" => {
                 let value = self.get::<f64>(m, &f("value"));
                 let run = self.get::<u32>(m, &f("run"));
+                let repeat = self.share(m, &f("repeat"));
+                let seen = self.opt::<u32>(m, &f("seen"));
                 Some(Memory::Stuck {
                     value: self.finite(&f("value"), value?)?,
                     run: run?,
+                    repeat: repeat?,
+                    seen: seen?.unwrap_or(0),
                 })
             }
             "gap" => self.gap(at, m, last_ts, active),
+            "cusum" => self.cusum(at, m),
             other => {
                 self.bad(
                     &f("kind"),
-                    format!("{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap"),
+                    format!(
+                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum"
+                    ),
                 );
                 None
             }
         }
+    }
+
+    /// An optional share from 0 to 1 (0 when absent).
+    fn share(&mut self, m: &Value, at: &str) -> Option<f64> {
+        match self.opt::<f64>(m, at)? {
+            None => Some(0.0),
+            Some(p) if (0.0..=1.0).contains(&p) => Some(p),
+            Some(p) => {
+                self.bad(at, format!("{p} is not a share from 0 to 1"));
+                None
+            }
+        }
+    }
+
+    /// A CUSUM memory: finite numbers, a noise width and sums not negative.
+    fn cusum(&mut self, at: &str, m: &Value) -> Option<Memory> {
+        let f = |field: &str| format!("{at}.{field}");
+        let n = self.get::<u32>(m, &f("n"));
+        let held = self.get::<u32>(m, &f("held"));
+        let num = |rd: &mut Self, field: &str, least: Option<f64>| {
+            let v = rd.get::<f64>(m, &f(field))?;
+            let v = rd.finite(&f(field), v)?;
+            match least {
+                Some(l) if v < l => {
+                    rd.bad(&f(field), format!("{v} is negative"));
+                    None
+                }
+                _ => Some(v),
+            }
+        };
+        let level = num(self, "level", None);
+        let prev = num(self, "prev", None);
+        let noise = num(self, "noise", Some(0.0));
+        let spread = match self.opt::<f64>(m, &f("spread"))? {
+            None => 0.0,
+            Some(x) if x.is_finite() && x >= 0.0 => x,
+            Some(x) => {
+                self.bad(
+                    &f("spread"),
+                    format!("{x} is not a finite spread of 0 or more"),
+                );
+                return None;
+            }
+        };
+        let hi = num(self, "hi", Some(0.0));
+        let lo = num(self, "lo", Some(0.0));
+        Some(Memory::Cusum(super::Cusum {
+            n: n?,
+            level: level?,
+            noise: noise?,
+            spread,
+            wanders: self.opt::<bool>(m, &f("wanders"))?.unwrap_or(false),
+            prev: prev?,
+            hi: hi?,
+            lo: lo?,
+            held: held?,
+        }))
     }
 
     /// A gap memory: the learnt interval (0 until two readings have come,
@@ -515,6 +579,21 @@ impl Reader {
         let (iat, dat) = (format!("{at}.interval_ms"), format!("{at}.deadline"));
         let interval = self.get::<f64>(m, &iat);
         let deadline = self.get::<Millis>(m, &dat);
+        let lat = format!("{at}.longest_ms");
+        let longest = self.opt::<f64>(m, &lat);
+        let seen = self.opt::<u32>(m, &format!("{at}.seen"));
+        let longest_ms = match longest? {
+            None => 0.0,
+            Some(l) if l.is_finite() && (0.0..=SPAN_MS).contains(&l) => l,
+            Some(l) => {
+                self.bad(
+                    &lat,
+                    format!("{l} is not an interval from 0 to the record range"),
+                );
+                return None;
+            }
+        };
+        let seen = seen?.unwrap_or(0);
         let interval_ms = self.finite(&iat, interval?)?;
         let deadline = deadline?;
         if interval_ms < 0.0 {
@@ -569,6 +648,8 @@ impl Reader {
         Some(Memory::Gap {
             interval_ms,
             deadline,
+            longest_ms,
+            seen,
         })
     }
 }

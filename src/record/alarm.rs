@@ -98,7 +98,7 @@ pub struct AlarmEvent<'a> {
     pub event: EventKind<'a>,
     /// The rule's name; empty when the line has none.
     pub rule: Cow<'a, str>,
-    /// The rule's kind: threshold, range, zscore, roc, stuck, gap.
+    /// The rule's kind: threshold, range, zscore, roc, stuck, gap, cusum.
     pub kind: Option<Cow<'a, str>>,
     /// The rule's severity: low, medium, high, critical.
     pub severity: Option<Cow<'a, str>>,
@@ -214,7 +214,7 @@ impl AlarmEncoder {
 pub struct Anomaly<'a> {
     #[serde(borrow)]
     pub rule: Cow<'a, str>,
-    /// The rule's kind: threshold, range, zscore, roc, stuck, gap.
+    /// The rule's kind: threshold, range, zscore, roc, stuck, gap, cusum.
     #[serde(borrow, default)]
     pub kind: Option<Cow<'a, str>>,
     /// The rule's severity: low, medium, high, critical.

@@ -321,22 +321,37 @@ fn fermenter_raises_the_reference_alarms_and_plots_every_anomaly() {
     let series = per_series(&conn);
     assert_eq!(series.len(), 28);
     assert!(series.values().all(|n| *n == 600), "{series:?}");
-    // Temperature above 45 °C: only FERM-4, whose cooling fails, and once.
+    // Temperature above 45 °C: only FERM-4, whose cooling fails. With no
+    // on-delay (the reference rule flags from the first reading above), the
+    // noisy crossing may raise it more than once before it stays above.
     let alarms = raised(&conn);
     let hh: Vec<_> = alarms.iter().filter(|a| a.2 == "hi_hi").collect();
-    assert_eq!(hh.len(), 1, "hi_hi alarms: {hh:?}");
-    assert_eq!(
-        (hh[0].0.as_str(), hh[0].1.as_str()),
-        ("FERM-4", "fermenter_temp")
+    assert!(!hh.is_empty() && hh.len() <= 5, "hi_hi alarms: {hh:?}");
+    assert!(
+        hh.iter()
+            .all(|a| (a.0.as_str(), a.1.as_str()) == ("FERM-4", "fermenter_temp")),
+        "{hh:?}"
     );
     let hh_value: f64 = conn
         .query_row(
-            "SELECT value FROM alarm_events WHERE rule = 'hi_hi' AND event = 'raised'",
+            "SELECT min(value) FROM alarm_events WHERE rule = 'hi_hi' AND event = 'raised'",
             [],
             |r| r.get(0),
         )
         .expect("the hi_hi event");
     assert!(hh_value > 45.0, "raised at {hh_value}");
+    let first_above: i64 = conn
+        .query_row(
+            "SELECT min(r.ts) FROM readings r JOIN series s ON s.id = r.series_id
+             WHERE s.asset = 'FERM-4' AND s.tag = 'fermenter_temp' AND r.value > 45",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a reading above 45");
+    assert_eq!(
+        hh[0].3, first_above,
+        "raised at the first reading above 45 °C"
+    );
     // Rolling ±3σ catches the injected spikes; the stuck rule the stuck
     // sensors long enough to be judged.
     let rows = with_extra(&conn, "%");

@@ -2,6 +2,7 @@
 //! lifecycle, the state file, SIGHUP, the reports, and the z-score against
 //! an independent calculation.
 
+mod adaptive;
 mod lifecycle;
 mod measured;
 
