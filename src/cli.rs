@@ -65,6 +65,7 @@ pub enum Command {
     Query(verbs::query::Args),
     Inspect(verbs::inspect::Args),
     Plot(verbs::plot::Args),
+    Forecast(verbs::forecast::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -84,6 +85,7 @@ impl Command {
             Command::Query(_) => "query",
             Command::Inspect(_) => "inspect",
             Command::Plot(_) => "plot",
+            Command::Forecast(_) => "forecast",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -103,6 +105,7 @@ impl Command {
             Command::Query(a) => verbs::query::run(a, global),
             Command::Inspect(a) => verbs::inspect::run(a, global),
             Command::Plot(a) => verbs::plot::run(a, global),
+            Command::Forecast(a) => verbs::forecast::run(a, global),
             Command::Completions(a) => {
                 verbs::completions::run_completions(a, Cli::command(), global)
             }

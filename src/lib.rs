@@ -25,6 +25,7 @@
 
 pub mod cli;
 pub(crate) mod detect;
+pub mod forecast;
 pub mod io;
 pub mod modbus;
 pub mod model;

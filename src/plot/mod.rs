@@ -203,6 +203,8 @@ impl Collector {
         let raised = match ev.event {
             EventKind::Raised => true,
             EventKind::Cleared => false,
+            // A predicted crossing is no span of a measured alarm.
+            EventKind::Predicted => return Ok(()),
             EventKind::Other(_) => {
                 return Err(ParseError {
                     field: Some("event"),

@@ -34,6 +34,9 @@ pub enum EventKind<'a> {
     Raised,
     /// The condition ended: the alarm returned to normal.
     Cleared,
+    /// A forecast says the condition will begin (`forecast --until
+    /// --events`): a predictive alarm, never a measured one.
+    Predicted,
     /// A name this version does not know, as written. A store keeps such
     /// an event (a newer producer may have written it); a reader that must
     /// know what an event does to an alarm refuses it.
@@ -46,6 +49,7 @@ impl EventKind<'_> {
         match self {
             EventKind::Raised => "raised",
             EventKind::Cleared => "cleared",
+            EventKind::Predicted => "predicted",
             EventKind::Other(name) => name,
         }
     }
@@ -54,6 +58,7 @@ impl EventKind<'_> {
         match &*name {
             "raised" => EventKind::Raised,
             "cleared" => EventKind::Cleared,
+            "predicted" => EventKind::Predicted,
             _ => EventKind::Other(name),
         }
     }

@@ -5,6 +5,7 @@ pub mod args;
 pub mod cat;
 pub mod completions;
 pub mod detect;
+pub mod forecast;
 pub mod inspect;
 mod inspect_table;
 pub mod modbus_serve;
