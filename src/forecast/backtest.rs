@@ -61,7 +61,13 @@ pub struct Plan {
 }
 
 /// Evaluates one series.
-pub fn evaluate(y: &[f64], s: &Settings, plan: Plan, until: Option<&Condition>, every: i64) -> Scores {
+pub fn evaluate(
+    y: &[f64],
+    s: &Settings,
+    plan: Plan,
+    until: Option<&Condition>,
+    every: i64,
+) -> Scores {
     let h = s.horizon;
     let n = y.len();
     let mut sc = Scores {
@@ -111,7 +117,11 @@ pub fn evaluate(y: &[f64], s: &Settings, plan: Plan, until: Option<&Condition>, 
             && let Some(at) = first_crossing(c, last, actual, every)
         {
             sc.crossings += 1;
-            let (lo, hi) = f.bands.first().map(|(l, h)| (l, h)).unwrap_or((&f.point, &f.point));
+            let (lo, hi) = f
+                .bands
+                .first()
+                .map(|(l, h)| (l, h))
+                .unwrap_or((&f.point, &f.point));
             // Falling towards a lower limit: the lower bound crosses first.
             let (early, late) = if c.above { (hi, lo) } else { (lo, hi) };
             let e = first_crossing(c, last, early, every);

@@ -81,18 +81,40 @@ pub fn periods_of(y: &[f64], seasons: &Seasons) -> Vec<usize> {
                 sxx += (t as f64 - tm) * (t as f64 - tm);
             }
             let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
-            let d: Vec<f64> = y.iter().enumerate().map(|(t, v)| v - ym - b * (t as f64 - tm)).collect();
-            let det = PeriodogramDetector::builder().min_period(4).threshold(0.5).build();
-            // Peaks come weakest first; at most two, the strongest first,
-            // each seen at least three times in the history.
-            let mut p: Vec<usize> = det
-                .detect(&d)
-                .into_iter()
-                .rev()
-                .map(|p| p as usize)
-                .filter(|&p| p >= 2 && 3 * p <= y.len())
-                .take(2)
+            let d: Vec<f64> = y
+                .iter()
+                .enumerate()
+                .map(|(t, v)| v - ym - b * (t as f64 - tm))
                 .collect();
+            let det = PeriodogramDetector::builder().min_period(4).build();
+            // Peaks come weakest first. A peak is kept when the series
+            // repeats at that lag (autocorrelation at least 0.3, trying the
+            // lags either side of the rounded period); at most two, each
+            // seen at least three times in the history.
+            let var: f64 = d.iter().map(|v| v * v).sum();
+            let acf = |lag: usize| -> f64 {
+                if var <= 0.0 || lag >= d.len() {
+                    return 0.0;
+                }
+                (lag..d.len()).map(|t| d[t] * d[t - lag]).sum::<f64>() / var
+            };
+            let mut p: Vec<usize> = Vec::new();
+            for c in det.detect(&d).into_iter().rev().map(|p| p as usize) {
+                let best = [c.saturating_sub(1), c, c + 1]
+                    .into_iter()
+                    .filter(|&l| l >= 2 && 3 * l <= y.len())
+                    .map(|l| (l, acf(l)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                if let Some((l, r)) = best
+                    && r >= 0.3
+                    && !p.contains(&l)
+                {
+                    p.push(l);
+                }
+                if p.len() == 2 {
+                    break;
+                }
+            }
             p.sort_unstable();
             p.dedup();
             p
@@ -106,16 +128,29 @@ pub fn forecast(y: &[f64], s: &Settings) -> Forecast {
     let h = s.horizon;
     let n = y.len();
     if n == 0 {
-        return finish(vec![0.0; h], vec![0.0; h], "naive", Some("no history".into()), vec![], s);
+        return finish(
+            vec![0.0; h],
+            vec![0.0; h],
+            "naive",
+            Some("no history".into()),
+            vec![],
+            s,
+        );
     }
     let (lo, hi) = y
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     if hi - lo <= 1e-12 * hi.abs().max(lo.abs()).max(1.0) {
         return finish(vec![y[n - 1]; h], vec![0.0; h], "constant", None, vec![], s);
     }
     let all = periods_of(y, &s.seasons);
-    let fits: Vec<usize> = all.iter().copied().filter(|&p| p >= 2 && n >= 2 * p).collect();
+    let fits: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&p| p >= 2 && n >= 2 * p)
+        .collect();
     let mut fallback = None;
     if fits.len() < all.len() {
         let short: Vec<String> = all
@@ -131,20 +166,37 @@ pub fn forecast(y: &[f64], s: &Settings) -> Forecast {
     if s.method == Method::SeasonalNaive {
         let m = fits.first().copied().unwrap_or(1);
         let (p, sd) = seasonal_naive(y, m, h);
-        let name = if m > 1 { format!("snaive({m})") } else { "naive".into() };
+        let name = if m > 1 {
+            format!("snaive({m})")
+        } else {
+            "naive".into()
+        };
         return finish(p, sd, &name, fallback.map(|f| f + "naive"), vec![m], s);
     }
     if !fits.is_empty() {
-        let model = MSTLModel::new(fits.clone(), AutoETSTrendModel::from(AutoETS::non_seasonal()));
+        let model = MSTLModel::new(
+            fits.clone(),
+            AutoETSTrendModel::from(AutoETS::non_seasonal()),
+        );
         if let Ok(fitted) = model.fit(y)
             && let Ok(f) = fitted.predict(h, Some(0.95))
             && let Some((p, sd)) = point_sd(f, 0.95)
         {
             let name = format!(
                 "mstl({})+ets",
-                fits.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
+                fits.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             );
-            return finish(p, sd, &name, fallback.map(|f| f + "MSTL on the others"), fits, s);
+            return finish(
+                p,
+                sd,
+                &name,
+                fallback.map(|f| f + "MSTL on the others"),
+                fits,
+                s,
+            );
         }
         fallback = Some(fallback.unwrap_or_default() + "MSTL failed; ");
     }
@@ -153,7 +205,14 @@ pub fn forecast(y: &[f64], s: &Settings) -> Forecast {
             && let Ok(f) = fitted.predict(h, Some(0.95))
             && let Some((p, sd)) = point_sd(f, 0.95)
         {
-            return finish(p, sd, "ets", fallback.map(|f| f + "ETS without season"), vec![], s);
+            return finish(
+                p,
+                sd,
+                "ets",
+                fallback.map(|f| f + "ETS without season"),
+                vec![],
+                s,
+            );
         }
         fallback = Some(fallback.unwrap_or_default() + "ETS failed; ");
     } else {
@@ -163,7 +222,14 @@ pub fn forecast(y: &[f64], s: &Settings) -> Forecast {
         ));
     }
     let (p, sd) = seasonal_naive(y, 1, h);
-    finish(p, sd, "naive", Some(fallback.unwrap_or_default() + "naive"), vec![], s)
+    finish(
+        p,
+        sd,
+        "naive",
+        Some(fallback.unwrap_or_default() + "naive"),
+        vec![],
+        s,
+    )
 }
 
 /// Point and per-step standard deviation from a forecast with intervals at
@@ -193,7 +259,9 @@ pub fn seasonal_naive(y: &[f64], m: usize, h: usize) -> (Vec<f64>, Vec<f64>) {
     } else {
         0.0
     };
-    let sd = (0..h).map(|i| sigma * ((i / m + 1) as f64).sqrt()).collect();
+    let sd = (0..h)
+        .map(|i| sigma * ((i / m + 1) as f64).sqrt())
+        .collect();
     (point, sd)
 }
 

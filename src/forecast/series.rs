@@ -55,7 +55,13 @@ pub enum History {
 }
 
 impl Series {
-    pub fn new(asset: &str, tag: &str, unit: &str, every: Option<Millis>, history: History) -> Series {
+    pub fn new(
+        asset: &str,
+        tag: &str,
+        unit: &str,
+        every: Option<Millis>,
+        history: History,
+    ) -> Series {
         let (history, history_ms) = match history {
             History::Buckets(n) => (n.max(2), None),
             History::Span(ms) => (usize::MAX, Some(ms)),
@@ -106,7 +112,11 @@ impl Series {
     fn decide(&mut self) -> usize {
         let mut ts: Vec<Millis> = self.probe.iter().map(|p| p.0).collect();
         ts.sort_unstable();
-        let mut d: Vec<Millis> = ts.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).collect();
+        let mut d: Vec<Millis> = ts
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .filter(|&d| d > 0)
+            .collect();
         d.sort_unstable();
         let every = d.get(d.len() / 2).copied().unwrap_or(1000);
         self.set_every(every);
@@ -206,7 +216,10 @@ mod tests {
         }
         s.close();
         assert_eq!(s.every, Some(60_000));
-        assert_eq!(s.values(), &[0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11.]);
+        assert_eq!(
+            s.values(),
+            &[0., 1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11.]
+        );
         assert_eq!(s.counts.gaps, 2);
         assert_eq!(s.last_ts(), Some(11 * 60_000));
     }
@@ -225,7 +238,13 @@ mod tests {
     #[test]
     fn averages_readings_in_a_bucket_and_drops_late_ones() {
         let mut s = Series::new("A", "t", "", Some(10_000), History::Buckets(10));
-        for (t, v) in [(0, 1.0), (5_000, 3.0), (10_000, 5.0), (2_000, 9.0), (20_000, 7.0)] {
+        for (t, v) in [
+            (0, 1.0),
+            (5_000, 3.0),
+            (10_000, 5.0),
+            (2_000, 9.0),
+            (20_000, 7.0),
+        ] {
             s.push(t, v);
         }
         s.close();

@@ -28,7 +28,9 @@ impl Condition {
     pub fn parse(s: &str) -> Result<Condition> {
         let rest = s.trim();
         let Some(rest) = rest.strip_prefix("value") else {
-            bail!("{s:?}: write `value < 25`, `value >= 80` or a limit of the model (hi_hi, hi, lo, lo_lo)");
+            bail!(
+                "{s:?}: write `value < 25`, `value >= 80` or a limit of the model (hi_hi, hi, lo, lo_lo)"
+            );
         };
         let rest = rest.trim_start();
         let (above, inclusive, num) = if let Some(r) = rest.strip_prefix(">=") {
@@ -113,7 +115,10 @@ mod tests {
         let c = Condition::parse("value < 25").unwrap();
         let path = [29.0, 27.0, 25.5, 24.5, 23.0];
         // Crosses halfway between step 3 (index 2) and step 4 (index 3).
-        assert_eq!(first_crossing(&c, 30.0, &path, 3_600_000), Some(3 * 3_600_000 + 1_800_000));
+        assert_eq!(
+            first_crossing(&c, 30.0, &path, 3_600_000),
+            Some(3 * 3_600_000 + 1_800_000)
+        );
         assert_eq!(first_crossing(&c, 30.0, &path[..3], 3_600_000), None);
         assert_eq!(human(6 * 3_600_000 + 20 * 60_000), "6 h 20 m");
     }

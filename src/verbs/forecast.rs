@@ -147,7 +147,9 @@ impl Span {
     fn steps(self, every: Millis) -> usize {
         match self {
             Span::Buckets(n) => n,
-            Span::Ms(ms) => usize::try_from((ms + every - 1) / every).unwrap_or(usize::MAX).max(1),
+            Span::Ms(ms) => usize::try_from((ms + every - 1) / every)
+                .unwrap_or(usize::MAX)
+                .max(1),
         }
     }
 }
@@ -182,7 +184,11 @@ struct Job {
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
-    crate::io::refuse_overwriting_inputs(&args.input.inputs, &[("--rejects", args.reject.file())], true)?;
+    crate::io::refuse_overwriting_inputs(
+        &args.input.inputs,
+        &[("--rejects", args.reject.file())],
+        true,
+    )?;
     let job = job_of(&args)?;
     let mut rejects = args.reject.open("forecast")?;
     let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
@@ -232,7 +238,15 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                 let every = s.every.unwrap_or(1);
                 let need = refit.map_or(1, |ms| ((ms / every) as usize).max(1));
                 if s.fresh >= need {
-                    emit(&job, s, &mut out, &mut tally, &mut ts_fmt, args.events, global)?;
+                    emit(
+                        &job,
+                        s,
+                        &mut out,
+                        &mut tally,
+                        &mut ts_fmt,
+                        args.events,
+                        global,
+                    )?;
                     out.flush_if_full()?;
                 }
             }
@@ -249,7 +263,16 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         let fits = fit_all(&job, &mut series, &todo);
         for (i, f) in todo.into_iter().zip(fits) {
             if let Some(f) = f {
-                write_forecast(&job, &mut series[i], &f, &mut out, &mut tally, &mut ts_fmt, args.events, global)?;
+                write_forecast(
+                    &job,
+                    &mut series[i],
+                    &f,
+                    &mut out,
+                    &mut tally,
+                    &mut ts_fmt,
+                    args.events,
+                    global,
+                )?;
             }
         }
         Ok(())
@@ -261,7 +284,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         let (bad, late, gaps) = series.iter().fold((0, 0, 0), |(b, l, g), s| {
             (b + s.counts.bad, l + s.counts.late, g + s.counts.gaps)
         });
-        let mut also = format!("{} series; {} fell back to a simpler model", tally.series, tally.fallbacks);
+        let mut also = format!(
+            "{} series; {} fell back to a simpler model",
+            tally.series, tally.fallbacks
+        );
         if bad + late + gaps + skipped + tally.no_limit > 0 {
             also += &format!(
                 "; left out {bad} not-good and {late} late readings, filled {gaps} missing buckets, passed over {skipped} event and forecast records"
@@ -285,7 +311,11 @@ fn job_of(args: &Args) -> Result<Job> {
         .level
         .split(',')
         .map(|l| {
-            let v: f64 = l.trim().trim_end_matches('%').parse().with_context(|| format!("--level: {l:?} is not a number"))?;
+            let v: f64 = l
+                .trim()
+                .trim_end_matches('%')
+                .parse()
+                .with_context(|| format!("--level: {l:?} is not a number"))?;
             if !(v > 0.0 && v < 100.0) {
                 bail!("--level: {l:?} must lie between 0 and 100");
             }
@@ -315,7 +345,9 @@ fn job_of(args: &Args) -> Result<Job> {
         Some(u) => match u.trim() {
             l @ ("hi_hi" | "hi" | "lo" | "lo_lo") => {
                 let Some(model) = args.model.given()? else {
-                    bail!("--until {l}: the limit comes from a model; give --model FILE or --preset NAME");
+                    bail!(
+                        "--until {l}: the limit comes from a model; give --model FILE or --preset NAME"
+                    );
                 };
                 let name: &'static str = match l {
                     "hi_hi" => "hi_hi",
@@ -325,7 +357,10 @@ fn job_of(args: &Args) -> Result<Job> {
                 };
                 (Some(Until::Limit(name)), Some(model))
             }
-            _ => (Some(Until::Fixed(Condition::parse(u).context("--until")?)), None),
+            _ => (
+                Some(Until::Fixed(Condition::parse(u).context("--until")?)),
+                None,
+            ),
         },
     };
     Ok(Job {
@@ -379,7 +414,12 @@ impl Job {
         match self.until.as_ref()? {
             Until::Fixed(c) => Some(c.clone()),
             Until::Limit(name) => {
-                let row = self.model.as_ref()?.rows.iter().find(|r| r.asset == asset && r.tag == tag)?;
+                let row = self
+                    .model
+                    .as_ref()?
+                    .rows
+                    .iter()
+                    .find(|r| r.asset == asset && r.tag == tag)?;
                 let a = &row.alarms;
                 let (limit, above) = match *name {
                     "hi_hi" => (a.hi_hi?, true),
@@ -479,11 +519,15 @@ fn write_forecast<W: std::io::Write>(
         };
         let last = s.values().last().copied().unwrap_or(0.0);
         let at = first_crossing(&cond, last, &f.point, every);
-        let (lo, hi) = f.bands.first().map_or((&f.point, &f.point), |(l, h)| (l, h));
+        let (lo, hi) = f
+            .bands
+            .first()
+            .map_or((&f.point, &f.point), |(l, h)| (l, h));
         let (early, late) = if cond.above { (hi, lo) } else { (lo, hi) };
         let earliest = first_crossing(&cond, last, early, every);
         let latest = first_crossing(&cond, last, late, every);
         let level = job.levels.first().copied().unwrap_or(80.0);
+        let rel = |d: Millis| (d - every).max(0);
         let message = match at {
             Some(a) => {
                 let mut m = format!(
@@ -491,12 +535,15 @@ fn write_forecast<W: std::io::Write>(
                     s.tag,
                     if cond.above { "above" } else { "below" },
                     fmt_num(cond.limit),
-                    human(a)
+                    human(rel(a))
                 );
                 m += &format!(
                     " (between {} and {} at {}%)",
-                    earliest.map_or("now".into(), human),
-                    latest.map_or_else(|| format!("beyond {}", human(every * f.point.len() as Millis)), human),
+                    earliest.map_or("now".into(), |e| human(rel(e))),
+                    latest.map_or_else(
+                        || format!("beyond {}", human(every * f.point.len() as Millis)),
+                        |l| human(rel(l))
+                    ),
                     fmt_num(level)
                 );
                 m
@@ -541,7 +588,7 @@ fn write_forecast<W: std::io::Write>(
         opt_time(at, &mut x, ts_fmt);
         x.extend_from_slice(b",\"in_s\":");
         match at {
-            Some(a) => write_number((a - every).max(0) as f64 / 1000.0, &mut x),
+            Some(a) => write_number(rel(a) as f64 / 1000.0, &mut x),
             None => x.extend_from_slice(b"null"),
         }
         x.extend_from_slice(b",\"earliest\":");
