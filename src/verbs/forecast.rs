@@ -65,10 +65,10 @@ use crate::time::{Millis, TsFormatter, parse_positive_millis};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot simulate --preset boiler --duration 30d --interval 1m | iiot rollup --every 1h | iiot forecast --horizon 24h > next-day.ndjson
-  iiot query plant.db --tag fuel_level | iiot rollup --every 1h | iiot forecast --horizon 3d --until 'value < 25'
-  iiot simulate --preset boiler --duration 30d --interval 1m | iiot rollup --every 1h | iiot forecast --backtest --season 24h
-  iiot forecast --horizon 24h hourly.ndjson | iiot store plant.db")]
+  iiot simulate --preset boiler --duration 3d --interval 10m | iiot rollup --every 1h | iiot forecast --horizon 24h > next-day.ndjson
+  iiot query plant.db --tag fuel_level | iiot forecast --horizon 3d --until 'value < 25'
+  iiot simulate --preset boiler --duration 7d --interval 10m | iiot rollup --every 1h | iiot forecast --backtest --season 24h --windows 2
+  iiot forecast --horizon 6 export.ndjson | iiot store plant.db")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,

@@ -8,6 +8,7 @@ mod codec;
 mod detect;
 mod docs;
 mod examples;
+mod forecast;
 mod inspect;
 mod lost;
 mod modbus;
