@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
+            [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -324,6 +325,35 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'iiot;forecast' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
+            [CompletionResult]::new('--horizon', '--horizon', [CompletionResultType]::ParameterName, 'How far ahead: a duration (24h) or a number of buckets')
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Bucket width, for readings that are not rollups [default: the series'' own interval]')
+            [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Prediction interval levels in percent')
+            [CompletionResult]::new('--season', '--season', [CompletionResultType]::ParameterName, 'Seasonal periods (24h,7d), or `none` [default: found in the data]')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Buckets the model fits on, at most: a number or a duration (30d)')
+            [CompletionResult]::new('--refit', '--refit', [CompletionResultType]::ParameterName, 'Refit on a live stream: alone, at each new bucket; or every DURATION')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Write when each series crosses a limit: ''value < 25'', ''value >= 80'', or hi_hi, hi, lo, lo_lo of the model')
+            [CompletionResult]::new('--windows', '--windows', [CompletionResultType]::ParameterName, 'Backtest origins')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Buckets between backtest origins [default: the horizon]')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'With --until: write predictive alarm events ("event":"predicted")')
+            [CompletionResult]::new('--backtest', '--backtest', [CompletionResultType]::ParameterName, 'Evaluate by rolling origin instead of forecasting')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'iiot;completions' {
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -358,6 +388,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
+            [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -398,6 +429,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;plot' {
+            break
+        }
+        'iiot;help;forecast' {
             break
         }
         'iiot;help;completions' {

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand forecast 'Forecast each series: point, prediction intervals, time to a limit'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -305,6 +306,34 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;forecast'= {
+            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
+            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
+            cand --horizon 'How far ahead: a duration (24h) or a number of buckets'
+            cand --every 'Bucket width, for readings that are not rollups [default: the series'' own interval]'
+            cand --level 'Prediction interval levels in percent'
+            cand --season 'Seasonal periods (24h,7d), or `none` [default: found in the data]'
+            cand --method 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)'
+            cand --history 'Buckets the model fits on, at most: a number or a duration (30d)'
+            cand --refit 'Refit on a live stream: alone, at each new bucket; or every DURATION'
+            cand --until 'Write when each series crosses a limit: ''value < 25'', ''value >= 80'', or hi_hi, hi, lo, lo_lo of the model'
+            cand --windows 'Backtest origins'
+            cand --step 'Buckets between backtest origins [default: the horizon]'
+            cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
+            cand --format 'Output format'
+            cand --events 'With --until: write predictive alarm events ("event":"predicted")'
+            cand --backtest 'Evaluate by rolling origin instead of forecasting'
+            cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
+            cand --line-buffered 'Flush after every record, for live pipelines'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'iiot;completions'= {
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -337,6 +366,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
+            cand forecast 'Forecast each series: point, prediction intervals, time to a limit'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -365,6 +395,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;inspect'= {
         }
         &'iiot;help;plot'= {
+        }
+        &'iiot;help;forecast'= {
         }
         &'iiot;help;completions'= {
         }

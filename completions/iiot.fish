@@ -39,6 +39,7 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise rea
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -244,6 +245,30 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print 
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l horizon -d 'How far ahead: a duration (24h) or a number of buckets' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l every -d 'Bucket width, for readings that are not rollups [default: the series\' own interval]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l level -d 'Prediction interval levels in percent' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l season -d 'Seasonal periods (24h,7d), or `none` [default: found in the data]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)' -r -f -a "auto\t''
+snaive\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l history -d 'Buckets the model fits on, at most: a number or a duration (30d)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l refit -d 'Refit on a live stream: alone, at each new bucket; or every DURATION' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l until -d 'Write when each series crosses a limit: \'value < 25\', \'value >= 80\', or hi_hi, hi, lo, lo_lo of the model' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l windows -d 'Backtest origins' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l step -d 'Buckets between backtest origins [default: the horizon]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
+csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l events -d 'With --until: write predictive alarm events ("event":"predicted")'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l backtest -d 'Evaluate by rolling origin instead of forecasting'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l line-buffered -d 'Flush after every record, for live pipelines'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s h -l help -d 'Print help'
@@ -252,18 +277,19 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'
