@@ -3,7 +3,7 @@
 //! MASE scales the error by the in-sample one-step seasonal naive error
 //! (Hyndman & Koehler), so below 1 is better than repeating the last season.
 
-use super::model::{self, Method, Settings};
+use super::model::{self, Settings};
 use super::until::{Condition, first_crossing};
 
 /// Errors and coverage of one series (or, added up, of all).
@@ -132,7 +132,6 @@ pub fn evaluate(
         }
         sc.model = f.model;
     }
-    let _ = Method::Auto;
     sc
 }
 
