@@ -40,8 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
-            [CompletionResult]::new('mqtt-pub', 'mqtt-pub', [CompletionResultType]::ParameterValue, 'Publish readings to an MQTT broker, one topic per asset and tag')
-            [CompletionResult]::new('mqtt-sub', 'mqtt-sub', [CompletionResultType]::ParameterValue, 'Subscribe to an MQTT broker and write what arrives as readings')
+            [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -85,7 +84,6 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'SQLite: how long a commit waits for another process''s write lock (a retention run, a second store) before its batch goes to the rejects and store stops')
-            [CompletionResult]::new('--reconnect-for', '--reconnect-for', [CompletionResultType]::ParameterName, 'PostgreSQL: how long to keep reconnecting, with the batch in hand, after the connection is lost, before the batch goes to the rejects')
             [CompletionResult]::new('--parquet', '--parquet', [CompletionResultType]::ParameterName, 'Write a Parquet lake into the TARGET folder instead of SQLite')
             [CompletionResult]::new('--tee', '--tee', [CompletionResultType]::ParameterName, 'Pass every record on to stdout, so store can stand mid-pipeline')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
@@ -124,7 +122,6 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--roc', '--roc', [CompletionResultType]::ParameterName, 'Rate-of-change rule on every series: 5/s, 30/min, 100/h')
             [CompletionResult]::new('--stuck', '--stuck', [CompletionResultType]::ParameterName, 'Stuck rule on every series: N identical values in a row (the default set uses 10)')
             [CompletionResult]::new('--gap', '--gap', [CompletionResultType]::ParameterName, 'Gap rule on every series: silent for FACTOR times the usual interval (3x)')
-            [CompletionResult]::new('--cusum', '--cusum', [CompletionResultType]::ParameterName, 'CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12)')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)')
             [CompletionResult]::new('--score-json', '--score-json', [CompletionResultType]::ParameterName, 'Write the score as JSON to FILE (implies --score''s counting)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
@@ -328,40 +325,23 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'iiot;mqtt-pub' {
-            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'The broker, HOST:PORT')
-            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'The topic template: {asset} and {tag} each a whole level')
-            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'What a message carries')
-            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, '0: at most once; 1: at least once, acknowledged by the broker')
-            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The MQTT client id (default: iiot-pub- and the process id)')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)')
-            [CompletionResult]::new('--inflight', '--inflight', [CompletionResultType]::ParameterName, 'QoS 1: how many messages may await the broker''s acknowledgement')
-            [CompletionResult]::new('--ack-timeout', '--ack-timeout', [CompletionResultType]::ParameterName, 'At the end, how long to wait without progress for the broker''s acknowledgements before exiting 1')
-            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
-            [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Ask the broker to keep each topic''s last message for new subscribers')
-            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            break
-        }
-        'iiot;mqtt-sub' {
-            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'The broker, HOST:PORT')
-            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'A topic filter to subscribe to (repeatable; default: the template''s, plant/+/+)')
-            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'How a bare value''s topic names its asset and tag')
-            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, '0: at most once; 1: at least once, with a persistent session')
-            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The MQTT client id: the name of the persistent session')
-            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)')
-            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many messages')
-            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Stop after this long without a message')
+        'iiot;forecast' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
+            [CompletionResult]::new('--horizon', '--horizon', [CompletionResultType]::ParameterName, 'How far ahead: a duration (24h) or a number of buckets')
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Bucket width, for readings that are not rollups [default: the series'' own interval]')
+            [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Prediction interval levels in percent')
+            [CompletionResult]::new('--season', '--season', [CompletionResultType]::ParameterName, 'Seasonal periods (24h,7d), or `none` [default: found in the data]')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Buckets the model fits on, at most: a number or a duration (30d)')
+            [CompletionResult]::new('--refit', '--refit', [CompletionResultType]::ParameterName, 'Refit on a live stream: alone, at each new bucket; or every DURATION')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Write when each series crosses a limit: ''value < 25'', ''value >= 80'', or hi_hi, hi, lo, lo_lo of the model')
+            [CompletionResult]::new('--windows', '--windows', [CompletionResultType]::ParameterName, 'Backtest origins')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Buckets between backtest origins [default: the horizon]')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'A clean session: nothing kept while mqtt-sub is stopped')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'With --until: write predictive alarm events ("event":"predicted")')
+            [CompletionResult]::new('--backtest', '--backtest', [CompletionResultType]::ParameterName, 'Evaluate by rolling origin instead of forecasting')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -408,8 +388,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
-            [CompletionResult]::new('mqtt-pub', 'mqtt-pub', [CompletionResultType]::ParameterValue, 'Publish readings to an MQTT broker, one topic per asset and tag')
-            [CompletionResult]::new('mqtt-sub', 'mqtt-sub', [CompletionResultType]::ParameterValue, 'Subscribe to an MQTT broker and write what arrives as readings')
+            [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -452,10 +431,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
         'iiot;help;plot' {
             break
         }
-        'iiot;help;mqtt-pub' {
-            break
-        }
-        'iiot;help;mqtt-sub' {
+        'iiot;help;forecast' {
             break
         }
         'iiot;help;completions' {

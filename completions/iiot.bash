@@ -25,6 +25,9 @@ _iiot() {
             iiot,detect)
                 cmd="iiot__subcmd__detect"
                 ;;
+            iiot,forecast)
+                cmd="iiot__subcmd__forecast"
+                ;;
             iiot,help)
                 cmd="iiot__subcmd__help"
                 ;;
@@ -39,12 +42,6 @@ _iiot() {
                 ;;
             iiot,model)
                 cmd="iiot__subcmd__model"
-                ;;
-            iiot,mqtt-pub)
-                cmd="iiot__subcmd__mqtt__subcmd__pub"
-                ;;
-            iiot,mqtt-sub)
-                cmd="iiot__subcmd__mqtt__subcmd__sub"
                 ;;
             iiot,plot)
                 cmd="iiot__subcmd__plot"
@@ -73,6 +70,9 @@ _iiot() {
             iiot__subcmd__help,detect)
                 cmd="iiot__subcmd__help__subcmd__detect"
                 ;;
+            iiot__subcmd__help,forecast)
+                cmd="iiot__subcmd__help__subcmd__forecast"
+                ;;
             iiot__subcmd__help,help)
                 cmd="iiot__subcmd__help__subcmd__help"
                 ;;
@@ -87,12 +87,6 @@ _iiot() {
                 ;;
             iiot__subcmd__help,model)
                 cmd="iiot__subcmd__help__subcmd__model"
-                ;;
-            iiot__subcmd__help,mqtt-pub)
-                cmd="iiot__subcmd__help__subcmd__mqtt__subcmd__pub"
-                ;;
-            iiot__subcmd__help,mqtt-sub)
-                cmd="iiot__subcmd__help__subcmd__mqtt__subcmd__sub"
                 ;;
             iiot__subcmd__help,plot)
                 cmd="iiot__subcmd__help__subcmd__plot"
@@ -134,7 +128,7 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,7 +178,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__detect)
-            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,10 +220,6 @@ _iiot() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --cusum)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --state)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -253,8 +243,78 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__forecast)
+            opts="-q -v -h -V --model --preset --horizon --every --level --season --method --history --refit --until --events --backtest --windows --step --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --horizon)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --season)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --method)
+                    COMPREPLY=($(compgen -W "auto snaive" -- "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --windows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help"
+            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +356,20 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__detect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__forecast)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -382,34 +456,6 @@ _iiot() {
         iiot__subcmd__help__subcmd__model__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__mqtt__subcmd__pub)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__mqtt__subcmd__sub)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -678,110 +724,6 @@ _iiot() {
                 return 0
             fi
             case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__mqtt__subcmd__pub)
-            opts="-q -v -h -V --broker --topic --payload --qos --retain --client-id --username --inflight --ack-timeout --rejects --strict --quiet --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --broker)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --topic)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --payload)
-                    COMPREPLY=($(compgen -W "record value" -- "${cur}"))
-                    return 0
-                    ;;
-                --qos)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --client-id)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --username)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --inflight)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ack-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rejects)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__mqtt__subcmd__sub)
-            opts="-q -v -h -V --broker --topic --template --qos --client-id --clean --username --count --idle --rejects --strict --format --line-buffered --quiet --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --broker)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --topic)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --template)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --qos)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --client-id)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --username)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --idle)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --rejects)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1120,7 +1062,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__store)
-            opts="-q -v -h -V --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --reconnect-for --quiet --verbose --help --version"
+            opts="-q -v -h -V --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1171,10 +1113,6 @@ _iiot() {
                     return 0
                     ;;
                 --busy-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --reconnect-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

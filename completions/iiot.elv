@@ -37,8 +37,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
-            cand mqtt-pub 'Publish readings to an MQTT broker, one topic per asset and tag'
-            cand mqtt-sub 'Subscribe to an MQTT broker and write what arrives as readings'
+            cand forecast 'Forecast each series: point, prediction intervals, time to a limit'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -80,7 +79,6 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --busy-timeout 'SQLite: how long a commit waits for another process''s write lock (a retention run, a second store) before its batch goes to the rejects and store stops'
-            cand --reconnect-for 'PostgreSQL: how long to keep reconnecting, with the batch in hand, after the connection is lost, before the batch goes to the rejects'
             cand --parquet 'Write a Parquet lake into the TARGET folder instead of SQLite'
             cand --tee 'Pass every record on to stdout, so store can stand mid-pipeline'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -117,7 +115,6 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --roc 'Rate-of-change rule on every series: 5/s, 30/min, 100/h'
             cand --stuck 'Stuck rule on every series: N identical values in a row (the default set uses 10)'
             cand --gap 'Gap rule on every series: silent for FACTOR times the usual interval (3x)'
-            cand --cusum 'CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12)'
             cand --state 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)'
             cand --score-json 'Write the score as JSON to FILE (implies --score''s counting)'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
@@ -309,39 +306,23 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'iiot;mqtt-pub'= {
-            cand --broker 'The broker, HOST:PORT'
-            cand --topic 'The topic template: {asset} and {tag} each a whole level'
-            cand --payload 'What a message carries'
-            cand --qos '0: at most once; 1: at least once, acknowledged by the broker'
-            cand --client-id 'The MQTT client id (default: iiot-pub- and the process id)'
-            cand --username 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)'
-            cand --inflight 'QoS 1: how many messages may await the broker''s acknowledgement'
-            cand --ack-timeout 'At the end, how long to wait without progress for the broker''s acknowledgements before exiting 1'
-            cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
-            cand --retain 'Ask the broker to keep each topic''s last message for new subscribers'
-            cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
-            cand -q 'Print nothing on stderr but errors'
-            cand --quiet 'Print nothing on stderr but errors'
-            cand -v 'Say more on stderr (repeat for more)'
-            cand --verbose 'Say more on stderr (repeat for more)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'iiot;mqtt-sub'= {
-            cand --broker 'The broker, HOST:PORT'
-            cand --topic 'A topic filter to subscribe to (repeatable; default: the template''s, plant/+/+)'
-            cand --template 'How a bare value''s topic names its asset and tag'
-            cand --qos '0: at most once; 1: at least once, with a persistent session'
-            cand --client-id 'The MQTT client id: the name of the persistent session'
-            cand --username 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)'
-            cand --count 'Stop after this many messages'
-            cand --idle 'Stop after this long without a message'
+        &'iiot;forecast'= {
+            cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
+            cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
+            cand --horizon 'How far ahead: a duration (24h) or a number of buckets'
+            cand --every 'Bucket width, for readings that are not rollups [default: the series'' own interval]'
+            cand --level 'Prediction interval levels in percent'
+            cand --season 'Seasonal periods (24h,7d), or `none` [default: found in the data]'
+            cand --method 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)'
+            cand --history 'Buckets the model fits on, at most: a number or a duration (30d)'
+            cand --refit 'Refit on a live stream: alone, at each new bucket; or every DURATION'
+            cand --until 'Write when each series crosses a limit: ''value < 25'', ''value >= 80'', or hi_hi, hi, lo, lo_lo of the model'
+            cand --windows 'Backtest origins'
+            cand --step 'Buckets between backtest origins [default: the horizon]'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --format 'Output format'
-            cand --clean 'A clean session: nothing kept while mqtt-sub is stopped'
+            cand --events 'With --until: write predictive alarm events ("event":"predicted")'
+            cand --backtest 'Evaluate by rolling origin instead of forecasting'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand --line-buffered 'Flush after every record, for live pipelines'
             cand -q 'Print nothing on stderr but errors'
@@ -385,8 +366,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand query 'Read readings from a store, a Parquet file or a lake'
             cand inspect 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
             cand plot 'Draw readings as an SVG chart: one panel per series'
-            cand mqtt-pub 'Publish readings to an MQTT broker, one topic per asset and tag'
-            cand mqtt-sub 'Subscribe to an MQTT broker and write what arrives as readings'
+            cand forecast 'Forecast each series: point, prediction intervals, time to a limit'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -416,9 +396,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
         }
         &'iiot;help;plot'= {
         }
-        &'iiot;help;mqtt-pub'= {
-        }
-        &'iiot;help;mqtt-sub'= {
+        &'iiot;help;forecast'= {
         }
         &'iiot;help;completions'= {
         }

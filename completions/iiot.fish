@@ -39,8 +39,7 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise rea
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -79,7 +78,6 @@ complete -c iiot -n "__fish_iiot_using_subcommand store" -l model -d 'A plant mo
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l busy-timeout -d 'SQLite: how long a commit waits for another process\'s write lock (a retention run, a second store) before its batch goes to the rejects and store stops' -r
-complete -c iiot -n "__fish_iiot_using_subcommand store" -l reconnect-for -d 'PostgreSQL: how long to keep reconnecting, with the batch in hand, after the connection is lost, before the batch goes to the rejects' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l parquet -d 'Write a Parquet lake into the TARGET folder instead of SQLite'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l tee -d 'Pass every record on to stdout, so store can stand mid-pipeline'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -105,7 +103,6 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l min-samples -d 'Rea
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l roc -d 'Rate-of-change rule on every series: 5/s, 30/min, 100/h' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l stuck -d 'Stuck rule on every series: N identical values in a row (the default set uses 10)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on every series: silent for FACTOR times the usual interval (3x)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l cusum -d 'CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
@@ -248,40 +245,30 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print 
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l broker -d 'The broker, HOST:PORT' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l topic -d 'The topic template: {asset} and {tag} each a whole level' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l payload -d 'What a message carries' -r -f -a "record\t'The whole record, as one NDJSON line without its newline'
-value\t'The value alone (`1523.42`): what dashboards and most plant gateways publish; the time is the receiver\'s'"
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l qos -d '0: at most once; 1: at least once, acknowledged by the broker' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l client-id -d 'The MQTT client id (default: iiot-pub- and the process id)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l username -d 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l inflight -d 'QoS 1: how many messages may await the broker\'s acknowledgement' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l ack-timeout -d 'At the end, how long to wait without progress for the broker\'s acknowledgements before exiting 1' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l retain -d 'Ask the broker to keep each topic\'s last message for new subscribers'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s v -l verbose -d 'Say more on stderr (repeat for more)'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l broker -d 'The broker, HOST:PORT' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l topic -d 'A topic filter to subscribe to (repeatable; default: the template\'s, plant/+/+)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l template -d 'How a bare value\'s topic names its asset and tag' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l qos -d '0: at most once; 1: at least once, with a persistent session' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l client-id -d 'The MQTT client id: the name of the persistent session' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l username -d 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l count -d 'Stop after this many messages' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l idle -d 'Stop after this long without a message' -r
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l horizon -d 'How far ahead: a duration (24h) or a number of buckets' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l every -d 'Bucket width, for readings that are not rollups [default: the series\' own interval]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l level -d 'Prediction interval levels in percent' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l season -d 'Seasonal periods (24h,7d), or `none` [default: found in the data]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)' -r -f -a "auto\t''
+snaive\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l history -d 'Buckets the model fits on, at most: a number or a duration (30d)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l refit -d 'Refit on a live stream: alone, at each new bucket; or every DURATION' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l until -d 'Write when each series crosses a limit: \'value < 25\', \'value >= 80\', or hi_hi, hi, lo, lo_lo of the model' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l windows -d 'Backtest origins' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l step -d 'Buckets between backtest origins [default: the horizon]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l clean -d 'A clean session: nothing kept while mqtt-sub is stopped'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l line-buffered -d 'Flush after every record, for live pipelines'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s v -l verbose -d 'Say more on stderr (repeat for more)'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l events -d 'With --until: write predictive alarm events ("event":"predicted")'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l backtest -d 'Evaluate by rolling origin instead of forecasting'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l line-buffered -d 'Flush after every record, for live pipelines'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s h -l help -d 'Print help'
@@ -290,20 +277,19 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot mqtt-pub mqtt-sub completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'

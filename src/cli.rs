@@ -71,6 +71,7 @@ pub enum Command {
     Ack(verbs::ack::Args),
     MqttPub(verbs::mqtt_pub::Args),
     MqttSub(verbs::mqtt_sub::Args),
+    Forecast(verbs::forecast::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
 }
@@ -96,6 +97,7 @@ impl Command {
             Command::Ack(_) => "ack",
             Command::MqttPub(_) => "mqtt-pub",
             Command::MqttSub(_) => "mqtt-sub",
+            Command::Forecast(_) => "forecast",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
         }
@@ -121,6 +123,7 @@ impl Command {
             Command::Ack(a) => verbs::ack::run(a, global),
             Command::MqttPub(a) => verbs::mqtt_pub::run(a, global),
             Command::MqttSub(a) => verbs::mqtt_sub::run(a, global),
+            Command::Forecast(a) => verbs::forecast::run(a, global),
             Command::Completions(a) => {
                 verbs::completions::run_completions(a, Cli::command(), global)
             }

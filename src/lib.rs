@@ -30,6 +30,7 @@ pub mod alarms;
 pub mod cli;
 pub mod derive;
 pub(crate) mod detect;
+pub mod forecast;
 pub mod io;
 pub mod modbus;
 pub mod model;

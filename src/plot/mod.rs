@@ -209,6 +209,8 @@ impl Collector {
                 self.tally.events += 1;
                 return Ok(());
             }
+            // A predicted crossing is no span of a measured alarm.
+            EventKind::Predicted => return Ok(()),
             EventKind::Other(_) => {
                 return Err(ParseError {
                     field: Some("event"),

@@ -42,6 +42,9 @@ pub enum EventKind<'a> {
         by: Cow<'a, str>,
         note: Option<Cow<'a, str>>,
     },
+    /// A forecast says the condition will begin (`forecast --until
+    /// --events`): a predictive alarm, never a measured one.
+    Predicted,
     /// A name this version does not know, as written. A store keeps such
     /// an event (a newer producer may have written it); a reader that must
     /// know what an event does to an alarm refuses it.
@@ -55,6 +58,7 @@ impl EventKind<'_> {
             EventKind::Raised => "raised",
             EventKind::Cleared => "cleared",
             EventKind::Acked { .. } => "acked",
+            EventKind::Predicted => "predicted",
             EventKind::Other(name) => name,
         }
     }
@@ -74,6 +78,7 @@ impl EventKind<'_> {
                     return Err(bad("by", "missing: an acknowledgement names who made it"));
                 }
             },
+            "predicted" => EventKind::Predicted,
             _ => EventKind::Other(name),
         })
     }

@@ -89,6 +89,14 @@ impl Writer {
                                 .into(),
                     }));
                 }
+                if r.extra_field("forecast") == Some("true") {
+                    // A forecast is no measurement: in the lake's columns
+                    // it could not be told from the reading it foretells.
+                    return Ok(Err(ParseError {
+                        field: Some("forecast"),
+                        message: "a forecast record: a lake holds measured readings; store forecasts in a SQLite file (table forecasts)".into(),
+                    }));
+                }
                 if let Err(e) = lake.admit(r) {
                     return Ok(Err(e));
                 }

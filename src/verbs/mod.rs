@@ -7,6 +7,7 @@ pub mod cat;
 pub mod completions;
 pub mod derive;
 pub mod detect;
+pub mod forecast;
 pub mod inspect;
 mod inspect_table;
 pub mod modbus_serve;

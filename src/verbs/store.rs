@@ -182,6 +182,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         global,
     );
     let (closed, result) = close_target(target, result, &mut rejects, &mut tally);
+    let forecasts = closed.as_ref().map_or(0, |c| c.forecasts);
     let closed = closed.map(|c| (c.stored, c.duplicates, c.replaced, c.events, c.rollups));
     let flushed = match &mut tee {
         Some(t) => tee_closed(t.flush(), &mut None, global),
@@ -201,6 +202,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
         if rollups > 0 {
             also.push(format!("{rollups} rollup records"));
+        }
+        if forecasts > 0 {
+            also.push(format!("{forecasts} forecast records"));
         }
         let also = if also.is_empty() {
             String::new()

@@ -10,6 +10,7 @@ mod derive;
 mod detect;
 mod docs;
 mod examples;
+mod forecast;
 mod inspect;
 mod lost;
 mod modbus;

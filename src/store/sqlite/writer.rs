@@ -17,6 +17,7 @@
 
 mod batch;
 pub(crate) mod fields;
+mod forecast;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -74,6 +75,8 @@ pub struct Counts {
     pub replaced: u64,
     pub events: u64,
     pub rollups: u64,
+    /// Forecast records, in `forecasts`.
+    pub forecasts: u64,
 }
 
 /// Where a record came from: the verb's input number and line.
@@ -112,6 +115,7 @@ pub struct SqliteStore {
     extra_buf: Vec<u8>,
     events: Vec<EventRow>,
     rollups: Vec<RollupRow>,
+    forecasts: Vec<forecast::ForecastRow>,
     /// Records a commit refused (behind a retention point), for the rejects.
     refused: Vec<Unstored>,
     /// After a failed commit the store takes nothing more.
@@ -211,6 +215,7 @@ impl SqliteStore {
             extra_arena: String::new(),
             extra_buf: Vec::with_capacity(256),
             events: Vec::new(),
+            forecasts: Vec::new(),
             rollups: Vec::new(),
             refused: Vec::new(),
             failed: false,
@@ -251,7 +256,7 @@ impl SqliteStore {
 
     /// Records in the open batch.
     pub fn batch_len(&self) -> usize {
-        self.rows.len() + self.events.len() + self.rollups.len()
+        self.rows.len() + self.events.len() + self.rollups.len() + self.forecasts.len()
     }
 
     /// The series id for a record, `-(i + 1)` while the series is new.
@@ -296,6 +301,8 @@ impl SqliteStore {
         }
         if r.is_event() {
             self.add_event(r, raw, origin)
+        } else if forecast::is_forecast(r) {
+            self.add_forecast(r, raw, origin)
         } else if r.extra_field("every").is_some() && r.extra_field("count").is_some() {
             self.add_rollup(r, raw, origin)
         } else {
@@ -524,12 +531,14 @@ impl SqliteStore {
         c.replaced += done.counts.replaced;
         c.events += done.counts.events;
         c.rollups += done.counts.rollups;
+        c.forecasts += done.counts.forecasts;
         self.new_series.clear();
         self.unit_changes.clear();
         self.rows.clear();
         self.extra_arena.clear();
         self.events.clear();
         self.rollups.clear();
+        self.forecasts.clear();
     }
 
     /// The records the last commits refused, for the rejects.
@@ -554,6 +563,13 @@ impl SqliteStore {
                 origin: e.origin,
                 reason: reason.to_string(),
                 record: e.raw,
+            });
+        }
+        for f in self.forecasts.drain(..) {
+            out.push(Unstored {
+                origin: f.origin,
+                reason: reason.to_string(),
+                record: f.raw,
             });
         }
         for r in self.rollups.drain(..) {

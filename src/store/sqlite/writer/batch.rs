@@ -44,6 +44,7 @@ impl SqliteStore {
         self.rows.sort_by_key(|r| (r.id, r.ts));
         let pending = self.write_readings(&mut done)?;
         self.write_events(&mut done)?;
+        self.write_forecasts(&mut done)?;
         if !self.rollups.is_empty() {
             self.write_rollups(&mut done)?;
         }
