@@ -23,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod assets;
 pub mod cli;
 pub(crate) mod detect;
 pub mod io;
