@@ -67,6 +67,7 @@ pub enum Command {
     Plot(verbs::plot::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
+    Assets(verbs::assets::Args),
 }
 
 impl Command {
@@ -86,6 +87,7 @@ impl Command {
             Command::Plot(_) => "plot",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
+            Command::Assets(_) => "assets",
         }
     }
 
@@ -107,6 +109,7 @@ impl Command {
                 verbs::completions::run_completions(a, Cli::command(), global)
             }
             Command::Man(a) => verbs::completions::run_man(a, Cli::command(), global),
+            Command::Assets(a) => verbs::assets::run(a, global),
         }
     }
 }

@@ -426,3 +426,57 @@ pub fn relations_path(assets: &Path) -> PathBuf {
     let stem = name.strip_suffix(".csv").unwrap_or(&name);
     assets.with_file_name(format!("{stem}.relations.csv"))
 }
+
+impl Registry {
+    /// The registry with `n` assets: asset `i` copies asset `i mod k` of
+    /// this one, as copy `b = i div k` of the plant: id `S{b}/{id}` (zero
+    /// padded), location with its first part (the site) numbered `b + 1`,
+    /// and the relations among the copied assets copied alike. For
+    /// benchmarks of plants far larger than a preset.
+    pub fn scaled(&self, n: usize) -> Registry {
+        let k = self.assets.len();
+        if k == 0 {
+            return Registry::default();
+        }
+        let copies = n.div_ceil(k);
+        let width = copies.to_string().len().max(2);
+        let rename = |b: usize, id: &str| format!("S{b:0width$}/{id}");
+        let mut assets = Vec::with_capacity(n);
+        for i in 0..n {
+            let (b, a) = (i / k, &self.assets[i % k]);
+            let mut c = a.clone();
+            c.id = rename(b, &a.id);
+            c.uuid = derived_uuid(&c.id);
+            c.uuid_given = false;
+            if !a.parent.is_empty() {
+                c.parent = rename(b, &a.parent);
+            }
+            let rest = a.location.split_once('/').map_or("", |(_, r)| r);
+            c.location = format!("site-{}/{rest}", b + 1);
+            c.line = i as u64 + 2;
+            assets.push(c);
+        }
+        let ids: std::collections::HashSet<String> = assets.iter().map(|a| a.id.clone()).collect();
+        let mut relations = Vec::new();
+        for b in 0..copies {
+            for r in &self.relations {
+                let (from, to) = (rename(b, &r.from), rename(b, &r.to));
+                if ids.contains(&from) && ids.contains(&to) {
+                    relations.push(Relation {
+                        from,
+                        relation: r.relation.clone(),
+                        to,
+                        line: relations.len() as u64 + 2,
+                    });
+                }
+            }
+        }
+        // Parents beyond the last asset kept are dropped with it.
+        for a in &mut assets {
+            if !a.parent.is_empty() && !ids.contains(&a.parent) {
+                a.parent.clear();
+            }
+        }
+        Registry::new(assets, relations)
+    }
+}

@@ -24,6 +24,8 @@ const FIELDS: [(&str, f32, f32); 6] = [
     ("specifications", 0.6, 0.75),
 ];
 const K1: f32 = 1.2;
+/// The share of a strong match's score its related assets get.
+const RELATED: f32 = 0.35;
 
 /// Equipment synonyms and abbreviations engineers use: each group's words
 /// stand for one another (stemmed, lower case).
@@ -49,6 +51,12 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["blower", "fan"],
 ];
 
+/// Words too common to tell assets apart.
+const STOP: &[&str] = &[
+    "a", "an", "and", "at", "by", "for", "from", "in", "into", "is", "of", "on", "or", "the",
+    "to", "with",
+];
+
 /// Lower-case words of `text`: runs of letters and digits, plurals
 /// stemmed; a chunk such as `P-101A` also gives itself whole (`p-101a`,
 /// `p101a`) so that tag numbers match as written.
@@ -61,8 +69,12 @@ pub fn tokens(text: &str, out: &mut Vec<String>) {
         let lower = chunk.to_lowercase();
         let mut parts = 0;
         for w in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-            out.push(stem(w));
             parts += 1;
+            // Single letters (the `P` of `P-101`) and little words say
+            // nothing on their own.
+            if w.chars().count() > 1 && !STOP.contains(&w) {
+                out.push(stem(w));
+            }
         }
         if parts > 1 && lower.chars().any(|c| c.is_ascii_digit()) {
             out.push(lower.clone());
@@ -84,6 +96,30 @@ fn stem(w: &str) -> String {
         }
     }
     w.to_string()
+}
+
+/// The words of a query, each with the forms that stand for it: a tag
+/// number such as `R-101` is one word whose forms are `r-101` and `r101`
+/// (weight 1) and its number `101` (weight 0.5); other words are one form.
+fn query_words(query: &str) -> Vec<Vec<(String, f32)>> {
+    let mut out: Vec<Vec<(String, f32)>> = Vec::new();
+    let mut buf = Vec::new();
+    for chunk in query.split_whitespace() {
+        buf.clear();
+        tokens(chunk, &mut buf);
+        let tag = chunk.chars().any(|c| c.is_ascii_digit())
+            && chunk.chars().any(|c| !c.is_alphanumeric());
+        if tag && buf.len() >= 2 {
+            let n = buf.len();
+            let mut forms = vec![(buf[n - 2].clone(), 1.0), (buf[n - 1].clone(), 1.0)];
+            forms.extend(buf[..n - 2].iter().map(|p| (p.clone(), 0.5)));
+            out.push(forms);
+        } else {
+            out.extend(buf.drain(..).map(|w| vec![(w, 1.0)]));
+        }
+    }
+    out.dedup();
+    out
 }
 
 #[derive(Clone, Copy)]
@@ -132,6 +168,9 @@ pub enum Why {
 /// One result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
+    /// The query, when several are run at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     pub rank: usize,
     pub asset: String,
     pub uuid: String,
@@ -148,6 +187,7 @@ struct Expansion {
     term: u32,
     weight: f32,
     matched: &'static str,
+    idf: f32,
 }
 
 impl<'r> Index<'r> {
@@ -260,72 +300,73 @@ impl<'r> Index<'r> {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
-    /// What a query word stands for in the index.
-    fn expand(&self, word: &str) -> Vec<Expansion> {
-        let mut out = Vec::new();
-        if let Some(&t) = self.terms.get(word) {
-            out.push(Expansion {
-                term: t,
-                weight: 1.0,
-                matched: "exact",
-            });
-        }
-        for group in SYNONYMS.iter().filter(|g| g.contains(&word)) {
-            for s in group.iter().filter(|s| **s != word) {
-                if let Some(&t) = self.terms.get(*s) {
-                    out.push(Expansion {
-                        term: t,
-                        weight: 0.9,
-                        matched: "synonym",
-                    });
-                }
-            }
-        }
-        if !out.is_empty() || word.len() < 4 || !word.chars().all(|c| c.is_alphabetic()) {
-            return out;
-        }
-        // Not a word of the registry: the words one or two edits away
-        // (transpositions count one), then the words it begins.
-        let max = if word.chars().count() >= 8 { 2 } else { 1 };
-        let n = word.chars().count();
-        for (w, t) in &self.words {
-            let m = w.chars().count();
-            if m.abs_diff(n) > max {
-                continue;
-            }
-            let d = strsim::damerau_levenshtein(word, w);
-            if d <= max {
-                out.push(Expansion {
-                    term: *t,
-                    weight: if d == 1 { 0.8 } else { 0.6 },
-                    matched: "typo",
-                });
-            }
-        }
-        if out.is_empty() && n >= 5 {
-            for (w, t) in &self.words {
-                if w.len() > word.len() && w.starts_with(word) {
-                    out.push(Expansion {
-                        term: *t,
-                        weight: 0.7,
-                        matched: "prefix",
-                    });
-                }
-            }
-        }
-        // A misspelt synonym (`tower` as `towr`) stands for its group too.
-        let found: Vec<String> = out
+    /// The idf of a synonym group: of the documents that have any of
+    /// its words (their document frequencies summed), so that a rare
+    /// synonym is worth no more than a common one.
+    fn group_idf(&self, group: &[&str]) -> f32 {
+        let n = self.reg.assets.len() as f32;
+        let df: u32 = group
             .iter()
-            .filter_map(|e| self.term_text(e.term))
-            .collect();
-        for w in found {
-            for group in SYNONYMS.iter().filter(|g| g.contains(&w.as_str())) {
-                for s in group.iter().filter(|s| **s != w) {
-                    if let Some(&t) = self.terms.get(*s) {
+            .filter_map(|w| self.terms.get(*w))
+            .map(|&t| self.df[t as usize])
+            .sum();
+        let df = (df as f32).min(n);
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// What a query word stands for in the index: itself, or when the
+    /// registry does not have it, the words one or two edits away
+    /// (transpositions count one; two from eight letters up), else the
+    /// words it begins; each of those with its synonyms.
+    fn expand(&self, word: &str) -> Vec<Expansion> {
+        let mut bases: Vec<(String, f32, &'static str)> = Vec::new();
+        let known = self.terms.contains_key(word) || SYNONYMS.iter().any(|g| g.contains(&word));
+        if known {
+            bases.push((word.to_string(), 1.0, "exact"));
+        } else if word.chars().count() >= 4 && word.chars().all(char::is_alphabetic) {
+            let n = word.chars().count();
+            let max = if n >= 8 { 2 } else { 1 };
+            for (w, _) in &self.words {
+                if w.chars().count().abs_diff(n) > max {
+                    continue;
+                }
+                let d = strsim::damerau_levenshtein(word, w);
+                if d <= max {
+                    bases.push((w.clone(), if d == 1 { 0.8 } else { 0.6 }, "typo"));
+                }
+            }
+            if bases.is_empty() && n >= 5 {
+                for (w, _) in &self.words {
+                    if w.len() > word.len() && w.starts_with(word) {
+                        bases.push((w.clone(), 0.7, "prefix"));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (base, weight, how) in bases {
+            match SYNONYMS.iter().find(|g| g.contains(&base.as_str())) {
+                Some(group) => {
+                    let idf = self.group_idf(group);
+                    for m in group.iter() {
+                        if let Some(&t) = self.terms.get(*m) {
+                            let same = *m == base;
+                            out.push(Expansion {
+                                term: t,
+                                weight: if same { weight } else { weight * 0.9 },
+                                matched: if same || how != "exact" { how } else { "synonym" },
+                                idf,
+                            });
+                        }
+                    }
+                }
+                None => {
+                    if let Some(&t) = self.terms.get(&base) {
                         out.push(Expansion {
                             term: t,
-                            weight: 0.7,
-                            matched: "typo",
+                            weight,
+                            matched: how,
+                            idf: self.idf(t),
                         });
                     }
                 }
@@ -341,18 +382,29 @@ impl<'r> Index<'r> {
     /// The `limit` best assets for `query`, best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let n = self.reg.assets.len();
-        let mut words = Vec::new();
-        tokens(query, &mut words);
-        words.dedup();
+        let words = query_words(query);
         let mut total = vec![0f32; n];
         let mut best = vec![0f32; n];
         let mut touched: Vec<u32> = Vec::new();
-        let expanded: Vec<(&String, Vec<Expansion>)> =
-            words.iter().map(|w| (w, self.expand(w))).collect();
+        let expanded: Vec<(&String, Vec<Expansion>)> = words
+            .iter()
+            .map(|forms| {
+                let exps = forms
+                    .iter()
+                    .flat_map(|(w, f)| {
+                        self.expand(w).into_iter().map(move |mut e| {
+                            e.weight *= f;
+                            e
+                        })
+                    })
+                    .collect();
+                (&forms[0].0, exps)
+            })
+            .collect();
         for (_, exps) in &expanded {
             touched.clear();
             for e in exps {
-                let idf = self.idf(e.term);
+                let idf = e.idf;
                 let postings = &self.postings[e.term as usize];
                 let mut i = 0;
                 while i < postings.len() {
@@ -391,7 +443,7 @@ impl<'r> Index<'r> {
         };
         by_score(&total, &mut ranked);
         // Related to a strong match (within 60 % of the best, at most
-        // five): a quarter of that match's score, to assets that matched
+        // five): RELATED of that match's score, to assets that matched
         // something themselves.
         let mut related: HashMap<u32, (u32, String, f32)> = HashMap::new();
         if let Some(&top) = ranked.first() {
@@ -403,10 +455,10 @@ impl<'r> Index<'r> {
                 .collect();
             for &s in &strong {
                 for (nb, rel, _) in &self.adjacent[s as usize] {
-                    if strong.contains(nb) || total[*nb as usize] <= 0.0 {
+                    if *nb == s || total[*nb as usize] <= 0.0 {
                         continue;
                     }
-                    let boost = 0.25 * total[s as usize];
+                    let boost = RELATED * total[s as usize];
                     let e = related.entry(*nb).or_insert((s, rel.clone(), 0.0));
                     if boost > e.2 {
                         *e = (s, rel.clone(), boost);
@@ -447,6 +499,7 @@ impl<'r> Index<'r> {
                     });
                 }
                 Hit {
+                    query: None,
                     rank: rank + 1,
                     asset: a.id.clone(),
                     uuid: a.uuid.to_string(),
@@ -479,7 +532,7 @@ mod tests {
     fn tokens_keep_tag_numbers() {
         let mut t = Vec::new();
         tokens("Reactor feed pumps P-101A, (HX)", &mut t);
-        assert_eq!(t, ["reactor", "feed", "pump", "p", "101a", "p-101a", "p101a", "hx"]);
+        assert_eq!(t, ["reactor", "feed", "pump", "101a", "p-101a", "p101a", "hx"]);
     }
 
     #[test]

@@ -47,9 +47,19 @@ impl Selected {
     }
 
     /// Glob patterns matching exactly the selected ids and UUIDs, for the
-    /// verbs that select series by `--asset` globs. `None`: nothing.
+    /// verbs that select series by `--asset` globs.
     pub fn globs(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.names.iter().map(|n| escape_glob(n)).collect();
+        self.globs_where(|_| true)
+    }
+
+    /// As [`Selected::globs`], for the names `keep` keeps.
+    pub fn globs_where(&self, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .names
+            .iter()
+            .filter(|n| keep(n))
+            .map(|n| escape_glob(n))
+            .collect();
         out.sort();
         out
     }

@@ -2,6 +2,7 @@
 //! first, its `run` below.
 
 pub mod args;
+pub mod assets;
 pub mod cat;
 pub mod completions;
 pub mod detect;
