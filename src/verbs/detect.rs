@@ -130,6 +130,9 @@ pub struct Args {
     pub reject: RejectArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// --where/--related-to: only the selected assets' readings are judged; the rest pass through unjudged (left out under --only, --events and --alarm-report).
+    #[command(flatten)]
+    pub select: super::args::SelectArgs,
 }
 
 /// Where the rules come from, kept for SIGHUP.
@@ -209,6 +212,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         tally: Tally::default(),
         events_out: AlarmEncoder::default(),
         flagged_out: AnomalyEncoder::default(),
+        keep: args.select.resolve(args.model.preset.as_deref())?,
     };
     let result = run.all(&mut out, &mut rejects);
     let tally = std::mem::take(&mut run.tally);
@@ -264,6 +268,8 @@ struct Run<'a> {
     /// Reused buffers for the fields of events and of flagged readings.
     events_out: AlarmEncoder,
     flagged_out: AnomalyEncoder,
+    /// --where: the assets judged; the others pass through.
+    keep: Option<crate::assets::select::Selected>,
 }
 
 impl Run<'_> {
@@ -346,6 +352,13 @@ impl Run<'_> {
                 let ev = field("event");
                 rep.observe(r.ts, &r.asset, &r.tag, &field("rule"), ev == "raised");
             } else {
+                out.write_encoded(encoded)?;
+                self.tally.wrote += 1;
+            }
+            return Ok(());
+        }
+        if self.keep.as_ref().is_some_and(|k| !k.contains(&r.asset)) {
+            if self.report.is_none() && !self.args.events && !self.args.only {
                 out.write_encoded(encoded)?;
                 self.tally.wrote += 1;
             }

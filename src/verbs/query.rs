@@ -79,6 +79,8 @@ pub struct Args {
     pub format: FormatArg,
     #[command(flatten)]
     pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub select: super::args::SelectArgs,
 }
 
 /// How to find readings in Parquet that other systems wrote.
@@ -118,7 +120,7 @@ impl Args {
     pub(crate) fn selection(&self) -> Result<Selection> {
         let (from, to) = (self.from, self.to);
         let sel = Selection {
-            assets: Patterns::new("asset", &self.asset)?,
+            assets: Patterns::new("asset", &self.select.asset_globs(None, &self.asset)?)?,
             tags: Patterns::new("tag", &self.tag)?,
             from: from.unwrap_or(i64::MIN),
             to: to.unwrap_or(i64::MAX),
