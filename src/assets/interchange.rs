@@ -136,7 +136,10 @@ pub fn dot(reg: &Registry) -> String {
     for (n, loc) in locations.iter().enumerate() {
         let indent = if loc.is_empty() { "  " } else { "    " };
         if !loc.is_empty() {
-            out.push_str(&format!("  subgraph cluster_{n} {{\n    label={};\n", q(loc)));
+            out.push_str(&format!(
+                "  subgraph cluster_{n} {{\n    label={};\n",
+                q(loc)
+            ));
         }
         for a in reg.assets.iter().filter(|a| a.location == *loc) {
             let label = format!("{}\n{}\n{}", a.id, a.name, a.kind);
@@ -148,7 +151,12 @@ pub fn dot(reg: &Registry) -> String {
     }
     for (s, r, t) in edges(reg) {
         let style = if r == "feeds" { "" } else { ", style=dashed" };
-        out.push_str(&format!("  {} -> {} [label={}{style}];\n", q(s), q(t), q(r)));
+        out.push_str(&format!(
+            "  {} -> {} [label={}{style}];\n",
+            q(s),
+            q(t),
+            q(r)
+        ));
     }
     out.push_str("}\n");
     out
@@ -178,7 +186,8 @@ pub fn import(assets: &str, graph: Option<&str>) -> Result<Registry> {
             bail!("{at}: not an object");
         };
         let uuid = str_field(o, "id", &at)?;
-        let uuid = Uuid::parse_str(uuid).with_context(|| format!("{at}: \"id\" {uuid:?} is not a UUID"))?;
+        let uuid = Uuid::parse_str(uuid)
+            .with_context(|| format!("{at}: \"id\" {uuid:?} is not a UUID"))?;
         let id = match str_field(o, "asset", &at)? {
             "" => uuid.to_string(),
             s => s.to_string(),
@@ -206,7 +215,10 @@ pub fn import(assets: &str, graph: Option<&str>) -> Result<Registry> {
     let parents: Vec<String> = reg
         .assets
         .iter()
-        .map(|a| reg.get(&a.parent).map_or_else(|| a.parent.clone(), |p| p.id.clone()))
+        .map(|a| {
+            reg.get(&a.parent)
+                .map_or_else(|| a.parent.clone(), |p| p.id.clone())
+        })
         .collect();
     for (a, p) in reg.assets.iter_mut().zip(parents) {
         a.parent = p;

@@ -179,7 +179,11 @@ impl Registry {
         errors.extend(errs.drain(..).map(|e| (rel_source.clone(), e)));
         let reg = Registry::new(list, rels);
         let (in_assets, in_relations) = reg.check();
-        errors.extend(in_assets.into_iter().map(|e| (assets_source.to_string(), e)));
+        errors.extend(
+            in_assets
+                .into_iter()
+                .map(|e| (assets_source.to_string(), e)),
+        );
         errors.extend(in_relations.into_iter().map(|e| (rel_source.clone(), e)));
         if errors.is_empty() {
             Ok(reg)
@@ -478,5 +482,33 @@ impl Registry {
             }
         }
         Registry::new(assets, relations)
+    }
+}
+
+/// Loads the registry at `path` and checks that every asset of `model` is
+/// in it (by id or UUID); returns how many assets it holds.
+pub fn check_model(model: &crate::model::Model, path: &Path) -> Result<usize> {
+    let reg = Registry::open(path, None)?;
+    let mut errors = Vec::new();
+    let mut first_line: HashMap<&str, u64> = HashMap::new();
+    for r in &model.rows {
+        first_line.entry(r.asset.as_str()).or_insert(r.line);
+    }
+    for a in model.assets() {
+        if reg.find(a).is_none() {
+            errors.push((
+                "model".to_string(),
+                ModelError {
+                    line: first_line.get(a).copied().unwrap_or(0),
+                    column: Some("asset".into()),
+                    message: format!("asset {a:?} is not in the registry {}", path.display()),
+                },
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(reg.assets.len())
+    } else {
+        Err(RegistryErrors { errors }.into())
     }
 }

@@ -44,7 +44,10 @@ fn header(
             errors.push(err(
                 1,
                 &format!("{} ({h:?})", i + 1),
-                format!("unknown column {h:?}; the columns are: {}", known.join(", ")),
+                format!(
+                    "unknown column {h:?}; the columns are: {}",
+                    known.join(", ")
+                ),
             ));
         } else if index.insert(h.to_string(), i).is_some() {
             errors.push(err(1, h, "column appears twice".to_string()));
@@ -205,7 +208,9 @@ pub fn read_specs(s: &str) -> Result<Vec<(String, String)>, String> {
             return Ok(());
         }
         if !in_value {
-            return Err(format!("{k:?} has no value: write key=value pairs separated by ';'"));
+            return Err(format!(
+                "{k:?} has no value: write key=value pairs separated by ';'"
+            ));
         }
         if k.is_empty() {
             return Err("a pair has an empty key".to_string());

@@ -18,11 +18,7 @@ macro_rules! registry {
         PresetRegistry {
             name: $name,
             assets: include_str!(concat!("../model/presets/assets/", $name, ".csv")),
-            relations: include_str!(concat!(
-                "../model/presets/assets/",
-                $name,
-                ".relations.csv"
-            )),
+            relations: include_str!(concat!("../model/presets/assets/", $name, ".relations.csv")),
         }
     };
 }

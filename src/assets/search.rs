@@ -38,7 +38,15 @@ pub const SYNONYMS: &[&[&str]] = &[
     &["pump", "pmp"],
     &["valve", "vlv"],
     &["compressor", "compr", "comp"],
-    &["instrument", "transmitter", "sensor", "gauge", "gage", "xmtr", "meter"],
+    &[
+        "instrument",
+        "transmitter",
+        "sensor",
+        "gauge",
+        "gage",
+        "xmtr",
+        "meter",
+    ],
     &["temperature", "temp", "tt"],
     &["pressure", "pt"],
     &["level", "lvl", "lt"],
@@ -53,22 +61,27 @@ pub const SYNONYMS: &[&[&str]] = &[
 
 /// Words too common to tell assets apart.
 const STOP: &[&str] = &[
-    "a", "an", "and", "at", "by", "for", "from", "in", "into", "is", "of", "on", "or", "the",
-    "to", "with",
+    "a", "an", "and", "at", "by", "for", "from", "in", "into", "is", "of", "on", "or", "the", "to",
+    "with",
 ];
 
 /// Lower-case words of `text`: runs of letters and digits, plurals
 /// stemmed; a chunk such as `P-101A` also gives itself whole (`p-101a`,
 /// `p101a`) so that tag numbers match as written.
 pub fn tokens(text: &str, out: &mut Vec<String>) {
-    for chunk in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')') {
+    for chunk in
+        text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+    {
         let chunk = chunk.trim_matches(|c: char| !c.is_alphanumeric());
         if chunk.is_empty() {
             continue;
         }
         let lower = chunk.to_lowercase();
         let mut parts = 0;
-        for w in lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        for w in lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             parts += 1;
             // Single letters (the `P` of `P-101`) and little words say
             // nothing on their own.
@@ -354,7 +367,11 @@ impl<'r> Index<'r> {
                             out.push(Expansion {
                                 term: t,
                                 weight: if same { weight } else { weight * 0.9 },
-                                matched: if same || how != "exact" { how } else { "synonym" },
+                                matched: if same || how != "exact" {
+                                    how
+                                } else {
+                                    "synonym"
+                                },
                                 idf,
                             });
                         }
@@ -532,7 +549,10 @@ mod tests {
     fn tokens_keep_tag_numbers() {
         let mut t = Vec::new();
         tokens("Reactor feed pumps P-101A, (HX)", &mut t);
-        assert_eq!(t, ["reactor", "feed", "pump", "101a", "p-101a", "p101a", "hx"]);
+        assert_eq!(
+            t,
+            ["reactor", "feed", "pump", "101a", "p-101a", "p101a", "hx"]
+        );
     }
 
     #[test]

@@ -193,7 +193,9 @@ pub fn select(reg: &Registry, q: &Query) -> Result<Selected> {
             Some(
                 reg.neighbours(i)
                     .into_iter()
-                    .filter(|(_, rel, _)| relations.is_empty() || relations.iter().any(|r| r == rel))
+                    .filter(|(_, rel, _)| {
+                        relations.is_empty() || relations.iter().any(|r| r == rel)
+                    })
                     .map(|(j, _, _)| j)
                     .collect(),
             )
@@ -201,8 +203,7 @@ pub fn select(reg: &Registry, q: &Query) -> Result<Selected> {
     };
     let mut sel = Selected::default();
     for (i, a) in reg.assets.iter().enumerate() {
-        let by_where =
-            clauses.is_empty() || clauses.iter().any(|c| c.iter().all(|t| t.matches(a)));
+        let by_where = clauses.is_empty() || clauses.iter().any(|c| c.iter().all(|t| t.matches(a)));
         let by_relation = related.as_ref().is_none_or(|r| r.contains(&i));
         if by_where && by_relation {
             sel.ids.push(a.id.clone());
@@ -266,6 +267,15 @@ mod tests {
         assert!(sel.contains(&u.simple().to_string().to_uppercase()));
         assert!(!sel.contains("R-103"));
         assert_eq!(escape_glob("a*b,c"), "a[*]b?c");
-        assert!(select(&chem(), &Query { where_: vec!["type".into()], ..Query::default() }).is_err());
+        assert!(
+            select(
+                &chem(),
+                &Query {
+                    where_: vec!["type".into()],
+                    ..Query::default()
+                }
+            )
+            .is_err()
+        );
     }
 }

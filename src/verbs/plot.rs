@@ -108,7 +108,9 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let sel = Selection {
         assets: Patterns::new(
             "asset",
-            &args.select.asset_globs(args.model.preset.as_deref(), &args.asset)?,
+            &args
+                .select
+                .asset_globs(args.model.preset.as_deref(), &args.asset)?,
         )?,
         tags: Patterns::new("tag", &args.tag)?,
         from,

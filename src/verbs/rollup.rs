@@ -351,7 +351,11 @@ fn for_each_reading(
                 };
                 return rejects.reject(name, line_no, &e, bytes);
             }
-            if tally.keep.as_ref().is_some_and(|k| !k.contains(&reading.asset)) {
+            if tally
+                .keep
+                .as_ref()
+                .is_some_and(|k| !k.contains(&reading.asset))
+            {
                 return Ok(());
             }
             each(name, line_no, bytes, reading, rejects)

@@ -3,6 +3,7 @@
 mod peers;
 mod util;
 
+mod assets;
 mod cat;
 mod codec;
 mod detect;
