@@ -21,15 +21,15 @@ use super::{Asset, Registry, Relation};
 /// array written as JSON text, else a string.
 fn spec_value(v: &str) -> Value {
     let t = v.trim();
+    let leading_zero = t.len() > 1 && t.starts_with('0') && !t.starts_with("0.");
+    let number =
+        t.parse::<f64>().is_ok_and(f64::is_finite) && !t.starts_with(['+', '.']) && !leading_zero;
     let looks_json = t.starts_with('{')
         || t.starts_with('[')
         || t == "true"
         || t == "false"
         || t == "null"
-        || (t.parse::<f64>().is_ok_and(f64::is_finite)
-            && !t.starts_with('+')
-            && !t.starts_with('.')
-            && !(t.len() > 1 && t.starts_with('0') && !t.starts_with("0.")));
+        || number;
     if looks_json && let Ok(j) = serde_json::from_str::<Value>(t) {
         return j;
     }

@@ -270,8 +270,8 @@ impl<'r> Index<'r> {
             ix.lens.push(lens);
         }
         let n = reg.assets.len().max(1) as f64;
-        for f in 0..6 {
-            ix.avg[f] = ((totals[f] / n) as f32).max(1.0);
+        for (avg, total) in ix.avg.iter_mut().zip(totals) {
+            *avg = ((total / n) as f32).max(1.0);
         }
         for (t, p) in ix.postings.iter().enumerate() {
             let mut last = u32::MAX;
