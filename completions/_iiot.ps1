@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
+            [CompletionResult]::new('assets', 'assets', [CompletionResultType]::ParameterValue, 'The asset registry: what each asset is, where it stands, how it is related')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -126,6 +127,10 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--score-json', '--score-json', [CompletionResultType]::ParameterName, 'Write the score as JSON to FILE (implies --score''s counting)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
+            [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
+            [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
             [CompletionResult]::new('--no-defaults', '--no-defaults', [CompletionResultType]::ParameterName, 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Write only the flagged readings')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write the alarm lifecycle (raised/cleared events) instead of readings')
@@ -215,6 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;model;check' {
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'Also check this asset registry (docs/assets.md; relations from its neighbour X.relations.csv) and that every asset of the model is in it, by id or UUID')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
@@ -245,6 +251,10 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series'' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series'' latest reading; ages count from the wall clock). `now` is the wall clock')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
+            [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
+            [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'With --retain: say what would be deleted, delete nothing')
             [CompletionResult]::new('--final', '--final', [CompletionResultType]::ParameterName, 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
@@ -271,6 +281,10 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--tag-col', '--tag-col', [CompletionResultType]::ParameterName, 'The tag column (default: tag, metric, signal, name or parameter)')
             [CompletionResult]::new('--value-col', '--value-col', [CompletionResultType]::ParameterName, 'The value column (default: value, val, reading or measurement)')
             [CompletionResult]::new('--ts-unit', '--ts-unit', [CompletionResultType]::ParameterName, 'The unit of an integer or float time column (default: guessed from its magnitude)')
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
+            [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
+            [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
             [CompletionResult]::new('--latest', '--latest', [CompletionResultType]::ParameterName, 'Only the last reading of each series (in the range), as a current-value tile shows')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -289,6 +303,10 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--tag-col', '--tag-col', [CompletionResultType]::ParameterName, 'The tag column (default: tag, metric, signal, name or parameter)')
             [CompletionResult]::new('--value-col', '--value-col', [CompletionResultType]::ParameterName, 'The value column (default: value, val, reading or measurement)')
             [CompletionResult]::new('--ts-unit', '--ts-unit', [CompletionResultType]::ParameterName, 'The unit of an integer or float time column (default: guessed from its magnitude)')
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
+            [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
+            [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Write JSON even on a terminal')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -314,6 +332,10 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--max-panels', '--max-panels', [CompletionResultType]::ParameterName, 'Draw at most N series; the rest are counted on stderr')
             [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'A title above the panels')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
+            [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
+            [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -376,6 +398,147 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'iiot;assets' {
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the registry''s assets CSV (or, with --relations-csv, its relations CSV)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})')
+            [CompletionResult]::new('find', 'find', [CompletionResultType]::ParameterValue, 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'iiot;assets;show' {
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The assets CSV; its relations from the neighbour X.relations.csv when there is one')
+            [CompletionResult]::new('--relations', '--relations', [CompletionResultType]::ParameterName, 'The relations CSV, when not the neighbour of --assets')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical')
+            [CompletionResult]::new('--scale', '--scale', [CompletionResultType]::ParameterName, 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks')
+            [CompletionResult]::new('--relations-csv', '--relations-csv', [CompletionResultType]::ParameterName, 'Print the relations CSV instead')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;assets;check' {
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The assets CSV; its relations from the neighbour X.relations.csv when there is one')
+            [CompletionResult]::new('--relations', '--relations', [CompletionResultType]::ParameterName, 'The relations CSV, when not the neighbour of --assets')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical')
+            [CompletionResult]::new('--scale', '--scale', [CompletionResultType]::ParameterName, 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;assets;list' {
+            [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
+            [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
+            [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'The registry of a built-in preset, when not --assets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;assets;find' {
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The assets CSV; its relations from the neighbour X.relations.csv when there is one')
+            [CompletionResult]::new('--relations', '--relations', [CompletionResultType]::ParameterName, 'The relations CSV, when not the neighbour of --assets')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical')
+            [CompletionResult]::new('--scale', '--scale', [CompletionResultType]::ParameterName, 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most N results per query')
+            [CompletionResult]::new('--queries', '--queries', [CompletionResultType]::ParameterName, 'Run each line of FILE (`-` for stdin) as a query; each result carries its "query"')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;assets;export' {
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The assets CSV; its relations from the neighbour X.relations.csv when there is one')
+            [CompletionResult]::new('--relations', '--relations', [CompletionResultType]::ParameterName, 'The relations CSV, when not the neighbour of --assets')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical')
+            [CompletionResult]::new('--scale', '--scale', [CompletionResultType]::ParameterName, 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;assets;import' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The assets CSV to write')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The assets CSV to write')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;assets;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the registry''s assets CSV (or, with --relations-csv, its relations CSV)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})')
+            [CompletionResult]::new('find', 'find', [CompletionResultType]::ParameterValue, 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'iiot;assets;help;show' {
+            break
+        }
+        'iiot;assets;help;check' {
+            break
+        }
+        'iiot;assets;help;list' {
+            break
+        }
+        'iiot;assets;help;find' {
+            break
+        }
+        'iiot;assets;help;export' {
+            break
+        }
+        'iiot;assets;help;import' {
+            break
+        }
+        'iiot;assets;help;help' {
+            break
+        }
         'iiot;help' {
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Simulate plant telemetry as readings')
             [CompletionResult]::new('store', 'store', [CompletionResultType]::ParameterValue, 'Store readings and alarm events in a SQLite historian or a Parquet lake')
@@ -391,6 +554,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
+            [CompletionResult]::new('assets', 'assets', [CompletionResultType]::ParameterValue, 'The asset registry: what each asset is, where it stands, how it is related')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -438,6 +602,33 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;man' {
+            break
+        }
+        'iiot;help;assets' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the registry''s assets CSV (or, with --relations-csv, its relations CSV)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})')
+            [CompletionResult]::new('find', 'find', [CompletionResultType]::ParameterValue, 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)')
+            break
+        }
+        'iiot;help;assets;show' {
+            break
+        }
+        'iiot;help;assets;check' {
+            break
+        }
+        'iiot;help;assets;list' {
+            break
+        }
+        'iiot;help;assets;find' {
+            break
+        }
+        'iiot;help;assets;export' {
+            break
+        }
+        'iiot;help;assets;import' {
             break
         }
         'iiot;help;help' {

@@ -40,6 +40,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand forecast 'Forecast each series: point, prediction intervals, time to a limit'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
+            cand assets 'The asset registry: what each asset is, where it stands, how it is related'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'iiot;simulate'= {
@@ -119,6 +120,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --score-json 'Write the score as JSON to FILE (implies --score''s counting)'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --format 'Output format'
+            cand --where 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several'
+            cand --related-to 'Only assets related to ASSET (id or UUID), in either direction'
+            cand --relation 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)'
+            cand --assets 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given'
             cand --no-defaults 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)'
             cand --only 'Write only the flagged readings'
             cand --events 'Write the alarm lifecycle (raised/cleared events) instead of readings'
@@ -204,6 +209,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'iiot;model;check'= {
+            cand --assets 'Also check this asset registry (docs/assets.md; relations from its neighbour X.relations.csv) and that every asset of the model is in it, by id or UUID'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
             cand -v 'Say more on stderr (repeat for more)'
@@ -230,6 +236,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --now 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series'' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series'' latest reading; ages count from the wall clock). `now` is the wall clock'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --format 'Output format'
+            cand --where 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several'
+            cand --related-to 'Only assets related to ASSET (id or UUID), in either direction'
+            cand --relation 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)'
+            cand --assets 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given'
             cand --dry-run 'With --retain: say what would be deleted, delete nothing'
             cand --final 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -255,6 +265,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --tag-col 'The tag column (default: tag, metric, signal, name or parameter)'
             cand --value-col 'The value column (default: value, val, reading or measurement)'
             cand --ts-unit 'The unit of an integer or float time column (default: guessed from its magnitude)'
+            cand --where 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several'
+            cand --related-to 'Only assets related to ASSET (id or UUID), in either direction'
+            cand --relation 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)'
+            cand --assets 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given'
             cand --latest 'Only the last reading of each series (in the range), as a current-value tile shows'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -272,6 +286,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --tag-col 'The tag column (default: tag, metric, signal, name or parameter)'
             cand --value-col 'The value column (default: value, val, reading or measurement)'
             cand --ts-unit 'The unit of an integer or float time column (default: guessed from its magnitude)'
+            cand --where 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several'
+            cand --related-to 'Only assets related to ASSET (id or UUID), in either direction'
+            cand --relation 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)'
+            cand --assets 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given'
             cand --json 'Write JSON even on a terminal'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -296,6 +314,10 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --max-panels 'Draw at most N series; the rest are counted on stderr'
             cand --title 'A title above the panels'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
+            cand --where 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several'
+            cand --related-to 'Only assets related to ASSET (id or UUID), in either direction'
+            cand --relation 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)'
+            cand --assets 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given'
             cand --strict 'Stop with exit 1 at the first bad line; what came before it is kept'
             cand -q 'Print nothing on stderr but errors'
             cand --quiet 'Print nothing on stderr but errors'
@@ -354,6 +376,132 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'iiot;assets'= {
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Print the registry''s assets CSV (or, with --relations-csv, its relations CSV)'
+            cand check 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column'
+            cand list 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})'
+            cand find 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why'
+            cand export 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR'
+            cand import 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'iiot;assets;show'= {
+            cand --assets 'The assets CSV; its relations from the neighbour X.relations.csv when there is one'
+            cand --relations 'The relations CSV, when not the neighbour of --assets'
+            cand --preset 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical'
+            cand --scale 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks'
+            cand --relations-csv 'Print the relations CSV instead'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;assets;check'= {
+            cand --assets 'The assets CSV; its relations from the neighbour X.relations.csv when there is one'
+            cand --relations 'The relations CSV, when not the neighbour of --assets'
+            cand --preset 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical'
+            cand --scale 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;assets;list'= {
+            cand --where 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several'
+            cand --related-to 'Only assets related to ASSET (id or UUID), in either direction'
+            cand --relation 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)'
+            cand --assets 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given'
+            cand --preset 'The registry of a built-in preset, when not --assets'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;assets;find'= {
+            cand --assets 'The assets CSV; its relations from the neighbour X.relations.csv when there is one'
+            cand --relations 'The relations CSV, when not the neighbour of --assets'
+            cand --preset 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical'
+            cand --scale 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks'
+            cand --limit 'At most N results per query'
+            cand --queries 'Run each line of FILE (`-` for stdin) as a query; each result carries its "query"'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;assets;export'= {
+            cand --assets 'The assets CSV; its relations from the neighbour X.relations.csv when there is one'
+            cand --relations 'The relations CSV, when not the neighbour of --assets'
+            cand --preset 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical'
+            cand --scale 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;assets;import'= {
+            cand -o 'The assets CSV to write'
+            cand --output 'The assets CSV to write'
+            cand -q 'Print nothing on stderr but errors'
+            cand --quiet 'Print nothing on stderr but errors'
+            cand -v 'Say more on stderr (repeat for more)'
+            cand --verbose 'Say more on stderr (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'iiot;assets;help'= {
+            cand show 'Print the registry''s assets CSV (or, with --relations-csv, its relations CSV)'
+            cand check 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column'
+            cand list 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})'
+            cand find 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why'
+            cand export 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR'
+            cand import 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'iiot;assets;help;show'= {
+        }
+        &'iiot;assets;help;check'= {
+        }
+        &'iiot;assets;help;list'= {
+        }
+        &'iiot;assets;help;find'= {
+        }
+        &'iiot;assets;help;export'= {
+        }
+        &'iiot;assets;help;import'= {
+        }
+        &'iiot;assets;help;help'= {
+        }
         &'iiot;help'= {
             cand simulate 'Simulate plant telemetry as readings'
             cand store 'Store readings and alarm events in a SQLite historian or a Parquet lake'
@@ -369,6 +517,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand forecast 'Forecast each series: point, prediction intervals, time to a limit'
             cand completions 'Print shell completions for iiot'
             cand man 'Write man pages for iiot and each of its verbs'
+            cand assets 'The asset registry: what each asset is, where it stands, how it is related'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'iiot;help;simulate'= {
@@ -401,6 +550,26 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;help;completions'= {
         }
         &'iiot;help;man'= {
+        }
+        &'iiot;help;assets'= {
+            cand show 'Print the registry''s assets CSV (or, with --relations-csv, its relations CSV)'
+            cand check 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column'
+            cand list 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})'
+            cand find 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why'
+            cand export 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR'
+            cand import 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)'
+        }
+        &'iiot;help;assets;show'= {
+        }
+        &'iiot;help;assets;check'= {
+        }
+        &'iiot;help;assets;list'= {
+        }
+        &'iiot;help;assets;find'= {
+        }
+        &'iiot;help;assets;export'= {
+        }
+        &'iiot;help;assets;import'= {
         }
         &'iiot;help;help'= {
         }

@@ -39,9 +39,9 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise rea
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "assets" -d 'The asset registry: what each asset is, where it stands, how it is related'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand simulate" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
@@ -108,6 +108,10 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Writ
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
@@ -171,6 +175,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_sub
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from check" -l assets -d 'Also check this asset registry (docs/assets.md; relations from its neighbour X.relations.csv) and that every asset of the model is in it, by id or UUID' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
@@ -186,6 +191,10 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'On a store:
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l dry-run -d 'With --retain: say what would be deleted, delete nothing'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l final -d 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -209,6 +218,10 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l ts-unit -d 'The unit
 ms\t''
 us\t''
 ns\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l latest -d 'Only the last reading of each series (in the range), as a current-value tile shows'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s v -l verbose -d 'Say more on stderr (repeat for more)'
@@ -223,6 +236,10 @@ complete -c iiot -n "__fish_iiot_using_subcommand inspect" -l ts-unit -d 'The un
 ms\t''
 us\t''
 ns\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand inspect" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
+complete -c iiot -n "__fish_iiot_using_subcommand inspect" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
+complete -c iiot -n "__fish_iiot_using_subcommand inspect" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand inspect" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand inspect" -l json -d 'Write JSON even on a terminal'
 complete -c iiot -n "__fish_iiot_using_subcommand inspect" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand inspect" -s v -l verbose -d 'Say more on stderr (repeat for more)'
@@ -240,35 +257,15 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -l panel-height -d 'Heig
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l max-panels -d 'Draw at most N series; the rest are counted on stderr' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l title -d 'A title above the panels' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l horizon -d 'How far ahead: a duration (24h) or a number of buckets' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l every -d 'Bucket width, for readings that are not rollups [default: the series\' own interval]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l level -d 'Prediction interval levels in percent' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l season -d 'Seasonal periods (24h,7d), or `none` [default: found in the data]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)' -r -f -a "auto\t''
-snaive\t''"
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l history -d 'Buckets the model fits on, at most: a number or a duration (30d)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l refit -d 'Refit on a live stream: alone, at each new bucket; or every DURATION' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l until -d 'Write when each series crosses a limit: \'value < 25\', \'value >= 80\', or hi_hi, hi, lo, lo_lo of the model' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l windows -d 'Backtest origins' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l step -d 'Buckets between backtest origins [default: the horizon]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
-csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l events -d 'With --until: write predictive alarm events ("event":"predicted")'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l backtest -d 'Evaluate by rolling origin instead of forecasting'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l line-buffered -d 'Flush after every record, for live pipelines'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s q -l quiet -d 'Print nothing on stderr but errors'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s v -l verbose -d 'Say more on stderr (repeat for more)'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s h -l help -d 'Print help'
@@ -277,19 +274,92 @@ complete -c iiot -n "__fish_iiot_using_subcommand man" -s q -l quiet -d 'Print n
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s h -l help -d 'Print help'
 complete -c iiot -n "__fish_iiot_using_subcommand man" -s V -l version -d 'Print version'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot forecast completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -f -a "show" -d 'Print the registry\'s assets CSV (or, with --relations-csv, its relations CSV)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -f -a "check" -d 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -f -a "list" -d 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -f -a "find" -d 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -f -a "export" -d 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -f -a "import" -d 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and not __fish_seen_subcommand_from show check list find export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -l assets -d 'The assets CSV; its relations from the neighbour X.relations.csv when there is one' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -l relations -d 'The relations CSV, when not the neighbour of --assets' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -l preset -d 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -l scale -d 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -l relations-csv -d 'Print the relations CSV instead'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -l assets -d 'The assets CSV; its relations from the neighbour X.relations.csv when there is one' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -l relations -d 'The relations CSV, when not the neighbour of --assets' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -l preset -d 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -l scale -d 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -l preset -d 'The registry of a built-in preset, when not --assets' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -l assets -d 'The assets CSV; its relations from the neighbour X.relations.csv when there is one' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -l relations -d 'The relations CSV, when not the neighbour of --assets' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -l preset -d 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -l scale -d 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -l limit -d 'At most N results per query' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -l queries -d 'Run each line of FILE (`-` for stdin) as a query; each result carries its "query"' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -s h -l help -d 'Print help'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from find" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -l assets -d 'The assets CSV; its relations from the neighbour X.relations.csv when there is one' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -l relations -d 'The relations CSV, when not the neighbour of --assets' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -l preset -d 'The registry of a built-in preset: wellhead, fermenter, factory, boiler, chemical' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -l scale -d 'Scale the registry to N assets (copies of the plant, ids S01/…), for benchmarks' -r
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from import" -s o -l output -d 'The assets CSV to write' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the registry\'s assets CSV (or, with --relations-csv, its relations CSV)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "list" -d 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "find" -d 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "import" -d 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)'
+complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "assets" -d 'The asset registry: what each asset is, where it stands, how it is related'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "show" -d 'Print the registry\'s assets CSV (or, with --relations-csv, its relations CSV)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "check" -d 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "list" -d 'The assets --where and --related-to select, as NDJSON ({"asset","uuid","name","type","location","parent"})'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "find" -d 'Rank assets by how well TEXT describes them: BM25 over id, name, type, description, location and specifications, with synonyms (HX, tower, drum …), typo tolerance and a boost for assets related to a strong match. Writes NDJSON: rank, asset, uuid, name, type, location, score, why'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "export" -d 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "import" -d 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)'

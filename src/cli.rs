@@ -74,6 +74,7 @@ pub enum Command {
     Forecast(verbs::forecast::Args),
     Completions(verbs::completions::CompletionsArgs),
     Man(verbs::completions::ManArgs),
+    Assets(verbs::assets::Args),
 }
 
 impl Command {
@@ -100,6 +101,7 @@ impl Command {
             Command::Forecast(_) => "forecast",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
+            Command::Assets(_) => "assets",
         }
     }
 
@@ -128,6 +130,7 @@ impl Command {
                 verbs::completions::run_completions(a, Cli::command(), global)
             }
             Command::Man(a) => verbs::completions::run_man(a, Cli::command(), global),
+            Command::Assets(a) => verbs::assets::run(a, global),
         }
     }
 }

@@ -27,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alarms;
+pub mod assets;
 pub mod cli;
 pub mod derive;
 pub(crate) mod detect;

@@ -183,3 +183,62 @@ impl From<TsUnitArg> for TsUnit {
         }
     }
 }
+
+/// Selecting series by what their asset is, against an asset registry
+/// (docs/assets.md).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Asset selection")]
+pub struct SelectArgs {
+    /// Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several.
+    #[arg(long = "where", value_name = "KEY=GLOB,...")]
+    pub where_: Vec<String>,
+    /// Only assets related to ASSET (id or UUID), in either direction.
+    #[arg(long, value_name = "ASSET")]
+    pub related_to: Option<String>,
+    /// With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in).
+    #[arg(long, value_name = "RELATION", requires = "related_to")]
+    pub relation: Vec<String>,
+    /// The asset registry CSV; its relations are read from FILE's neighbour X.relations.csv when there is one. Default: the registry of the preset given.
+    #[arg(long = "assets", value_name = "FILE")]
+    pub assets_file: Option<PathBuf>,
+}
+
+impl SelectArgs {
+    /// The assets selected (by id and UUID), or `None` when neither
+    /// --where nor --related-to is given. The registry is --assets, else
+    /// the registry of `preset`.
+    pub fn resolve(&self, preset: Option<&str>) -> Result<Option<crate::assets::select::Selected>> {
+        let query = crate::assets::select::Query {
+            where_: self.where_.clone(),
+            related_to: self.related_to.clone(),
+            relations: self.relation.clone(),
+        };
+        if query.is_empty() {
+            return Ok(None);
+        }
+        let reg = match (&self.assets_file, preset) {
+            (Some(f), _) => crate::assets::Registry::open(f, None)?,
+            (None, Some(p)) => crate::assets::presets::load(p)?,
+            (None, None) => anyhow::bail!(
+                "--where and --related-to select from an asset registry: name one with --assets FILE"
+            ),
+        };
+        crate::assets::select::select(&reg, &query).map(Some)
+    }
+
+    /// As [`SelectArgs::resolve`], as `--asset` globs intersected with
+    /// `asset` (the verb's own `--asset` globs): what verbs that select
+    /// series by asset globs take. An empty selection is a glob no asset
+    /// id has.
+    pub fn asset_globs(&self, preset: Option<&str>, asset: &[String]) -> Result<Vec<String>> {
+        let Some(sel) = self.resolve(preset)? else {
+            return Ok(asset.to_vec());
+        };
+        let own = crate::patterns::Patterns::new("asset", asset)?;
+        let mut globs = sel.globs_where(|n| own.matches(n));
+        if globs.is_empty() {
+            globs.push("\u{0}none\u{0}".to_string());
+        }
+        Ok(globs)
+    }
+}

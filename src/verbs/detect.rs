@@ -167,6 +167,9 @@ pub struct Args {
     pub reject: RejectArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// --where/--related-to: only the selected assets' readings are judged; the rest pass through unjudged (left out under --only, --events and --alarm-report).
+    #[command(flatten)]
+    pub select: super::args::SelectArgs,
 }
 
 /// Where the rules come from, kept for SIGHUP.
@@ -247,6 +250,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         tally: Tally::default(),
         events_out: AlarmEncoder::default(),
         flagged_out: AnomalyEncoder::default(),
+        keep: args.select.resolve(args.model.preset.as_deref())?,
     };
     let result = run.all(&mut out, &mut rejects);
     let tally = std::mem::take(&mut run.tally);
@@ -302,6 +306,8 @@ struct Run<'a> {
     /// Reused buffers for the fields of events and of flagged readings.
     events_out: AlarmEncoder,
     flagged_out: AnomalyEncoder,
+    /// --where: the assets judged; the others pass through.
+    keep: Option<crate::assets::select::Selected>,
 }
 
 impl Run<'_> {
@@ -382,6 +388,13 @@ impl Run<'_> {
                     rep.observe(&ev);
                 }
             } else {
+                out.write_encoded(encoded)?;
+                self.tally.wrote += 1;
+            }
+            return Ok(());
+        }
+        if self.keep.as_ref().is_some_and(|k| !k.contains(&r.asset)) {
+            if self.report.is_none() && !self.args.events && !self.args.only {
                 out.write_encoded(encoded)?;
                 self.tally.wrote += 1;
             }

@@ -54,6 +54,8 @@ pub struct Args {
     pub gap_factor: f64,
     #[command(flatten)]
     pub columns: ColumnArgs,
+    #[command(flatten)]
+    pub select: super::args::SelectArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +125,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         bail!("--gap-factor must be a number above 0");
     }
     let source = Source::detect(&args.source)?;
+    let keep = args.select.resolve(None)?;
     let mut report = Report {
         source: args.source.display().to_string(),
         kind: "",
@@ -189,7 +192,20 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     report.readings = stats.rows;
     report.from = stats.min_ts;
     report.to = stats.max_ts;
+    if keep.is_some() {
+        (report.readings, report.from, report.to) = (0, None, None);
+    }
     for ((asset, tag), acc) in &stats.series {
+        // --where: the series of the assets selected, and the totals theirs.
+        if let Some(k) = &keep {
+            if !k.contains(asset) {
+                continue;
+            }
+            report.readings += acc.count;
+            let (first, last) = (acc.first.ts, acc.last.ts);
+            report.from = Some(report.from.map_or(first, |f| f.min(first)));
+            report.to = Some(report.to.map_or(last, |t| t.max(last)));
+        }
         let th = acc.gap_threshold(args.gap_factor);
         let (n, longest) = th.map_or((0, None), |t| acc.gaps_over(t));
         report.series.push(SeriesReport {

@@ -3,6 +3,7 @@
 
 pub mod ack;
 pub mod args;
+pub mod assets;
 pub mod cat;
 pub mod completions;
 pub mod derive;

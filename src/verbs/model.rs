@@ -42,13 +42,16 @@ pub enum Action {
     Check {
         /// The model CSV (`-` for stdin).
         file: PathBuf,
+        /// Also check this asset registry (docs/assets.md; relations from its neighbour X.relations.csv) and that every asset of the model is in it, by id or UUID.
+        #[arg(long, value_name = "FILE")]
+        assets: Option<PathBuf>,
     },
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    if let Some(Action::Check { file }) = args.action {
+    if let Some(Action::Check { file, assets }) = args.action {
         let text = crate::io::read_to_string(&file)?;
         let source = if file.as_os_str() == "-" {
             "stdin".to_string()
@@ -56,8 +59,15 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             file.display().to_string()
         };
         let model = Model::load(&text, &source)?;
+        let registry = match &assets {
+            Some(path) => Some(crate::assets::check_model(&model, path)?),
+            None => None,
+        };
         if !global.quiet {
             writeln!(out, "{source}: ok, {}", summary(&model))?;
+            if let (Some(path), Some(n)) = (&assets, registry) {
+                writeln!(out, "{}: ok, {n} assets", path.display())?;
+            }
         }
         return Ok(());
     }

@@ -92,6 +92,8 @@ pub struct Args {
     pub field: Option<String>,
     #[command(flatten)]
     pub reject: RejectArgs,
+    #[command(flatten)]
+    pub select: super::args::SelectArgs,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
@@ -113,7 +115,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         bail!("--from must be before --to");
     }
     let sel = Selection {
-        assets: Patterns::new("asset", &args.asset)?,
+        assets: Patterns::new(
+            "asset",
+            &args
+                .select
+                .asset_globs(args.model.preset.as_deref(), &args.asset)?,
+        )?,
         tags: Patterns::new("tag", &args.tag)?,
         from,
         to,

@@ -103,6 +103,8 @@ pub struct Args {
     pub columns: ColumnArgs,
     #[command(flatten)]
     pub alarms: AlarmArgs,
+    #[command(flatten)]
+    pub select: super::args::SelectArgs,
 }
 
 /// Alarm events and alarm states out of a store.
@@ -172,7 +174,7 @@ impl Args {
     pub(crate) fn selection(&self) -> Result<Selection> {
         let (from, to) = (self.from, self.to);
         let sel = Selection {
-            assets: Patterns::new("asset", &self.asset)?,
+            assets: Patterns::new("asset", &self.select.asset_globs(None, &self.asset)?)?,
             tags: Patterns::new("tag", &self.tag)?,
             from: from.unwrap_or(i64::MIN),
             to: to.unwrap_or(i64::MAX),

@@ -183,6 +183,8 @@ pub struct Args {
     pub reject: RejectArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub select: super::args::SelectArgs,
 }
 
 /// The KPIs `--kpi` computes.
@@ -214,7 +216,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             true,
         )?;
     }
+    let keep = args.select.resolve(None)?;
     if let [path] = args.input.inputs.as_slice() {
+        if keep.is_some() && (path.is_dir() || is_sqlite(path)) {
+            bail!("--where and --related-to select from a stream of readings, not a store or lake");
+        }
         if path.is_dir() {
             return run_lake(&args, path, global);
         }
@@ -240,7 +246,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut rejects = args.reject.open("rollup")?;
     let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
     let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        keep,
+        ..Tally::default()
+    };
     let result = match args.kpi {
         None => {
             let mut engine = Engine::new(widths, aligner, lateness);
@@ -482,6 +491,8 @@ struct Tally {
     read: u64,
     wrote: u64,
     late: u64,
+    /// --where: only readings of these assets are rolled up.
+    keep: Option<crate::assets::select::Selected>,
 }
 
 /// Reads every input line, parsing readings and rejecting what breaks the
@@ -505,6 +516,13 @@ fn for_each_reading(
                     message: "an alarm event, not a reading".into(),
                 };
                 return rejects.reject(name, line_no, &e, bytes);
+            }
+            if tally
+                .keep
+                .as_ref()
+                .is_some_and(|k| !k.contains(&reading.asset))
+            {
+                return Ok(());
             }
             each(name, line_no, bytes, reading, rejects)
         },

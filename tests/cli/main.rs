@@ -4,6 +4,7 @@ mod peers;
 mod util;
 
 mod alarms;
+mod assets;
 mod cat;
 mod codec;
 mod derive;
