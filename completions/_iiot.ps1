@@ -37,9 +37,15 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Compute the model''s derived tags (its `formula` column) from a stream')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send alarm events to people: webhooks, email, commands')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alarm (ISA-18.2) in a SQLite store')
+            [CompletionResult]::new('mqtt-pub', 'mqtt-pub', [CompletionResultType]::ParameterValue, 'Publish readings to an MQTT broker, one topic per asset and tag')
+            [CompletionResult]::new('mqtt-sub', 'mqtt-sub', [CompletionResultType]::ParameterValue, 'Subscribe to an MQTT broker and write what arrives as readings')
             [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -85,6 +91,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'SQLite: how long a commit waits for another process''s write lock (a retention run, a second store) before its batch goes to the rejects and store stops')
+            [CompletionResult]::new('--reconnect-for', '--reconnect-for', [CompletionResultType]::ParameterName, 'PostgreSQL: how long to keep reconnecting, with the batch in hand, after the connection is lost, before the batch goes to the rejects')
             [CompletionResult]::new('--parquet', '--parquet', [CompletionResultType]::ParameterName, 'Write a Parquet lake into the TARGET folder instead of SQLite')
             [CompletionResult]::new('--tee', '--tee', [CompletionResultType]::ParameterName, 'Pass every record on to stdout, so store can stand mid-pipeline')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
@@ -123,6 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--roc', '--roc', [CompletionResultType]::ParameterName, 'Rate-of-change rule on every series: 5/s, 30/min, 100/h')
             [CompletionResult]::new('--stuck', '--stuck', [CompletionResultType]::ParameterName, 'Stuck rule on every series: N identical values in a row (the default set uses 10)')
             [CompletionResult]::new('--gap', '--gap', [CompletionResultType]::ParameterName, 'Gap rule on every series: silent for FACTOR times the usual interval (3x)')
+            [CompletionResult]::new('--cusum', '--cusum', [CompletionResultType]::ParameterName, 'CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12)')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)')
             [CompletionResult]::new('--score-json', '--score-json', [CompletionResultType]::ParameterName, 'Write the score as JSON to FILE (implies --score''s counting)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
@@ -134,7 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--no-defaults', '--no-defaults', [CompletionResultType]::ParameterName, 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Write only the flagged readings')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Write the alarm lifecycle (raised/cleared events) instead of readings')
-            [CompletionResult]::new('--alarm-report', '--alarm-report', [CompletionResultType]::ParameterName, 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records')
+            [CompletionResult]::new('--alarm-report', '--alarm-report', [CompletionResultType]::ParameterName, 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records')
             [CompletionResult]::new('--score', '--score', [CompletionResultType]::ParameterName, 'Print precision, recall, F1 and delay against the `fault` labels on stderr')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
@@ -248,6 +256,10 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'Time zone whose local midnight starts day buckets (Europe/Berlin)')
             [CompletionResult]::new('--kpi', '--kpi', [CompletionResultType]::ParameterName, 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset''s tags (see below)')
             [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)')
+            [CompletionResult]::new('--weight-oee', '--weight-oee', [CompletionResultType]::ParameterName, '--kpi health: weight of the OEE term')
+            [CompletionResult]::new('--weight-scrap', '--weight-scrap', [CompletionResultType]::ParameterName, '--kpi health: weight of the scrap term (1 − scrap rate)')
+            [CompletionResult]::new('--weight-errors', '--weight-errors', [CompletionResultType]::ParameterName, '--kpi health: weight of the error term (1 − share of planned time in ERROR)')
+            [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, '--kpi incidents: the machine states that make an incident')
             [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series'' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series'' latest reading; ages count from the wall clock). `now` is the wall clock')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
@@ -255,8 +267,28 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
             [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
             [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
+            [CompletionResult]::new('--open', '--open', [CompletionResultType]::ParameterName, '--kpi incidents: also write the incidents still running at the end of input')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'With --retain: say what would be deleted, delete nothing')
             [CompletionResult]::new('--final', '--final', [CompletionResultType]::ParameterName, 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;derive' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
+            [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'Scale the model to N assets as `simulate --assets N` does (SITE-1/BLR-0001 …)')
+            [CompletionResult]::new('--max-age', '--max-age', [CompletionResultType]::ParameterName, 'Inputs older than this give no derived reading [default: 3 times the inputs'' usual interval]')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
             [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
@@ -275,17 +307,24 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Readings at or after this time (RFC 3339, a date, or epoch ms)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Readings before this time (exclusive)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most N readings in all')
+            [CompletionResult]::new('--rollup', '--rollup', [CompletionResultType]::ParameterName, 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)')
+            [CompletionResult]::new('--order', '--order', [CompletionResultType]::ParameterName, 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--ts-col', '--ts-col', [CompletionResultType]::ParameterName, 'The time column (default: ts, timestamp, time, datetime or event_time)')
             [CompletionResult]::new('--asset-col', '--asset-col', [CompletionResultType]::ParameterName, 'The asset column (default: asset, device, device_id, id, machine or sensor_id)')
             [CompletionResult]::new('--tag-col', '--tag-col', [CompletionResultType]::ParameterName, 'The tag column (default: tag, metric, signal, name or parameter)')
             [CompletionResult]::new('--value-col', '--value-col', [CompletionResultType]::ParameterName, 'The value column (default: value, val, reading or measurement)')
             [CompletionResult]::new('--ts-unit', '--ts-unit', [CompletionResultType]::ParameterName, 'The unit of an integer or float time column (default: guessed from its magnitude)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'With --active: the time to tell the states at (default: now)')
+            [CompletionResult]::new('--rule', '--rule', [CompletionResultType]::ParameterName, 'Alarms of these rules only (globs); repeat or separate with commas')
+            [CompletionResult]::new('--severity', '--severity', [CompletionResultType]::ParameterName, 'Alarms of these severities only (low, medium, high, critical); repeat or separate with commas')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
             [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
             [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
             [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
             [CompletionResult]::new('--latest', '--latest', [CompletionResultType]::ParameterName, 'Only the last reading of each series (in the range), as a current-value tile shows')
+            [CompletionResult]::new('--alarms', '--alarms', [CompletionResultType]::ParameterName, 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time')
+            [CompletionResult]::new('--active', '--active', [CompletionResultType]::ParameterName, 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
@@ -331,12 +370,137 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--panel-height', '--panel-height', [CompletionResultType]::ParameterName, 'Height of each panel in pixels')
             [CompletionResult]::new('--max-panels', '--max-panels', [CompletionResultType]::ParameterName, 'Draw at most N series; the rest are counted on stderr')
             [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'A title above the panels')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'Draw this numeric field of each record instead of `value`: a KPI''s `scrap_rate`, a health score''s `health_oee`, a rollup''s `max`. A field inside an object is named by its path (`scrap_rate.quality`); an object of numbers draws one series per member. The series is named `TAG.FIELD`; records without the field are left out and counted')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--where', '--where', [CompletionResultType]::ParameterName, 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several')
             [CompletionResult]::new('--related-to', '--related-to', [CompletionResultType]::ParameterName, 'Only assets related to ASSET (id or UUID), in either direction')
             [CompletionResult]::new('--relation', '--relation', [CompletionResultType]::ParameterName, 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)')
             [CompletionResult]::new('--assets', '--assets', [CompletionResultType]::ParameterName, 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;serve' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)')
+            [CompletionResult]::new('--preset', '--preset', [CompletionResultType]::ParameterName, 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on (port 0 picks a free one)')
+            [CompletionResult]::new('--addr-file', '--addr-file', [CompletionResultType]::ParameterName, 'Once listening, write the bound ADDR:PORT to FILE')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)')
+            [CompletionResult]::new('--cors', '--cors', [CompletionResultType]::ParameterName, 'Send CORS headers admitting this origin (`*` for any); none unless given')
+            [CompletionResult]::new('--max-body', '--max-body', [CompletionResultType]::ParameterName, 'Largest request body')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Requests a second each client address may make (429 past it)')
+            [CompletionResult]::new('--slow-client', '--slow-client', [CompletionResultType]::ParameterName, 'How long a client may take to send its request or to take the next part of an answer')
+            [CompletionResult]::new('--ingest-buffer', '--ingest-buffer', [CompletionResultType]::ParameterName, 'Accepted records that may wait for stdout before ingest answers 503')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Most connections open at once; more wait to be accepted')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Stop serving after this long (for scripts and tests); without it, serve until stopped')
+            [CompletionResult]::new('--ingest', '--ingest', [CompletionResultType]::ParameterName, 'Accept records on POST /ingest and /ingest/batch and write them to stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;notify' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Channels and routes (TOML); errors name line and column')
+            [CompletionResult]::new('--webhook', '--webhook', [CompletionResultType]::ParameterName, 'Send every alarm to this URL as the notification''s JSON (no config file)')
+            [CompletionResult]::new('--token-env', '--token-env', [CompletionResultType]::ParameterName, 'With --webhook: a bearer token from this environment variable')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'With --webhook: a bearer token from this file')
+            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Send every alarm by email to ADDR (repeatable; no config file)')
+            [CompletionResult]::new('--smtp', '--smtp', [CompletionResultType]::ParameterName, 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)')
+            [CompletionResult]::new('--smtp-tls', '--smtp-tls', [CompletionResultType]::ParameterName, 'With --email: TLS to the SMTP server')
+            [CompletionResult]::new('--smtp-user', '--smtp-user', [CompletionResultType]::ParameterName, 'With --email: the SMTP user')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'With --email: the sender')
+            [CompletionResult]::new('--group-wait', '--group-wait', [CompletionResultType]::ParameterName, 'With --webhook/--email: wait this long for more alarms before the first notification of a group')
+            [CompletionResult]::new('--group-interval', '--group-interval', [CompletionResultType]::ParameterName, 'With --webhook/--email: wait this long after a notification before the next of the same group')
+            [CompletionResult]::new('--repeat-interval', '--repeat-interval', [CompletionResultType]::ParameterName, 'With --webhook/--email: repeat still-active alarms this often')
+            [CompletionResult]::new('--max-per-hour', '--max-per-hour', [CompletionResultType]::ParameterName, 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit')
+            [CompletionResult]::new('--max-attempts', '--max-attempts', [CompletionResultType]::ParameterName, 'Attempts per notification before it is dead-lettered')
+            [CompletionResult]::new('--backoff', '--backoff', [CompletionResultType]::ParameterName, 'The first retry''s wait; each next doubles, with jitter')
+            [CompletionResult]::new('--backoff-max', '--backoff-max', [CompletionResultType]::ParameterName, 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up one attempt after this long')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS')
+            [CompletionResult]::new('--dead-letter', '--dead-letter', [CompletionResultType]::ParameterName, 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)')
+            [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Send the notifications of a dead-letter file again, instead of reading events')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The outbox and grouping state, kept across restarts (fsynced)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Send nothing: write what would be sent to whom (body, subject) as records')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;ack' {
+            [CompletionResult]::new('--asset', '--asset', [CompletionResultType]::ParameterName, 'The alarm''s asset')
+            [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'The alarm''s tag')
+            [CompletionResult]::new('--rule', '--rule', [CompletionResultType]::ParameterName, 'The alarm''s rule')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges')
+            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A note kept with the acknowledgement')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The acknowledgement''s time (default: now)')
+            [CompletionResult]::new('--busy-timeout', '--busy-timeout', [CompletionResultType]::ParameterName, 'How long to wait for another process''s write lock')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;mqtt-pub' {
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'The broker, HOST:PORT')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'The topic template: {asset} and {tag} each a whole level')
+            [CompletionResult]::new('--payload', '--payload', [CompletionResultType]::ParameterName, 'What a message carries')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, '0: at most once; 1: at least once, acknowledged by the broker')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The MQTT client id (default: iiot-pub- and the process id)')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)')
+            [CompletionResult]::new('--inflight', '--inflight', [CompletionResultType]::ParameterName, 'QoS 1: how many messages may await the broker''s acknowledgement')
+            [CompletionResult]::new('--ack-timeout', '--ack-timeout', [CompletionResultType]::ParameterName, 'At the end, how long to wait without progress for the broker''s acknowledgements before exiting 1')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--retain', '--retain', [CompletionResultType]::ParameterName, 'Ask the broker to keep each topic''s last message for new subscribers')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'iiot;mqtt-sub' {
+            [CompletionResult]::new('--broker', '--broker', [CompletionResultType]::ParameterName, 'The broker, HOST:PORT')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'A topic filter to subscribe to (repeatable; default: the template''s, plant/+/+)')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'How a bare value''s topic names its asset and tag')
+            [CompletionResult]::new('--qos', '--qos', [CompletionResultType]::ParameterName, '0: at most once; 1: at least once, with a persistent session')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'The MQTT client id: the name of the persistent session')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many messages')
+            [CompletionResult]::new('--idle', '--idle', [CompletionResultType]::ParameterName, 'Stop after this long without a message')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--clean', '--clean', [CompletionResultType]::ParameterName, 'A clean session: nothing kept while mqtt-sub is stopped')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Stop with exit 1 at the first bad line; what came before it is kept')
+            [CompletionResult]::new('--line-buffered', '--line-buffered', [CompletionResultType]::ParameterName, 'Flush after every record, for live pipelines')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stderr but errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more on stderr (repeat for more)')
@@ -548,9 +712,15 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Poll Modbus TCP devices and write readings')
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Print, list and check plant models')
             [CompletionResult]::new('rollup', 'rollup', [CompletionResultType]::ParameterValue, 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)')
+            [CompletionResult]::new('derive', 'derive', [CompletionResultType]::ParameterValue, 'Compute the model''s derived tags (its `formula` column) from a stream')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Read readings from a store, a Parquet file or a lake')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Report what a store, a Parquet file or a lake holds, and what is wrong with it')
             [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw readings as an SVG chart: one panel per series')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send alarm events to people: webhooks, email, commands')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge an alarm (ISA-18.2) in a SQLite store')
+            [CompletionResult]::new('mqtt-pub', 'mqtt-pub', [CompletionResultType]::ParameterValue, 'Publish readings to an MQTT broker, one topic per asset and tag')
+            [CompletionResult]::new('mqtt-sub', 'mqtt-sub', [CompletionResultType]::ParameterValue, 'Subscribe to an MQTT broker and write what arrives as readings')
             [CompletionResult]::new('forecast', 'forecast', [CompletionResultType]::ParameterValue, 'Forecast each series: point, prediction intervals, time to a limit')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for iiot')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages for iiot and each of its verbs')
@@ -586,6 +756,9 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
         'iiot;help;rollup' {
             break
         }
+        'iiot;help;derive' {
+            break
+        }
         'iiot;help;query' {
             break
         }
@@ -593,6 +766,21 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             break
         }
         'iiot;help;plot' {
+            break
+        }
+        'iiot;help;serve' {
+            break
+        }
+        'iiot;help;notify' {
+            break
+        }
+        'iiot;help;ack' {
+            break
+        }
+        'iiot;help;mqtt-pub' {
+            break
+        }
+        'iiot;help;mqtt-sub' {
             break
         }
         'iiot;help;forecast' {

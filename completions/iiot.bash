@@ -16,6 +16,9 @@ _iiot() {
             ",$1")
                 cmd="iiot"
                 ;;
+            iiot,ack)
+                cmd="iiot__subcmd__ack"
+                ;;
             iiot,assets)
                 cmd="iiot__subcmd__assets"
                 ;;
@@ -25,8 +28,14 @@ _iiot() {
             iiot,completions)
                 cmd="iiot__subcmd__completions"
                 ;;
+            iiot,derive)
+                cmd="iiot__subcmd__derive"
+                ;;
             iiot,detect)
                 cmd="iiot__subcmd__detect"
+                ;;
+            iiot,forecast)
+                cmd="iiot__subcmd__forecast"
                 ;;
             iiot,help)
                 cmd="iiot__subcmd__help"
@@ -43,6 +52,15 @@ _iiot() {
             iiot,model)
                 cmd="iiot__subcmd__model"
                 ;;
+            iiot,mqtt-pub)
+                cmd="iiot__subcmd__mqtt__subcmd__pub"
+                ;;
+            iiot,mqtt-sub)
+                cmd="iiot__subcmd__mqtt__subcmd__sub"
+                ;;
+            iiot,notify)
+                cmd="iiot__subcmd__notify"
+                ;;
             iiot,plot)
                 cmd="iiot__subcmd__plot"
                 ;;
@@ -54,6 +72,9 @@ _iiot() {
                 ;;
             iiot,rollup)
                 cmd="iiot__subcmd__rollup"
+                ;;
+            iiot,serve)
+                cmd="iiot__subcmd__serve"
                 ;;
             iiot,simulate)
                 cmd="iiot__subcmd__simulate"
@@ -103,6 +124,9 @@ _iiot() {
             iiot__subcmd__assets__subcmd__help,show)
                 cmd="iiot__subcmd__assets__subcmd__help__subcmd__show"
                 ;;
+            iiot__subcmd__help,ack)
+                cmd="iiot__subcmd__help__subcmd__ack"
+                ;;
             iiot__subcmd__help,assets)
                 cmd="iiot__subcmd__help__subcmd__assets"
                 ;;
@@ -112,8 +136,14 @@ _iiot() {
             iiot__subcmd__help,completions)
                 cmd="iiot__subcmd__help__subcmd__completions"
                 ;;
+            iiot__subcmd__help,derive)
+                cmd="iiot__subcmd__help__subcmd__derive"
+                ;;
             iiot__subcmd__help,detect)
                 cmd="iiot__subcmd__help__subcmd__detect"
+                ;;
+            iiot__subcmd__help,forecast)
+                cmd="iiot__subcmd__help__subcmd__forecast"
                 ;;
             iiot__subcmd__help,help)
                 cmd="iiot__subcmd__help__subcmd__help"
@@ -130,6 +160,15 @@ _iiot() {
             iiot__subcmd__help,model)
                 cmd="iiot__subcmd__help__subcmd__model"
                 ;;
+            iiot__subcmd__help,mqtt-pub)
+                cmd="iiot__subcmd__help__subcmd__mqtt__subcmd__pub"
+                ;;
+            iiot__subcmd__help,mqtt-sub)
+                cmd="iiot__subcmd__help__subcmd__mqtt__subcmd__sub"
+                ;;
+            iiot__subcmd__help,notify)
+                cmd="iiot__subcmd__help__subcmd__notify"
+                ;;
             iiot__subcmd__help,plot)
                 cmd="iiot__subcmd__help__subcmd__plot"
                 ;;
@@ -141,6 +180,9 @@ _iiot() {
                 ;;
             iiot__subcmd__help,rollup)
                 cmd="iiot__subcmd__help__subcmd__rollup"
+                ;;
+            iiot__subcmd__help,serve)
+                cmd="iiot__subcmd__help__subcmd__serve"
                 ;;
             iiot__subcmd__help,simulate)
                 cmd="iiot__subcmd__help__subcmd__simulate"
@@ -188,12 +230,54 @@ _iiot() {
 
     case "${cmd}" in
         iiot)
-            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help"
+            opts="-q -v -h -V --quiet --verbose --help --version simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__ack)
+            opts="-q -v -h -V --asset --tag --rule --by --note --at --busy-timeout --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --asset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -547,8 +631,46 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__derive)
+            opts="-q -v -h -V --model --preset --assets --max-age --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__detect)
-            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +709,10 @@ _iiot() {
                     return 0
                     ;;
                 --gap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cusum)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -629,9 +755,93 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        iiot__subcmd__help)
-            opts="simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help"
+        iiot__subcmd__forecast)
+            opts="-q -v -h -V --model --preset --horizon --every --level --season --method --history --refit --until --events --backtest --windows --step --rejects --strict --format --line-buffered --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --horizon)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --season)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --method)
+                    COMPREPLY=($(compgen -W "auto snaive" -- "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --windows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --step)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help)
+            opts="simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -769,7 +979,35 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__help__subcmd__derive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__help__subcmd__detect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__forecast)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -867,6 +1105,48 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__help__subcmd__mqtt__subcmd__pub)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__mqtt__subcmd__sub)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__notify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__help__subcmd__plot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -910,6 +1190,20 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__rollup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1151,8 +1445,218 @@ _iiot() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        iiot__subcmd__mqtt__subcmd__pub)
+            opts="-q -v -h -V --broker --topic --payload --qos --retain --client-id --username --inflight --ack-timeout --rejects --strict --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --payload)
+                    COMPREPLY=($(compgen -W "record value" -- "${cur}"))
+                    return 0
+                    ;;
+                --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inflight)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__mqtt__subcmd__sub)
+            opts="-q -v -h -V --broker --topic --template --qos --client-id --clean --username --count --idle --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --broker)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson csv" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__notify)
+            opts="-q -v -h -V --config --webhook --token-env --token-file --email --smtp --smtp-tls --smtp-user --from --group-wait --group-interval --repeat-interval --max-per-hour --max-attempts --backoff --backoff-max --timeout --ca --dead-letter --replay --store --state --dry-run --rejects --strict --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-tls)
+                    COMPREPLY=($(compgen -W "none starttls tls" -- "${cur}"))
+                    return 0
+                    ;;
+                --smtp-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repeat-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-per-hour)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backoff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backoff-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dead-letter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --replay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         iiot__subcmd__plot)
-            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --rejects --strict --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --field --rejects --strict --where --related-to --relation --assets --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1203,6 +1707,10 @@ _iiot() {
                     return 0
                     ;;
                 --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1336,7 +1844,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__query)
-            opts="-q -v -h -V --asset --tag --from --to --limit --latest --format --ts-col --asset-col --tag-col --value-col --ts-unit --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --asset --tag --from --to --limit --latest --rollup --order --format --ts-col --asset-col --tag-col --value-col --ts-unit --alarms --active --at --rule --severity --where --related-to --relation --assets --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1360,6 +1868,14 @@ _iiot() {
                     ;;
                 --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rollup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --order)
+                    COMPREPLY=($(compgen -W "series time" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -1386,6 +1902,18 @@ _iiot() {
                     COMPREPLY=($(compgen -W "s ms us ns" -- "${cur}"))
                     return 0
                     ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --severity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --where)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1410,7 +1938,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__rollup)
-            opts="-q -v -h -V --every --lateness --tz --kpi --retain --dry-run --now --final --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --every --lateness --tz --kpi --retain --weight-oee --weight-scrap --weight-errors --down --open --dry-run --now --final --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1429,10 +1957,26 @@ _iiot() {
                     return 0
                     ;;
                 --kpi)
-                    COMPREPLY=($(compgen -W "oee" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "oee health incidents" -- "${cur}"))
                     return 0
                     ;;
                 --retain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-oee)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-scrap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --weight-errors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --down)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1461,6 +2005,68 @@ _iiot() {
                     return 0
                     ;;
                 --assets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        iiot__subcmd__serve)
+            opts="-q -v -h -V --model --preset --listen --addr-file --ingest --token-file --cors --max-body --rate --slow-client --ingest-buffer --max-connections --for --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --addr-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cors)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slow-client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ingest-buffer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1530,7 +2136,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__store)
-            opts="-q -v -h -V --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --quiet --verbose --help --version"
+            opts="-q -v -h -V --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --reconnect-for --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1581,6 +2187,10 @@ _iiot() {
                     return 0
                     ;;
                 --busy-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reconnect-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

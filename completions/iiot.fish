@@ -36,9 +36,16 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "modbus-serve" -d 'Serve r
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "model" -d 'Print, list and check plant models'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "derive" -d 'Compute the model\'s derived tags (its `formula` column) from a stream'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "completions" -d 'Print shell completions for iiot'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "assets" -d 'The asset registry: what each asset is, where it stands, how it is related'
@@ -78,6 +85,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand store" -l model -d 'A plant mo
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l busy-timeout -d 'SQLite: how long a commit waits for another process\'s write lock (a retention run, a second store) before its batch goes to the rejects and store stops' -r
+complete -c iiot -n "__fish_iiot_using_subcommand store" -l reconnect-for -d 'PostgreSQL: how long to keep reconnecting, with the batch in hand, after the connection is lost, before the batch goes to the rejects' -r
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l parquet -d 'Write a Parquet lake into the TARGET folder instead of SQLite'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l tee -d 'Pass every record on to stdout, so store can stand mid-pipeline'
 complete -c iiot -n "__fish_iiot_using_subcommand store" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -103,6 +111,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l min-samples -d 'Rea
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l roc -d 'Rate-of-change rule on every series: 5/s, 30/min, 100/h' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l stuck -d 'Stuck rule on every series: N identical values in a row (the default set uses 10)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on every series: silent for FACTOR times the usual interval (3x)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l cusum -d 'CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
@@ -115,7 +124,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l assets -d 'The asse
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
@@ -185,8 +194,14 @@ complete -c iiot -n "__fish_iiot_using_subcommand model; and __fish_seen_subcomm
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l every -d 'Bucket widths, comma-separated: 10s, 1m, 15m, 1h, 1d, 7d (required, except on a store or lake given only --retain)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l lateness -d 'How long past a bucket\'s end (by its series\' latest reading) to wait for stragglers before writing it' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l tz -d 'Time zone whose local midnight starts day buckets (Europe/Berlin)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'"
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l kpi -d 'Instead of statistics per series, a KPI per machine per bucket: `oee` for the factory preset\'s tags (see below)' -r -f -a "oee\t'Overall equipment effectiveness (availability × performance × quality)'
+health\t'A health score from OEE, scrap rate and error rate, with its parts'
+incidents\t'Downtime incidents, and reliability (MTBF, MTTR) per bucket'"
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l retain -d 'On a store or lake: delete rows older than AGE per table, as in raw=30d,1m=365d (raw readings never before they are rolled up)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-oee -d '--kpi health: weight of the OEE term' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-scrap -d '--kpi health: weight of the scrap term (1 − scrap rate)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-errors -d '--kpi health: weight of the error term (1 − share of planned time in ERROR)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l down -d '--kpi incidents: the machine states that make an incident' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series\' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series\' latest reading; ages count from the wall clock). `now` is the wall clock' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
@@ -195,6 +210,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l where -d 'Only asse
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l open -d '--kpi incidents: also write the incidents still running at the end of input'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l dry-run -d 'With --retain: say what would be deleted, delete nothing'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l final -d 'On a store: the data is complete (a historical load): close every bucket that holds a reading, the last ones included'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
@@ -203,11 +219,27 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s q -l quiet -d 'Prin
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l assets -d 'Scale the model to N assets as `simulate --assets N` does (SITE-1/BLR-0001 …)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l max-age -d 'Inputs older than this give no derived reading [default: 3 times the inputs\' usual interval]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
+csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -l line-buffered -d 'Flush after every record, for live pipelines'
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand derive" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l asset -d 'Asset glob (`WH-0*`, `{A,B}`); repeat or separate with commas for several' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l tag -d 'Tag glob; repeat or separate with commas for several' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l from -d 'Readings at or after this time (RFC 3339, a date, or epoch ms)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l to -d 'Readings before this time (exclusive)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l limit -d 'At most N readings in all' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l rollup -d 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l order -d 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)' -r -f -a "series\t'Series by series (asset, then tag), each in time order'
+time\t'Every series merged by time, then asset, then tag'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l ts-col -d 'The time column (default: ts, timestamp, time, datetime or event_time)' -r
@@ -218,11 +250,16 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l ts-unit -d 'The unit
 ms\t''
 us\t''
 ns\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l at -d 'With --active: the time to tell the states at (default: now)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l rule -d 'Alarms of these rules only (globs); repeat or separate with commas' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l severity -d 'Alarms of these severities only (low, medium, high, critical); repeat or separate with commas' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l latest -d 'Only the last reading of each series (in the range), as a current-value tile shows'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l alarms -d 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l active -d 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -256,6 +293,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -l width -d 'Width of th
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l panel-height -d 'Height of each panel in pixels' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l max-panels -d 'Draw at most N series; the rest are counted on stderr' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l title -d 'A title above the panels' -r
+complete -c iiot -n "__fish_iiot_using_subcommand plot" -l field -d 'Draw this numeric field of each record instead of `value`: a KPI\'s `scrap_rate`, a health score\'s `health_oee`, a rollup\'s `max`. A field inside an object is named by its path (`scrap_rate.quality`); an object of numbers draws one series per member. The series is named `TAG.FIELD`; records without the field are left out and counted' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l where -d 'Only assets of the registry whose fields match KEY=GLOB pairs, all of them: `type=pump,location=site-1/unit-300/*`. Keys: asset, uuid, name, type, location, parent, description, or a specification key. Repeat --where for either of several' -r
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
@@ -266,6 +304,123 @@ complete -c iiot -n "__fish_iiot_using_subcommand plot" -s q -l quiet -d 'Print 
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c iiot -n "__fish_iiot_using_subcommand plot" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0 picks a free one)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l addr-file -d 'Once listening, write the bound ADDR:PORT to FILE' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l token-file -d 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l cors -d 'Send CORS headers admitting this origin (`*` for any); none unless given' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-body -d 'Largest request body' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l rate -d 'Requests a second each client address may make (429 past it)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l slow-client -d 'How long a client may take to send its request or to take the next part of an answer' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest-buffer -d 'Accepted records that may wait for stdout before ingest answers 503' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l max-connections -d 'Most connections open at once; more wait to be accepted' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l for -d 'Stop serving after this long (for scripts and tests); without it, serve until stopped' -r
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -l ingest -d 'Accept records on POST /ingest and /ingest/batch and write them to stdout'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l config -d 'Channels and routes (TOML); errors name line and column' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l webhook -d 'Send every alarm to this URL as the notification\'s JSON (no config file)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l token-env -d 'With --webhook: a bearer token from this environment variable' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l token-file -d 'With --webhook: a bearer token from this file' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l email -d 'Send every alarm by email to ADDR (repeatable; no config file)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp -d 'With --email: the SMTP server (password from IIOT_SMTP_PASSWORD)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp-tls -d 'With --email: TLS to the SMTP server' -r -f -a "none\t''
+starttls\t''
+tls\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l smtp-user -d 'With --email: the SMTP user' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l from -d 'With --email: the sender' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l group-wait -d 'With --webhook/--email: wait this long for more alarms before the first notification of a group' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l group-interval -d 'With --webhook/--email: wait this long after a notification before the next of the same group' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l repeat-interval -d 'With --webhook/--email: repeat still-active alarms this often' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l max-per-hour -d 'At most N notifications per channel per hour (of event time); the surplus is summarised. Applies to channels whose config sets none; 0: no limit' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l max-attempts -d 'Attempts per notification before it is dead-lettered' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l backoff -d 'The first retry\'s wait; each next doubles, with jitter' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l backoff-max -d 'The longest wait between attempts (a Retry-After may ask for longer, up to 1h)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l timeout -d 'Give up one attempt after this long' -r
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l ca -d 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l dead-letter -d 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l replay -d 'Send the notifications of a dead-letter file again, instead of reading events' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l store -d 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l state -d 'The outbox and grouping state, kept across restarts (fsynced)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l dry-run -d 'Send nothing: write what would be sent to whom (body, subject) as records'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand notify" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l asset -d 'The alarm\'s asset' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l tag -d 'The alarm\'s tag' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l rule -d 'The alarm\'s rule' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l by -d 'Who acknowledges' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l note -d 'A note kept with the acknowledgement' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l at -d 'The acknowledgement\'s time (default: now)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l busy-timeout -d 'How long to wait for another process\'s write lock' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l broker -d 'The broker, HOST:PORT' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l topic -d 'The topic template: {asset} and {tag} each a whole level' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l payload -d 'What a message carries' -r -f -a "record\t'The whole record, as one NDJSON line without its newline'
+value\t'The value alone (`1523.42`): what dashboards and most plant gateways publish; the time is the receiver\'s'"
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l qos -d '0: at most once; 1: at least once, acknowledged by the broker' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l client-id -d 'The MQTT client id (default: iiot-pub- and the process id)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l username -d 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l inflight -d 'QoS 1: how many messages may await the broker\'s acknowledgement' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l ack-timeout -d 'At the end, how long to wait without progress for the broker\'s acknowledgements before exiting 1' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l retain -d 'Ask the broker to keep each topic\'s last message for new subscribers'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-pub" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l broker -d 'The broker, HOST:PORT' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l topic -d 'A topic filter to subscribe to (repeatable; default: the template\'s, plant/+/+)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l template -d 'How a bare value\'s topic names its asset and tag' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l qos -d '0: at most once; 1: at least once, with a persistent session' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l client-id -d 'The MQTT client id: the name of the persistent session' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l username -d 'The user name for a broker that asks for one (password: IIOT_MQTT_PASSWORD)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l count -d 'Stop after this many messages' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l idle -d 'Stop after this long without a message' -r
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
+csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l clean -d 'A clean session: nothing kept while mqtt-sub is stopped'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -l line-buffered -d 'Flush after every record, for live pipelines'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand mqtt-sub" -s V -l version -d 'Print version'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l model -d 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l preset -d 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l horizon -d 'How far ahead: a duration (24h) or a number of buckets' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l every -d 'Bucket width, for readings that are not rollups [default: the series\' own interval]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l level -d 'Prediction interval levels in percent' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l season -d 'Seasonal periods (24h,7d), or `none` [default: found in the data]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)' -r -f -a "auto\t''
+snaive\t''"
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l history -d 'Buckets the model fits on, at most: a number or a duration (30d)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l refit -d 'Refit on a live stream: alone, at each new bucket; or every DURATION' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l until -d 'Write when each series crosses a limit: \'value < 25\', \'value >= 80\', or hi_hi, hi, lo, lo_lo of the model' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l windows -d 'Backtest origins' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l step -d 'Buckets between backtest origins [default: the horizon]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
+csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l events -d 'With --until: write predictive alarm events ("event":"predicted")'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l backtest -d 'Evaluate by rolling origin instead of forecasting'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l line-buffered -d 'Flush after every record, for live pipelines'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s v -l verbose -d 'Say more on stderr (repeat for more)'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -s V -l version -d 'Print version'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand completions" -s h -l help -d 'Print help'
@@ -341,21 +496,28 @@ complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcom
 complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write assets.json, id2assets.json, graph.json and graph.dot (GraphViz) into DIR'
 complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "import" -d 'Read DIR/assets.json and DIR/graph.json (when there) into a registry: writes OUT and its relations beside it (OUT without .csv + .relations.csv)'
 complete -c iiot -n "__fish_iiot_using_subcommand assets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "cat" -d 'Validate and normalise reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "model" -d 'Print, list and check plant models'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "completions" -d 'Print shell completions for iiot'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "assets" -d 'The asset registry: what each asset is, where it stands, how it is related'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup query inspect plot completions man assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "simulate" -d 'Simulate plant telemetry as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "store" -d 'Store readings and alarm events in a SQLite historian or a Parquet lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "cat" -d 'Validate and normalise reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "detect" -d 'Find anomalies and raise alarms in reading streams'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "modbus-serve" -d 'Serve readings as Modbus TCP registers'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "poll" -d 'Poll Modbus TCP devices and write readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "model" -d 'Print, list and check plant models'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "rollup" -d 'Summarise readings into time buckets (count, min, max, mean, stddev, first, last, time-weighted mean)'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "derive" -d 'Compute the model\'s derived tags (its `formula` column) from a stream'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "query" -d 'Read readings from a store, a Parquet file or a lake'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "inspect" -d 'Report what a store, a Parquet file or a lake holds, and what is wrong with it'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "completions" -d 'Print shell completions for iiot'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "man" -d 'Write man pages for iiot and each of its verbs'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "assets" -d 'The asset registry: what each asset is, where it stands, how it is related'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "check" -d 'Validate a model CSV: unknown columns, types, orders, profiles; limits out of order; duplicate asset+tag; overlapping registers; references to missing tags or states'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "show" -d 'Print the registry\'s assets CSV (or, with --relations-csv, its relations CSV)'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and __fish_seen_subcommand_from assets" -f -a "check" -d 'Validate a registry: columns, types, UUIDs, specifications; duplicate ids and UUIDs; unknown parents; relations to unknown assets; cycles in part_of. Exit 1 on any problem, each named with its file, line and column'

@@ -309,7 +309,8 @@ impl Tracker {
 /// Whether `ev` fits `alarm`'s state.
 fn check(alarm: &Alarm, ev: &AlarmEvent<'_>) -> Result<(), Refusal> {
     match &ev.event {
-        EventKind::Raised | EventKind::Cleared => Ok(()),
+        // A predicted crossing changes no measured alarm's state.
+        EventKind::Raised | EventKind::Cleared | EventKind::Predicted => Ok(()),
         EventKind::Other(name) => Err(Refusal::Unknown(name.to_string())),
         EventKind::Acked { .. } => {
             let Some(raised) = alarm.raised else {
@@ -370,7 +371,7 @@ fn step(alarm: &mut Alarm, ev: &AlarmEvent<'_>) {
                 note: note.as_deref().map(str::to_string),
             });
         }
-        EventKind::Other(_) => {}
+        EventKind::Predicted | EventKind::Other(_) => {}
     }
 }
 

@@ -88,7 +88,8 @@ impl AlarmReport {
                 }
                 return;
             }
-            EventKind::Other(_) => return,
+            // A predicted crossing is no measured alarm: not counted here.
+            EventKind::Predicted | EventKind::Other(_) => return,
         };
         let _ = self.states.apply(ev);
         let (asset, tag, rule) = (ev.asset, ev.tag, &*ev.rule);

@@ -245,7 +245,7 @@ fn read_source(
                 }
             };
             match (table, w) {
-                (Some(t), _) => s.read_rollups(t, sel, &mut |x| em.emit(x)).map(|_| ()),
+                (Some(t), _) => s.serve_rollups(t, sel, &mut |x| em.emit(x)).map(|_| ()),
                 // Asked for points the rollups cannot give: raw readings.
                 (None, Width::Points(_)) => s.read(sel, remaining, |x| em.emit(x).map(|_| ())),
                 // A width this store has no table of: nothing from it.

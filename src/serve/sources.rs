@@ -48,6 +48,9 @@ impl Source {
         let (kind, first) = match Detected::detect(path)? {
             Detected::Sqlite(p) => (Kind::Sqlite, Some(SqliteStore::open_read(&p)?)),
             Detected::ParquetFile(_) | Detected::Lake(_) => (Kind::Parquet, None),
+            Detected::Postgres(_) => anyhow::bail!(
+                "serve reads SQLite stores and Parquet; a PostgreSQL store is not served yet"
+            ),
         };
         Ok(Source {
             path: path.to_path_buf(),

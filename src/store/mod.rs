@@ -283,6 +283,9 @@ impl Reader {
                     Ok(true)
                 })
                 .map(|()| Skipped::default()),
+            Reader::Postgres(_) => {
+                anyhow::bail!("--order time reads a SQLite store; not yet a PostgreSQL one")
+            }
             Reader::Parquet(_) => anyhow::bail!(
                 "--order time reads a SQLite store; on Parquet, pipe the series-ordered output through a sort by ts"
             ),

@@ -55,7 +55,7 @@ impl Store {
     /// The selected series' buckets of `table` (one of
     /// [`Store::rollup_tables`]) as rollup records, series by series, each
     /// in time order; `emit` returns `false` to stop.
-    pub(crate) fn read_rollups(
+    pub(crate) fn serve_rollups(
         &self,
         table: &RollupTable,
         sel: &Selection,
