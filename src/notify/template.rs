@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(v["text"], "A \"1\" {x} {nope}");
         assert_eq!(v["a"][0]["tag"], "t&x");
         assert_eq!(
-            render("to=1&msg={tag} {value}", &n, Escape::Form),
+            render("to=1&msg={tag}+{value}", &n, Escape::Form),
             "to=1&msg=t%26x+46.5"
         );
         assert_eq!(render("{severity}/{limit}", &n, Escape::Text), "high/45");
