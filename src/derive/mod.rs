@@ -7,6 +7,9 @@
 //! (a reading of a later time arrives, or the input ends), so the inputs of
 //! one asset and time may come in any order and interleaved with other
 //! assets. Memory grows with the number of series, not of readings.
+//!
+//! A derived reading is as good as its worst input: it takes the worst
+//! quality among them and the fault label of the first one that has one.
 
 use std::collections::HashMap;
 
@@ -80,10 +83,12 @@ impl Template {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Slot {
     ts: Millis,
     value: f64,
+    quality: Quality,
+    fault: String,
     /// The last three intervals between updates (0: not seen yet).
     intervals: [Millis; 3],
     set: bool,
@@ -93,16 +98,21 @@ impl Slot {
     const EMPTY: Slot = Slot {
         ts: 0,
         value: 0.0,
+        quality: Quality::Good,
+        fault: String::new(),
         intervals: [0; 3],
         set: false,
     };
 
-    fn update(&mut self, ts: Millis, value: f64) {
+    fn update(&mut self, ts: Millis, value: f64, quality: Quality, fault: &str) {
         if self.set && ts > self.ts {
             self.intervals = [self.intervals[1], self.intervals[2], ts - self.ts];
         }
         self.ts = ts;
         self.value = value;
+        self.quality = quality;
+        self.fault.clear();
+        self.fault.push_str(fault);
         self.set = true;
     }
 
@@ -230,13 +240,13 @@ impl Deriver {
         let readers = &t.readers[slot];
         if readers.iter().all(|&d| asset.done[d] >= r.ts) {
             // Its times are already derived: the value is still the latest.
-            asset.slots[slot].update(r.ts, r.value);
+            asset.slots[slot].update(r.ts, r.value, r.quality, &r.fault);
             if !readers.is_empty() {
                 self.counts.late += 1;
             }
             return Ok(Pass::Keep);
         }
-        asset.slots[slot].update(r.ts, r.value);
+        asset.slots[slot].update(r.ts, r.value, r.quality, &r.fault);
         for &d in readers {
             asset.due[d] = true;
         }
@@ -303,10 +313,16 @@ impl Deriver {
                 }
             };
             self.inputs.clear();
+            let mut quality = Quality::Good;
+            let mut fault: Option<&str> = None;
             for &i in &def.inputs {
                 let s = &asset.slots[i];
                 if s.set && s.ts <= ts && ts - s.ts <= limit {
                     self.inputs.push(s.value);
+                    quality = quality.max(s.quality);
+                    if fault.is_none() && !s.fault.is_empty() {
+                        fault = Some(&s.fault);
+                    }
                 }
             }
             if self.inputs.len() < def.inputs.len() {
@@ -323,15 +339,16 @@ impl Deriver {
                 tag: &def.tag,
                 value,
                 unit: &def.unit,
-                quality: Quality::Good,
+                quality,
                 text: "",
-                fault: "",
+                fault: fault.unwrap_or(""),
                 extra: "",
                 encoded: None,
             })?;
             self.counts.derived += 1;
             // Formulas computed from this one are due too.
-            asset.slots[def.slot].update(ts, value);
+            let fault = fault.unwrap_or("").to_string();
+            asset.slots[def.slot].update(ts, value, quality, &fault);
             for &r in &t.readers[def.slot] {
                 asset.due[r] = true;
             }

@@ -25,8 +25,9 @@ pub use parse::{ParseError, RecordParser};
 
 use crate::time::Millis;
 
-/// Data quality of a reading, as OPC UA and historians grade it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Data quality of a reading, as OPC UA and historians grade it; ordered
+/// from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Quality {
     #[default]
     Good,

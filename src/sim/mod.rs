@@ -196,7 +196,8 @@ impl Simulator {
                 if let Some((formula, inputs)) = &spec.formula {
                     // Written unrounded, as `derive` computes it; no
                     // reading when an input dropped out or the result is
-                    // not finite.
+                    // not finite. A value computed from a faulty input is
+                    // faulty too: it carries the first such input's label.
                     self.inputs.clear();
                     self.inputs.extend(
                         inputs
@@ -207,8 +208,9 @@ impl Simulator {
                     let value = (self.inputs.len() == inputs.len())
                         .then(|| formula.eval(&self.inputs))
                         .flatten();
+                    let fault = inputs.iter().find_map(|&i| self.out[i].1);
                     self.truth[j] = value.unwrap_or(f64::NAN);
-                    self.out[j] = (value.unwrap_or(f64::NAN), None, value.is_some());
+                    self.out[j] = (value.unwrap_or(f64::NAN), fault, value.is_some());
                     continue;
                 }
                 let s = &mut states[j];

@@ -23,7 +23,7 @@ use crate::assets::{Registry, interchange, presets};
 #[command(after_help = "\
 Examples:
   iiot assets find --preset chemical \"high-temperature reactor vessel\" --limit 3
-  iiot assets show --preset chemical > plant.csv; iiot assets show --preset chemical --relations > plant.relations.csv
+  iiot assets show --preset chemical > plant.csv; iiot assets show --preset chemical --relations-csv > plant.relations.csv
   iiot assets list --assets plant.csv --where type=pump,location='site-1/unit-300/*'
   iiot assets export --assets plant.csv out/   # then: dot -Tsvg out/graph.dot > plant.svg")]
 pub struct Args {

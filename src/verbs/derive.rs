@@ -20,7 +20,9 @@ use crate::time::Millis;
 /// the longest of the inputs); before an interval is seen only inputs of
 /// the same time count. A derived reading at time T is written once the
 /// stream has moved past T (a reading of a later time, or the end of the
-/// input), so the inputs of one time may come in any order. Readings of a
+/// input), so the inputs of one time may come in any order. A derived
+/// reading takes the worst quality of its inputs and the fault label of the
+/// first input that has one. Readings of a
 /// derived tag in the input are dropped (derive writes its own). A division
 /// by zero or another non-finite result writes nothing. At the end: `read
 /// N, wrote M, derived D, stale S, non-finite F, replaced R, rejected K` on

@@ -93,7 +93,9 @@ fn fuel_level_falls_while_fuel_burns() {
 #[test]
 fn derive_writes_what_simulate_computed() {
     let wd = Workdir::new("derive-same");
-    let faults = "--faults spike=0.01,stuck=0.005,drift=0.005";
+    // Labelled: the efficiency computed from a faulty input carries its label
+    // in both.
+    let faults = "--faults spike=0.01,stuck=0.005,drift=0.005 --label";
     let sim = simulate(
         &wd,
         &format!("--preset boiler --duration 30m --interval 10s {faults}"),
@@ -153,6 +155,53 @@ fn with_dropouts_derive_fills_from_recent_inputs() {
     assert!(sim_eff.iter().all(|l| got.contains(l)));
     let got_eff = got.iter().filter(|l| l.contains("efficiency")).count();
     assert!(got_eff > sim_eff.len(), "{got_eff} vs {}", sim_eff.len());
+}
+
+#[test]
+fn a_derived_reading_takes_the_worst_quality_and_the_first_fault_of_its_inputs() {
+    let wd = Workdir::new("derive-quality");
+    wd.write(
+        "m.csv",
+        "asset,tag,unit,formula\nA,a,,\nA,b,,\nA,s,,a + b\n",
+    );
+    let input = [
+        r#"{"ts":"2026-01-01T00:00:00Z","asset":"A","tag":"a","value":1}"#,
+        r#"{"ts":"2026-01-01T00:00:00Z","asset":"A","tag":"b","value":2}"#,
+        r#"{"ts":"2026-01-01T00:00:10Z","asset":"A","tag":"a","value":1,"quality":"uncertain"}"#,
+        r#"{"ts":"2026-01-01T00:00:10Z","asset":"A","tag":"b","value":2,"quality":"bad","fault":"stuck"}"#,
+        r#"{"ts":"2026-01-01T00:00:20Z","asset":"A","tag":"a","value":5,"fault":"spike"}"#,
+        r#"{"ts":"2026-01-01T00:00:20Z","asset":"A","tag":"b","value":2,"fault":"stuck"}"#,
+        r#"{"ts":"2026-01-01T00:00:30Z","asset":"A","tag":"a","value":1}"#,
+        r#"{"ts":"2026-01-01T00:00:30Z","asset":"A","tag":"b","value":2}"#,
+    ]
+    .join("\n");
+    let mut c = wd.cmd("derive");
+    c.args(["--model", "m.csv", "-q"]);
+    let out = wd.run_with_stdin(&mut c, input);
+    let got: Vec<(String, f64, String, String)> = parse_ndjson(&ok(&c, &out))
+        .iter()
+        .filter(|r| text(r, "tag") == "s")
+        .map(|r| {
+            let opt = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            (
+                text(r, "ts")[17..19].to_string(),
+                num(r, "value"),
+                opt("quality"),
+                opt("fault"),
+            )
+        })
+        .collect();
+    let want = [
+        ("00", 3.0, "", ""),
+        ("10", 3.0, "bad", "stuck"),
+        ("20", 7.0, "", "spike"),
+        ("30", 3.0, "", ""),
+    ];
+    let want: Vec<(String, f64, String, String)> = want
+        .iter()
+        .map(|(t, v, q, f)| (t.to_string(), *v, q.to_string(), f.to_string()))
+        .collect();
+    assert_eq!(got, want);
 }
 
 fn field(stderr: &str, name: &str) -> u64 {

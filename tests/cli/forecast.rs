@@ -57,7 +57,8 @@ fn boiler_backtest_beats_seasonal_naive_with_calibrated_intervals() {
     let out = wd.run_with_stdin(&mut cmd, boiler_hourly());
     let lines = parse_ndjson(&ok(&cmd, &out));
     let t = total(&lines);
-    assert_eq!(num(t, "series"), 64.0, "{t}");
+    // Eight boilers of nine tags (fuel_flow and the efficiency computed from it).
+    assert_eq!(num(t, "series"), 72.0, "{t}");
     assert!(num(t, "mase") < 1.0, "mean MASE not below 1: {t}");
     let c80 = num(t, "coverage_80");
     assert!(
@@ -67,7 +68,7 @@ fn boiler_backtest_beats_seasonal_naive_with_calibrated_intervals() {
     assert!(num(t, "coverage_95") > c80, "{t}");
     // Per series lines name the model and their own scores.
     let per: Vec<&Value> = lines.iter().filter(|l| l["total"] != true).collect();
-    assert_eq!(per.len(), 64);
+    assert_eq!(per.len(), 72);
     assert!(
         per.iter().all(|l| text(l, "model").starts_with("mstl(24)")),
         "{per:?}"
