@@ -2016,7 +2016,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__serve)
-            opts="-q -v -h -V --model --preset --listen --addr-file --ingest --token-file --cors --max-body --rate --slow-client --ingest-buffer --max-connections --for --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --assets --listen --addr-file --ingest --token-file --cors --max-body --rate --slow-client --ingest-buffer --max-connections --for --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2027,6 +2027,10 @@ _iiot() {
                     return 0
                     ;;
                 --preset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --assets)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -370,6 +370,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
         &'iiot;serve'= {
             cand --model 'A plant model CSV (docs/model.md; `iiot model --preset NAME` prints one to start from)'
             cand --preset 'A built-in model: wellhead, fermenter, factory, boiler, chemical (`iiot model --list`)'
+            cand --assets 'The asset registry CSV the `where`, `related_to` and `relation` parameters select from (its relations from the neighbour X.relations.csv). Default: the registry of --preset'
             cand --listen 'Address and port to listen on (port 0 picks a free one)'
             cand --addr-file 'Once listening, write the bound ADDR:PORT to FILE'
             cand --token-file 'A file holding the bearer token ingest requires (needed with --ingest beyond loopback)'

@@ -60,8 +60,8 @@ pub(crate) fn ts_text(ms: Millis) -> String {
 /// and, with a model, their description, alarm limits and range.
 pub(crate) async fn series(State(app): State<Shared>, q: Pairs) -> Response {
     let run = async {
-        let p = ReadParams::parse(&pairs(q)?, &["asset", "tag"])?;
-        let sel = p.selection()?;
+        let p = ReadParams::parse(&pairs(q)?, &SERIES_PARAMS)?;
+        let sel = p.selection(app.registry.as_ref())?;
         let app2 = app.clone();
         let found = blocking(move || {
             // (asset, tag) → (unit, sources)
@@ -147,7 +147,31 @@ pub(crate) async fn series(State(app): State<Shared>, q: Pairs) -> Response {
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-const READ_PARAMS: [&str; 7] = ["asset", "tag", "from", "to", "limit", "every", "points"];
+/// Every series read also selects by the asset registry: `where` (repeat
+/// for either of several), `related_to` and `relation`.
+const READ_PARAMS: [&str; 10] = [
+    "asset",
+    "tag",
+    "from",
+    "to",
+    "limit",
+    "every",
+    "points",
+    "where",
+    "related_to",
+    "relation",
+];
+const SERIES_PARAMS: [&str; 5] = ["asset", "tag", "where", "related_to", "relation"];
+const LATEST_PARAMS: [&str; 8] = [
+    "asset",
+    "tag",
+    "from",
+    "to",
+    "limit",
+    "where",
+    "related_to",
+    "relation",
+];
 
 /// `GET /readings?asset&tag&from&to&limit[&every|&points]`: readings in
 /// `[from, to)`, series by series, each in time order; with `every` the
@@ -179,7 +203,7 @@ async fn read(app: Shared, headers: &HeaderMap, q: Pairs, rollup_only: bool) -> 
                 message: "points needs from (to defaults to now)".into(),
             }));
         }
-        Ok((p.selection()?, p))
+        Ok((p.selection(app.registry.as_ref())?, p))
     })();
     let (mut sel, p) = match checked {
         Ok(x) => x,
@@ -258,8 +282,8 @@ fn read_source(
 /// `GET /latest?asset&tag&from&to&limit`: each series' last reading.
 pub(crate) async fn latest(State(app): State<Shared>, headers: HeaderMap, q: Pairs) -> Response {
     let checked = (|| {
-        let p = ReadParams::parse(&pairs(q)?, &["asset", "tag", "from", "to", "limit"])?;
-        Ok::<_, ApiError>((p.selection()?, p.limit))
+        let p = ReadParams::parse(&pairs(q)?, &LATEST_PARAMS)?;
+        Ok::<_, ApiError>((p.selection(app.registry.as_ref())?, p.limit))
     })();
     let (sel, limit) = match checked {
         Ok(x) => x,
@@ -298,9 +322,20 @@ pub(crate) async fn alarms(State(app): State<Shared>, headers: HeaderMap, q: Pai
     let checked = (|| {
         let p = ReadParams::parse(
             &pairs(q)?,
-            &["asset", "tag", "rule", "severity", "from", "to", "limit"],
+            &[
+                "asset",
+                "tag",
+                "rule",
+                "severity",
+                "from",
+                "to",
+                "limit",
+                "where",
+                "related_to",
+                "relation",
+            ],
         )?;
-        Ok::<_, ApiError>((p.alarm_filter()?, p.limit))
+        Ok::<_, ApiError>((p.alarm_filter(app.registry.as_ref())?, p.limit))
     })();
     let (filter, limit) = match checked {
         Ok(x) => x,
@@ -336,9 +371,19 @@ pub(crate) async fn active_alarms(
     let checked = (|| {
         let p = ReadParams::parse(
             &pairs(q)?,
-            &["asset", "tag", "rule", "severity", "at", "limit"],
+            &[
+                "asset",
+                "tag",
+                "rule",
+                "severity",
+                "at",
+                "limit",
+                "where",
+                "related_to",
+                "relation",
+            ],
         )?;
-        Ok::<_, ApiError>((p.alarm_filter()?, p.at, p.limit))
+        Ok::<_, ApiError>((p.alarm_filter(app.registry.as_ref())?, p.at, p.limit))
     })();
     let (filter, at, limit) = match checked {
         Ok(x) => x,

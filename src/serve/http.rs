@@ -29,6 +29,7 @@ use super::sources::Source;
 pub(crate) struct App {
     pub sources: Vec<Source>,
     pub model: Option<crate::model::Model>,
+    pub registry: Option<crate::assets::Registry>,
     pub ingest: Option<Ingest>,
     pub token: Option<String>,
     pub max_body: usize,
@@ -252,6 +253,7 @@ async fn serve(cfg: Config, sources: Vec<Source>) -> Result<()> {
     let app = Arc::new(App {
         sources,
         model: cfg.model.clone(),
+        registry: cfg.registry.clone(),
         ingest,
         token: cfg.token.clone(),
         max_body: cfg.max_body,

@@ -32,6 +32,8 @@ use crate::model::Model;
 pub struct Config {
     pub sources: Vec<PathBuf>,
     pub model: Option<Model>,
+    /// The asset registry `where`, `related_to` and `relation` select from.
+    pub registry: Option<crate::assets::Registry>,
     pub listen: SocketAddr,
     pub addr_file: Option<PathBuf>,
     /// Accept `POST /ingest` and `/ingest/batch`.

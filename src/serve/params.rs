@@ -4,6 +4,8 @@
 //! widths are parsed here. Values only ever reach SQL as bound parameters
 //! (or, for globs, are matched in memory).
 
+use crate::assets::Registry;
+use crate::assets::select::select;
 use crate::patterns::Patterns;
 use crate::store::Selection;
 use crate::time::{Millis, parse_time_arg};
@@ -40,6 +42,9 @@ pub(crate) struct ReadParams {
     pub severities: Vec<String>,
     /// The time to tell alarm states at.
     pub at: Option<Millis>,
+    /// Asset selection against the registry: `where` clauses (either may
+    /// match), `related_to` and its `relation`s.
+    pub select: crate::assets::select::Query,
 }
 
 impl ReadParams {
@@ -57,7 +62,10 @@ impl ReadParams {
                     ),
                 ));
             };
-            let repeatable = matches!(key, "asset" | "tag" | "rule" | "severity");
+            let repeatable = matches!(
+                key,
+                "asset" | "tag" | "rule" | "severity" | "where" | "relation"
+            );
             if !repeatable && seen.contains(&key) {
                 return Err(bad(key, format!("{key} given more than once")));
             }
@@ -71,6 +79,9 @@ impl ReadParams {
                         .map(|x| x.trim().to_string())
                         .filter(|x| !x.is_empty()),
                 ),
+                "where" => p.select.where_.push(v.clone()),
+                "related_to" => p.select.related_to = Some(v.clone()),
+                "relation" => p.select.relations.push(v.clone()),
                 "at" => p.at = Some(time(key, v)?),
                 "from" => p.from = Some(time(key, v)?),
                 "to" => p.to = Some(time(key, v)?),
@@ -87,13 +98,19 @@ impl ReadParams {
         if p.every.is_some() && p.points.is_some() {
             return Err(bad("points", "give every or points, not both"));
         }
+        if !p.select.relations.is_empty() && p.select.related_to.is_none() {
+            return Err(bad("relation", "relation needs related_to"));
+        }
         Ok(p)
     }
 
     /// The alarms wanted: series and rule globs, severities, and the
     /// half-open range `[from, to)` of events.
-    pub(crate) fn alarm_filter(&self) -> Result<crate::alarms::Filter, BadParam> {
-        let sel = self.selection()?;
+    pub(crate) fn alarm_filter(
+        &self,
+        registry: Option<&Registry>,
+    ) -> Result<crate::alarms::Filter, BadParam> {
+        let sel = self.selection(registry)?;
         Ok(crate::alarms::Filter {
             assets: sel.assets,
             tags: sel.tags,
@@ -104,11 +121,12 @@ impl ReadParams {
         })
     }
 
-    /// The series globs and the half-open range `[from, to)`.
-    pub(crate) fn selection(&self) -> Result<Selection, BadParam> {
+    /// The series globs and the half-open range `[from, to)`; with
+    /// `where` or `related_to`, only the registry's assets they select
+    /// (and the `asset` globs match).
+    pub(crate) fn selection(&self, registry: Option<&Registry>) -> Result<Selection, BadParam> {
         let sel = Selection {
-            assets: Patterns::new("asset", &self.assets)
-                .map_err(|e| bad("asset", format!("{e:#}")))?,
+            assets: self.asset_patterns(registry)?,
             tags: Patterns::new("tag", &self.tags).map_err(|e| bad("tag", format!("{e:#}")))?,
             from: self.from.unwrap_or(i64::MIN),
             to: self.to.unwrap_or(i64::MAX),
@@ -117,6 +135,34 @@ impl ReadParams {
             return Err(bad("to", "from must be before to"));
         }
         Ok(sel)
+    }
+}
+
+impl ReadParams {
+    fn asset_patterns(&self, registry: Option<&Registry>) -> Result<Patterns, BadParam> {
+        let own =
+            Patterns::new("asset", &self.assets).map_err(|e| bad("asset", format!("{e:#}")))?;
+        if self.select.is_empty() {
+            return Ok(own);
+        }
+        let param = if self.select.where_.is_empty() {
+            "related_to"
+        } else {
+            "where"
+        };
+        let Some(reg) = registry else {
+            return Err(bad(
+                param,
+                "no asset registry is served: start serve with --assets FILE or a --preset",
+            ));
+        };
+        let chosen = select(reg, &self.select).map_err(|e| bad(param, format!("{e:#}")))?;
+        let mut globs = chosen.globs_where(|n| own.matches(n));
+        if globs.is_empty() {
+            // A glob no asset id has: nothing is selected.
+            globs.push("\u{0}none\u{0}".to_string());
+        }
+        Patterns::new("asset", &globs).map_err(|e| bad(param, format!("{e:#}")))
     }
 }
 
@@ -184,6 +230,6 @@ mod tests {
             &["from", "to"],
         )
         .unwrap();
-        assert_eq!(p.selection().unwrap_err().param, "to");
+        assert_eq!(p.selection(None).unwrap_err().param, "to");
     }
 }

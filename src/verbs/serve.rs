@@ -25,7 +25,12 @@ use crate::serve::Config;
 /// &limit[&every=1h|&points=800]; /latest; /rollups?every|points; /alarms;
 /// /alarms/active; /health; /openapi.json; with --ingest, POST /ingest
 /// (one record) and POST /ingest/batch (NDJSON or a JSON array). Asset and
-/// tag are globs and may repeat; from is inclusive, to exclusive (RFC 3339,
+/// tag are globs and may repeat; every series read (/series, /readings,
+/// /rollups, /latest, /alarms, /alarms/active) also selects by the asset
+/// registry (--assets FILE, else the --preset's): where=type=pump,location=
+/// site-1/* (repeat for either of several), related_to=R-101 and
+/// relation=feeds, as `query --where/--related-to` does. From is inclusive,
+/// to exclusive (RFC 3339,
 /// a date, or epoch ms). Records come as NDJSON, or as one JSON array when
 /// Accept asks for application/json, streamed. With points=N (and from),
 /// the coarsest rollup table that still gives N buckets over the range is
@@ -61,6 +66,9 @@ pub struct Args {
     /// The plant model whose units, descriptions and alarm limits /series gives.
     #[command(flatten)]
     pub model: ModelArgs,
+    /// The asset registry CSV the `where`, `related_to` and `relation` parameters select from (its relations from the neighbour X.relations.csv). Default: the registry of --preset.
+    #[arg(long = "assets", value_name = "FILE")]
+    pub assets_file: Option<PathBuf>,
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = crate::options::listen)]
     pub listen: SocketAddr,
@@ -143,6 +151,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let cfg = Config {
         sources: args.sources.clone(),
         model: args.model.given()?,
+        registry: match (&args.assets_file, &args.model.preset) {
+            (Some(f), _) => Some(crate::assets::Registry::open(f, None)?),
+            (None, Some(p)) => Some(crate::assets::presets::load(p)?),
+            (None, None) => None,
+        },
         listen: args.listen,
         addr_file: args.addr_file.clone(),
         ingest: args.ingest,

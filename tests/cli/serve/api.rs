@@ -446,3 +446,92 @@ fn serve_reads_a_lake_too() {
     assert_eq!(v["sources"][0]["kind"], "parquet");
     assert_eq!(v["sources"][0]["series"], 3);
 }
+
+/// The (asset, tag) pairs of a series list or of records.
+fn series_of(recs: &[Value]) -> std::collections::BTreeSet<(String, String)> {
+    recs.iter()
+        .map(|r| (text(r, "asset").to_string(), text(r, "tag").to_string()))
+        .collect()
+}
+
+#[test]
+fn serve_selects_by_the_asset_registry_as_query_does() {
+    let wd = Workdir::new("serve_registry");
+    let db = fixture(&wd);
+    wd.write(
+        "plant.csv",
+        "asset,uuid,name,type,location,parent,description,specifications\n\
+         FERM-1,,Fermenter one,reactor,site-1/hall-a,,Seed fermenter,volume_l=500\n\
+         FERM-2,,Fermenter two,vessel,site-1/hall-b,,Production fermenter,volume_l=5000\n",
+    );
+    wd.write(
+        "plant.relations.csv",
+        "from,relation,to\nFERM-1,feeds,FERM-2\n",
+    );
+    let s = Server::start(
+        &wd,
+        &[db.to_str().unwrap(), "--assets", "plant.csv"],
+        Stdio::null(),
+    );
+    for sel in [
+        "where=type=reactor",
+        "where=location=site-1/hall-b",
+        "where=type=reactor&where=type=vessel",
+        "where=volume_l=5000",
+        "related_to=FERM-1&relation=feeds",
+        "where=type=pump",
+    ] {
+        // What `query --where/--related-to` selects from the same registry.
+        let mut q = wd.cmd("query");
+        q.args([db.to_str().unwrap(), "-q", "--assets", "plant.csv"]);
+        for pair in sel.split('&') {
+            let (k, v) = pair.split_once('=').unwrap();
+            q.arg(format!("--{}", k.replace('_', "-"))).arg(v);
+        }
+        let out = q.output().expect("iiot query");
+        assert!(out.status.success(), "query {sel}: {out:?}");
+        let want = series_of(&crate::util::parse_ndjson(&String::from_utf8_lossy(
+            &out.stdout,
+        )));
+        let listed = s.get(&format!("/series?{sel}")).expect(200).json();
+        let listed = series_of(listed["series"].as_array().unwrap());
+        assert_eq!(listed, want, "/series?{sel}");
+        let read = series_of(&s.get(&format!("/readings?{sel}")).expect(200).records());
+        assert_eq!(read, want, "/readings?{sel}");
+        let latest = s.get(&format!("/latest?{sel}")).expect(200).records();
+        assert_eq!(series_of(&latest), want, "/latest?{sel}");
+        assert_eq!(latest.len(), want.len(), "/latest?{sel}");
+    }
+    // The selection and the asset globs both hold; alarms select too.
+    let v = s
+        .get("/series?where=type=reactor&asset=FERM-2")
+        .expect(200)
+        .json();
+    assert_eq!(v["series"], serde_json::json!([]));
+    let alarms = s.get("/alarms?where=type=vessel").expect(200).records();
+    assert!(!alarms.is_empty());
+    assert!(
+        alarms.iter().all(|a| text(a, "asset") == "FERM-2"),
+        "{alarms:?}"
+    );
+    // A bad clause, and relation without related_to, name their parameter.
+    for (path, param) in [
+        ("/series?where=type", "where"),
+        ("/readings?relation=feeds", "relation"),
+        ("/latest?related_to=NOPE", "related_to"),
+    ] {
+        let a = s.get(path);
+        assert_eq!(a.status, 400, "{path}: {}", a.text());
+        assert_eq!(text(&a.json(), "parameter"), param, "{path}");
+    }
+    drop(s);
+    // Without a registry, selecting by one is a 400 saying what to give.
+    let s = start(&wd, &[]);
+    let a = s.get("/series?where=type=reactor");
+    assert_eq!(a.status, 400);
+    assert!(
+        text(&a.json(), "message").contains("--assets"),
+        "{}",
+        a.text()
+    );
+}
