@@ -263,9 +263,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         }
         Some(Kpi::Oee) => {
             let mut engine = KpiEngine::new(widths, aligner);
-            stream_kpi(
+            kpis::stream_kpi(
                 &args.input.inputs,
                 &mut engine,
+                "oee",
+                |reasons, w, b, extra| crate::rollup::kpi::encode(b, reasons, &w.label, extra),
                 &mut out,
                 &mut rejects,
                 &mut tally,
@@ -281,10 +283,11 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             if weights.oee + weights.scrap + weights.errors <= 0.0 {
                 bail!("the health weights add up to zero");
             }
-            kpis::stream_health(
+            kpis::stream_kpi(
                 &args.input.inputs,
                 &mut engine,
-                weights,
+                "health",
+                |_, w, b, extra| crate::rollup::health::encode(b, &weights, &w.label, extra),
                 &mut out,
                 &mut rejects,
                 &mut tally,
@@ -566,58 +569,6 @@ fn stream_all<W: std::io::Write>(
     .and_then(|()| Ok(engine.finish(&mut emit)?));
     // Counted also when the run stops early (--strict, a closed pipe): the
     // summary tells what was written before.
-    tally.wrote = wrote;
-    tally.late = late;
-    result
-}
-
-fn stream_kpi<W: std::io::Write>(
-    inputs: &[PathBuf],
-    engine: &mut KpiEngine,
-    out: &mut RecordWriter<W>,
-    rejects: &mut Rejects,
-    tally: &mut Tally,
-) -> Result<()> {
-    let mut extra = Vec::new();
-    let mut wrote = 0u64;
-    let mut late = 0u64;
-    let mut emit = |asset: &str, reasons: &[String], w: &Width, b: &KpiBucket| {
-        wrote += 1;
-        let oee = kpi::encode(b, reasons, &w.label, &mut extra);
-        out.write(&ReadingRef {
-            ts: b.start,
-            asset,
-            tag: "oee",
-            value: oee.unwrap_or(0.0),
-            unit: "",
-            quality: if oee.is_some() {
-                Quality::Good
-            } else {
-                Quality::Uncertain
-            },
-            text: "",
-            fault: "",
-            extra: std::str::from_utf8(&extra).unwrap_or_default(),
-            encoded: None,
-        })
-    };
-    let result = for_each_reading(
-        inputs,
-        rejects,
-        tally,
-        |name, line_no, bytes, reading, rejects| {
-            if !engine.push(reading, &mut emit)? {
-                late += 1;
-                let e = ParseError {
-                field: Some("ts"),
-                message: "older than its machine's latest reading (--kpi needs each machine's readings in time order)".into(),
-            };
-                rejects.reject(name, line_no, &e, bytes)?;
-            }
-            Ok(())
-        },
-    )
-    .and_then(|()| Ok(engine.finish(&mut emit)?));
     tally.wrote = wrote;
     tally.late = late;
     result

@@ -8,7 +8,6 @@ use super::{Tally, for_each_reading};
 use crate::io::Rejects;
 use crate::record::{ParseError, Quality, ReadingRef, RecordWriter};
 use crate::rollup::buckets::{Aligner, Width};
-use crate::rollup::health::{self, Weights};
 use crate::rollup::incidents::{self, Incident, IncidentEngine, ReliabilityBucket, Sink};
 use crate::rollup::kpi::{KpiBucket, KpiEngine};
 
@@ -19,10 +18,14 @@ fn out_of_order() -> ParseError {
     }
 }
 
-pub(super) fn stream_health<W: std::io::Write>(
+/// `rollup --kpi oee|health` on a stream: one record of `tag` per machine
+/// and bucket, its value and fields from `encode` (the score, or `None`
+/// for a bucket with nothing to rate: value 0, quality uncertain).
+pub(super) fn stream_kpi<W: std::io::Write>(
     inputs: &[PathBuf],
     engine: &mut KpiEngine,
-    weights: Weights,
+    tag: &str,
+    mut encode: impl FnMut(&[String], &Width, &KpiBucket, &mut Vec<u8>) -> Option<f64>,
     out: &mut RecordWriter<W>,
     rejects: &mut Rejects,
     tally: &mut Tally,
@@ -30,13 +33,13 @@ pub(super) fn stream_health<W: std::io::Write>(
     let mut extra = Vec::new();
     let mut wrote = 0u64;
     let mut late = 0u64;
-    let mut emit = |asset: &str, _reasons: &[String], w: &Width, b: &KpiBucket| {
+    let mut emit = |asset: &str, reasons: &[String], w: &Width, b: &KpiBucket| {
         wrote += 1;
-        let score = health::encode(b, &weights, &w.label, &mut extra);
+        let score = encode(reasons, w, b, &mut extra);
         out.write(&ReadingRef {
             ts: b.start,
             asset,
-            tag: "health",
+            tag,
             value: score.unwrap_or(0.0),
             unit: "",
             quality: if score.is_some() {

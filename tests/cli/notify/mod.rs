@@ -205,36 +205,37 @@ fn email_goes_over_starttls_with_auth_and_a_template() {
     let (ca, cert) = servers::certs(&wd);
     let pw = "pw-31415926";
     let smtp = servers::smtp(&wd, &cert, pw);
-    wd.write(
-        "n.toml",
-        format!(
-            r#"
+    // notify with the config `toml` (its `{port}` the SMTP server's),
+    // trusting the test's CA, the password in the environment.
+    let notify = |toml: &str, input: &str| {
+        wd.write("n.toml", toml.replace("{port}", &smtp.port.to_string()));
+        let mut cmd = wd.cmd("notify");
+        cmd.args(["--config", "n.toml", "--ca"])
+            .arg(&ca)
+            .env("SMTP_PW", pw);
+        run(&wd, &mut cmd, input)
+    };
+    let (out, err) = notify(
+        r#"
 [channels.oncall]
 type = "email"
-smtp = "127.0.0.1:{}"
+smtp = "127.0.0.1:{port}"
 tls = "starttls"
 user = "plant"
 password_env = "SMTP_PW"
 from = "iiot@plant.example"
 to = ["oncall@plant.example", "boss@plant.example"]
-subject = "[plant] {{status}} {{asset}} {{rule}}"
-body = "Alarm {{summary}}\n{{alarms}}"
+subject = "[plant] {status} {asset} {rule}"
+body = "Alarm {summary}\n{alarms}"
 
 [[routes]]
 severity = ["high", "critical"]
 channels = ["oncall"]
 group_wait = "0s"
 "#,
-            smtp.port
-        ),
+        &(ev(0, "BOIL-1", "drum_pressure", "hi_hi", "raised", "critical")
+            + &ev(1, "BOIL-2", "flow", "lo", "raised", "low")),
     );
-    let mut cmd = wd.cmd("notify");
-    cmd.args(["--config", "n.toml", "--ca"])
-        .arg(&ca)
-        .env("SMTP_PW", pw);
-    let input = ev(0, "BOIL-1", "drum_pressure", "hi_hi", "raised", "critical")
-        + &ev(1, "BOIL-2", "flow", "lo", "raised", "low");
-    let (out, err) = run(&wd, &mut cmd, &input);
     let got = smtp.wait_for(1);
     assert_eq!(got.len(), 1, "{out}\n{err}");
     let m = &got[0];
@@ -265,13 +266,11 @@ group_wait = "0s"
     assert!(!out.contains(pw) && !err.contains(pw));
 
     // A digest: three groups' notifications in one message an hour.
-    wd.write(
-        "d.toml",
-        format!(
-            r#"
+    let (out, err) = notify(
+        r#"
 [channels.daily]
 type = "email"
-smtp = "127.0.0.1:{}"
+smtp = "127.0.0.1:{port}"
 user = "plant"
 password_env = "SMTP_PW"
 from = "iiot@plant.example"
@@ -283,17 +282,10 @@ channels = ["daily"]
 group_by = ["asset"]
 group_wait = "0s"
 "#,
-            smtp.port
-        ),
+        &(ev(0, "BOIL-1", "drum_pressure", "hi_hi", "raised", "critical")
+            + &ev(60, "BOIL-2", "flow", "lo", "raised", "low")
+            + &ev(120, "BOIL-3", "flow", "lo", "raised", "low")),
     );
-    let mut cmd = wd.cmd("notify");
-    cmd.args(["--config", "d.toml", "--ca"])
-        .arg(&ca)
-        .env("SMTP_PW", pw);
-    let input = ev(0, "BOIL-1", "drum_pressure", "hi_hi", "raised", "critical")
-        + &ev(60, "BOIL-2", "flow", "lo", "raised", "low")
-        + &ev(120, "BOIL-3", "flow", "lo", "raised", "low");
-    let (out, err) = run(&wd, &mut cmd, &input);
     let got = smtp.wait_for(2);
     assert_eq!(got.len(), 2, "{out}\n{err}");
     assert_eq!(got[1]["to"], serde_json::json!(["log@plant.example"]));
