@@ -44,7 +44,9 @@ use crate::time::Millis;
 /// repeat_interval, cleared ones are sent when they clear. On a live
 /// stream a due group is also sent when the input has been quiet that
 /// long on the wall clock. --max-per-hour holds back a channel's surplus
-/// and sends one summary of it.
+/// and sends one summary of it. There are no quiet hours (they would hide
+/// alarms from whoever is on call): send what may wait to an e-mail
+/// channel with a digest.
 ///
 /// Delivery: timeouts, refused connections, 5xx and 429 (after its
 /// Retry-After) are retried with exponential backoff (doubling from

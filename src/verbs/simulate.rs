@@ -28,7 +28,7 @@ use crate::time::Millis;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  iiot simulate --preset fermenter --duration 24h > day.ndjson
+  iiot simulate --preset fermenter --duration 24h --interval 10s > day.ndjson
   iiot simulate --preset wellhead --count 3 --format csv
   iiot simulate --preset fermenter --faults spike=0.002,stuck=0.0005 --label --duration 1h
   iiot simulate --preset factory --assets 100 --interval 10s --duration 1h > factory.ndjson
