@@ -377,6 +377,22 @@ impl Store {
         }
     }
 
+    /// Like [`Store::retain`], writing the rows to delete as Parquet under
+    /// `dir` first (`--archive`); a SQLite store only.
+    pub(crate) fn retain_archived(
+        &mut self,
+        rules: &[Rule],
+        now: Millis,
+        dir: &Path,
+    ) -> Result<(Vec<Deleted>, sqlite::archive::Archived)> {
+        match self {
+            Store::Sqlite(store) => store.retain_archived(rules, now, dir),
+            Store::Postgres(_) => anyhow::bail!(
+                "--archive archives a SQLite store; not yet a PostgreSQL one (nothing was deleted)"
+            ),
+        }
+    }
+
     /// The store's make-up, for inspect.
     pub(crate) fn info(&self) -> Result<StoreInfo> {
         match self {

@@ -29,11 +29,11 @@ use crate::store::Selection;
 use crate::time::TsFormatter;
 
 /// One stored bucket and its series.
-struct Stored {
-    asset: Rc<str>,
-    tag: Rc<str>,
-    unit: Rc<str>,
-    b: BucketRow,
+pub(crate) struct Stored {
+    pub asset: Rc<str>,
+    pub tag: Rc<str>,
+    pub unit: Rc<str>,
+    pub b: BucketRow,
 }
 
 /// The folder of a width's rollup files in a lake.
@@ -96,7 +96,7 @@ pub(crate) fn read_rollups(
 
 /// The selected rows of one rollup file (columns as
 /// [`super::part::rollup_schema`] names them).
-fn read_file(
+pub(crate) fn read_file(
     path: &Path,
     sel: &Selection,
     strings: &mut HashMap<String, Rc<str>>,
