@@ -178,7 +178,12 @@ pub(crate) fn bucket_row_of(r: &Reading) -> Result<(String, BucketRow), ParseErr
         .extra_field("every")
         .and_then(|v| serde_json::from_str::<String>(v).ok())
         .filter(|s| !s.is_empty() && Width::parse(s).is_ok())
-        .ok_or_else(|| bad("every", "a rollup record's width must be a string such as \"1m\""))?;
+        .ok_or_else(|| {
+            bad(
+                "every",
+                "a rollup record's width must be a string such as \"1m\"",
+            )
+        })?;
     let n = number_count(r)?;
     let good = match r.extra_field("good") {
         Some(_) => count(r, "good")?,

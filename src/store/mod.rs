@@ -294,7 +294,9 @@ impl Reader {
                 })
                 .map(|()| Skipped::default()),
             Reader::Postgres(_) => {
-                anyhow::bail!("--order time reads a SQLite store or a lake; not yet a PostgreSQL one")
+                anyhow::bail!(
+                    "--order time reads a SQLite store or a lake; not yet a PostgreSQL one"
+                )
             }
             Reader::Parquet(files) => files.read_in_time_order(sel, limit, on_unit, emit),
         }

@@ -355,6 +355,11 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
     if args.every.is_none() && args.retain.is_none() {
         bail!("on a store give --every (widths to roll up) and/or --retain");
     }
+    if args.archive.is_some() && matches!(Source::detect(path), Ok(Source::Postgres(_))) {
+        bail!(
+            "--archive archives a SQLite store; not yet a PostgreSQL one: nothing was rolled up or deleted"
+        );
+    }
     let mut store = Store::open_upkeep(path)?;
     let name = path.display();
     if let Some(every) = args.every.as_deref() {

@@ -350,7 +350,12 @@ fn to_rollup_batch(part: &Part) -> Result<RecordBatch> {
     let every = part.every.as_deref().unwrap_or_default();
     let rows = part.rows.iter().map(|row| {
         let (a, t, u) = &part.series[row.series as usize];
-        (a.as_str(), t.as_str(), u.as_str(), &part.buckets[row.bucket as usize])
+        (
+            a.as_str(),
+            t.as_str(),
+            u.as_str(),
+            &part.buckets[row.bucket as usize],
+        )
     });
     rollup_batch(every, rows)
 }
@@ -371,7 +376,11 @@ pub(crate) fn rollup_batch<'a>(
         asset.push(a);
         tag.push(t);
         unit.push((!u.is_empty()).then_some(u));
-        value.push(if whole { b.stats[2].unwrap_or_default() } else { 0.0 });
+        value.push(if whole {
+            b.stats[2].unwrap_or_default()
+        } else {
+            0.0
+        });
         quality.push(if whole { "good" } else { "bad" });
         count.push(b.count);
         for (k, v) in b.stats.iter().enumerate() {

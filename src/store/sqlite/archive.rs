@@ -220,8 +220,12 @@ fn archive_table(
                     rollup_read::read_file(&path, &Selection::all(), &mut strings, &mut rows)
                         .with_context(|| format!("reading {}", path.display()))?;
                 }
-                rows.sort_by(|a, b| (&a.asset, &a.tag, a.b.start).cmp(&(&b.asset, &b.tag, b.b.start)));
-                rows.dedup_by(|a, b| (&a.asset, &a.tag, a.b.start) == (&b.asset, &b.tag, b.b.start));
+                rows.sort_by(|a, b| {
+                    (&a.asset, &a.tag, a.b.start).cmp(&(&b.asset, &b.tag, b.b.start))
+                });
+                rows.dedup_by(|a, b| {
+                    (&a.asset, &a.tag, a.b.start) == (&b.asset, &b.tag, b.b.start)
+                });
                 let it = rows.iter().map(|s| (&*s.asset, &*s.tag, &*s.unit, &s.b));
                 (rollup_batch(l, it)?, n)
             }
@@ -345,7 +349,9 @@ fn raw_batch(rows: &[RawRow]) -> Result<RecordBatch> {
             TimestampMillisecondArray::from(rows.iter().map(|r| r.ts).collect::<Vec<_>>())
                 .with_timezone("UTC"),
         ),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.asset))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| &*r.asset),
+        )),
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &*r.tag))),
         Arc::new(StringArray::from(
             rows.iter()
@@ -419,10 +425,7 @@ fn read_raw_archive(path: &Path) -> Result<Vec<RawRow>> {
                 unit: rc(unit.get(i).unwrap_or("")),
                 ts: t,
                 value: v,
-                quality: quality
-                    .get(i)
-                    .and_then(Quality::parse)
-                    .unwrap_or_default(),
+                quality: quality.get(i).and_then(Quality::parse).unwrap_or_default(),
                 text: text.get(i).map(str::to_string),
                 extra: extra.get(i).map(str::to_string),
             });

@@ -213,7 +213,13 @@ impl Series<'_> {
     }
 }
 
-pub(super) fn count(conn: &Connection, table: &str, id: i64, from: Millis, to: Millis) -> Result<u64> {
+pub(super) fn count(
+    conn: &Connection,
+    table: &str,
+    id: i64,
+    from: Millis,
+    to: Millis,
+) -> Result<u64> {
     let n: i64 = conn.query_row(
         &format!("SELECT count(*) FROM {table} WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3"),
         params![id, from, to],
@@ -224,7 +230,12 @@ pub(super) fn count(conn: &Connection, table: &str, id: i64, from: Millis, to: M
 
 /// Deletes a series' rows before `limit`, at most [`BATCH`] per
 /// transaction.
-pub(super) fn delete_before(conn: &mut Connection, table: &str, id: i64, limit: Millis) -> Result<u64> {
+pub(super) fn delete_before(
+    conn: &mut Connection,
+    table: &str,
+    id: i64,
+    limit: Millis,
+) -> Result<u64> {
     let mut total = 0u64;
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
