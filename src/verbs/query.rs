@@ -77,7 +77,8 @@ Examples:
   iiot query plant.db --latest --tag fuel_level
   iiot query lake --from 2026-01-01T00:00:02Z --to 2026-01-01T00:00:04Z --limit 10
   iiot query lake/date=2026-01-01 --asset '*/BLR-2' | iiot cat -q > blr2.ndjson
-  iiot query lake --order time | iiot rollup --kpi oee --every 1h
+  iiot query lake --order time | iiot detect --preset boiler
+  iiot rollup --every 1m export.ndjson | iiot store -q --parquet lake1m
   iiot query lake1m --rollup 1m | iiot rollup --every 1h")]
 pub struct Args {
     /// A SQLite store, a Parquet file, or a folder of Parquet files.

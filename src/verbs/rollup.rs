@@ -131,7 +131,7 @@ Examples:
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi health --every 1h --weight-oee 0.6
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi incidents --every 1h --open
   iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson
-  iiot rollup plant.db --retain raw=30d,1h=365d --archive archive/")]
+  iiot rollup plant.db --retain raw=30d --archive archive/")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
