@@ -76,6 +76,7 @@ fn rollup_lake_keeps_every_statistic_and_reads_back_as_the_store_does() {
          $B store -q r.db r.ndjson; $B rollup -q r.db --every 1m,1h --final; \
          $B rollup -q --every 1m,1h r.ndjson | $B store -q --parquet lake",
     );
+    let stored_1h = bash(&wd, "$B query -q r.db --rollup 1h");
     for width in ["1m", "1h"] {
         let stored = bash(&wd, &format!("$B query -q r.db --rollup {width}"));
         let lake = bash(&wd, &format!("$B query -q lake --rollup {width}"));
@@ -140,6 +141,19 @@ fn rollup_lake_keeps_every_statistic_and_reads_back_as_the_store_does() {
     let out = wd.run(&mut cmd);
     let err = fails_with(1, &cmd, &out);
     assert!(err.contains("every=1d"), "{}", describe(&cmd, &out));
+    // Retention on a rollup lake: a width's day goes once all its buckets
+    // ended before the limit; the other width and the readings stay.
+    bash(
+        &wd,
+        "$B rollup -q lake --retain 1m=1d --now 2026-01-03T00:00:59Z",
+    );
+    assert!(wd.path("lake/every=1m/date=2026-01-01").exists());
+    bash(
+        &wd,
+        "$B rollup -q lake --retain 1m=1d --now 2026-01-03T00:01:00Z",
+    );
+    assert!(!wd.path("lake/every=1m/date=2026-01-01").exists());
+    assert_eq!(bash(&wd, "$B query -q lake --rollup 1h"), stored_1h);
 }
 
 fn sorted_by_time(mut rows: Vec<Value>) -> Vec<Value> {
