@@ -406,7 +406,7 @@ fn archive_never_loses_a_row_to_kill_9() {
             );
         }
     };
-    for (i, delay) in [30u64, 100, 200, 350].iter().enumerate() {
+    for (i, delay) in [40u64, 120, 250].iter().enumerate() {
         bash(
             &wd,
             "cp before.db r.db; rm -f r.db-wal r.db-shm; rm -rf arc",
