@@ -6,7 +6,11 @@
 #  2. peak memory of `query --order time` over 1 M and 10 M readings
 #     (100 series, made with sqlite3) — it should not grow;
 #  3. `query --alarms --active` on a store of 1 M alarm events (1,000
-#     alarms of 1,000 events each: raises, clears and acks), target < 100 ms.
+#     alarms of 1,000 events each: raises, clears and acks), target < 100 ms;
+#  4. `query LAKE --order time` of the same wellhead day as a Parquet lake
+#     beside DuckDB's `SELECT … ORDER BY ts, asset, tag` over the lake's
+#     files (both writing text to /dev/null), with the ratio, and its peak
+#     memory over 1 and 4 days of that lake.
 #
 #   bench/historian.sh                RUNS=5 by default
 #   IIOT=target/release/iiot bench/historian.sh
@@ -15,6 +19,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 command -v sqlite3 >/dev/null || { echo "bench/historian.sh needs sqlite3" >&2; exit 1; }
+python3 -c 'import duckdb' 2>/dev/null || { echo "bench/historian.sh needs DuckDB: pip install duckdb" >&2; exit 1; }
 build_iiot
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -22,6 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 # 1. One day of the wellhead store.
 "$bin" -q simulate --preset wellhead --duration 1d | "$bin" -q store "$tmp/wh.db"
 n=$(sqlite3 "$tmp/wh.db" 'SELECT count(*) FROM readings')
+nwh=$n
 ours=$(median_seconds "'$bin' -q query '$tmp/wh.db' --order time > /dev/null")
 theirs=$(median_seconds "sqlite3 '$tmp/wh.db' 'SELECT ts, asset, tag, value, unit FROM readings_v ORDER BY ts, asset, tag' > /dev/null")
 echo "query --order time, one wellhead day ($n readings): iiot $ours s, sqlite3 ORDER BY ts $theirs s, ratio $(calc %.2f "$ours / $theirs") (below 1: iiot faster)"
@@ -58,3 +64,25 @@ at=2026-01-01T03:00:00Z
 active=$("$bin" -q query "$tmp/ev.db" --active --at "$at" | wc -l)
 t=$(median_seconds "'$bin' -q query '$tmp/ev.db' --active --at $at > /dev/null")
 echo "query --alarms --active on $n events: $active alarms need attention, $(calc %.1f "$t * 1000") ms (target < 100 ms)"
+
+# 4. The wellhead day as a lake: query --order time beside DuckDB.
+"$bin" -q query "$tmp/wh.db" | "$bin" -q store --parquet "$tmp/whlake"
+ours=$(median_seconds "'$bin' -q query '$tmp/whlake' --order time > /dev/null")
+theirs=$(median_seconds "python3 -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT ts, asset, tag, value, unit FROM read_parquet('$tmp/whlake/**/*.parquet') ORDER BY ts, asset, tag) TO '/dev/null' (FORMAT csv)\\\")\"")
+echo "query LAKE --order time, one wellhead day ($nwh readings): iiot $ours s, DuckDB ORDER BY ts $theirs s, ratio $(calc %.2f "$ours / $theirs") (below 1: iiot faster)"
+# Peak memory: four days of the same lake (the day copied under three more dates).
+cp -r "$tmp/whlake" "$tmp/whlake4"
+for d in 02 03 04; do
+  mkdir -p "$tmp/whlake4/date=2026-01-$d"
+  # The same readings a day later each: pyarrow shifts the times.
+  python3 -c "
+import pyarrow.parquet as pq, pyarrow.compute as pc, pyarrow as pa, glob, sys
+for i, f in enumerate(sorted(glob.glob('$tmp/whlake/date=2026-01-01/*.parquet'))):
+    t = pq.read_table(f)
+    ts = pc.add(t['ts'].cast(pa.int64()), (${d#0} - 1) * 86400000).cast(pa.timestamp('ms', 'UTC'))
+    pq.write_table(t.set_column(0, 'ts', ts), '$tmp/whlake4/date=2026-01-$d/part-%d.parquet' % i)
+"
+done
+p1=$(peak_kb "$bin" -q query "$tmp/whlake" --order time)
+p4=$(peak_kb "$bin" -q query "$tmp/whlake4" --order time)
+echo "query LAKE --order time peak memory: 1 day $p1 KB, 4 days $p4 KB, ratio $(calc %.2f "$p4 / $p1") (memory holds a day)"

@@ -202,6 +202,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-oee -d '--kp
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-scrap -d '--kpi health: weight of the scrap term (1 − scrap rate)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l weight-errors -d '--kpi health: weight of the error term (1 − share of planned time in ERROR)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l down -d '--kpi incidents: the machine states that make an incident' -r
+complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l archive -d 'With --retain on a store: first write the rows to delete as Parquet under DIR (one file per table and UTC day, DIR/date=D/readings.parquet, DIR/every=1h/date=D/rollup_1h.parquet), durably, and delete only then. A run killed between the two leaves rows both in the table and in the archive; the next run archives them again into the same file, where each is kept once' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l now -d 'On a store: the time now. Buckets that end (plus --lateness) by it are closed even where a series\' latest reading is older (a series that stopped reporting), and --retain counts ages back from it (default: buckets close by each series\' latest reading; ages count from the wall clock). `now` is the wall clock' -r
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand rollup" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
@@ -237,8 +238,8 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l tag -d 'Tag glob; re
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l from -d 'Readings at or after this time (RFC 3339, a date, or epoch ms)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l to -d 'Readings before this time (exclusive)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l limit -d 'At most N readings in all' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l rollup -d 'Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l order -d 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series)' -r -f -a "series\t'Series by series (asset, then tag), each in time order'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l rollup -d 'Read the rollups of this width instead of the readings: a store\'s table `rollup_1h` (made by `iiot rollup DB --every 1h`) or a lake\'s folder `every=1h/`, as rollup records with every statistic' -r
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l order -d 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; on a store in memory bounded by a page per series, on a lake by a day\'s readings)' -r -f -a "series\t'Series by series (asset, then tag), each in time order'
 time\t'Every series merged by time, then asset, then tag'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"

@@ -4,9 +4,10 @@
 
 use super::buckets::{Aligner, Width};
 use super::stats::Stats;
+use super::store::BucketRow;
 use super::stream::{Bucket, Item};
 use crate::record::{ParseError, Quality, Reading, ReadingRef, write_json_str, write_number};
-use crate::time::{TsFormatter, parse_rfc3339};
+use crate::time::{MAX_MILLIS, MIN_MILLIS, TsFormatter, parse_rfc3339};
 
 /// Encodes buckets as rollup readings, reusing one buffer.
 #[derive(Debug, Default)]
@@ -161,4 +162,95 @@ fn number_count(r: &Reading) -> Result<u64, ParseError> {
         return Err(bad("count", "missing in a rollup record"));
     }
     count(r, "count")
+}
+
+/// Whether a record is a rollup record (`every` and `count`), as a store
+/// or a lake keeps apart from readings; a KPI record has no `count`.
+pub(crate) fn is_rollup(r: &Reading) -> bool {
+    r.extra_field("every").is_some() && r.extra_field("count").is_some()
+}
+
+/// A rollup record's width and its bucket as a rollup table keeps it:
+/// every statistic as written (not recomputed), the statistics `None`
+/// when it holds no good reading.
+pub(crate) fn bucket_row_of(r: &Reading) -> Result<(String, BucketRow), ParseError> {
+    let every = r
+        .extra_field("every")
+        .and_then(|v| serde_json::from_str::<String>(v).ok())
+        .filter(|s| !s.is_empty() && Width::parse(s).is_ok())
+        .ok_or_else(|| {
+            bad(
+                "every",
+                "a rollup record's width must be a string such as \"1m\"",
+            )
+        })?;
+    let n = number_count(r)?;
+    let good = match r.extra_field("good") {
+        Some(_) => count(r, "good")?,
+        None => n,
+    };
+    let mut row = BucketRow {
+        start: r.ts,
+        count: n as i64,
+        stats: [None; 7],
+        first_ts: None,
+        good: good as i64,
+        bad: count(r, "bad")? as i64,
+    };
+    if n > 0 {
+        for (slot, key) in row.stats.iter_mut().zip(STATS) {
+            *slot = Some(number(r, key)?);
+        }
+        let first_ts = r
+            .extra_field("first_ts")
+            .and_then(|raw| serde_json::from_str::<String>(raw).ok())
+            .and_then(|s| parse_rfc3339(&s).ok())
+            .filter(|t| (MIN_MILLIS..=MAX_MILLIS).contains(t))
+            .ok_or_else(|| bad("first_ts", "missing or not a time in a rollup record"))?;
+        row.first_ts = Some(first_ts);
+    }
+    Ok((every, row))
+}
+
+/// The statistics of a rollup row, in the order of [`BucketRow::stats`].
+pub(crate) const STATS: [&str; 7] = ["min", "max", "mean", "stddev", "first", "last", "twa"];
+
+/// Writes the extra fields of a stored bucket as `rollup --every` writes
+/// them (`every`, `count`, the statistics and `first_ts` when it holds a
+/// good reading, `good`, `bad`) into `x`; returns the record's value and
+/// quality (the mean and good; 0 and bad without a good reading).
+pub(crate) fn write_bucket_extra(
+    label: &str,
+    b: &BucketRow,
+    fmt: &mut TsFormatter,
+    x: &mut Vec<u8>,
+) -> (f64, Quality) {
+    x.clear();
+    x.extend_from_slice(b"\"every\":");
+    write_json_str(label, x);
+    x.extend_from_slice(b",\"count\":");
+    x.extend_from_slice(itoa::Buffer::new().format(b.count).as_bytes());
+    let whole = b.count > 0 && b.stats.iter().all(Option::is_some);
+    if whole {
+        for (k, v) in STATS.iter().zip(&b.stats) {
+            x.extend_from_slice(b",\"");
+            x.extend_from_slice(k.as_bytes());
+            x.extend_from_slice(b"\":");
+            write_number(v.unwrap_or_default(), x);
+        }
+        if let Some(t) = b.first_ts {
+            x.extend_from_slice(b",\"first_ts\":\"");
+            fmt.write(t, x);
+            x.push(b'"');
+        }
+    }
+    x.extend_from_slice(b",\"good\":");
+    x.extend_from_slice(itoa::Buffer::new().format(b.good).as_bytes());
+    x.extend_from_slice(b",\"bad\":");
+    x.extend_from_slice(itoa::Buffer::new().format(b.bad).as_bytes());
+    if whole {
+        (b.stats[2].unwrap_or_default(), Quality::Good)
+    } else {
+        (0.0, Quality::Bad)
+    }
 }

@@ -100,6 +100,15 @@ impl Writer {
                 if let Err(e) = lake.admit(r) {
                     return Ok(Err(e));
                 }
+                if crate::rollup::record::is_rollup(r) {
+                    // Every statistic in the rollup files of its width.
+                    let (every, b) = match crate::rollup::record::bucket_row_of(r) {
+                        Ok(x) => x,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    lake.add_rollup(r, &every, b)?;
+                    return Ok(Ok(()));
+                }
                 lake.add(r)?;
                 Ok(Ok(()))
             }
@@ -268,12 +277,13 @@ impl Reader {
     }
 
     /// The selected readings of every series merged by time, then asset,
-    /// then tag, in memory bounded by a page per series; a SQLite store
-    /// only for now.
+    /// then tag: on a SQLite store in memory bounded by a page per series,
+    /// on a lake by a day's readings.
     pub(crate) fn read_in_time_order(
         &self,
         sel: &Selection,
         limit: u64,
+        on_unit: &mut dyn FnMut(u64),
         mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
     ) -> Result<Skipped> {
         match self {
@@ -284,11 +294,19 @@ impl Reader {
                 })
                 .map(|()| Skipped::default()),
             Reader::Postgres(_) => {
-                anyhow::bail!("--order time reads a SQLite store; not yet a PostgreSQL one")
+                anyhow::bail!(
+                    "--order time reads a SQLite store or a lake; not yet a PostgreSQL one"
+                )
             }
-            Reader::Parquet(_) => anyhow::bail!(
-                "--order time reads a SQLite store; on Parquet, pipe the series-ordered output through a sort by ts"
-            ),
+            Reader::Parquet(files) => files.read_in_time_order(sel, limit, on_unit, emit),
+        }
+    }
+
+    /// For a lake: the widths of its `every=WIDTH` rollup folders.
+    pub(crate) fn rollup_widths(&self) -> &[String] {
+        match self {
+            Reader::Parquet(files) => &files.rollup_widths,
+            _ => &[],
         }
     }
 
@@ -358,6 +376,22 @@ impl Store {
         match self {
             Store::Sqlite(store) => store.retain(rules, now, dry_run),
             Store::Postgres(store) => store.retain(rules, now, dry_run),
+        }
+    }
+
+    /// Like [`Store::retain`], writing the rows to delete as Parquet under
+    /// `dir` first (`--archive`); a SQLite store only.
+    pub(crate) fn retain_archived(
+        &mut self,
+        rules: &[Rule],
+        now: Millis,
+        dir: &Path,
+    ) -> Result<(Vec<Deleted>, sqlite::archive::Archived)> {
+        match self {
+            Store::Sqlite(store) => store.retain_archived(rules, now, dir),
+            Store::Postgres(_) => anyhow::bail!(
+                "--archive archives a SQLite store; not yet a PostgreSQL one (nothing was deleted)"
+            ),
         }
     }
 

@@ -47,11 +47,19 @@ use crate::time::Millis;
 /// group of a lake does not hide the rest: every readable one is read, each
 /// unreadable one is named on stderr with why, and the exit status is 1.
 ///
-/// --order time (a SQLite store) writes every selected series merged by
-/// time, then asset, then tag — what stream verbs such as `rollup --kpi`,
-/// `detect` and `plot` expect of a live stream — by a k-way merge of
+/// --order time writes every selected series merged by time, then asset,
+/// then tag — what stream verbs such as `rollup --kpi`, `detect` and
+/// `plot` expect of a live stream. On a SQLite store by a k-way merge of
 /// per-series cursors, each reading pages of 2048 rows through the primary
-/// key, so memory does not grow with the number of readings.
+/// key, so memory does not grow with the number of readings; on a lake a
+/// `date=` partition at a time, in date order, each day's readings sorted
+/// in memory, so memory grows with a day's readings, not with the days.
+///
+/// --rollup WIDTH reads rollup records with every statistic (docs/records.md):
+/// on a store from its table rollup_WIDTH (`iiot rollup DB --every WIDTH`),
+/// on a lake from its folder every=WIDTH/ (rollup records piped into
+/// `iiot store --parquet`, or an archive written by `rollup --archive`).
+/// A lake's readings are read without its every=… folders.
 ///
 /// Alarms (a SQLite store; a lake keeps no events): --alarms writes the
 /// stored alarm events (raised, cleared, acked) by time, as stored;
@@ -68,7 +76,10 @@ Examples:
   iiot query plant.db --asset 'SITE-1/*' --tag 'temp*' --format csv
   iiot query plant.db --latest --tag fuel_level
   iiot query lake --from 2026-01-01T00:00:02Z --to 2026-01-01T00:00:04Z --limit 10
-  iiot query lake/date=2026-01-01 --asset '*/BLR-2' | iiot cat -q > blr2.ndjson")]
+  iiot query lake/date=2026-01-01 --asset '*/BLR-2' | iiot cat -q > blr2.ndjson
+  iiot query lake --order time | iiot detect --preset boiler
+  iiot rollup --every 1m export.ndjson | iiot store -q --parquet lake1m
+  iiot query lake1m --rollup 1m | iiot rollup --every 1h")]
 pub struct Args {
     /// A SQLite store, a Parquet file, or a folder of Parquet files.
     pub source: PathBuf,
@@ -90,10 +101,10 @@ pub struct Args {
     /// Only the last reading of each series (in the range), as a current-value tile shows.
     #[arg(long)]
     pub latest: bool,
-    /// Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store).
+    /// Read the rollups of this width instead of the readings: a store's table `rollup_1h` (made by `iiot rollup DB --every 1h`) or a lake's folder `every=1h/`, as rollup records with every statistic.
     #[arg(long, value_name = "WIDTH", conflicts_with_all = ["latest", "order"])]
     pub rollup: Option<String>,
-    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series).
+    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; on a store in memory bounded by a page per series, on a lake by a day's readings).
     #[arg(long, value_enum, default_value_t = Order::Series)]
     pub order: Order,
     /// Output format.
@@ -212,6 +223,14 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let mut out = RecordWriter::new(sink, args.format.into(), line_buffered);
     let mut wrote = 0u64;
     let result = read(&reader, &sel, &args, global, &mut out, &mut wrote);
+    if wrote == 0 && args.rollup.is_none() && !global.quiet {
+        for w in reader.rollup_widths() {
+            eprintln!(
+                "iiot query: {} also holds rollup records of width {w}: read them with --rollup {w}",
+                args.source.display()
+            );
+        }
+    }
     unreadable += tell_bad_row_groups(&reader);
     let result = result.and(out.flush().map_err(Into::into));
     // A closed pipe (`| head`) ends quietly.
@@ -278,19 +297,28 @@ fn read<W: std::io::Write>(
             [w] => w.label.clone(),
             _ => bail!("--rollup takes one width, as in --rollup 1h"),
         };
-        let crate::store::Reader::Sqlite(store) = reader else {
-            bail!(
-                "--rollup reads a SQLite store's rollup tables; a lake of rollup records is read as readings"
-            );
-        };
-        store.read_rollups(&label, sel, limit, emit)?;
+        match reader {
+            crate::store::Reader::Sqlite(store) => store.read_rollups(&label, sel, limit, emit)?,
+            crate::store::Reader::Parquet(_) if args.source.is_dir() => {
+                crate::store::lake::rollup_read::read_rollups(
+                    &args.source,
+                    &label,
+                    sel,
+                    limit,
+                    emit,
+                )?
+            }
+            _ => bail!(
+                "--rollup reads a SQLite store's rollup tables or a lake's every={label} folder"
+            ),
+        }
         bar.finish_and_clear();
         return Ok(());
     }
     let skipped = if args.latest {
         reader.latest(sel, limit, &mut on_unit, emit)?
     } else if args.order == Order::Time {
-        reader.read_in_time_order(sel, limit, emit)?
+        reader.read_in_time_order(sel, limit, &mut on_unit, emit)?
     } else {
         reader.read(sel, limit, &mut on_unit, emit)?
     };

@@ -112,8 +112,16 @@ mod kpis;
 /// transactions, never raw readings not yet rolled up (nor the rest of a
 /// bucket a late reading must be rolled up into); a reading stored later
 /// behind that point is refused by `store` with its reason. On a Parquet
-/// lake folder it drops whole date= partitions older than the limit.
-/// `--dry-run` says what it would delete. See docs/storage.md.
+/// lake folder it drops whole date= partitions older than the limit
+/// (`raw=AGE`), and whole every=WIDTH/date= partitions of a rollup lake
+/// (`1h=AGE`). `--dry-run` says what it would delete. `--archive DIR`
+/// (a SQLite store) first writes the rows it is about to delete as
+/// Parquet, one file per table and UTC day in the lake's layout
+/// (DIR/date=D/readings.parquet, DIR/every=1h/date=D/rollup_1h.parquet:
+/// `query DIR`, `query DIR --rollup 1h` and DuckDB read them), each
+/// fsynced and renamed into place, and deletes only after. A run killed
+/// after archiving and before deleting leaves those rows in both the
+/// table and the archive — never in neither. See docs/storage.md.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -122,7 +130,8 @@ Examples:
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi oee --every 1h
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi health --every 1h --weight-oee 0.6
   iiot simulate --preset factory --duration 8h --interval 30s | iiot rollup --kpi incidents --every 1h --open
-  iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson")]
+  iiot rollup --every 1h,1d --tz Europe/Berlin export.ndjson
+  iiot rollup plant.db --retain raw=30d --archive archive/")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
@@ -165,6 +174,14 @@ pub struct Args {
     /// --kpi incidents: also write the incidents still running at the end of input.
     #[arg(long)]
     pub open: bool,
+    /// With --retain on a store: first write the rows to delete as Parquet
+    /// under DIR (one file per table and UTC day, DIR/date=D/readings.parquet,
+    /// DIR/every=1h/date=D/rollup_1h.parquet), durably, and delete only
+    /// then. A run killed between the two leaves rows both in the table and
+    /// in the archive; the next run archives them again into the same file,
+    /// where each is kept once.
+    #[arg(long, value_name = "DIR", requires = "retain")]
+    pub archive: Option<PathBuf>,
     /// With --retain: say what would be deleted, delete nothing.
     #[arg(long, requires = "retain")]
     pub dry_run: bool,
@@ -341,6 +358,11 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
     if args.every.is_none() && args.retain.is_none() {
         bail!("on a store give --every (widths to roll up) and/or --retain");
     }
+    if args.archive.is_some() && matches!(Source::detect(path), Ok(Source::Postgres(_))) {
+        bail!(
+            "--archive archives a SQLite store; not yet a PostgreSQL one: nothing was rolled up or deleted"
+        );
+    }
     let mut store = Store::open_upkeep(path)?;
     let name = path.display();
     if let Some(every) = args.every.as_deref() {
@@ -380,7 +402,22 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
         } else {
             "deleted"
         };
-        for d in store.retain(&rules, now, args.dry_run)? {
+        let deleted = match args.archive.as_deref() {
+            Some(dir) if !args.dry_run => {
+                let (deleted, archived) = store.retain_archived(&rules, now, dir)?;
+                if !global.quiet {
+                    eprintln!(
+                        "iiot rollup: {name}: archived {} rows in {} files to {}",
+                        archived.rows,
+                        archived.files,
+                        dir.display()
+                    );
+                }
+                deleted
+            }
+            _ => store.retain(&rules, now, args.dry_run)?,
+        };
+        for d in deleted {
             if !global.quiet || args.dry_run {
                 eprintln!("iiot rollup: {name}: {verb} {d}");
             }
@@ -465,6 +502,11 @@ fn run_lake(args: &Args, path: &Path, global: &Global) -> Result<()> {
     };
     if args.every.is_some() || args.kpi.is_some() {
         bail!("on a Parquet lake rollup does --retain only (no --every, --kpi)");
+    }
+    if args.archive.is_some() {
+        bail!(
+            "--archive archives a store's rows before deleting them; a lake's partitions are Parquet already (copy them before --retain)"
+        );
     }
     let rules = retain::parse_rules(spec)?;
     let dropped =

@@ -13,6 +13,7 @@ mod docs;
 mod examples;
 mod forecast;
 mod inspect;
+mod lake_history;
 mod lost;
 mod modbus;
 mod model;

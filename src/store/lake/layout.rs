@@ -16,6 +16,9 @@ use crate::time::{Millis, TsFormatter};
 pub(crate) const DATE_KEY: &str = "date";
 /// The key of the asset partitions: `asset=WH-01`.
 pub(crate) const ASSET_KEY: &str = "asset";
+/// The key of the folder of a rollup width's files: `every=1h`, above
+/// their `date=` partitions; readings are never listed under it.
+pub(crate) const EVERY_KEY: &str = "every";
 
 const DAY_MS: Millis = 86_400_000;
 

@@ -40,6 +40,9 @@ pub(crate) struct Listing {
     /// Folders under the root that could not be listed (their files are
     /// not in `files`), each with why.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// The widths of the `every=WIDTH` rollup folders met (not listed:
+    /// they hold rollup records, which `query --rollup` reads).
+    pub rollup_widths: Vec<String>,
 }
 
 /// The Parquet files under `root` that the selection may need, in path
@@ -82,6 +85,12 @@ fn walk(
             .unwrap_or_default();
         if is_dir {
             let part = layout::partition(&name);
+            if let Some((k, v)) = &part
+                && k == layout::EVERY_KEY
+            {
+                listing.rollup_widths.push(v.clone());
+                continue;
+            }
             if let Some((k, v)) = &part {
                 if !partition_may_match(k, v, sel) {
                     listing.pruned_partitions += 1;

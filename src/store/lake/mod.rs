@@ -12,6 +12,8 @@
 //! - [`parquet`], [`columns`], [`footer`], [`merge`] and [`read`]: one
 //!   file's footer, column mapping and row groups; the ordered merge over
 //!   many; what `query` and `inspect` read.
+//! - [`rollup_read`]: rollup records kept under `every=WIDTH/`, read
+//!   back with every statistic; [`order`]: readings merged by time.
 //! - [`retain`]: dropping old day partitions.
 
 pub(crate) mod columns;
@@ -19,10 +21,12 @@ pub(crate) mod footer;
 pub(crate) mod layout;
 pub(crate) mod list;
 pub(crate) mod merge;
+pub(crate) mod order;
 pub(crate) mod parquet;
 pub(crate) mod part;
 pub(crate) mod read;
 pub(crate) mod retain;
+pub(crate) mod rollup_read;
 pub mod writer;
 
 pub use self::part::schema;

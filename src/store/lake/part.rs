@@ -11,7 +11,9 @@ use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::errors::ParquetError;
@@ -20,6 +22,7 @@ use parquet::file::properties::WriterProperties;
 use super::layout::tmp_name;
 use super::writer::{LakeCounts, WriterEnd};
 use crate::record::{Quality, Reading};
+use crate::rollup::store::BucketRow;
 use crate::time::Millis;
 
 /// The lake's Arrow schema: always these columns, in this order.
@@ -39,6 +42,31 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
+/// The columns of a rollup lake's files (`every=WIDTH/date=…`) and of
+/// an archive of a rollup table: the reading columns a rollup record has
+/// (no `text`), then every statistic a `rollup_<width>` table keeps, so a
+/// rollup read back merges exactly (docs/storage.md).
+pub fn rollup_schema() -> SchemaRef {
+    let ts = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+    let mut fields = vec![
+        Field::new("ts", ts.clone(), false),
+        Field::new("asset", DataType::Utf8, false),
+        Field::new("tag", DataType::Utf8, false),
+        Field::new("unit", DataType::Utf8, true),
+        Field::new("value", DataType::Float64, false),
+        Field::new("quality", DataType::Utf8, false),
+        Field::new("every", DataType::Utf8, false),
+        Field::new("count", DataType::Int64, false),
+    ];
+    for k in crate::rollup::record::STATS {
+        fields.push(Field::new(k, DataType::Float64, true));
+    }
+    fields.push(Field::new("first_ts", ts, true));
+    fields.push(Field::new("good", DataType::Int64, false));
+    fields.push(Field::new("bad", DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
 /// One buffered row; strings are indexes into the partition's tables.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Row {
@@ -48,6 +76,8 @@ pub(super) struct Row {
     quality: Quality,
     /// 0: no text; else index + 1 into `texts`.
     text: u32,
+    /// A rollup partition's row: its index into `buckets`.
+    bucket: u32,
 }
 
 /// The rows of one partition not yet written.
@@ -63,6 +93,10 @@ pub(super) struct Part {
     pub(super) texts: Vec<String>,
     pub(super) text_index: HashMap<String, u32>,
     pub(super) started: Instant,
+    /// A rollup partition (`every=WIDTH/…`): the width, and each row's
+    /// statistics.
+    pub(super) every: Option<String>,
+    pub(super) buckets: Vec<BucketRow>,
 }
 
 impl Part {
@@ -76,7 +110,19 @@ impl Part {
             texts: Vec::new(),
             text_index: HashMap::new(),
             started: Instant::now(),
+            every: None,
+            buckets: Vec::new(),
         }
+    }
+
+    /// Adds a rollup record's row: its series, and its statistics.
+    pub(super) fn push_rollup(&mut self, r: &Reading, b: BucketRow, key_buf: &mut String) {
+        self.push(r, key_buf);
+        if let Some(row) = self.rows.last_mut() {
+            row.text = 0;
+            row.bucket = self.buckets.len() as u32;
+        }
+        self.buckets.push(b);
     }
     /// Adds a reading's row, its series and text interned; `key_buf` is
     /// scratch space for the series key.
@@ -126,6 +172,7 @@ impl Part {
             value: r.value,
             quality: r.quality,
             text,
+            bucket: 0,
         });
     }
 }
@@ -184,12 +231,29 @@ fn write_part(mut part: Part, dir: &Path, name: &str, props: &WriterProperties) 
         rank[s as usize] = r as u32;
     }
     part.rows = by_series_then_time(std::mem::take(&mut part.rows), &rank);
-    let batch = to_batch(&part)?;
+    let batch = match part.every.is_some() {
+        true => to_rollup_batch(&part)?,
+        false => to_batch(&part)?,
+    };
     drop(part);
+    write_durable(dir, name, &batch, props)
+}
+
+/// Writes `batch` as the file `dir/name`: under the hidden temporary
+/// name first, fsynced, renamed, and the folder fsynced, so a reader never
+/// meets a file without its footer and a rename over an older file
+/// replaces it whole or not at all. On an error the temporary file is
+/// removed. Returns the file's size.
+pub(crate) fn write_durable(
+    dir: &Path,
+    name: &str,
+    batch: &RecordBatch,
+    props: &WriterProperties,
+) -> Result<u64> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(tmp_name(name));
     let path = dir.join(name);
-    let written = write_file(&tmp, &batch, props.clone())
+    let written = write_file(&tmp, batch, props.clone())
         .with_context(|| format!("writing {}", tmp.display()))
         .and_then(|()| {
             fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {name}", tmp.display()))
@@ -231,6 +295,7 @@ fn by_series_then_time(rows: Vec<Row>, rank: &[u32]) -> Vec<Row> {
             value: 0.0,
             quality: Quality::Good,
             text: 0,
+            bucket: 0,
         },
     );
     for row in rows {
@@ -280,12 +345,79 @@ fn to_batch(part: &Part) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(schema(), columns)?)
 }
 
+/// A rollup partition's rows as a batch of [`rollup_schema`].
+fn to_rollup_batch(part: &Part) -> Result<RecordBatch> {
+    let every = part.every.as_deref().unwrap_or_default();
+    let rows = part.rows.iter().map(|row| {
+        let (a, t, u) = &part.series[row.series as usize];
+        (
+            a.as_str(),
+            t.as_str(),
+            u.as_str(),
+            &part.buckets[row.bucket as usize],
+        )
+    });
+    rollup_batch(every, rows)
+}
+
+/// Rollup rows (asset, tag, unit, bucket) of width `every` as a batch of
+/// [`rollup_schema`], in the order given.
+pub(crate) fn rollup_batch<'a>(
+    every: &str,
+    rows: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a BucketRow)>,
+) -> Result<RecordBatch> {
+    let (mut ts, mut asset, mut tag, mut unit, mut value, mut quality) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut count, mut first_ts, mut good, mut bad) = (vec![], vec![], vec![], vec![]);
+    let mut stats: Vec<Vec<Option<f64>>> = vec![Vec::new(); 7];
+    for (a, t, u, b) in rows {
+        let whole = b.count > 0 && b.stats.iter().all(Option::is_some);
+        ts.push(b.start);
+        asset.push(a);
+        tag.push(t);
+        unit.push((!u.is_empty()).then_some(u));
+        value.push(if whole {
+            b.stats[2].unwrap_or_default()
+        } else {
+            0.0
+        });
+        quality.push(if whole { "good" } else { "bad" });
+        count.push(b.count);
+        for (k, v) in b.stats.iter().enumerate() {
+            stats[k].push(*v);
+        }
+        first_ts.push(b.first_ts);
+        good.push(b.good);
+        bad.push(b.bad);
+    }
+    let n = ts.len();
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+        Arc::new(StringArray::from(asset)),
+        Arc::new(StringArray::from(tag)),
+        Arc::new(StringArray::from(unit)),
+        Arc::new(Float64Array::from(value)),
+        Arc::new(StringArray::from(quality)),
+        Arc::new(StringArray::from(vec![every; n])),
+        Arc::new(Int64Array::from(count)),
+    ];
+    for s in stats {
+        columns.push(Arc::new(Float64Array::from(s)));
+    }
+    columns.push(Arc::new(
+        TimestampMillisecondArray::from(first_ts).with_timezone("UTC"),
+    ));
+    columns.push(Arc::new(Int64Array::from(good)));
+    columns.push(Arc::new(Int64Array::from(bad)));
+    Ok(RecordBatch::try_new(rollup_schema(), columns)?)
+}
+
 fn write_file(path: &Path, batch: &RecordBatch, props: WriterProperties) -> Result<()> {
     let file = File::create(path)?;
     // The writer buffers on its own and flushes when it closes (footer
     // included); the handle kept here then syncs the file to disk.
     let mut writer =
-        ArrowWriter::try_new(file.try_clone()?, schema(), Some(props)).map_err(io_first)?;
+        ArrowWriter::try_new(file.try_clone()?, batch.schema(), Some(props)).map_err(io_first)?;
     writer.write(batch).map_err(io_first)?;
     writer.close().map_err(io_first)?;
     file.sync_all()?;

@@ -47,10 +47,12 @@ pub(crate) struct BadRowGroup {
 
 /// Parquet files opened for reading.
 pub(crate) struct Files {
-    files: Vec<ParquetFile>,
+    pub(super) files: Vec<ParquetFile>,
     /// For a lake: the files listed and the partitions pruned.
     pub listed: Option<(usize, u64)>,
     pub unreadable: Vec<Unreadable>,
+    /// For a lake: the widths of its `every=WIDTH` rollup folders.
+    pub rollup_widths: Vec<String>,
 }
 
 impl Files {
@@ -62,6 +64,7 @@ impl Files {
             files: vec![file],
             listed: None,
             unreadable: Vec::new(),
+            rollup_widths: Vec::new(),
         })
     }
 
@@ -97,6 +100,7 @@ impl Files {
             files,
             listed: Some((listing.files.len(), listing.pruned_partitions)),
             unreadable,
+            rollup_widths: listing.rollup_widths,
         })
     }
 
@@ -214,7 +218,7 @@ impl Files {
 
 /// A file's row as a reading to write.
 #[inline]
-fn reading_ref<'a>(r: &Row<'a>) -> ReadingRef<'a> {
+pub(super) fn reading_ref<'a>(r: &Row<'a>) -> ReadingRef<'a> {
     ReadingRef {
         ts: r.ts,
         asset: r.asset,

@@ -1,12 +1,14 @@
 //! Retention on a Parquet lake (docs/storage.md): `raw=AGE` drops the
-//! `date=YYYY-MM-DD` partitions whose whole day is older than the limit. A
-//! lake holds raw readings only, so a rule for a rollup width is refused.
+//! `date=YYYY-MM-DD` partitions whose whole day is older than the limit;
+//! `1h=AGE` drops those of the rollup folder `every=1h/` whose every
+//! bucket ends before it (a bucket goes when all of it is older, as in a
+//! store's rollup tables).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use super::layout::date_dir_start;
+use super::layout::{EVERY_KEY, date_dir_start};
 use crate::rollup::retain::{Rule, Target};
 use crate::time::Millis;
 
@@ -18,21 +20,25 @@ pub(crate) fn retain(
     now: Millis,
     dry_run: bool,
 ) -> Result<Vec<PathBuf>> {
-    let mut keep = None;
+    let mut dropped = Vec::new();
     for r in rules {
+        let cutoff = now.saturating_sub(r.keep);
         match &r.target {
-            Target::Raw => keep = Some(r.keep),
-            Target::Rollup(w) => bail!(
-                "--retain {}=…: a Parquet lake holds raw readings only; use raw=AGE",
-                w.label
-            ),
+            Target::Raw => drop_days(dir, cutoff, dry_run, &mut dropped)?,
+            Target::Rollup(w) => {
+                let sub = dir.join(format!("{EVERY_KEY}={}", w.label));
+                // A day's last bucket starts before its end and lasts w.
+                if sub.is_dir() {
+                    drop_days(&sub, cutoff.saturating_sub(w.ms), dry_run, &mut dropped)?;
+                }
+            }
         }
     }
-    let Some(keep) = keep else {
-        return Ok(Vec::new());
-    };
-    let cutoff = now.saturating_sub(keep);
-    let mut dropped = Vec::new();
+    Ok(dropped)
+}
+
+/// The `date=` folders of `dir` whose day ends by `cutoff`.
+fn drop_days(dir: &Path, cutoff: Millis, dry_run: bool, dropped: &mut Vec<PathBuf>) -> Result<()> {
     let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -55,5 +61,5 @@ pub(crate) fn retain(
             dropped.push(p);
         }
     }
-    Ok(dropped)
+    Ok(())
 }

@@ -29,10 +29,12 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
 use super::layout::{
-    check_asset_dir, check_lake_dir, date_dir, day_of, escaped_len, file_name, push_asset_dir,
+    EVERY_KEY, check_asset_dir, check_lake_dir, date_dir, day_of, escaped_len, file_name,
+    push_asset_dir,
 };
 use super::part::{Job, Part, write_jobs};
 use crate::record::{ParseError, Reading};
+use crate::rollup::store::BucketRow;
 use crate::time::{MAX_MILLIS, MIN_MILLIS};
 
 /// How the `value` column is encoded.
@@ -54,6 +56,29 @@ pub struct LakeConfig {
     pub roll_rows: usize,
     pub roll_age: Duration,
     pub value_encoding: ValueEncoding,
+}
+
+/// How the lake writes its files: zstd, row groups of 256 Ki rows, `ts`
+/// delta-encoded, `value` as `enc` says.
+pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
+    let value = ColumnPath::from("value");
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .set_dictionary_enabled(true)
+        .set_column_dictionary_enabled(ColumnPath::from("ts"), false)
+        .set_column_encoding(ColumnPath::from("ts"), Encoding::DELTA_BINARY_PACKED)
+        .set_created_by(format!("iiot {}", env!("CARGO_PKG_VERSION")));
+    let props = match enc {
+        ValueEncoding::ByteStreamSplit => props
+            .set_column_dictionary_enabled(value.clone(), false)
+            .set_column_encoding(value, Encoding::BYTE_STREAM_SPLIT),
+        ValueEncoding::Plain => props
+            .set_column_dictionary_enabled(value.clone(), false)
+            .set_column_encoding(value, Encoding::PLAIN),
+        ValueEncoding::Dictionary => props,
+    };
+    Ok(props.build())
 }
 
 /// Counts of what the lake writer did.
@@ -108,24 +133,7 @@ impl Lake {
             anyhow::bail!("{}: {e}", cfg.dir.display());
         }
         fs::create_dir_all(&cfg.dir).with_context(|| format!("creating {}", cfg.dir.display()))?;
-        let value = ColumnPath::from("value");
-        let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
-            .set_max_row_group_row_count(Some(256 * 1024))
-            .set_dictionary_enabled(true)
-            .set_column_dictionary_enabled(ColumnPath::from("ts"), false)
-            .set_column_encoding(ColumnPath::from("ts"), Encoding::DELTA_BINARY_PACKED)
-            .set_created_by(format!("iiot {}", env!("CARGO_PKG_VERSION")));
-        props = match cfg.value_encoding {
-            ValueEncoding::ByteStreamSplit => props
-                .set_column_dictionary_enabled(value.clone(), false)
-                .set_column_encoding(value, Encoding::BYTE_STREAM_SPLIT),
-            ValueEncoding::Plain => props
-                .set_column_dictionary_enabled(value.clone(), false)
-                .set_column_encoding(value, Encoding::PLAIN),
-            ValueEncoding::Dictionary => props,
-        };
-        let props = props.build();
+        let props = writer_props(cfg.value_encoding)?;
         // One file queued while one is written: memory stays bounded.
         let (jobs, queue) = sync_channel::<Job>(1);
         let worker = std::thread::Builder::new()
@@ -212,6 +220,36 @@ impl Lake {
             if let Some(key) = largest {
                 self.flush_part(&key)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Buffers a rollup record (`every` and `count`, parsed into `b`): it
+    /// goes to the partition `every=WIDTH/date=…[/asset=…]`, in files of
+    /// [`super::part::rollup_schema`] that keep every statistic. Refused
+    /// as [`Lake::add`] refuses a reading.
+    pub(crate) fn add_rollup(&mut self, r: &Reading, every: &str, b: BucketRow) -> Result<()> {
+        if let Some(e) = &self.failed {
+            anyhow::bail!("the lake stopped after an earlier error: {e}");
+        }
+        if self.admit(r).is_err() {
+            self.counts.refused += 1;
+            return Ok(());
+        }
+        self.stash_current();
+        let mut key = format!("{EVERY_KEY}={every}/{}", date_dir(day_of(r.ts)));
+        if self.cfg.by_asset {
+            push_asset_dir(&r.asset, &mut key);
+        }
+        let part = self.parts.entry(key.clone()).or_insert_with(|| {
+            let mut p = Part::new(key.clone());
+            p.every = Some(every.to_string());
+            p
+        });
+        part.push_rollup(r, b, &mut self.key_buf);
+        self.buffered += 1;
+        if part.rows.len() >= self.cfg.roll_rows || self.buffered >= 2 * self.cfg.roll_rows {
+            self.flush_part(&key)?;
         }
         Ok(())
     }

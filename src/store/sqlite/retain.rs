@@ -38,15 +38,7 @@ impl Store {
         if !dry_run {
             conn.execute_batch(schema::RETAINED_TABLE)?;
         }
-        let grid = if has_state {
-            let labels: Vec<String> = conn
-                .prepare("SELECT DISTINCT every FROM rollup_state")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            Grid::new(&labels, stored_tz(conn)?.as_deref())?
-        } else {
-            Grid::default()
-        };
+        let grid = grid_of(conn, has_state)?;
         let mut report = Vec::new();
         for rule in rules {
             let cutoff = now.saturating_sub(rule.keep);
@@ -81,8 +73,20 @@ impl Store {
     }
 }
 
+/// The bucket boundaries of the store's rollup widths.
+pub(super) fn grid_of(conn: &Connection, has_state: bool) -> Result<Grid> {
+    if !has_state {
+        return Ok(Grid::default());
+    }
+    let labels: Vec<String> = conn
+        .prepare("SELECT DISTINCT every FROM rollup_state")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Grid::new(&labels, stored_tz(conn)?.as_deref())
+}
+
 /// The table a rule deletes from, which must exist.
-fn table_of(conn: &Connection, target: &Target) -> Result<String> {
+pub(super) fn table_of(conn: &Connection, target: &Target) -> Result<String> {
     match target {
         Target::Raw => Ok("readings".to_string()),
         Target::Rollup(w) => {
@@ -96,11 +100,11 @@ fn table_of(conn: &Connection, target: &Target) -> Result<String> {
 }
 
 /// One series as raw retention sees it.
-struct Series<'a> {
-    id: i64,
+pub(super) struct Series<'a> {
+    pub(super) id: i64,
     /// Whether the store has rolled up at all (`rollup_state` exists).
-    has_state: bool,
-    grid: &'a Grid,
+    pub(super) has_state: bool,
+    pub(super) grid: &'a Grid,
 }
 
 impl Series<'_> {
@@ -126,6 +130,34 @@ impl Series<'_> {
             self.delete(conn, cutoff)?
         };
         Ok(())
+    }
+
+    /// Fixes, in one transaction, how far back the raw readings will be
+    /// deleted — recorded in `rollup_retained` first, so from then on a
+    /// store refuses a reading there and the rows found now are all there
+    /// will be — and counts those kept for not being rolled up yet.
+    /// `None`: delete nothing.
+    pub(super) fn fix_limit(
+        &self,
+        conn: &mut Connection,
+        cutoff: Millis,
+        line: &mut Deleted,
+    ) -> Result<Option<Millis>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let fixed = self.limit(&tx, cutoff)?;
+        let limit = fixed.map_or(Millis::MIN, |(limit, _)| limit);
+        if limit < cutoff {
+            line.kept += count(&tx, "readings", self.id, limit, cutoff)?;
+        }
+        if let Some((_, before)) = fixed {
+            tx.execute(
+                "INSERT INTO rollup_retained (series_id, before) VALUES (?1, ?2)
+                 ON CONFLICT (series_id) DO UPDATE SET before = max(before, excluded.before)",
+                params![self.id, before],
+            )?;
+        }
+        tx.commit()?;
+        Ok(fixed.map(|(limit, _)| limit))
     }
 
     /// How far back the raw readings may be deleted now, and from where
@@ -181,7 +213,13 @@ impl Series<'_> {
     }
 }
 
-fn count(conn: &Connection, table: &str, id: i64, from: Millis, to: Millis) -> Result<u64> {
+pub(super) fn count(
+    conn: &Connection,
+    table: &str,
+    id: i64,
+    from: Millis,
+    to: Millis,
+) -> Result<u64> {
     let n: i64 = conn.query_row(
         &format!("SELECT count(*) FROM {table} WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3"),
         params![id, from, to],
@@ -192,7 +230,12 @@ fn count(conn: &Connection, table: &str, id: i64, from: Millis, to: Millis) -> R
 
 /// Deletes a series' rows before `limit`, at most [`BATCH`] per
 /// transaction.
-fn delete_before(conn: &mut Connection, table: &str, id: i64, limit: Millis) -> Result<u64> {
+pub(super) fn delete_before(
+    conn: &mut Connection,
+    table: &str,
+    id: i64,
+    limit: Millis,
+) -> Result<u64> {
     let mut total = 0u64;
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

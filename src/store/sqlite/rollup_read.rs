@@ -7,7 +7,9 @@ use rusqlite::params;
 
 use super::Store;
 use super::schema::has_table;
-use crate::record::{Quality, ReadingRef, write_json_str, write_number};
+use crate::record::ReadingRef;
+use crate::rollup::record::write_bucket_extra;
+use crate::rollup::store::BucketRow;
 use crate::store::Selection;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, TsFormatter};
 
@@ -46,42 +48,27 @@ impl Store {
                 if n >= limit {
                     return Ok(());
                 }
-                let count: i64 = r.get(1)?;
-                let mean: Option<f64> = r.get(4)?;
-                x.clear();
-                x.extend_from_slice(b"\"every\":");
-                write_json_str(label, &mut x);
-                x.extend_from_slice(format!(",\"count\":{count}").as_bytes());
                 let stats = (2..9)
                     .map(|i| r.get::<_, Option<f64>>(i))
                     .collect::<rusqlite::Result<Vec<_>>>()?;
-                let first_ts: Option<i64> = r.get(9)?;
-                let whole = count > 0 && stats.iter().all(Option::is_some);
-                if whole {
-                    for (k, v) in ["min", "max", "mean", "stddev", "first", "last", "twa"]
-                        .iter()
-                        .zip(&stats)
-                    {
-                        x.extend_from_slice(b",\"");
-                        x.extend_from_slice(k.as_bytes());
-                        x.extend_from_slice(b"\":");
-                        write_number(v.unwrap_or_default(), &mut x);
-                    }
-                    if let Some(t) = first_ts {
-                        x.extend_from_slice(b",\"first_ts\":\"");
-                        fmt.write(t, &mut x);
-                        x.push(b'"');
-                    }
-                }
-                let (good, bad): (i64, i64) = (r.get(10)?, r.get(11)?);
-                x.extend_from_slice(format!(",\"good\":{good},\"bad\":{bad}").as_bytes());
+                let b = BucketRow {
+                    start: r.get(0)?,
+                    count: r.get(1)?,
+                    stats: [
+                        stats[0], stats[1], stats[2], stats[3], stats[4], stats[5], stats[6],
+                    ],
+                    first_ts: r.get(9)?,
+                    good: r.get(10)?,
+                    bad: r.get(11)?,
+                };
+                let (value, quality) = write_bucket_extra(label, &b, &mut fmt, &mut x);
                 emit(&ReadingRef {
-                    ts: r.get(0)?,
+                    ts: b.start,
                     asset: &s.asset,
                     tag: &s.tag,
-                    value: if whole { mean.unwrap_or_default() } else { 0.0 },
+                    value,
                     unit: s.unit.as_deref().unwrap_or(""),
-                    quality: if whole { Quality::Good } else { Quality::Bad },
+                    quality,
                     text: "",
                     fault: "",
                     extra: std::str::from_utf8(&x).unwrap_or_default(),
