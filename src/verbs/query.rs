@@ -47,13 +47,13 @@ use crate::time::Millis;
 /// group of a lake does not hide the rest: every readable one is read, each
 /// unreadable one is named on stderr with why, and the exit status is 1.
 ///
-/// --order time (a SQLite store) writes every selected series merged by
+/// --order time (a SQLite or PostgreSQL store) writes every selected series merged by
 /// time, then asset, then tag — what stream verbs such as `rollup --kpi`,
 /// `detect` and `plot` expect of a live stream — by a k-way merge of
 /// per-series cursors, each reading pages of 2048 rows through the primary
 /// key, so memory does not grow with the number of readings.
 ///
-/// Alarms (a SQLite store; a lake keeps no events): --alarms writes the
+/// Alarms (a SQLite or PostgreSQL store; a lake keeps no events): --alarms writes the
 /// stored alarm events (raised, cleared, acked) by time, as stored;
 /// --active writes one alarm state record per alarm that needs attention
 /// at --at (default now) in ISA-18.2 terms — `unacked` (active,
@@ -93,7 +93,7 @@ pub struct Args {
     /// Read the rollup table of this width (`rollup_1h`, made by `iiot rollup DB --every 1h`) instead of the readings: rollup records with every statistic (a SQLite store).
     #[arg(long, value_name = "WIDTH", conflicts_with_all = ["latest", "order"])]
     pub rollup: Option<String>,
-    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite store, in memory bounded by a page per series).
+    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; a SQLite or PostgreSQL store, in memory bounded by a page per series).
     #[arg(long, value_enum, default_value_t = Order::Series)]
     pub order: Order,
     /// Output format.

@@ -402,7 +402,7 @@ fn store_kpi(args: &Args, path: &Path, global: &Global) -> Result<()> {
     let widths = Width::parse_list(every)?;
     let aligner = Aligner::new(args.tz.as_deref())?;
     let mut engine = KpiEngine::new(widths, aligner);
-    let store = crate::store::sqlite::Store::open_read(path)?;
+    let store = Store::open_read(path)?;
     let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
     let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
     let mut extra = Vec::new();

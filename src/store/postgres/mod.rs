@@ -21,7 +21,9 @@
 //! meant for a database on the same host or a trusted network (an
 //! `sslmode=require` URL is refused by the connection).
 
+pub(crate) mod alarms;
 pub(crate) mod connect;
+pub(crate) mod order;
 pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;

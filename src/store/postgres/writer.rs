@@ -16,7 +16,6 @@
 //! the server was committing may have stored the batch: the retry then
 //! counts its rows as duplicates.)
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -26,11 +25,13 @@ use postgres::types::Type;
 use postgres::{Client, Transaction};
 
 use super::connect::{Target, is_outage};
+use super::alarms::alarm_tail;
 use super::schema;
 use crate::model::Model;
-use crate::record::alarm::AlarmEvent;
+use crate::alarms::{AlarmKey, Tracker};
 use crate::record::{ParseError, Reading};
 use crate::store::sqlite::writer::fields::{extra_json, finite, quality_code, whole};
+use crate::store::events::{EventRow, tracker_with_batch};
 use crate::store::sqlite::{Counts, OnConflict, Origin, Unstored};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
@@ -55,21 +56,6 @@ struct Row {
     /// Range of the line as read in `raw_arena`, for the rejects.
     raw: (u32, u32),
     origin: Origin,
-}
-
-struct EventRow {
-    ts: Millis,
-    asset: String,
-    tag: String,
-    rule: String,
-    event: String,
-    kind: Option<String>,
-    severity: Option<String>,
-    value: f64,
-    limit: Option<f64>,
-    extra: Option<String>,
-    origin: Origin,
-    raw: String,
 }
 
 struct RollupRow {
@@ -279,23 +265,18 @@ impl PgWriter {
     }
 
     fn add_event(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
-        let ev = AlarmEvent::from_reading(r)?;
-        let extra = extra_json(r, &AlarmEvent::FIELDS, &mut self.extra_buf).map(str::to_string);
-        self.events.push(EventRow {
-            ts: ev.ts,
-            asset: ev.asset.to_string(),
-            tag: ev.tag.to_string(),
-            rule: ev.rule.into_owned(),
-            event: ev.event.name().to_string(),
-            kind: ev.kind.map(Cow::into_owned),
-            severity: ev.severity.map(Cow::into_owned),
-            value: ev.value,
-            limit: ev.limit,
-            extra,
-            origin,
-            raw: String::from_utf8_lossy(raw).into_owned(),
-        });
+        let (client, target, events) = (&mut self.client, &self.target, &self.events);
+        let row = EventRow::parse(r, raw, origin, &mut self.extra_buf, |key, at| {
+            tracker(client, target, events, key, at)
+        })?;
+        self.events.push(row);
         Ok(())
+    }
+
+    /// The state of one alarm at `at`: its stored events from its last
+    /// raise up to `at` and the open batch's events of it, folded.
+    pub fn alarm_tracker(&mut self, key: &AlarmKey, at: Millis) -> Result<Tracker> {
+        tracker(&mut self.client, &self.target, &self.events, key, at)
     }
 
     fn add_rollup(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
@@ -511,6 +492,28 @@ impl PgWriter {
         }
         Ok(self.counts)
     }
+}
+
+/// [`PgWriter::alarm_tracker`], connecting first if the connection was
+/// lost.
+fn tracker(
+    client: &mut Option<Client>,
+    target: &Target,
+    events: &[EventRow],
+    key: &AlarmKey,
+    at: Millis,
+) -> Result<Tracker> {
+    if client.as_ref().is_none_or(Client::is_closed) {
+        let mut c = target.try_connect()?;
+        c.batch_execute(STAGE)?;
+        *client = Some(c);
+    }
+    let Some(c) = client.as_mut() else {
+        bail!("{}: not connected", target.name);
+    };
+    let stored = alarm_tail(c, key, at)
+        .with_context(|| format!("reading the alarm events of {}", target.name))?;
+    Ok(tracker_with_batch(key, at, stored, events))
 }
 
 /// The first line of an error's root cause, for the outage message.

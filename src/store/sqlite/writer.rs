@@ -19,7 +19,6 @@ mod batch;
 pub(crate) mod fields;
 mod forecast;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
@@ -29,13 +28,12 @@ use rusqlite::{Connection, params};
 
 use self::batch::Written;
 use self::fields::{extra_json, finite, quality_code, whole};
-use super::alarms::{StoredEvent, alarm_tail, fold};
+use super::alarms::alarm_tail;
 use super::open::{Access, begin_immediate, connect, describe_error};
-use crate::alarms::state::same_time_order;
-use crate::alarms::{AlarmKey, Refusal, Tracker};
+use crate::alarms::{AlarmKey, Tracker};
 use crate::model::Model;
-use crate::record::alarm::{AlarmEvent, EventKind};
-use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder, write_json_str};
+use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder};
+use crate::store::events::{EventRow, tracker_with_batch};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// What to do when a reading of the same series and time is stored already.
@@ -139,22 +137,6 @@ struct Row {
     /// Range of its extra JSON in `extra_arena`.
     extra: Option<(u32, u32)>,
     origin: Origin,
-}
-
-/// An alarm event line waiting for its batch.
-struct EventRow {
-    ts: Millis,
-    asset: String,
-    tag: String,
-    rule: String,
-    event: String,
-    kind: Option<String>,
-    severity: Option<String>,
-    value: f64,
-    limit: Option<f64>,
-    extra: Option<String>,
-    origin: Origin,
-    raw: String,
 }
 
 /// A rollup record (one with `every` and `count`) waiting for its batch.
@@ -335,58 +317,12 @@ impl SqliteStore {
     }
 
     fn add_event(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
-        let ev = AlarmEvent::from_reading(r)?;
-        if let EventKind::Acked { by, .. } = &ev.event {
-            let key = AlarmKey::of(&ev);
-            let tracker = self.alarm_tracker(&key, ev.ts).map_err(|e| ParseError {
-                field: None,
-                message: format!("the acknowledgement could not be checked: {e:#}"),
-            })?;
-            match tracker.check(&ev) {
-                Ok(()) => {}
-                // The same ack again (a replay) is a duplicate, as a
-                // stored reading is.
-                Err(Refusal::AlreadyAcked { by: was, at, .. }) if at == ev.ts && was == *by => {}
-                Err(refusal) => {
-                    return Err(ParseError {
-                        field: Some("event"),
-                        message: format!("{refusal} ({key})"),
-                    });
-                }
-            }
-        }
-        // The unit has no column: it goes first in `extra`.
-        let extra = extra_json(r, &AlarmEvent::FIELDS, &mut self.extra_buf);
-        let extra = if r.unit.is_empty() {
-            extra.map(str::to_string)
-        } else {
-            let mut unit = Vec::with_capacity(r.unit.len() + 10);
-            unit.extend_from_slice(b"{\"unit\":");
-            write_json_str(&r.unit, &mut unit);
-            let mut text = String::from_utf8_lossy(&unit).into_owned();
-            match extra {
-                Some(rest) => {
-                    text.push(',');
-                    text.push_str(&rest[1..]);
-                }
-                None => text.push('}'),
-            }
-            Some(text)
-        };
-        self.events.push(EventRow {
-            ts: ev.ts,
-            asset: ev.asset.to_string(),
-            tag: ev.tag.to_string(),
-            rule: ev.rule.into_owned(),
-            event: ev.event.name().to_string(),
-            kind: ev.kind.map(Cow::into_owned),
-            severity: ev.severity.map(Cow::into_owned),
-            value: ev.value,
-            limit: ev.limit,
-            extra,
-            origin,
-            raw: String::from_utf8_lossy(raw).into_owned(),
+        let mut buf = std::mem::take(&mut self.extra_buf);
+        let row = EventRow::parse(r, raw, origin, &mut buf, |key, at| {
+            self.alarm_tracker(key, at)
         });
+        self.extra_buf = buf;
+        self.events.push(row?);
         Ok(())
     }
 
@@ -446,24 +382,8 @@ impl SqliteStore {
     /// The state of one alarm at `at`: its stored events from its last
     /// raise up to `at` and the open batch's events of it, folded.
     pub fn alarm_tracker(&self, key: &AlarmKey, at: Millis) -> Result<Tracker> {
-        let mut events = alarm_tail(&self.conn, key, at)?;
-        for e in &self.events {
-            if e.ts <= at && e.asset == key.asset && e.tag == key.tag && e.rule == key.rule {
-                events.push(StoredEvent {
-                    ts: e.ts,
-                    event: e.event.clone(),
-                    kind: e.kind.clone(),
-                    severity: e.severity.clone(),
-                    value: e.value,
-                    limit: e.limit,
-                    extra: e.extra.clone(),
-                });
-            }
-        }
-        events.sort_by_key(|e| (e.ts, same_time_order(&e.event)));
-        let mut tracker = Tracker::new();
-        fold(&mut tracker, key, &events);
-        Ok(tracker)
+        let stored = alarm_tail(&self.conn, key, at)?;
+        Ok(tracker_with_batch(key, at, stored, &self.events))
     }
 
     /// Commits the open batch, with its rollup marks. Readings behind a
