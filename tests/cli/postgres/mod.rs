@@ -3,6 +3,7 @@
 //! [`cluster`]).
 
 mod cluster;
+mod alarms;
 mod outage;
 
 use std::process::{Command, Stdio};
