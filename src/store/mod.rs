@@ -29,6 +29,7 @@
 //! Also here: [`Source`], what a path holds; [`Selection`], what a read
 //! asks for; [`stats`], inspect's per-series statistics over any backend.
 
+pub(crate) mod batch;
 pub(crate) mod events;
 pub mod lake;
 pub mod postgres;
