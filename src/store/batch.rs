@@ -39,7 +39,10 @@ pub(crate) struct SeriesBook {
 impl SeriesBook {
     /// Adds a stored series (while loading the dictionary).
     pub(crate) fn insert(&mut self, id: i64, asset: String, tag: String, unit: String) {
-        self.series.entry(asset).or_default().insert(tag, (id, unit));
+        self.series
+            .entry(asset)
+            .or_default()
+            .insert(tag, (id, unit));
     }
 
     /// Whether the batch adds no series and changes no unit.

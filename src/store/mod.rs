@@ -32,8 +32,9 @@
 pub(crate) mod batch;
 pub(crate) mod events;
 pub mod lake;
-pub mod postgres;
 pub(crate) mod order;
+pub mod postgres;
+pub(crate) mod rows;
 pub(crate) mod select;
 pub(crate) mod source;
 pub mod sqlite;
@@ -58,6 +59,7 @@ use crate::alarms::{AlarmKey, Filter, Tracker};
 use crate::record::{ParseError, Reading, ReadingRef};
 use crate::rollup::retain::{Deleted, Rule};
 use crate::rollup::store::{Report, RollupRun};
+use crate::store::rows::SeriesRows;
 use crate::time::Millis;
 
 /// A store opened to write (`iiot store`); one per run, so the size of

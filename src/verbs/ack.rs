@@ -12,8 +12,8 @@ use crate::io::stdout_sink;
 use crate::record::alarm::{AlarmEncoder, AlarmEvent, EventKind};
 use crate::record::{Format, Reading, RecordEncoder, RecordParser, RecordWriter};
 use crate::store::postgres::{PgOptions, PgWriter, is_url};
-use crate::store::{Origin, Writer};
 use crate::store::sqlite::{self, OnConflict, SqliteStore, Sync};
+use crate::store::{Origin, Writer};
 use crate::time::{Millis, TsFormatter};
 
 /// Acknowledge an alarm (ISA-18.2) in a SQLite or PostgreSQL store.

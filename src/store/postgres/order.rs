@@ -14,6 +14,7 @@ use super::PgStore;
 use crate::record::Reading;
 use crate::store::Selection;
 use crate::store::order::{PAGE, Page, PageQuery, merge};
+use crate::store::rows::SeriesRows;
 
 impl PgStore {
     /// The selected readings of every series merged by time (then asset,
@@ -37,12 +38,7 @@ impl PgStore {
         let read = |q: &PageQuery<'_>, page: &mut Page| {
             let params: [&(dyn ToSql + Sync); 4] = [&q.series.id, &q.after, &q.from, &q.to];
             for r in c.query(&stmt, &params).with_context(context)? {
-                page.push(
-                    r.get(0),
-                    r.get(1),
-                    i64::from(r.get::<_, i16>(2)),
-                    r.get(3),
-                );
+                page.push(r.get(0), r.get(1), i64::from(r.get::<_, i16>(2)), r.get(3));
             }
             Ok(())
         };

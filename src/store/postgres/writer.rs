@@ -23,15 +23,15 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 use postgres::{Client, Transaction};
 
-use super::connect::{Target, is_outage};
 use super::alarms::alarm_tail;
+use super::connect::{Target, is_outage};
 use super::schema;
-use crate::model::Model;
 use crate::alarms::{AlarmKey, Tracker};
+use crate::model::Model;
 use crate::record::{ParseError, Reading};
-use crate::store::sqlite::writer::fields::{extra_json, quality_code};
 use crate::store::batch::{RollupRow, SeriesBook, refused_reason, rollup_conflict};
 use crate::store::events::{EventRow, tracker_with_batch};
+use crate::store::sqlite::writer::fields::{extra_json, quality_code};
 use crate::store::sqlite::{Counts, OnConflict, Origin, Unstored};
 use crate::time::Millis;
 

@@ -9,6 +9,7 @@ use super::Store;
 use crate::record::Reading;
 use crate::store::Selection;
 use crate::store::order::{PAGE, Page, PageQuery, merge};
+use crate::store::rows::SeriesRows;
 
 impl Store {
     /// The selected readings of every series merged by time (then asset,
@@ -29,10 +30,14 @@ impl Store {
                      WHERE series_id = ?1 AND ts > ?2 AND ts >= ?3 AND ts < ?4 ORDER BY ts LIMIT ?5",
                 )
                 .with_context(context)?;
-            let mut rows =
-                stmt.query(params![q.series.id, q.after, q.from, q.to, PAGE as i64])?;
+            let mut rows = stmt.query(params![q.series.id, q.after, q.from, q.to, PAGE as i64])?;
             while let Some(r) = rows.next().with_context(context)? {
-                page.push(r.get(0)?, r.get(1)?, r.get(2)?, r.get_ref(3)?.as_str_or_null()?);
+                page.push(
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get_ref(3)?.as_str_or_null()?,
+                );
             }
             Ok(())
         };

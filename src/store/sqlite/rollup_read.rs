@@ -9,6 +9,7 @@ use super::Store;
 use super::schema::has_table;
 use crate::record::{Quality, ReadingRef, write_json_str, write_number};
 use crate::store::Selection;
+use crate::store::rows::SeriesRows;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, TsFormatter};
 
 impl Store {

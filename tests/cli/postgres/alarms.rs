@@ -91,7 +91,11 @@ fn alarms_and_acknowledgements_on_postgresql_equal_sqlite() {
         assert!(!states.is_empty(), "nothing active at {at}");
     }
     let end = "2026-01-01T00:40:00Z";
-    let at_end = parse_ndjson(&same(&wd, &url, &format!("query -q {{S}} --active --at {end}")));
+    let at_end = parse_ndjson(&same(
+        &wd,
+        &url,
+        &format!("query -q {{S}} --active --at {end}"),
+    ));
     let rtn: &Value = at_end
         .iter()
         .find(|v| text(v, "state") == "rtn_unacked")
@@ -106,7 +110,9 @@ fn alarms_and_acknowledgements_on_postgresql_equal_sqlite() {
     let acked = same(
         &wd,
         &url,
-        &format!("ack -q {{S}} {alarm} --by ann --note 'seen on the panel' --at 2026-01-01T00:31:00Z"),
+        &format!(
+            "ack -q {{S}} {alarm} --by ann --note 'seen on the panel' --at 2026-01-01T00:31:00Z"
+        ),
     );
     assert_eq!(text(&parse_ndjson(&acked)[0], "event"), "acked");
     let now = same(&wd, &url, &format!("query -q {{S}} --active --at {end}"));
@@ -143,7 +149,10 @@ fn alarms_and_acknowledgements_on_postgresql_equal_sqlite() {
     );
     let bad_line =
         r#"{"ts":0,"asset":"FERM-9","tag":"x","value":0,"event":"acked","rule":"r","by":"cy"}"#;
-    wd.write("acks.ndjson", format!("{ack_line}\n{bad_line}\n{ack_line}\n"));
+    wd.write(
+        "acks.ndjson",
+        format!("{ack_line}\n{bad_line}\n{ack_line}\n"),
+    );
     for (s, rejects) in [("a.db", "lite.rej"), (url.as_str(), "pg.rej")] {
         let (_, err) = bash_ok(
             &wd,
@@ -160,8 +169,15 @@ fn alarms_and_acknowledgements_on_postgresql_equal_sqlite() {
     let states = same(&wd, &url, &format!("query -q {{S}} --active --at {at}"));
     assert!(states.contains(r#""state":"acked""#), "{states}");
     // The alarm report over the stored events.
-    let report = same(&wd, &url, "query -q {S} --alarms | iiot detect --alarm-report");
-    assert!(report.contains("acknowledgements: 2, refused 0"), "{report}");
+    let report = same(
+        &wd,
+        &url,
+        "query -q {S} --alarms | iiot detect --alarm-report",
+    );
+    assert!(
+        report.contains("acknowledgements: 2, refused 0"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -191,9 +207,17 @@ fn time_order_and_oee_on_postgresql_equal_sqlite() {
     );
     assert!(some.lines().count() > 100);
     let first = same(&wd, &url, "query -q {S} --order time --limit 5");
-    assert_eq!(first.lines().collect::<Vec<_>>(), all.lines().take(5).collect::<Vec<_>>());
+    assert_eq!(
+        first.lines().collect::<Vec<_>>(),
+        all.lines().take(5).collect::<Vec<_>>()
+    );
     // OEE from the store equals OEE on the live stream.
-    let stored = same_on(&wd, "f.db", &oee_url, "rollup -q {S} --kpi oee --every 15m,1h");
+    let stored = same_on(
+        &wd,
+        "f.db",
+        &oee_url,
+        "rollup -q {S} --kpi oee --every 15m,1h",
+    );
     let (live, _) = bash_ok(&wd, "iiot rollup -q --kpi oee --every 15m,1h f.ndjson");
     assert!(stored.lines().count() >= 60, "few buckets: {stored}");
     assert_eq!(parse_ndjson(&stored), parse_ndjson(&live));

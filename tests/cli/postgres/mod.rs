@@ -2,8 +2,8 @@
 //! it, against a real PostgreSQL 15 started by the tests (see
 //! [`cluster`]).
 
-mod cluster;
 mod alarms;
+mod cluster;
 mod outage;
 
 use std::process::{Command, Stdio};
