@@ -32,6 +32,7 @@
 pub(crate) mod batch;
 pub(crate) mod events;
 pub mod lake;
+pub(crate) mod layout;
 pub(crate) mod order;
 pub mod postgres;
 pub(crate) mod rows;

@@ -13,9 +13,9 @@ use std::collections::{BinaryHeap, VecDeque};
 
 use anyhow::Result;
 
-use crate::record::{Quality, Reading};
+use crate::record::Reading;
 use crate::store::Selection;
-use crate::store::sqlite::read::{Series, apply_extra};
+use crate::store::sqlite::read::Series;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// Rows read per series at a time.
@@ -134,22 +134,16 @@ pub(crate) fn merge(
         let Some(row) = c.page.rows.pop_front() else {
             continue;
         };
-        reading.clear();
-        reading.ts = row.ts;
-        reading.asset.push_str(&c.series.asset);
-        reading.tag.push_str(&c.series.tag);
-        reading.value = row.value;
-        reading
-            .unit
-            .push_str(c.series.unit.as_deref().unwrap_or(""));
-        reading.quality = match row.quality {
-            0 => Quality::Good,
-            1 => Quality::Uncertain,
-            _ => Quality::Bad,
-        };
-        if let Some((a, b)) = row.extra {
-            apply_extra(&c.page.arena[a as usize..b as usize], &mut reading);
-        }
+        let extra = row
+            .extra
+            .map(|(a, b)| &c.page.arena[a as usize..b as usize]);
+        c.series.fill(
+            &mut reading,
+            row.ts,
+            row.value,
+            i64::from(row.quality),
+            extra,
+        );
         n += 1;
         if !emit(&reading)? {
             break;

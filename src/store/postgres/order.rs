@@ -13,6 +13,7 @@ use postgres::types::ToSql;
 use super::PgStore;
 use crate::record::Reading;
 use crate::store::Selection;
+use crate::store::layout::PAGE_SQL;
 use crate::store::order::{PAGE, Page, PageQuery, merge};
 use crate::store::rows::SeriesRows;
 
@@ -29,14 +30,10 @@ impl PgStore {
         let context = || format!("reading {}", self.name);
         let series = self.series(sel)?;
         let mut c = self.client.borrow_mut();
-        let stmt = c
-            .prepare(&format!(
-                "SELECT ts, value, quality, extra FROM readings \
-                 WHERE series_id = $1 AND ts > $2 AND ts >= $3 AND ts < $4 ORDER BY ts LIMIT {PAGE}"
-            ))
-            .with_context(context)?;
+        let stmt = c.prepare(PAGE_SQL).with_context(context)?;
         let read = |q: &PageQuery<'_>, page: &mut Page| {
-            let params: [&(dyn ToSql + Sync); 4] = [&q.series.id, &q.after, &q.from, &q.to];
+            let params: [&(dyn ToSql + Sync); 5] =
+                [&q.series.id, &q.after, &q.from, &q.to, &(PAGE as i64)];
             for r in c.query(&stmt, &params).with_context(context)? {
                 page.push(r.get(0), r.get(1), i64::from(r.get::<_, i16>(2)), r.get(3));
             }

@@ -9,6 +9,7 @@ use postgres::types::ToSql;
 
 use super::PgStore;
 use crate::store::Selection;
+use crate::store::layout::series_rows_sql;
 use crate::store::rows::{RowSink, SeriesRows, select_series};
 use crate::store::sqlite::inspect::StoreInfo;
 use crate::store::sqlite::read::Series;
@@ -39,13 +40,7 @@ impl SeriesRows for PgStore {
         latest: bool,
         row: &mut RowSink<'_>,
     ) -> Result<bool> {
-        let sql = if latest {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT 1"
-        } else {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts"
-        };
+        let sql = series_rows_sql(latest);
         let context = || format!("reading {}", self.name);
         let mut client = self.client.borrow_mut();
         let stmt = self.statement(&mut client, sql).with_context(context)?;

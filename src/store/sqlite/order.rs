@@ -8,6 +8,7 @@ use rusqlite::params;
 use super::Store;
 use crate::record::Reading;
 use crate::store::Selection;
+use crate::store::layout::PAGE_SQL;
 use crate::store::order::{PAGE, Page, PageQuery, merge};
 use crate::store::rows::SeriesRows;
 
@@ -23,13 +24,7 @@ impl Store {
     ) -> Result<()> {
         let context = || format!("reading {}", self.name);
         let read = |q: &PageQuery<'_>, page: &mut Page| {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT ts, value, quality, extra FROM readings \
-                     WHERE series_id = ?1 AND ts > ?2 AND ts >= ?3 AND ts < ?4 ORDER BY ts LIMIT ?5",
-                )
-                .with_context(context)?;
+            let mut stmt = self.conn.prepare_cached(PAGE_SQL).with_context(context)?;
             let mut rows = stmt.query(params![q.series.id, q.after, q.from, q.to, PAGE as i64])?;
             while let Some(r) = rows.next().with_context(context)? {
                 page.push(

@@ -9,6 +9,7 @@ use rusqlite::params;
 use super::Store;
 use crate::record::Reading;
 use crate::store::Selection;
+use crate::store::layout::series_rows_sql;
 use crate::store::rows::{RowSink, SeriesRows, select_series};
 use crate::time::Millis;
 
@@ -50,13 +51,7 @@ impl SeriesRows for Store {
         latest: bool,
         row: &mut RowSink<'_>,
     ) -> Result<bool> {
-        let sql = if latest {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1"
-        } else {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts"
-        };
+        let sql = series_rows_sql(latest);
         let context = || format!("reading {}", self.name);
         let mut stmt = self.conn.prepare_cached(sql).with_context(context)?;
         let mut rows = stmt.query(params![s.id, from, to])?;
