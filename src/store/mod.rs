@@ -293,23 +293,18 @@ impl Reader {
         limit: u64,
         mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
     ) -> Result<Skipped> {
+        let mut each = |r: &Reading| {
+            emit(&r.as_ref())?;
+            Ok(true)
+        };
         match self {
-            Reader::Sqlite(store) => store
-                .read_in_time_order(sel, limit, |r| {
-                    emit(&r.as_ref())?;
-                    Ok(true)
-                })
-                .map(|()| Skipped::default()),
-            Reader::Postgres(store) => store
-                .read_in_time_order(sel, limit, |r| {
-                    emit(&r.as_ref())?;
-                    Ok(true)
-                })
-                .map(|()| Skipped::default()),
+            Reader::Sqlite(store) => store.read_in_time_order(sel, limit, &mut each)?,
+            Reader::Postgres(store) => store.read_in_time_order(sel, limit, &mut each)?,
             Reader::Parquet(_) => anyhow::bail!(
                 "--order time reads a SQLite or PostgreSQL store; on Parquet, pipe the series-ordered output through a sort by ts"
             ),
         }
+        Ok(Skipped::default())
     }
 
     /// Like [`Reader::read`], only the latest reading of each series.

@@ -1,12 +1,19 @@
 //! Readings of many series in time order (`query --order time`, `rollup
-//! DB --kpi`), the same for every store with tables: a k-way merge of
-//! per-series cursors. Each selected series is read through its primary
-//! key (series, time) in pages of [`PAGE`] rows (`ts > last`, so a page
-//! resumes where the last ended; the backend runs that query), and a heap
+//! DB --kpi`), the same for every store with tables (SQLite and
+//! PostgreSQL): a k-way merge of per-series cursors. Each selected series
+//! is read through its primary key (series, time) in pages of [`PAGE`]
+//! rows (`ts > last`, so a page resumes where the last ended; the backend
+//! runs that query, [`crate::store::rows::SeriesRows::page`]), and a heap
 //! hands out the earliest head; ties go to the series first in (asset,
 //! tag) byte order. Memory is a page per series, whatever the number of
-//! rows, and the first reading comes out at once: no sort of the whole
-//! selection, which the primary key's order cannot serve.
+//! rows.
+//!
+//! Chosen over one `ORDER BY ts, asset, tag` query (on PostgreSQL, a
+//! server-side cursor): no index gives that order — the primary key is
+//! (series, time) — so the database would sort the whole selection (on
+//! disk when large) before the first row; the merge starts at once, needs
+//! no sort, and breaks ties in byte order whatever the database's locale,
+//! so both backends give the same bytes.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};

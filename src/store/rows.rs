@@ -11,6 +11,9 @@ use anyhow::Result;
 
 use crate::record::{Quality, Reading, ReadingRef};
 use crate::store::Selection;
+#[cfg(doc)]
+use crate::store::layout::PAGE_SQL;
+use crate::store::order::{Page, PageQuery, merge};
 use crate::store::sqlite::read::{Series, apply_extra};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
@@ -33,6 +36,25 @@ pub(crate) trait SeriesRows {
         latest: bool,
         row: &mut RowSink<'_>,
     ) -> Result<bool>;
+
+    /// Fills `page` with a page of one series' rows, as `q` says
+    /// ([`PAGE_SQL`]).
+    fn page(&self, q: &PageQuery<'_>, page: &mut Page) -> Result<()>;
+
+    /// The selected readings of every series merged by time (then asset,
+    /// tag), each handed to `emit` until `limit` were or it returns
+    /// `false` ([`crate::store::order`]).
+    fn read_in_time_order(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        emit: impl FnMut(&Reading) -> Result<bool>,
+    ) -> Result<()>
+    where
+        Self: Sized,
+    {
+        merge(self.series(sel)?, sel, limit, |q, p| self.page(q, p), emit)
+    }
 
     /// The selected readings, series by series (asset, then tag), each in
     /// time order; `emit` is handed each until `limit` were.

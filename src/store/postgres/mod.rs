@@ -23,7 +23,6 @@
 
 pub(crate) mod alarms;
 pub(crate) mod connect;
-pub(crate) mod order;
 pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;

@@ -9,7 +9,8 @@ use postgres::types::ToSql;
 
 use super::PgStore;
 use crate::store::Selection;
-use crate::store::layout::series_rows_sql;
+use crate::store::layout::{PAGE_SQL, series_rows_sql};
+use crate::store::order::{PAGE, Page, PageQuery};
 use crate::store::rows::{RowSink, SeriesRows, select_series};
 use crate::store::sqlite::inspect::StoreInfo;
 use crate::store::sqlite::read::Series;
@@ -53,6 +54,19 @@ impl SeriesRows for PgStore {
             }
         }
         Ok(true)
+    }
+
+    fn page(&self, q: &PageQuery<'_>, page: &mut Page) -> Result<()> {
+        let context = || format!("reading {}", self.name);
+        let mut c = self.client.borrow_mut();
+        let stmt = self.statement(&mut c, PAGE_SQL).with_context(context)?;
+        let params: [&(dyn ToSql + Sync); 5] =
+            [&q.series.id, &q.after, &q.from, &q.to, &(PAGE as i64)];
+        for r in c.query(&stmt, &params).with_context(context)? {
+            let quality = i64::from(r.get::<_, i16>(2));
+            page.push(r.get(0), r.get(1), quality, r.get(3));
+        }
+        Ok(())
     }
 }
 

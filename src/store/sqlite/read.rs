@@ -9,7 +9,8 @@ use rusqlite::params;
 use super::Store;
 use crate::record::Reading;
 use crate::store::Selection;
-use crate::store::layout::series_rows_sql;
+use crate::store::layout::{PAGE_SQL, series_rows_sql};
+use crate::store::order::{PAGE, Page, PageQuery};
 use crate::store::rows::{RowSink, SeriesRows, select_series};
 use crate::time::Millis;
 
@@ -66,6 +67,21 @@ impl SeriesRows for Store {
             }
         }
         Ok(true)
+    }
+
+    fn page(&self, q: &PageQuery<'_>, page: &mut Page) -> Result<()> {
+        let context = || format!("reading {}", self.name);
+        let mut stmt = self.conn.prepare_cached(PAGE_SQL).with_context(context)?;
+        let mut rows = stmt.query(params![q.series.id, q.after, q.from, q.to, PAGE as i64])?;
+        while let Some(r) = rows.next().with_context(context)? {
+            page.push(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get_ref(3)?.as_str_or_null()?,
+            );
+        }
+        Ok(())
     }
 }
 
