@@ -245,6 +245,24 @@ pub(crate) struct EventColumns<'a> {
 }
 
 impl EventColumns<'_> {
+    /// Hands the row to `emit` as its record if `filter` wants it;
+    /// `false` once `emit` stopped.
+    pub(crate) fn hand_on(
+        &self,
+        filter: &Filter,
+        reading: &mut Reading,
+        buf: &mut Vec<u8>,
+        emit: &mut impl FnMut(&Reading) -> Result<bool>,
+    ) -> Result<bool> {
+        if !filter.alarm_matches(self.asset, self.tag, self.rule)
+            || !filter.severity_matches(self.severity)
+        {
+            return Ok(true);
+        }
+        self.to_record(reading, buf);
+        emit(reading)
+    }
+
     /// Puts the row back together as the record it was stored from.
     pub(crate) fn to_record(&self, reading: &mut Reading, buf: &mut Vec<u8>) {
         reading.clear();

@@ -127,13 +127,7 @@ impl PgStore {
                 limit: r.get(8),
                 extra: r.get(9),
             };
-            if !filter.alarm_matches(row.asset, row.tag, row.rule)
-                || !filter.severity_matches(row.severity)
-            {
-                continue;
-            }
-            row.to_record(&mut reading, &mut buf);
-            if !emit(&reading)? {
+            if !row.hand_on(filter, &mut reading, &mut buf, &mut emit)? {
                 break;
             }
         }

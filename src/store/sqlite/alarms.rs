@@ -129,13 +129,7 @@ impl Store {
                 limit: r.get(8)?,
                 extra: r.get_ref(9)?.as_str_or_null()?,
             };
-            if !filter.alarm_matches(row.asset, row.tag, row.rule)
-                || !filter.severity_matches(row.severity)
-            {
-                continue;
-            }
-            row.to_record(&mut reading, &mut buf);
-            if !emit(&reading)? {
+            if !row.hand_on(filter, &mut reading, &mut buf, &mut emit)? {
                 break;
             }
         }
