@@ -47,14 +47,14 @@ use crate::time::Millis;
 /// group of a lake does not hide the rest: every readable one is read, each
 /// unreadable one is named on stderr with why, and the exit status is 1.
 ///
-/// --order time (a SQLite or PostgreSQL store) writes every selected series merged by
-/// time, then asset, then tag — what stream verbs such as `rollup --kpi`,
+/// --order time (a SQLite or PostgreSQL store) writes every selected
+/// series merged by time, then asset, then tag — what stream verbs such as `rollup --kpi`,
 /// `detect` and `plot` expect of a live stream — by a k-way merge of
 /// per-series cursors, each reading pages of 2048 rows through the primary
 /// key, so memory does not grow with the number of readings.
 ///
-/// Alarms (a SQLite or PostgreSQL store; a lake keeps no events): --alarms writes the
-/// stored alarm events (raised, cleared, acked) by time, as stored;
+/// Alarms (a SQLite or PostgreSQL store; a lake keeps no events):
+/// --alarms writes the stored alarm events (raised, cleared, acked) by time, as stored;
 /// --active writes one alarm state record per alarm that needs attention
 /// at --at (default now) in ISA-18.2 terms — `unacked` (active,
 /// unacknowledged), `acked` (active, acknowledged) or `rtn_unacked`

@@ -45,7 +45,8 @@ pub(crate) struct PgStore {
     /// The URL without a password, for messages.
     name: String,
     /// Statements prepared on `client`, by their SQL.
-    statements: RefCell<HashMap<&'static str, Statement>>,
+    /// (Boxed: the enums holding a store stay small.)
+    statements: Box<RefCell<HashMap<&'static str, Statement>>>,
 }
 
 impl PgStore {
@@ -57,7 +58,7 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
             name: target.name,
-            statements: RefCell::default(),
+            statements: Box::default(),
         })
     }
 
@@ -70,7 +71,7 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
             name: target.name,
-            statements: RefCell::default(),
+            statements: Box::default(),
         })
     }
 }
