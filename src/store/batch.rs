@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use crate::record::{ParseError, Reading};
+use crate::store::events::EventRow;
 use crate::store::sqlite::writer::fields::{extra_json, finite, whole};
-use crate::store::sqlite::{Counts, OnConflict, Origin};
+use crate::store::sqlite::{Counts, OnConflict, Origin, Unstored};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// A series first seen in the open batch.
@@ -202,6 +203,27 @@ pub(crate) fn rollup_conflict(on_conflict: OnConflict) -> &'static str {
                good = excluded.good, bad = excluded.bad, extra = excluded.extra"
         }
     }
+}
+
+/// After a failed commit: the batch's alarm events and rollup records
+/// added to `out` with `reason` (and emptied), then `out` sorted by input
+/// and line, as the records were read.
+pub(crate) fn drain_unstored(
+    reason: &str,
+    events: &mut Vec<EventRow>,
+    rollups: &mut Vec<RollupRow>,
+    out: &mut Vec<Unstored>,
+) {
+    let events = events.drain(..).map(|e| (e.origin, e.raw));
+    let rollups = rollups.drain(..).map(|r| (r.origin, r.raw));
+    for (origin, record) in events.chain(rollups) {
+        out.push(Unstored {
+            origin,
+            reason: reason.to_string(),
+            record,
+        });
+    }
+    out.sort_by_key(|u| (u.origin.source, u.origin.line));
 }
 
 /// Why a reading behind a series' retention point is refused.

@@ -29,7 +29,7 @@ use super::schema;
 use crate::alarms::{AlarmKey, Tracker};
 use crate::model::Model;
 use crate::record::{ParseError, Reading};
-use crate::store::batch::{RollupRow, SeriesBook, refused_reason, rollup_conflict};
+use crate::store::batch::{RollupRow, SeriesBook, drain_unstored, refused_reason, rollup_conflict};
 use crate::store::events::{EventRow, tracker_with_batch};
 use crate::store::sqlite::writer::fields::{extra_json, quality_code};
 use crate::store::sqlite::{Counts, OnConflict, Origin, Unstored};
@@ -341,21 +341,7 @@ impl PgWriter {
                 record: self.raw(row),
             });
         }
-        for e in self.events.drain(..) {
-            out.push(Unstored {
-                origin: e.origin,
-                reason: reason.to_string(),
-                record: e.raw,
-            });
-        }
-        for r in self.rollups.drain(..) {
-            out.push(Unstored {
-                origin: r.origin,
-                reason: reason.to_string(),
-                record: r.raw,
-            });
-        }
-        out.sort_by_key(|u| (u.origin.source, u.origin.line));
+        drain_unstored(reason, &mut self.events, &mut self.rollups, &mut out);
         self.rows.clear();
         self.extra_arena.clear();
         self.raw_arena.clear();

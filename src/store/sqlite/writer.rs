@@ -32,7 +32,7 @@ use super::open::{Access, begin_immediate, connect, describe_error};
 use crate::alarms::{AlarmKey, Tracker};
 use crate::model::Model;
 use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder};
-use crate::store::batch::{RollupRow, SeriesBook, refused_reason};
+use crate::store::batch::{RollupRow, SeriesBook, drain_unstored, refused_reason};
 use crate::store::events::{EventRow, tracker_with_batch};
 use crate::time::Millis;
 
@@ -346,13 +346,6 @@ impl SqliteStore {
                 record: self.encode_row(row),
             });
         }
-        for e in self.events.drain(..) {
-            out.push(Unstored {
-                origin: e.origin,
-                reason: reason.to_string(),
-                record: e.raw,
-            });
-        }
         for f in self.forecasts.drain(..) {
             out.push(Unstored {
                 origin: f.origin,
@@ -360,14 +353,7 @@ impl SqliteStore {
                 record: f.raw,
             });
         }
-        for r in self.rollups.drain(..) {
-            out.push(Unstored {
-                origin: r.origin,
-                reason: reason.to_string(),
-                record: r.raw,
-            });
-        }
-        out.sort_by_key(|u| (u.origin.source, u.origin.line));
+        drain_unstored(reason, &mut self.events, &mut self.rollups, &mut out);
         self.extra_arena.clear();
         out
     }
