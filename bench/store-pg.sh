@@ -19,6 +19,7 @@ MQTT_READINGS=${MQTT_READINGS:-500000}
 RUNS=${RUNS:-3}
 PGBIN=/usr/lib/postgresql/15/bin
 build_iiot
+bin=$(realpath "$bin")   # the script works in a temporary folder
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pg_pid=""; mq_pid=""

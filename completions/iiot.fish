@@ -42,7 +42,7 @@ complete -c iiot -n "__fish_iiot_needs_command" -f -a "inspect" -d 'Report what 
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
-complete -c iiot -n "__fish_iiot_needs_command" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_needs_command" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite or PostgreSQL store'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
 complete -c iiot -n "__fish_iiot_needs_command" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'
@@ -239,7 +239,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l from -d 'Readings at
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l to -d 'Readings before this time (exclusive)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l limit -d 'At most N readings in all' -r
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l rollup -d 'Read the rollups of this width instead of the readings: a store\'s table `rollup_1h` (made by `iiot rollup DB --every 1h`) or a lake\'s folder `every=1h/`, as rollup records with every statistic' -r
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l order -d 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; on a store in memory bounded by a page per series, on a lake by a day\'s readings)' -r -f -a "series\t'Series by series (asset, then tag), each in time order'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l order -d 'Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; on a SQLite or PostgreSQL store in memory bounded by a page per series, on a lake by a day\'s readings)' -r -f -a "series\t'Series by series (asset, then tag), each in time order'
 time\t'Every series merged by time, then asset, then tag'"
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l format -d 'Output format' -r -f -a "ndjson\t'One JSON object per line (docs/records.md)'
 csv\t'A header and the fixed columns ts,asset,tag,value,unit,quality,text,fault; other fields are left out'"
@@ -360,7 +360,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand ack" -l rule -d 'The alarm\'s 
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l by -d 'Who acknowledges' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l note -d 'A note kept with the acknowledgement' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -l at -d 'The acknowledgement\'s time (default: now)' -r
-complete -c iiot -n "__fish_iiot_using_subcommand ack" -l busy-timeout -d 'How long to wait for another process\'s write lock' -r
+complete -c iiot -n "__fish_iiot_using_subcommand ack" -l busy-timeout -d 'How long to wait for another process\'s write lock (PostgreSQL: to reconnect)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand ack" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -512,7 +512,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subc
 complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "plot" -d 'Draw readings as an SVG chart: one panel per series'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "serve" -d 'Serve stores and lakes over HTTP: a JSON API, ingest, a live dashboard'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "notify" -d 'Send alarm events to people: webhooks, email, commands'
-complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite store'
+complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "ack" -d 'Acknowledge an alarm (ISA-18.2) in a SQLite or PostgreSQL store'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "mqtt-pub" -d 'Publish readings to an MQTT broker, one topic per asset and tag'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "mqtt-sub" -d 'Subscribe to an MQTT broker and write what arrives as readings'
 complete -c iiot -n "__fish_iiot_using_subcommand help; and not __fish_seen_subcommand_from simulate store cat detect modbus-serve poll model rollup derive query inspect plot serve notify ack mqtt-pub mqtt-sub forecast completions man assets help" -f -a "forecast" -d 'Forecast each series: point, prediction intervals, time to a limit'

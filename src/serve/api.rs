@@ -20,6 +20,7 @@ use super::sources::Kind;
 use super::stream::{self, Emitter, Shape};
 use crate::alarms::StateEncoder;
 use crate::store::Selection;
+use crate::store::rows::SeriesRows;
 use crate::store::sqlite::serve::RollupTable;
 use crate::time::{Millis, TsFormatter, now_ms};
 

@@ -29,8 +29,13 @@
 //! Also here: [`Source`], what a path holds; [`Selection`], what a read
 //! asks for; [`stats`], inspect's per-series statistics over any backend.
 
+pub(crate) mod batch;
+pub(crate) mod events;
 pub mod lake;
+pub(crate) mod layout;
+pub(crate) mod order;
 pub mod postgres;
+pub(crate) mod rows;
 pub(crate) mod select;
 pub(crate) mod source;
 pub mod sqlite;
@@ -51,9 +56,11 @@ pub(crate) use self::source::Source;
 use self::sqlite::SqliteStore;
 use self::sqlite::inspect::StoreInfo;
 pub use self::sqlite::{Counts, Origin, Unstored};
+use crate::alarms::{AlarmKey, Filter, Tracker};
 use crate::record::{ParseError, Reading, ReadingRef};
 use crate::rollup::retain::{Deleted, Rule};
 use crate::rollup::store::{Report, RollupRun};
+use crate::store::rows::SeriesRows;
 use crate::time::Millis;
 
 /// A store opened to write (`iiot store`); one per run, so the size of
@@ -188,6 +195,16 @@ impl Writer {
         }
     }
 
+    /// The state of one alarm at `at`, from the store and the open batch
+    /// (`iiot ack`); a lake keeps no alarm events.
+    pub fn alarm_tracker(&mut self, key: &AlarmKey, at: Millis) -> Result<Tracker> {
+        match self {
+            Writer::Sqlite(store) => store.alarm_tracker(key, at),
+            Writer::Postgres(store) => store.alarm_tracker(key, at),
+            Writer::Lake(_) => anyhow::bail!("a lake holds no alarm events"),
+        }
+    }
+
     /// Writes what is left and closes: what was stored (`Err` if closing
     /// failed), and for a lake the error of its last files, which comes
     /// with the counts of what reached its files before.
@@ -277,8 +294,8 @@ impl Reader {
     }
 
     /// The selected readings of every series merged by time, then asset,
-    /// then tag: on a SQLite store in memory bounded by a page per series,
-    /// on a lake by a day's readings.
+    /// then tag: on a store with tables (SQLite or PostgreSQL) in memory
+    /// bounded by a page per series, on a lake by a day's readings.
     pub(crate) fn read_in_time_order(
         &self,
         sel: &Selection,
@@ -286,20 +303,19 @@ impl Reader {
         on_unit: &mut dyn FnMut(u64),
         mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
     ) -> Result<Skipped> {
-        match self {
-            Reader::Sqlite(store) => store
-                .read_in_time_order(sel, limit, |r| {
-                    emit(&r.as_ref())?;
-                    Ok(true)
-                })
-                .map(|()| Skipped::default()),
-            Reader::Postgres(_) => {
-                anyhow::bail!(
-                    "--order time reads a SQLite store or a lake; not yet a PostgreSQL one"
-                )
-            }
-            Reader::Parquet(files) => files.read_in_time_order(sel, limit, on_unit, emit),
+        if let Reader::Parquet(files) = self {
+            return files.read_in_time_order(sel, limit, on_unit, emit);
         }
+        let mut each = |r: &Reading| {
+            emit(&r.as_ref())?;
+            Ok(true)
+        };
+        match self {
+            Reader::Sqlite(store) => store.read_in_time_order(sel, limit, &mut each)?,
+            Reader::Postgres(store) => store.read_in_time_order(sel, limit, &mut each)?,
+            Reader::Parquet(_) => unreachable!("read above"),
+        }
+        Ok(Skipped::default())
     }
 
     /// For a lake: the widths of its `every=WIDTH` rollup folders.
@@ -334,8 +350,9 @@ impl Reader {
     }
 }
 
-/// A store with tables (`iiot rollup plant.db`, `iiot inspect plant.db`):
-/// today a SQLite file.
+/// A store with tables (`iiot rollup plant.db`, `iiot inspect plant.db`,
+/// `iiot query plant.db --alarms`): a SQLite file or a PostgreSQL
+/// database.
 pub(crate) enum Store {
     Sqlite(sqlite::Store),
     Postgres(PgStore),
@@ -409,6 +426,41 @@ impl Store {
         match self {
             Store::Sqlite(store) => store.each_reading(f),
             Store::Postgres(store) => store.each_reading(f),
+        }
+    }
+
+    /// Each wanted alarm's state at `at` (`query --active`).
+    pub(crate) fn alarm_states(&self, filter: &Filter, at: Millis) -> Result<Tracker> {
+        match self {
+            Store::Sqlite(store) => store.alarm_states(filter, at),
+            Store::Postgres(store) => store.alarm_states(filter, at),
+        }
+    }
+
+    /// The wanted alarm events by time, as the records they were stored
+    /// from (`query --alarms`); `emit` returns `false` to stop.
+    pub(crate) fn alarm_events(
+        &self,
+        filter: &Filter,
+        emit: impl FnMut(&Reading) -> Result<bool>,
+    ) -> Result<()> {
+        match self {
+            Store::Sqlite(store) => store.alarm_events(filter, emit),
+            Store::Postgres(store) => store.alarm_events(filter, emit),
+        }
+    }
+
+    /// The selected readings of every series merged by time, then asset,
+    /// then tag (`rollup DB --kpi`); `emit` returns `false` to stop.
+    pub(crate) fn read_in_time_order(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        emit: impl FnMut(&Reading) -> Result<bool>,
+    ) -> Result<()> {
+        match self {
+            Store::Sqlite(store) => store.read_in_time_order(sel, limit, emit),
+            Store::Postgres(store) => store.read_in_time_order(sel, limit, emit),
         }
     }
 }

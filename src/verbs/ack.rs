@@ -11,16 +11,18 @@ use crate::alarms::AlarmKey;
 use crate::io::stdout_sink;
 use crate::record::alarm::{AlarmEncoder, AlarmEvent, EventKind};
 use crate::record::{Format, Reading, RecordEncoder, RecordParser, RecordWriter};
-use crate::store::Origin;
+use crate::store::postgres::{PgOptions, PgWriter, is_url};
 use crate::store::sqlite::{self, OnConflict, SqliteStore, Sync};
+use crate::store::{Origin, Writer};
 use crate::time::{Millis, TsFormatter};
 
-/// Acknowledge an alarm (ISA-18.2) in a SQLite store.
+/// Acknowledge an alarm (ISA-18.2) in a SQLite or PostgreSQL store.
 ///
 /// The alarm is a series and a rule (--asset, --tag, --rule, as the
 /// events name them). The `acked` event — with --by, --note, and the
 /// kind and severity of the raise it acknowledges — is stored in
-/// `alarm_events` (committed with synchronous=FULL) and then written to
+/// `alarm_events` (committed with synchronous=FULL in a SQLite file; a
+/// `postgresql://` URL as `store` takes it) and then written to
 /// stdout, so `iiot ack … | iiot notify …` tells others. An active
 /// unacknowledged alarm becomes `acked`; one that returned to normal
 /// unacknowledged (`rtn_unacked`) becomes normal and leaves `query
@@ -38,7 +40,7 @@ Examples:
   iiot ack alarms.db --asset FERM-1 --tag biomass --rule zscore --by ann \\
     --at 2026-01-01T00:10:00Z --note 'sampled again' | iiot cat --format csv")]
 pub struct Args {
-    /// The SQLite store holding the alarm's events.
+    /// The store holding the alarm's events: a SQLite file or a `postgresql://` URL.
     pub store: PathBuf,
     /// The alarm's asset.
     #[arg(long)]
@@ -58,13 +60,14 @@ pub struct Args {
     /// The acknowledgement's time (default: now).
     #[arg(long, value_name = "TIME", value_parser = crate::options::time)]
     pub at: Option<Millis>,
-    /// How long to wait for another process's write lock.
+    /// How long to wait for another process's write lock (PostgreSQL: to reconnect).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::options::nonneg_duration)]
     pub busy_timeout: Duration,
 }
 
 pub fn run(args: Args, global: &Global) -> Result<()> {
-    if !args.store.is_file() {
+    let url = args.store.to_str().filter(|p| is_url(p));
+    if url.is_none() && !args.store.is_file() {
         bail!("{}: no such store", args.store.display());
     }
     if args.by.trim().is_empty() {
@@ -74,15 +77,25 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if !(crate::time::MIN_MILLIS..=crate::time::MAX_MILLIS).contains(&at) {
         bail!("--at is outside the years 0001 to 9999");
     }
-    let mut store = SqliteStore::open(
-        &args.store,
-        sqlite::Options {
-            sync: Sync::Full,
-            on_conflict: OnConflict::Ignore,
-            busy_timeout: args.busy_timeout,
-            quiet: global.quiet,
-        },
-    )?;
+    let mut store = match url {
+        Some(url) => Writer::Postgres(PgWriter::open(
+            url,
+            PgOptions {
+                on_conflict: OnConflict::Ignore,
+                reconnect_for: args.busy_timeout,
+                quiet: global.quiet,
+            },
+        )?),
+        None => Writer::Sqlite(SqliteStore::open(
+            &args.store,
+            sqlite::Options {
+                sync: Sync::Full,
+                on_conflict: OnConflict::Ignore,
+                busy_timeout: args.busy_timeout,
+                quiet: global.quiet,
+            },
+        )?),
+    };
     let key = AlarmKey::new(&args.asset, &args.tag, &args.rule);
     let tracker = store.alarm_tracker(&key, at)?;
     let alarm = tracker.get(&key.asset, &key.tag, &key.rule);
@@ -109,10 +122,10 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         bail!("the acknowledgement could not be written as a record: {e}");
     }
     let origin = Origin { source: 0, line: 1 };
-    if let Err(e) = store.add(&reading, line.trim_ascii_end(), origin) {
+    if let Err(e) = store.add(&reading, line.trim_ascii_end(), origin)? {
         bail!("{}", e.message);
     }
-    let counts = store.close()?;
+    let counts = store.close().0?;
     if counts.events == 0 {
         bail!(
             "{key}: an acknowledgement at {} by {} is stored already",

@@ -49,7 +49,7 @@ use crate::time::Millis;
 ///
 /// --order time writes every selected series merged by time, then asset,
 /// then tag — what stream verbs such as `rollup --kpi`, `detect` and
-/// `plot` expect of a live stream. On a SQLite store by a k-way merge of
+/// `plot` expect of a live stream. On a SQLite or PostgreSQL store by a k-way merge of
 /// per-series cursors, each reading pages of 2048 rows through the primary
 /// key, so memory does not grow with the number of readings; on a lake a
 /// `date=` partition at a time, in date order, each day's readings sorted
@@ -61,8 +61,8 @@ use crate::time::Millis;
 /// `iiot store --parquet`, or an archive written by `rollup --archive`).
 /// A lake's readings are read without its every=… folders.
 ///
-/// Alarms (a SQLite store; a lake keeps no events): --alarms writes the
-/// stored alarm events (raised, cleared, acked) by time, as stored;
+/// Alarms (a SQLite or PostgreSQL store; a lake keeps no events):
+/// --alarms writes the stored alarm events (raised, cleared, acked) by time, as stored;
 /// --active writes one alarm state record per alarm that needs attention
 /// at --at (default now) in ISA-18.2 terms — `unacked` (active,
 /// unacknowledged), `acked` (active, acknowledged) or `rtn_unacked`
@@ -104,7 +104,7 @@ pub struct Args {
     /// Read the rollups of this width instead of the readings: a store's table `rollup_1h` (made by `iiot rollup DB --every 1h`) or a lake's folder `every=1h/`, as rollup records with every statistic.
     #[arg(long, value_name = "WIDTH", conflicts_with_all = ["latest", "order"])]
     pub rollup: Option<String>,
-    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; on a store in memory bounded by a page per series, on a lake by a day's readings).
+    /// Output order: `series` (each series in turn, in time order) or `time` (all series merged by time, then asset, then tag; on a SQLite or PostgreSQL store in memory bounded by a page per series, on a lake by a day's readings).
     #[arg(long, value_enum, default_value_t = Order::Series)]
     pub order: Order,
     /// Output format.

@@ -9,7 +9,7 @@ use crate::alarms::{Filter, StateEncoder};
 use crate::io::stdout_sink;
 use crate::patterns::Patterns;
 use crate::record::RecordWriter;
-use crate::store::{Source, sqlite};
+use crate::store::{Source, Store};
 
 pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
     let a = &args.alarms;
@@ -31,9 +31,9 @@ pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
         bail!("--from must be before --to");
     }
     let store = match Source::detect(&args.source)? {
-        Source::Sqlite(path) => sqlite::Store::open_read(&path)?,
+        Source::Sqlite(_) | Source::Postgres(_) => Store::open_read(&args.source)?,
         _ => bail!(
-            "{} holds no alarm events: a Parquet lake keeps readings only; alarm events live in a SQLite store",
+            "{} holds no alarm events: a Parquet lake keeps readings only; alarm events live in a SQLite or PostgreSQL store",
             args.source.display()
         ),
     };

@@ -99,8 +99,9 @@ mod kpis;
 ///
 /// On a store (the cron job): `iiot rollup plant.db --every 1m,1h,1d`
 /// writes the tables rollup_1m, rollup_1h, rollup_1d (views rollup_1m_v, …)
-/// of the SQLite store, only closed buckets, and records how far it got
-/// (table rollup_state), one transaction per series: the next run does only
+/// of the store (a SQLite file or a postgresql:// URL), only closed
+/// buckets, and records how far it got (table rollup_state), one
+/// transaction per series: the next run does only
 /// what is new, a re-run changes nothing, a reading stored late for a
 /// written bucket makes it recompute (via rollup_pending), and a killed run
 /// is completed by the next. A bucket is closed when its series' latest
@@ -442,7 +443,7 @@ fn store_kpi(args: &Args, path: &Path, global: &Global) -> Result<()> {
     let widths = Width::parse_list(every)?;
     let aligner = Aligner::new(args.tz.as_deref())?;
     let mut engine = KpiEngine::new(widths, aligner);
-    let store = crate::store::sqlite::Store::open_read(path)?;
+    let store = Store::open_read(path)?;
     let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
     let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
     let mut extra = Vec::new();

@@ -106,7 +106,7 @@ fn peak_kib(wd: &Workdir, name: &str, n: u64) -> u64 {
 
 #[test]
 fn time_order_memory_does_not_grow_with_the_readings() {
-    // Memory is a page of 2048 rows per series (src/store/sqlite/order.rs):
+    // Memory is a page of 2048 rows per series (src/store/order.rs):
     // both stores hold more than a page in each of their 100 series, so
     // the bound is reached in both and the larger must not grow past it.
     let wd = Workdir::new("order-memory");

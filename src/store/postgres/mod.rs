@@ -21,6 +21,7 @@
 //! meant for a database on the same host or a trusted network (an
 //! `sslmode=require` URL is refused by the connection).
 
+pub(crate) mod alarms;
 pub(crate) mod connect;
 pub(crate) mod read;
 pub(crate) mod retain;
@@ -29,9 +30,10 @@ pub(crate) mod schema;
 pub mod writer;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use anyhow::Result;
-use postgres::Client;
+use postgres::{Client, Statement};
 
 pub use self::connect::{Target, is_url};
 pub use self::writer::{PgOptions, PgWriter};
@@ -42,6 +44,9 @@ pub(crate) struct PgStore {
     client: RefCell<Client>,
     /// The URL without a password, for messages.
     name: String,
+    /// Statements prepared on `client`, by their SQL.
+    /// (Boxed: the enums holding a store stay small.)
+    statements: Box<RefCell<HashMap<&'static str, Statement>>>,
 }
 
 impl PgStore {
@@ -53,6 +58,7 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
             name: target.name,
+            statements: Box::default(),
         })
     }
 
@@ -65,6 +71,19 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
             name: target.name,
+            statements: Box::default(),
         })
+    }
+}
+
+impl PgStore {
+    /// `sql` prepared on `client` once, then taken from the cache.
+    pub(crate) fn statement(&self, client: &mut Client, sql: &'static str) -> Result<Statement> {
+        if let Some(stmt) = self.statements.borrow().get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = client.prepare(sql)?;
+        self.statements.borrow_mut().insert(sql, stmt.clone());
+        Ok(stmt)
     }
 }

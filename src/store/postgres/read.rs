@@ -1,119 +1,76 @@
-//! Reading a PostgreSQL store: the series dictionary matched against the
-//! globs in memory, then each selected series read through the primary
-//! key, streamed (`query_raw`) so memory stays bounded; `inspect`'s
-//! report and its pass over every reading.
+//! Reading a PostgreSQL store: the series dictionary and one series' rows
+//! through the primary key, streamed (`query_raw`) so memory stays
+//! bounded (the walk over the selected series is [`crate::store::rows`]);
+//! `inspect`'s report and its pass over every reading.
 
 use anyhow::{Context, Result};
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
 use super::PgStore;
-use crate::record::{Quality, Reading, ReadingRef};
 use crate::store::Selection;
+use crate::store::layout::{PAGE_SQL, series_rows_sql};
+use crate::store::order::{PAGE, Page, PageQuery};
+use crate::store::rows::{RowSink, SeriesRows, select_series};
 use crate::store::sqlite::inspect::StoreInfo;
-use crate::store::sqlite::read::{Series, apply_extra};
-use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
+use crate::store::sqlite::read::Series;
+use crate::time::Millis;
 
-impl PgStore {
-    /// The selected series, sorted by asset then tag (byte order).
-    pub(crate) fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
+impl SeriesRows for PgStore {
+    fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
         let rows = self
             .client
             .borrow_mut()
             .query("SELECT id, asset, tag, unit FROM series", &[])
             .with_context(|| format!("reading the series of {}", self.name))?;
-        let mut out: Vec<Series> = rows
-            .iter()
-            .map(|r| Series {
-                id: r.get(0),
-                asset: r.get(1),
-                tag: r.get(2),
-                unit: r.get(3),
-            })
-            .filter(|s| sel.series_matches(&s.asset, &s.tag))
-            .collect();
-        out.sort_by(|a, b| {
-            (a.asset.as_bytes(), a.tag.as_bytes()).cmp(&(b.asset.as_bytes(), b.tag.as_bytes()))
+        let all = rows.iter().map(|r| Series {
+            id: r.get(0),
+            asset: r.get(1),
+            tag: r.get(2),
+            unit: r.get(3),
         });
-        Ok(out)
+        Ok(select_series(all, sel))
     }
 
-    pub(crate) fn read(
+    /// Streamed (`query_raw`), so memory stays bounded.
+    fn rows(
         &self,
-        sel: &Selection,
-        limit: u64,
-        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        self.read_selected(sel, false, limit, emit)
-    }
-
-    pub(crate) fn latest(
-        &self,
-        sel: &Selection,
-        limit: u64,
-        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        self.read_selected(sel, true, limit, emit)
-    }
-
-    fn read_selected(
-        &self,
-        sel: &Selection,
+        s: &Series,
+        from: Millis,
+        to: Millis,
         latest: bool,
-        limit: u64,
-        mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        let sql = if latest {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT 1"
-        } else {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts"
-        };
-        let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
-        let mut reading = Reading::default();
-        let mut n = 0u64;
-        let series = self.series(sel)?;
+        row: &mut RowSink<'_>,
+    ) -> Result<bool> {
+        let sql = series_rows_sql(latest);
+        let context = || format!("reading {}", self.name);
         let mut client = self.client.borrow_mut();
-        let stmt = client
-            .prepare(sql)
-            .with_context(|| format!("reading {}", self.name))?;
-        for s in series {
-            if n >= limit {
-                break;
+        let stmt = self.statement(&mut client, sql).with_context(context)?;
+        let params: [&(dyn ToSql + Sync); 3] = [&s.id, &from, &to];
+        let mut rows = client.query_raw(&stmt, params).with_context(context)?;
+        while let Some(r) = rows.next().with_context(context)? {
+            let quality = i64::from(r.get::<_, i16>(2));
+            if !row(r.get(0), r.get(1), quality, r.get(3))? {
+                return Ok(false);
             }
-            let params: [&(dyn ToSql + Sync); 3] = [&s.id, &from, &to];
-            let mut rows = client
-                .query_raw(&stmt, params)
-                .with_context(|| format!("reading {}", self.name))?;
-            while let Some(r) = rows
-                .next()
-                .with_context(|| format!("reading {}", self.name))?
-            {
-                reading.clear();
-                reading.ts = r.get::<_, i64>(0);
-                reading.asset.push_str(&s.asset);
-                reading.tag.push_str(&s.tag);
-                reading.value = r.get::<_, f64>(1);
-                reading.unit.push_str(s.unit.as_deref().unwrap_or(""));
-                reading.quality = match r.get::<_, i16>(2) {
-                    0 => Quality::Good,
-                    1 => Quality::Uncertain,
-                    _ => Quality::Bad,
-                };
-                if let Some(extra) = r.get::<_, Option<&str>>(3) {
-                    apply_extra(extra, &mut reading);
-                }
-                emit(&reading.as_ref())?;
-                n += 1;
-                if n >= limit {
-                    break;
-                }
-            }
+        }
+        Ok(true)
+    }
+
+    fn page(&self, q: &PageQuery<'_>, page: &mut Page) -> Result<()> {
+        let context = || format!("reading {}", self.name);
+        let mut c = self.client.borrow_mut();
+        let stmt = self.statement(&mut c, PAGE_SQL).with_context(context)?;
+        let params: [&(dyn ToSql + Sync); 5] =
+            [&q.series.id, &q.after, &q.from, &q.to, &(PAGE as i64)];
+        for r in c.query(&stmt, &params).with_context(context)? {
+            let quality = i64::from(r.get::<_, i16>(2));
+            page.push(r.get(0), r.get(1), quality, r.get(3));
         }
         Ok(())
     }
+}
 
+impl PgStore {
     /// The store's make-up, for inspect (`pages` in PostgreSQL blocks of
     /// the readings table and its index).
     pub(crate) fn info(&self) -> Result<StoreInfo> {

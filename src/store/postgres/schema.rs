@@ -7,6 +7,8 @@
 use anyhow::{Context, Result, bail};
 use postgres::{Client, GenericClient};
 
+use crate::store::layout::views;
+
 /// The schema this build writes; `meta.schema_version` (the SQLite
 /// store's number: the layouts are the same).
 pub const SCHEMA_VERSION: i64 = crate::store::sqlite::SCHEMA_VERSION;
@@ -75,37 +77,6 @@ pub(crate) fn ts_sql(col: &str) -> String {
     format!("(timestamptz 'epoch' + {col} * interval '1 millisecond')")
 }
 
-fn views() -> [(&'static str, String); 3] {
-    let quality = "CASE r.quality WHEN 0 THEN 'good' WHEN 1 THEN 'uncertain' ELSE 'bad' END";
-    [
-        (
-            "readings_v",
-            format!(
-                "SELECT {ts} AS ts, s.asset, s.tag, r.value, s.unit, {quality} AS quality
-FROM readings r JOIN series s ON s.id = r.series_id",
-                ts = ts_sql("r.ts")
-            ),
-        ),
-        (
-            "alarm_events_v",
-            format!(
-                "SELECT {ts} AS ts, asset, tag, rule, event, kind, severity, value, \"limit\"
-FROM alarm_events",
-                ts = ts_sql("ts")
-            ),
-        ),
-        (
-            "rollups_v",
-            format!(
-                "SELECT {ts} AS ts, s.asset, s.tag, r.mean AS value, s.unit, r.every, r.count, r.min,
-       r.max, r.mean, r.stddev, r.first, r.last, r.twa, r.good, r.bad
-FROM rollups r JOIN series s ON s.id = r.series_id",
-                ts = ts_sql("r.ts")
-            ),
-        ),
-    ]
-}
-
 /// Makes what is missing and records the version, refusing a database of
 /// a newer schema; in one transaction under an advisory lock.
 pub(crate) fn create(client: &mut Client, name: &str) -> Result<()> {
@@ -123,7 +94,7 @@ pub(crate) fn create(client: &mut Client, name: &str) -> Result<()> {
         "INSERT INTO meta VALUES ('schema_version', $1) ON CONFLICT DO NOTHING",
         &[&SCHEMA_VERSION.to_string()],
     )?;
-    for (view, select) in views() {
+    for (view, select) in views(ts_sql) {
         tx.batch_execute(&format!("CREATE OR REPLACE VIEW {view} AS {select}"))
             .with_context(|| format!("creating the view {view} in {name}"))?;
     }

@@ -16,8 +16,6 @@
 //! the server was committing may have stored the batch: the retry then
 //! counts its rows as duplicates.)
 
-use std::borrow::Cow;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -25,14 +23,17 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 use postgres::{Client, Transaction};
 
+use super::alarms::alarm_tail;
 use super::connect::{Target, is_outage};
 use super::schema;
+use crate::alarms::{AlarmKey, Tracker};
 use crate::model::Model;
-use crate::record::alarm::AlarmEvent;
 use crate::record::{ParseError, Reading};
-use crate::store::sqlite::writer::fields::{extra_json, finite, quality_code, whole};
+use crate::store::batch::{RollupRow, SeriesBook, drain_unstored, refused_reason, rollup_conflict};
+use crate::store::events::{EventRow, tracker_with_batch};
+use crate::store::sqlite::writer::fields::{extra_json, quality_code};
 use crate::store::sqlite::{Counts, OnConflict, Origin, Unstored};
-use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
+use crate::time::Millis;
 
 /// How the writer behaves.
 #[derive(Debug, Clone, Copy)]
@@ -57,59 +58,13 @@ struct Row {
     origin: Origin,
 }
 
-struct EventRow {
-    ts: Millis,
-    asset: String,
-    tag: String,
-    rule: String,
-    event: String,
-    kind: Option<String>,
-    severity: Option<String>,
-    value: f64,
-    limit: Option<f64>,
-    extra: Option<String>,
-    origin: Origin,
-    raw: String,
-}
-
-struct RollupRow {
-    id: i64,
-    every: String,
-    ts: Millis,
-    count: i64,
-    stats: [Option<f64>; 7],
-    first_ts: Option<Millis>,
-    good: i64,
-    bad: i64,
-    extra: Option<String>,
-    origin: Origin,
-    raw: String,
-}
-
-struct NewSeries {
-    asset: String,
-    tag: String,
-    unit: String,
-}
-
-const ROLLUP_STATS: [&str; 7] = ["min", "max", "mean", "stddev", "first", "last", "twa"];
-const ROLLUP_FIELDS: [&str; 12] = [
-    "every", "count", "min", "max", "mean", "stddev", "first", "last", "twa", "first_ts", "good",
-    "bad",
-];
-
-/// Series ids and units by asset, then tag.
-type SeriesIds = HashMap<String, HashMap<String, (i64, String)>>;
-
 /// An open PostgreSQL store.
 pub struct PgWriter {
     target: Target,
     /// `None` while disconnected.
     client: Option<Client>,
     opts: PgOptions,
-    series: SeriesIds,
-    new_series: Vec<NewSeries>,
-    unit_changes: HashMap<i64, String>,
+    series: SeriesBook,
     rows: Vec<Row>,
     extra_arena: String,
     raw_arena: Vec<u8>,
@@ -150,12 +105,12 @@ const STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS iiot_stage (
   extra text
 ) ON COMMIT DELETE ROWS";
 
-fn load_series(client: &mut Client) -> Result<SeriesIds> {
-    let mut series = SeriesIds::new();
+fn load_series(client: &mut Client) -> Result<SeriesBook> {
+    let mut series = SeriesBook::default();
     for row in client.query("SELECT id, asset, tag, coalesce(unit, '') FROM series", &[])? {
         let (id, asset, tag, unit): (i64, String, String, String) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
-        series.entry(asset).or_default().insert(tag, (id, unit));
+        series.insert(id, asset, tag, unit);
     }
     Ok(series)
 }
@@ -174,8 +129,6 @@ impl PgWriter {
             client: Some(client),
             opts,
             series,
-            new_series: Vec::new(),
-            unit_changes: HashMap::new(),
             rows: Vec::new(),
             extra_arena: String::new(),
             raw_arena: Vec::new(),
@@ -217,32 +170,6 @@ impl PgWriter {
         self.rows.len() + self.events.len() + self.rollups.len()
     }
 
-    fn series_id(&mut self, asset: &str, tag: &str, unit: &str) -> i64 {
-        if let Some((id, stored_unit)) = self.series.get_mut(asset).and_then(|t| t.get_mut(tag)) {
-            if stored_unit != unit && !unit.is_empty() {
-                stored_unit.clear();
-                stored_unit.push_str(unit);
-                if *id < 0 {
-                    self.new_series[(-*id - 1) as usize].unit = unit.to_string();
-                } else {
-                    self.unit_changes.insert(*id, unit.to_string());
-                }
-            }
-            return *id;
-        }
-        self.new_series.push(NewSeries {
-            asset: asset.to_string(),
-            tag: tag.to_string(),
-            unit: unit.to_string(),
-        });
-        let id = -(self.new_series.len() as i64);
-        self.series
-            .entry(asset.to_string())
-            .or_default()
-            .insert(tag.to_string(), (id, unit.to_string()));
-        id
-    }
-
     /// Adds a record to the open batch: an alarm event, a rollup record or
     /// a reading, as the SQLite store takes them.
     pub fn add(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
@@ -257,7 +184,7 @@ impl PgWriter {
         } else if r.extra_field("every").is_some() && r.extra_field("count").is_some() {
             self.add_rollup(r, raw, origin)
         } else {
-            let id = self.series_id(&r.asset, &r.tag, &r.unit);
+            let id = self.series.id(&r.asset, &r.tag, &r.unit);
             let start = self.extra_arena.len();
             let extra = extra_json(r, &[], &mut self.extra_buf).map(|text| {
                 self.extra_arena.push_str(text);
@@ -279,73 +206,23 @@ impl PgWriter {
     }
 
     fn add_event(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
-        let ev = AlarmEvent::from_reading(r)?;
-        let extra = extra_json(r, &AlarmEvent::FIELDS, &mut self.extra_buf).map(str::to_string);
-        self.events.push(EventRow {
-            ts: ev.ts,
-            asset: ev.asset.to_string(),
-            tag: ev.tag.to_string(),
-            rule: ev.rule.into_owned(),
-            event: ev.event.name().to_string(),
-            kind: ev.kind.map(Cow::into_owned),
-            severity: ev.severity.map(Cow::into_owned),
-            value: ev.value,
-            limit: ev.limit,
-            extra,
-            origin,
-            raw: String::from_utf8_lossy(raw).into_owned(),
-        });
+        let (client, target, events) = (&mut self.client, &self.target, &self.events);
+        let row = EventRow::parse(r, raw, origin, &mut self.extra_buf, |key, at| {
+            tracker(client, target, events, key, at)
+        })?;
+        self.events.push(row);
         Ok(())
     }
 
+    /// The state of one alarm at `at`: its stored events from its last
+    /// raise up to `at` and the open batch's events of it, folded.
+    pub fn alarm_tracker(&mut self, key: &AlarmKey, at: Millis) -> Result<Tracker> {
+        tracker(&mut self.client, &self.target, &self.events, key, at)
+    }
+
     fn add_rollup(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
-        let every = r
-            .extra_field("every")
-            .and_then(|v| serde_json::from_str::<String>(v).ok())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ParseError {
-                field: Some("every"),
-                message: "a rollup record's width must be a string such as \"1m\"".into(),
-            })?;
-        let count = whole(r.extra_field("count"), "count")?.unwrap_or(0);
-        let good = whole(r.extra_field("good"), "good")?.unwrap_or(count);
-        let bad = whole(r.extra_field("bad"), "bad")?.unwrap_or(0);
-        let mut stats = [None; 7];
-        let mut first_ts = None;
-        if count > 0 {
-            for (slot, key) in stats.iter_mut().zip(ROLLUP_STATS) {
-                let v = r.extra_field(key).ok_or_else(|| ParseError {
-                    field: Some(key),
-                    message: "missing in a rollup record".into(),
-                })?;
-                *slot = Some(finite(v, key)?);
-            }
-            let ts = r
-                .extra_field("first_ts")
-                .and_then(|v| serde_json::from_str::<String>(v).ok())
-                .and_then(|s| crate::time::parse_rfc3339(&s).ok())
-                .filter(|ms| (MIN_MILLIS..=MAX_MILLIS).contains(ms))
-                .ok_or_else(|| ParseError {
-                    field: Some("first_ts"),
-                    message: "missing or not a time in a rollup record".into(),
-                })?;
-            first_ts = Some(ts);
-        }
-        let extra = extra_json(r, &ROLLUP_FIELDS, &mut self.extra_buf).map(str::to_string);
-        let id = self.series_id(&r.asset, &r.tag, &r.unit);
-        self.rollups.push(RollupRow {
-            id,
-            every,
-            ts: r.ts,
-            count,
-            stats,
-            first_ts,
-            good,
-            bad,
-            extra,
-            origin,
-            raw: String::from_utf8_lossy(raw).into_owned(),
-        });
+        let row = RollupRow::parse(r, raw, origin, &mut self.extra_buf, &mut self.series)?;
+        self.rollups.push(row);
         Ok(())
     }
 
@@ -353,7 +230,7 @@ impl PgWriter {
     /// another error nothing of the batch is stored and it stays buffered
     /// for [`PgWriter::take_unstored`].
     pub fn commit(&mut self) -> Result<()> {
-        if self.batch_len() == 0 && self.new_series.is_empty() && self.unit_changes.is_empty() {
+        if self.batch_len() == 0 && self.series.is_clean() {
             return Ok(());
         }
         if self.failed {
@@ -415,8 +292,7 @@ impl PgWriter {
         let done = write_batch(
             &mut tx,
             self.opts.on_conflict,
-            &self.new_series,
-            &self.unit_changes,
+            &self.series,
             &mut self.rows,
             &self.extra_arena,
             &self.events,
@@ -427,34 +303,16 @@ impl PgWriter {
     }
 
     fn finish_batch(&mut self, done: Written) {
-        for (s, id) in self.new_series.iter().zip(&done.ids) {
-            if let Some(entry) = self
-                .series
-                .get_mut(&s.asset)
-                .and_then(|t| t.get_mut(&s.tag))
-            {
-                entry.0 = *id;
-            }
-        }
+        self.series.committed(&done.ids);
         for (i, before) in done.refused {
             let row = self.rows[i];
             self.refused.push(Unstored {
                 origin: row.origin,
-                reason: format!(
-                    "field \"ts\": before {}, where retention has deleted this series' raw readings after rolling them up; its rollups cannot take it (it would be neither kept nor rolled up)",
-                    crate::time::TsFormatter::format(before)
-                ),
+                reason: refused_reason(before),
                 record: self.raw(&row),
             });
         }
-        let c = &mut self.counts;
-        c.stored += done.counts.stored;
-        c.duplicates += done.counts.duplicates;
-        c.replaced += done.counts.replaced;
-        c.events += done.counts.events;
-        c.rollups += done.counts.rollups;
-        self.new_series.clear();
-        self.unit_changes.clear();
+        self.counts.add(&done.counts);
         self.rows.clear();
         self.extra_arena.clear();
         self.raw_arena.clear();
@@ -483,21 +341,7 @@ impl PgWriter {
                 record: self.raw(row),
             });
         }
-        for e in self.events.drain(..) {
-            out.push(Unstored {
-                origin: e.origin,
-                reason: reason.to_string(),
-                record: e.raw,
-            });
-        }
-        for r in self.rollups.drain(..) {
-            out.push(Unstored {
-                origin: r.origin,
-                reason: reason.to_string(),
-                record: r.raw,
-            });
-        }
-        out.sort_by_key(|u| (u.origin.source, u.origin.line));
+        drain_unstored(reason, &mut self.events, &mut self.rollups, &mut out);
         self.rows.clear();
         self.extra_arena.clear();
         self.raw_arena.clear();
@@ -511,6 +355,28 @@ impl PgWriter {
         }
         Ok(self.counts)
     }
+}
+
+/// [`PgWriter::alarm_tracker`], connecting first if the connection was
+/// lost.
+fn tracker(
+    client: &mut Option<Client>,
+    target: &Target,
+    events: &[EventRow],
+    key: &AlarmKey,
+    at: Millis,
+) -> Result<Tracker> {
+    if client.as_ref().is_none_or(Client::is_closed) {
+        let mut c = target.try_connect()?;
+        c.batch_execute(STAGE)?;
+        *client = Some(c);
+    }
+    let Some(c) = client.as_mut() else {
+        bail!("{}: not connected", target.name);
+    };
+    let stored = alarm_tail(c, key, at)
+        .with_context(|| format!("reading the alarm events of {}", target.name))?;
+    Ok(tracker_with_batch(key, at, stored, events))
 }
 
 /// The first line of an error's root cause, for the outage message.
@@ -528,26 +394,25 @@ fn short(e: &anyhow::Error) -> String {
 fn write_batch(
     tx: &mut Transaction<'_>,
     on_conflict: OnConflict,
-    new_series: &[NewSeries],
-    unit_changes: &HashMap<i64, String>,
+    series: &SeriesBook,
     rows: &mut [Row],
     extra_arena: &str,
     events: &[EventRow],
     rollups: &[RollupRow],
 ) -> Result<Written> {
     let mut done = Written::default();
-    if !new_series.is_empty() {
+    if !series.new.is_empty() {
         let insert = tx.prepare(
             "INSERT INTO series (asset, tag, unit) VALUES ($1, $2, nullif($3, ''))
              ON CONFLICT (asset, tag) DO UPDATE SET unit = coalesce(nullif(excluded.unit, ''), series.unit)
              RETURNING id",
         )?;
-        for s in new_series {
+        for s in &series.new {
             let row = tx.query_one(&insert, &[&s.asset, &s.tag, &s.unit])?;
             done.ids.push(row.get(0));
         }
     }
-    for (id, unit) in unit_changes {
+    for (id, unit) in &series.unit_changes {
         tx.execute("UPDATE series SET unit = $1 WHERE id = $2", &[unit, id])?;
     }
     if !rows.is_empty() {
@@ -581,15 +446,7 @@ fn write_batch(
         }
     }
     if !rollups.is_empty() {
-        let conflict = match on_conflict {
-            OnConflict::Ignore => "DO NOTHING",
-            OnConflict::Replace => {
-                "DO UPDATE SET count = excluded.count, min = excluded.min, max = excluded.max,
-                   mean = excluded.mean, stddev = excluded.stddev, first = excluded.first,
-                   last = excluded.last, twa = excluded.twa, first_ts = excluded.first_ts,
-                   good = excluded.good, bad = excluded.bad, extra = excluded.extra"
-            }
-        };
+        let conflict = rollup_conflict(on_conflict);
         let insert = tx.prepare(&format!(
             "INSERT INTO rollups VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (series_id, every, ts) {conflict}"

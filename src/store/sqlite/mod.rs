@@ -14,7 +14,6 @@ pub(crate) mod alarms;
 pub(crate) mod archive;
 pub(crate) mod inspect;
 pub(crate) mod open;
-pub(crate) mod order;
 pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;

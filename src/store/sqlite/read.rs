@@ -1,15 +1,18 @@
-//! Reading a SQLite store (docs/storage.md): the series dictionary is
-//! matched against the globs in memory, then each selected series is read
-//! through the primary key, `WHERE series_id = ? AND ts >= ? AND ts < ?`,
-//! already in time order — or, for `--latest`, only its last row.
+//! Reading a SQLite store (docs/storage.md): the series dictionary, and
+//! one series' rows through the primary key, `WHERE series_id = ? AND ts
+//! >= ? AND ts < ?`, already in time order — or, for `--latest`, only its
+//! last row. The walk over the selected series is [`crate::store::rows`].
 
 use anyhow::{Context, Result};
 use rusqlite::params;
 
 use super::Store;
-use crate::record::{Quality, Reading, ReadingRef};
+use crate::record::Reading;
 use crate::store::Selection;
-use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
+use crate::store::layout::{PAGE_SQL, series_rows_sql};
+use crate::store::order::{PAGE, Page, PageQuery};
+use crate::store::rows::{RowSink, SeriesRows, select_series};
+use crate::time::Millis;
 
 /// A series of the store.
 #[derive(Debug, Clone)]
@@ -20,13 +23,13 @@ pub(crate) struct Series {
     pub unit: Option<String>,
 }
 
-impl Store {
-    /// The selected series, sorted by asset then tag.
-    pub(crate) fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
+impl SeriesRows for Store {
+    fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
+        let context = || format!("reading the series of {}", self.name);
         let mut stmt = self
             .conn
             .prepare("SELECT id, asset, tag, unit FROM series")
-            .with_context(|| format!("reading the series of {}", self.name))?;
+            .with_context(context)?;
         let rows = stmt.query_map([], |r| {
             Ok(Series {
                 id: r.get(0)?,
@@ -35,113 +38,48 @@ impl Store {
                 unit: r.get(3)?,
             })
         })?;
-        let mut out = Vec::new();
-        for s in rows {
-            let s = s.with_context(|| format!("reading the series of {}", self.name))?;
-            if sel.series_matches(&s.asset, &s.tag) {
-                out.push(s);
-            }
-        }
-        // Byte order, as the Parquet side sorts.
-        out.sort_by(|a, b| {
-            (a.asset.as_bytes(), a.tag.as_bytes()).cmp(&(b.asset.as_bytes(), b.tag.as_bytes()))
-        });
-        Ok(out)
+        let all = rows
+            .collect::<rusqlite::Result<Vec<Series>>>()
+            .with_context(context)?;
+        Ok(select_series(all.into_iter(), sel))
     }
 
-    /// Reads one series' readings in `[from, to)` in time order (or only
-    /// the last one), filling `reading` for each; `emit` returns `false` to
-    /// stop.
-    fn read_series(
+    fn rows(
         &self,
         s: &Series,
-        sel: &Selection,
+        from: Millis,
+        to: Millis,
         latest: bool,
-        reading: &mut Reading,
-        emit: &mut dyn FnMut(&Reading) -> Result<bool>,
+        row: &mut RowSink<'_>,
     ) -> Result<bool> {
-        let sql = if latest {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT 1"
-        } else {
-            "SELECT ts, value, quality, extra FROM readings \
-             WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts"
-        };
-        let mut stmt = self
-            .conn
-            .prepare_cached(sql)
-            .with_context(|| format!("reading {}", self.name))?;
-        // Only times a record can carry (years 1–9999): a row another
-        // writer put outside them is not read.
-        let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
+        let sql = series_rows_sql(latest);
+        let context = || format!("reading {}", self.name);
+        let mut stmt = self.conn.prepare_cached(sql).with_context(context)?;
         let mut rows = stmt.query(params![s.id, from, to])?;
-        while let Some(r) = rows
-            .next()
-            .with_context(|| format!("reading {}", self.name))?
-        {
-            reading.clear();
-            reading.ts = r.get::<_, Millis>(0)?;
-            reading.asset.push_str(&s.asset);
-            reading.tag.push_str(&s.tag);
-            reading.value = r.get::<_, f64>(1)?;
-            reading.unit.push_str(s.unit.as_deref().unwrap_or(""));
-            reading.quality = match r.get::<_, i64>(2)? {
-                0 => Quality::Good,
-                1 => Quality::Uncertain,
-                _ => Quality::Bad,
-            };
-            if let Some(extra) = r.get::<_, Option<String>>(3)? {
-                apply_extra(&extra, reading);
-            }
-            if !emit(reading)? {
+        while let Some(r) = rows.next().with_context(context)? {
+            if !row(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get_ref(3)?.as_str_or_null()?,
+            )? {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    /// The selected readings, series by series (asset, then tag), each in
-    /// time order; `emit` is handed each until `limit` were.
-    pub(crate) fn read(
-        &self,
-        sel: &Selection,
-        limit: u64,
-        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        self.read_selected(sel, false, limit, emit)
-    }
-
-    /// The last selected reading of each series, in series order.
-    pub(crate) fn latest(
-        &self,
-        sel: &Selection,
-        limit: u64,
-        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        self.read_selected(sel, true, limit, emit)
-    }
-
-    fn read_selected(
-        &self,
-        sel: &Selection,
-        latest: bool,
-        limit: u64,
-        mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        let mut reading = Reading::default();
-        let mut n = 0u64;
-        for s in self.series(sel)? {
-            if n >= limit {
-                break;
-            }
-            let go_on = self.read_series(&s, sel, latest, &mut reading, &mut |r| {
-                emit(&r.as_ref())?;
-                n += 1;
-                Ok(n < limit)
-            })?;
-            if !go_on {
-                break;
-            }
+    fn page(&self, q: &PageQuery<'_>, page: &mut Page) -> Result<()> {
+        let context = || format!("reading {}", self.name);
+        let mut stmt = self.conn.prepare_cached(PAGE_SQL).with_context(context)?;
+        let mut rows = stmt.query(params![q.series.id, q.after, q.from, q.to, PAGE as i64])?;
+        while let Some(r) = rows.next().with_context(context)? {
+            page.push(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get_ref(3)?.as_str_or_null()?,
+            );
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ use crate::record::ReadingRef;
 use crate::rollup::record::write_bucket_extra;
 use crate::rollup::store::BucketRow;
 use crate::store::Selection;
+use crate::store::rows::SeriesRows;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, TsFormatter};
 
 impl Store {

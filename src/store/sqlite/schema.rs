@@ -5,6 +5,8 @@
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::store::layout::views;
+
 /// The schema this build writes; `meta.schema_version`.
 pub const SCHEMA_VERSION: i64 = 1;
 
@@ -120,38 +122,6 @@ pub(crate) fn ensure_view(conn: &Connection, name: &str, select: &str) -> Result
     .with_context(|| format!("creating the view {name}"))
 }
 
-/// The store's views: name and SELECT.
-fn views() -> [(&'static str, String); 3] {
-    let quality = "CASE r.quality WHEN 0 THEN 'good' WHEN 1 THEN 'uncertain' ELSE 'bad' END";
-    [
-        (
-            "readings_v",
-            format!(
-                "SELECT {ts} AS ts, s.asset, s.tag, r.value, s.unit, {quality} AS quality
-FROM readings r JOIN series s ON s.id = r.series_id",
-                ts = iso_ts_sql("r.ts")
-            ),
-        ),
-        (
-            "alarm_events_v",
-            format!(
-                "SELECT {ts} AS ts, asset, tag, rule, event, kind, severity, value, \"limit\"
-FROM alarm_events",
-                ts = iso_ts_sql("ts")
-            ),
-        ),
-        (
-            "rollups_v",
-            format!(
-                "SELECT {ts} AS ts, s.asset, s.tag, r.mean AS value, s.unit, r.every, r.count, r.min,
-       r.max, r.mean, r.stddev, r.first, r.last, r.twa, r.good, r.bad
-FROM rollups r JOIN series s ON s.id = r.series_id",
-                ts = iso_ts_sql("r.ts")
-            ),
-        ),
-    ]
-}
-
 /// Makes every table and view of this build that is missing, and records
 /// the schema version, inside the caller's transaction.
 pub(crate) fn create(conn: &Connection) -> Result<()> {
@@ -160,7 +130,7 @@ pub(crate) fn create(conn: &Connection) -> Result<()> {
         "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?1)",
         [SCHEMA_VERSION.to_string()],
     )?;
-    for (name, select) in views() {
+    for (name, select) in views(iso_ts_sql) {
         ensure_view(conn, name, &select)?;
     }
     Ok(())
@@ -179,7 +149,7 @@ pub(crate) fn is_current(conn: &Connection) -> rusqlite::Result<bool> {
     if stored_version(conn)?.is_none() {
         return Ok(false);
     }
-    for (name, select) in views() {
+    for (name, select) in views(iso_ts_sql) {
         if !same_view(view_sql(conn, name)?, &select) {
             return Ok(false);
         }

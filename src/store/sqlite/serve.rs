@@ -12,6 +12,7 @@ use super::Store;
 use super::read::Series;
 use crate::record::{Quality, ReadingRef, write_json_str, write_number};
 use crate::store::Selection;
+use crate::store::rows::SeriesRows;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis, TsFormatter};
 
 /// A rollup table of the store: its width's label (`1h`) and length.

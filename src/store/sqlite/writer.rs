@@ -19,8 +19,6 @@ mod batch;
 pub(crate) mod fields;
 mod forecast;
 
-use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -28,15 +26,15 @@ use anyhow::{Result, bail};
 use rusqlite::{Connection, params};
 
 use self::batch::Written;
-use self::fields::{extra_json, finite, quality_code, whole};
-use super::alarms::{StoredEvent, alarm_tail, fold};
+use self::fields::{extra_json, quality_code};
+use super::alarms::alarm_tail;
 use super::open::{Access, begin_immediate, connect, describe_error};
-use crate::alarms::state::same_time_order;
-use crate::alarms::{AlarmKey, Refusal, Tracker};
+use crate::alarms::{AlarmKey, Tracker};
 use crate::model::Model;
-use crate::record::alarm::{AlarmEvent, EventKind};
-use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder, write_json_str};
-use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
+use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder};
+use crate::store::batch::{RollupRow, SeriesBook, drain_unstored, refused_reason};
+use crate::store::events::{EventRow, tracker_with_batch};
+use crate::time::Millis;
 
 /// What to do when a reading of the same series and time is stored already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,14 +98,8 @@ pub struct SqliteStore {
     conn: Connection,
     name: String,
     opts: Options,
-    /// asset → tag → (series id, unit as stored); two levels so a lookup
-    /// borrows the reading's strings instead of building a key. A series
-    /// first seen in the open batch has the id `-(i + 1)`, `i` its place in
-    /// `new_series`, until the batch commits.
-    series: SeriesIds,
-    new_series: Vec<NewSeries>,
-    /// Units that changed for stored series, written at commit.
-    unit_changes: HashMap<i64, String>,
+    /// The series dictionary, with the open batch's new series.
+    series: SeriesBook,
     /// Readings of the open batch, inserted at commit.
     rows: Vec<Row>,
     /// The `extra` JSON of the buffered readings, end to end.
@@ -123,12 +115,6 @@ pub struct SqliteStore {
     pub counts: Counts,
 }
 
-struct NewSeries {
-    asset: String,
-    tag: String,
-    unit: String,
-}
-
 /// A reading waiting for its batch to commit.
 #[derive(Debug, Clone, Copy)]
 struct Row {
@@ -141,49 +127,9 @@ struct Row {
     origin: Origin,
 }
 
-/// An alarm event line waiting for its batch.
-struct EventRow {
-    ts: Millis,
-    asset: String,
-    tag: String,
-    rule: String,
-    event: String,
-    kind: Option<String>,
-    severity: Option<String>,
-    value: f64,
-    limit: Option<f64>,
-    extra: Option<String>,
-    origin: Origin,
-    raw: String,
-}
-
-/// A rollup record (one with `every` and `count`) waiting for its batch.
-struct RollupRow {
-    id: i64,
-    every: String,
-    ts: Millis,
-    count: i64,
-    /// min, max, mean, stddev, first, last, twa; none when count is 0.
-    stats: [Option<f64>; 7],
-    first_ts: Option<Millis>,
-    good: i64,
-    bad: i64,
-    extra: Option<String>,
-    origin: Origin,
-    raw: String,
-}
-
-const ROLLUP_STATS: [&str; 7] = ["min", "max", "mean", "stddev", "first", "last", "twa"];
-const ROLLUP_FIELDS: [&str; 11] = [
-    "every", "count", "min", "max", "mean", "stddev", "first", "last", "twa", "first_ts", "good",
-];
-
-/// Series ids and units by asset, then tag.
-type SeriesIds = HashMap<String, HashMap<String, (i64, String)>>;
-
 /// The store's series dictionary, as `add` looks series up.
-fn load_series(conn: &Connection) -> Result<SeriesIds> {
-    let mut series = SeriesIds::new();
+fn load_series(conn: &Connection) -> Result<SeriesBook> {
+    let mut series = SeriesBook::default();
     let mut stmt = conn.prepare("SELECT id, asset, tag, coalesce(unit, '') FROM series")?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -195,7 +141,7 @@ fn load_series(conn: &Connection) -> Result<SeriesIds> {
     })?;
     for row in rows {
         let (id, asset, tag, unit) = row?;
-        series.entry(asset).or_default().insert(tag, (id, unit));
+        series.insert(id, asset, tag, unit);
     }
     Ok(series)
 }
@@ -209,8 +155,6 @@ impl SqliteStore {
             name: path.display().to_string(),
             opts,
             series,
-            new_series: Vec::new(),
-            unit_changes: HashMap::new(),
             rows: Vec::new(),
             extra_arena: String::new(),
             extra_buf: Vec::with_capacity(256),
@@ -259,34 +203,6 @@ impl SqliteStore {
         self.rows.len() + self.events.len() + self.rollups.len() + self.forecasts.len()
     }
 
-    /// The series id for a record, `-(i + 1)` while the series is new.
-    fn series_id(&mut self, asset: &str, tag: &str, unit: &str) -> i64 {
-        if let Some((id, stored_unit)) = self.series.get_mut(asset).and_then(|t| t.get_mut(tag)) {
-            if stored_unit != unit && !unit.is_empty() {
-                stored_unit.clear();
-                stored_unit.push_str(unit);
-                if *id < 0 {
-                    let i = (-*id - 1) as usize;
-                    self.new_series[i].unit = unit.to_string();
-                } else {
-                    self.unit_changes.insert(*id, unit.to_string());
-                }
-            }
-            return *id;
-        }
-        self.new_series.push(NewSeries {
-            asset: asset.to_string(),
-            tag: tag.to_string(),
-            unit: unit.to_string(),
-        });
-        let id = -(self.new_series.len() as i64);
-        self.series
-            .entry(asset.to_string())
-            .or_default()
-            .insert(tag.to_string(), (id, unit.to_string()));
-        id
-    }
-
     /// Adds a record to the open batch: an alarm event (a record with
     /// `event`), a rollup record (one with `every` and `count`), or a
     /// reading. `raw` is the line as read, kept for the rejects of the rare
@@ -315,7 +231,7 @@ impl SqliteStore {
     /// sorted by series and time: each series' rows then go into the B-tree
     /// together instead of one per series in turn.
     fn add_reading(&mut self, r: &Reading, origin: Origin) {
-        let id = self.series_id(&r.asset, &r.tag, &r.unit);
+        let id = self.series.id(&r.asset, &r.tag, &r.unit);
         let start = self.extra_arena.len();
         let extra = match extra_json(r, &[], &mut self.extra_buf) {
             Some(text) => {
@@ -335,135 +251,26 @@ impl SqliteStore {
     }
 
     fn add_event(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
-        let ev = AlarmEvent::from_reading(r)?;
-        if let EventKind::Acked { by, .. } = &ev.event {
-            let key = AlarmKey::of(&ev);
-            let tracker = self.alarm_tracker(&key, ev.ts).map_err(|e| ParseError {
-                field: None,
-                message: format!("the acknowledgement could not be checked: {e:#}"),
-            })?;
-            match tracker.check(&ev) {
-                Ok(()) => {}
-                // The same ack again (a replay) is a duplicate, as a
-                // stored reading is.
-                Err(Refusal::AlreadyAcked { by: was, at, .. }) if at == ev.ts && was == *by => {}
-                Err(refusal) => {
-                    return Err(ParseError {
-                        field: Some("event"),
-                        message: format!("{refusal} ({key})"),
-                    });
-                }
-            }
-        }
-        // The unit has no column: it goes first in `extra`.
-        let extra = extra_json(r, &AlarmEvent::FIELDS, &mut self.extra_buf);
-        let extra = if r.unit.is_empty() {
-            extra.map(str::to_string)
-        } else {
-            let mut unit = Vec::with_capacity(r.unit.len() + 10);
-            unit.extend_from_slice(b"{\"unit\":");
-            write_json_str(&r.unit, &mut unit);
-            let mut text = String::from_utf8_lossy(&unit).into_owned();
-            match extra {
-                Some(rest) => {
-                    text.push(',');
-                    text.push_str(&rest[1..]);
-                }
-                None => text.push('}'),
-            }
-            Some(text)
-        };
-        self.events.push(EventRow {
-            ts: ev.ts,
-            asset: ev.asset.to_string(),
-            tag: ev.tag.to_string(),
-            rule: ev.rule.into_owned(),
-            event: ev.event.name().to_string(),
-            kind: ev.kind.map(Cow::into_owned),
-            severity: ev.severity.map(Cow::into_owned),
-            value: ev.value,
-            limit: ev.limit,
-            extra,
-            origin,
-            raw: String::from_utf8_lossy(raw).into_owned(),
+        let mut buf = std::mem::take(&mut self.extra_buf);
+        let row = EventRow::parse(r, raw, origin, &mut buf, |key, at| {
+            self.alarm_tracker(key, at)
         });
+        self.extra_buf = buf;
+        self.events.push(row?);
         Ok(())
     }
 
     fn add_rollup(&mut self, r: &Reading, raw: &[u8], origin: Origin) -> Result<(), ParseError> {
-        let every = r
-            .extra_field("every")
-            .and_then(|v| serde_json::from_str::<String>(v).ok())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ParseError {
-                field: Some("every"),
-                message: "a rollup record's width must be a string such as \"1m\"".into(),
-            })?;
-        let count = whole(r.extra_field("count"), "count")?.unwrap_or(0);
-        let good = whole(r.extra_field("good"), "good")?.unwrap_or(count);
-        let bad = whole(r.extra_field("bad"), "bad")?.unwrap_or(0);
-        let mut stats = [None; 7];
-        let mut first_ts = None;
-        if count > 0 {
-            for (slot, key) in stats.iter_mut().zip(ROLLUP_STATS) {
-                let v = r.extra_field(key).ok_or_else(|| ParseError {
-                    field: Some(key),
-                    message: "missing in a rollup record".into(),
-                })?;
-                *slot = Some(finite(v, key)?);
-            }
-            let ts = r
-                .extra_field("first_ts")
-                .and_then(|v| serde_json::from_str::<String>(v).ok())
-                .and_then(|s| crate::time::parse_rfc3339(&s).ok())
-                .filter(|ms| (MIN_MILLIS..=MAX_MILLIS).contains(ms))
-                .ok_or_else(|| ParseError {
-                    field: Some("first_ts"),
-                    message: "missing or not a time in a rollup record".into(),
-                })?;
-            first_ts = Some(ts);
-        }
-        let mut keep: Vec<&str> = ROLLUP_FIELDS.to_vec();
-        keep.push("bad");
-        let extra = extra_json(r, &keep, &mut self.extra_buf).map(str::to_string);
-        let id = self.series_id(&r.asset, &r.tag, &r.unit);
-        self.rollups.push(RollupRow {
-            id,
-            every,
-            ts: r.ts,
-            count,
-            stats,
-            first_ts,
-            good,
-            bad,
-            extra,
-            origin,
-            raw: String::from_utf8_lossy(raw).into_owned(),
-        });
+        let row = RollupRow::parse(r, raw, origin, &mut self.extra_buf, &mut self.series)?;
+        self.rollups.push(row);
         Ok(())
     }
 
     /// The state of one alarm at `at`: its stored events from its last
     /// raise up to `at` and the open batch's events of it, folded.
     pub fn alarm_tracker(&self, key: &AlarmKey, at: Millis) -> Result<Tracker> {
-        let mut events = alarm_tail(&self.conn, key, at)?;
-        for e in &self.events {
-            if e.ts <= at && e.asset == key.asset && e.tag == key.tag && e.rule == key.rule {
-                events.push(StoredEvent {
-                    ts: e.ts,
-                    event: e.event.clone(),
-                    kind: e.kind.clone(),
-                    severity: e.severity.clone(),
-                    value: e.value,
-                    limit: e.limit,
-                    extra: e.extra.clone(),
-                });
-            }
-        }
-        events.sort_by_key(|e| (e.ts, same_time_order(&e.event)));
-        let mut tracker = Tracker::new();
-        fold(&mut tracker, key, &events);
-        Ok(tracker)
+        let stored = alarm_tail(&self.conn, key, at)?;
+        Ok(tracker_with_batch(key, at, stored, &self.events))
     }
 
     /// Commits the open batch, with its rollup marks. Readings behind a
@@ -471,7 +278,7 @@ impl SqliteStore {
     /// On an error nothing of the batch is stored and it stays buffered for
     /// [`SqliteStore::take_unstored`].
     pub fn commit(&mut self) -> Result<()> {
-        if self.batch_len() == 0 && self.new_series.is_empty() && self.unit_changes.is_empty() {
+        if self.batch_len() == 0 && self.series.is_clean() {
             return Ok(());
         }
         if self.failed {
@@ -504,36 +311,17 @@ impl SqliteStore {
     /// After a commit: the new series' ids, the counts, the refused rows,
     /// and empty buffers.
     fn finish_batch(&mut self, done: Written) {
-        for (s, id) in self.new_series.iter().zip(&done.ids) {
-            if let Some(entry) = self
-                .series
-                .get_mut(&s.asset)
-                .and_then(|t| t.get_mut(&s.tag))
-            {
-                entry.0 = *id;
-            }
-        }
+        self.series.committed(&done.ids);
         for (i, before) in done.refused {
             let row = self.rows[i];
             let record = self.encode_row(&row);
             self.refused.push(Unstored {
                 origin: row.origin,
-                reason: format!(
-                    "field \"ts\": before {}, where retention has deleted this series' raw readings after rolling them up; its rollups cannot take it (it would be neither kept nor rolled up)",
-                    crate::time::TsFormatter::format(before)
-                ),
+                reason: refused_reason(before),
                 record,
             });
         }
-        let c = &mut self.counts;
-        c.stored += done.counts.stored;
-        c.duplicates += done.counts.duplicates;
-        c.replaced += done.counts.replaced;
-        c.events += done.counts.events;
-        c.rollups += done.counts.rollups;
-        c.forecasts += done.counts.forecasts;
-        self.new_series.clear();
-        self.unit_changes.clear();
+        self.counts.add(&done.counts);
         self.rows.clear();
         self.extra_arena.clear();
         self.events.clear();
@@ -558,13 +346,6 @@ impl SqliteStore {
                 record: self.encode_row(row),
             });
         }
-        for e in self.events.drain(..) {
-            out.push(Unstored {
-                origin: e.origin,
-                reason: reason.to_string(),
-                record: e.raw,
-            });
-        }
         for f in self.forecasts.drain(..) {
             out.push(Unstored {
                 origin: f.origin,
@@ -572,21 +353,14 @@ impl SqliteStore {
                 record: f.raw,
             });
         }
-        for r in self.rollups.drain(..) {
-            out.push(Unstored {
-                origin: r.origin,
-                reason: reason.to_string(),
-                record: r.raw,
-            });
-        }
-        out.sort_by_key(|u| (u.origin.source, u.origin.line));
+        drain_unstored(reason, &mut self.events, &mut self.rollups, &mut out);
         self.extra_arena.clear();
         out
     }
 
     /// A buffered reading as an NDJSON record, for a reject.
     fn encode_row(&self, row: &Row) -> String {
-        let (asset, tag, unit) = self.names(row.id).unwrap_or(("?", "?", ""));
+        let (asset, tag, unit) = self.series.names(row.id).unwrap_or(("?", "?", ""));
         let extra = row
             .extra
             .map(|(a, b)| &self.extra_arena[a as usize..b as usize])
@@ -617,19 +391,6 @@ impl SqliteStore {
             out.pop();
         }
         String::from_utf8_lossy(&out).into_owned()
-    }
-
-    /// Asset, tag and unit of a series id (stored or new).
-    fn names(&self, id: i64) -> Option<(&str, &str, &str)> {
-        if id < 0 {
-            let s = self.new_series.get((-id - 1) as usize)?;
-            return Some((&s.asset, &s.tag, &s.unit));
-        }
-        self.series.iter().find_map(|(asset, tags)| {
-            tags.iter()
-                .find(|(_, (i, _))| *i == id)
-                .map(|(tag, (_, unit))| (asset.as_str(), tag.as_str(), unit.as_str()))
-        })
     }
 
     /// Commits and closes, folding the WAL back into the database file.

@@ -2,6 +2,7 @@
 //! it, against a real PostgreSQL 15 started by the tests (see
 //! [`cluster`]).
 
+mod alarms;
 mod cluster;
 mod outage;
 

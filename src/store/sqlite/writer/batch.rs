@@ -10,6 +10,7 @@ use anyhow::Result;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Counts, OnConflict, SqliteStore};
+use crate::store::batch::rollup_conflict;
 use crate::store::sqlite::open::describe_error;
 use crate::time::Millis;
 
@@ -67,7 +68,7 @@ impl SqliteStore {
                  RETURNING id",
             )
             .map_err(sql)?;
-        for s in &self.new_series {
+        for s in &self.series.new {
             let id: i64 = insert
                 .query_row(params![s.asset, s.tag, s.unit], |r| r.get(0))
                 .map_err(sql)?;
@@ -77,7 +78,7 @@ impl SqliteStore {
             .conn
             .prepare_cached("UPDATE series SET unit = ?1 WHERE id = ?2")
             .map_err(sql)?;
-        for (id, unit) in &self.unit_changes {
+        for (id, unit) in &self.series.unit_changes {
             update.execute(params![unit, id]).map_err(sql)?;
         }
         Ok(())
@@ -194,15 +195,7 @@ impl SqliteStore {
 
     fn write_rollups(&self, done: &mut Written) -> Result<()> {
         let sql = |e| self.sql_error(e);
-        let conflict = match self.opts.on_conflict {
-            OnConflict::Ignore => "DO NOTHING",
-            OnConflict::Replace => {
-                "DO UPDATE SET count = excluded.count, min = excluded.min, max = excluded.max,
-                   mean = excluded.mean, stddev = excluded.stddev, first = excluded.first,
-                   last = excluded.last, twa = excluded.twa, first_ts = excluded.first_ts,
-                   good = excluded.good, bad = excluded.bad, extra = excluded.extra"
-            }
-        };
+        let conflict = rollup_conflict(self.opts.on_conflict);
         let mut insert = self
             .conn
             .prepare_cached(&format!(

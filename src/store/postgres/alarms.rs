@@ -1,0 +1,136 @@
+//! Alarm events out of a PostgreSQL store, as from a SQLite one
+//! ([`crate::store::sqlite::alarms`]; what an event means is in
+//! [`crate::store::events`]): the events by time, streamed (`query
+//! --alarms`), and each alarm's state at a time (`--active`, `ack`, the
+//! check of an `acked` line by `store`), read through the primary key
+//! (asset, tag, rule, ts, event). PostgreSQL has no skip scan, so the
+//! distinct alarms come from a recursive query that steps from one key to
+//! the next through the index, as SQLite's loop does. Text is ordered
+//! with `COLLATE "C"` (byte order) where the order is output, so a
+//! database made with another locale gives the same lines as SQLite.
+
+use anyhow::{Context, Result};
+use postgres::GenericClient;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+
+use super::PgStore;
+use crate::alarms::{AlarmKey, Filter, Tracker};
+use crate::record::Reading;
+use crate::store::events::{EVENT_ORDER, EventColumns, StoredEvent, states};
+use crate::time::Millis;
+
+/// The events of one alarm from its last raise at or before `at` up to
+/// `at`, in the order they apply; empty when it was not raised by then.
+pub(crate) fn alarm_tail(
+    c: &mut impl GenericClient,
+    key: &AlarmKey,
+    at: Millis,
+) -> Result<Vec<StoredEvent>, postgres::Error> {
+    let raised = c.query_opt(
+        "SELECT ts FROM alarm_events WHERE asset = $1 AND tag = $2 AND rule = $3 \
+         AND ts <= $4 AND event = 'raised' ORDER BY ts DESC LIMIT 1",
+        &[&key.asset, &key.tag, &key.rule, &at],
+    )?;
+    let Some(raised) = raised.map(|r| r.get::<_, i64>(0)) else {
+        return Ok(Vec::new());
+    };
+    let rows = c.query(
+        &format!(
+            "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
+             WHERE asset = $1 AND tag = $2 AND rule = $3 AND ts >= $4 AND ts <= $5 \
+             ORDER BY ts, {EVENT_ORDER}, event COLLATE \"C\""
+        ),
+        &[&key.asset, &key.tag, &key.rule, &raised, &at],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| StoredEvent {
+            ts: r.get(0),
+            event: r.get(1),
+            kind: r.get(2),
+            severity: r.get(3),
+            value: r.get::<_, Option<f64>>(4).unwrap_or(0.0),
+            limit: r.get(5),
+            extra: r.get(6),
+        })
+        .collect())
+}
+
+/// Every alarm key of the store, stepping through the index.
+fn alarm_keys(c: &mut impl GenericClient) -> Result<Vec<AlarmKey>, postgres::Error> {
+    let rows = c.query(
+        "WITH RECURSIVE k AS (
+           (SELECT asset, tag, rule FROM alarm_events ORDER BY asset, tag, rule LIMIT 1)
+           UNION ALL
+           SELECT n.asset, n.tag, n.rule FROM k, LATERAL (
+             SELECT e.asset, e.tag, e.rule FROM alarm_events e
+             WHERE (e.asset, e.tag, e.rule) > (k.asset, k.tag, k.rule)
+             ORDER BY e.asset, e.tag, e.rule LIMIT 1) n
+         ) SELECT asset, tag, rule FROM k",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| AlarmKey {
+            asset: r.get(0),
+            tag: r.get(1),
+            rule: r.get(2),
+        })
+        .collect())
+}
+
+impl PgStore {
+    /// Each wanted alarm's state at `at`, from its events at or before
+    /// `at`; alarms not raised by then are left out.
+    pub(crate) fn alarm_states(&self, filter: &Filter, at: Millis) -> Result<Tracker> {
+        let context = || format!("reading the alarm events of {}", self.name);
+        let mut c = self.client.borrow_mut();
+        let keys = alarm_keys(&mut *c).with_context(context)?;
+        states(keys, filter, |key| {
+            alarm_tail(&mut *c, key, at).with_context(context)
+        })
+    }
+
+    /// The wanted events in `[filter.from, filter.to)`, by time (then
+    /// asset, tag, rule in byte order, and raise before clear before
+    /// ack), streamed; `emit` returns `false` to stop.
+    pub(crate) fn alarm_events(
+        &self,
+        filter: &Filter,
+        mut emit: impl FnMut(&Reading) -> Result<bool>,
+    ) -> Result<()> {
+        let context = || format!("reading the alarm events of {}", self.name);
+        let mut c = self.client.borrow_mut();
+        let stmt = c
+            .prepare(&format!(
+                "SELECT ts, asset, tag, rule, event, kind, severity, value, \"limit\", extra \
+                 FROM alarm_events WHERE ts >= $1 AND ts < $2 \
+                 ORDER BY ts, asset COLLATE \"C\", tag COLLATE \"C\", rule COLLATE \"C\", \
+                 {EVENT_ORDER}, event COLLATE \"C\""
+            ))
+            .with_context(context)?;
+        let params: [&(dyn ToSql + Sync); 2] = [&filter.from, &filter.to];
+        let mut rows = c.query_raw(&stmt, params).with_context(context)?;
+        let mut reading = Reading::default();
+        let mut buf = Vec::with_capacity(64);
+        while let Some(r) = rows.next().with_context(context)? {
+            let row = EventColumns {
+                ts: r.get(0),
+                asset: r.get(1),
+                tag: r.get(2),
+                rule: r.get(3),
+                event: r.get(4),
+                kind: r.get(5),
+                severity: r.get(6),
+                value: r.get(7),
+                limit: r.get(8),
+                extra: r.get(9),
+            };
+            if !row.hand_on(filter, &mut reading, &mut buf, &mut emit)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! Reading a store with tables series by series (SQLite and PostgreSQL
+//! alike): the series dictionary matched against the globs in memory and
+//! sorted by asset, then tag, in byte order (as the Parquet side sorts);
+//! then each selected series read through the primary key (series_id,
+//! ts), already in time order, or only its last row for `--latest`. A
+//! backend says how to list its series and read one series' rows
+//! ([`SeriesRows`]); the walk, the limit and the making of readings are
+//! here.
+
+use anyhow::Result;
+
+use crate::record::{Quality, Reading, ReadingRef};
+use crate::store::Selection;
+#[cfg(doc)]
+use crate::store::layout::PAGE_SQL;
+use crate::store::order::{Page, PageQuery, merge};
+use crate::store::sqlite::read::{Series, apply_extra};
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
+
+/// A row handed on by [`SeriesRows::rows`]: time, value, the stored
+/// quality code and the `extra` text; returns `false` to stop.
+pub(crate) type RowSink<'a> = dyn FnMut(Millis, f64, i64, Option<&str>) -> Result<bool> + 'a;
+
+/// A store whose readings are read series by series.
+pub(crate) trait SeriesRows {
+    /// The selected series, sorted by asset then tag (byte order).
+    fn series(&self, sel: &Selection) -> Result<Vec<Series>>;
+
+    /// One series' rows in `[from, to)` in time order (or only its last
+    /// with `latest`), each handed to `row`; `false` once `row` stopped.
+    fn rows(
+        &self,
+        s: &Series,
+        from: Millis,
+        to: Millis,
+        latest: bool,
+        row: &mut RowSink<'_>,
+    ) -> Result<bool>;
+
+    /// Fills `page` with a page of one series' rows, as `q` says
+    /// ([`PAGE_SQL`]).
+    fn page(&self, q: &PageQuery<'_>, page: &mut Page) -> Result<()>;
+
+    /// The selected readings of every series merged by time (then asset,
+    /// tag), each handed to `emit` until `limit` were or it returns
+    /// `false` ([`crate::store::order`]).
+    fn read_in_time_order(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        emit: impl FnMut(&Reading) -> Result<bool>,
+    ) -> Result<()>
+    where
+        Self: Sized,
+    {
+        merge(self.series(sel)?, sel, limit, |q, p| self.page(q, p), emit)
+    }
+
+    /// The selected readings, series by series (asset, then tag), each in
+    /// time order; `emit` is handed each until `limit` were.
+    fn read(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+    ) -> Result<()>
+    where
+        Self: Sized,
+    {
+        read_selected(self, sel, false, limit, emit)
+    }
+
+    /// The last selected reading of each series, in series order.
+    fn latest(
+        &self,
+        sel: &Selection,
+        limit: u64,
+        emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+    ) -> Result<()>
+    where
+        Self: Sized,
+    {
+        read_selected(self, sel, true, limit, emit)
+    }
+}
+
+fn read_selected(
+    store: &impl SeriesRows,
+    sel: &Selection,
+    latest: bool,
+    limit: u64,
+    mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+) -> Result<()> {
+    // Only times a record can carry (years 1–9999): a row another writer
+    // put outside them is not read.
+    let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
+    let mut reading = Reading::default();
+    let mut n = 0u64;
+    for s in store.series(sel)? {
+        if n >= limit {
+            break;
+        }
+        let go_on = store.rows(&s, from, to, latest, &mut |ts, value, quality, extra| {
+            s.fill(&mut reading, ts, value, quality, extra);
+            emit(&reading.as_ref())?;
+            n += 1;
+            Ok(n < limit)
+        })?;
+        if !go_on {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The series `sel` selects of `all`, sorted by asset, then tag, in byte
+/// order.
+pub(crate) fn select_series(all: impl Iterator<Item = Series>, sel: &Selection) -> Vec<Series> {
+    let mut out: Vec<Series> = all
+        .filter(|s| sel.series_matches(&s.asset, &s.tag))
+        .collect();
+    out.sort_by(|a, b| {
+        (a.asset.as_bytes(), a.tag.as_bytes()).cmp(&(b.asset.as_bytes(), b.tag.as_bytes()))
+    });
+    out
+}
+
+impl Series {
+    /// Makes `reading` the reading of a stored row of this series.
+    pub(crate) fn fill(
+        &self,
+        reading: &mut Reading,
+        ts: Millis,
+        value: f64,
+        quality: i64,
+        extra: Option<&str>,
+    ) {
+        reading.clear();
+        reading.ts = ts;
+        reading.asset.push_str(&self.asset);
+        reading.tag.push_str(&self.tag);
+        reading.value = value;
+        reading.unit.push_str(self.unit.as_deref().unwrap_or(""));
+        reading.quality = match quality {
+            0 => Quality::Good,
+            1 => Quality::Uncertain,
+            _ => Quality::Bad,
+        };
+        if let Some(extra) = extra {
+            apply_extra(extra, reading);
+        }
+    }
+}
