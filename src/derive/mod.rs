@@ -160,12 +160,17 @@ impl Deriver {
         let mut templates: Vec<Template> = Vec::new();
         let mut assets = Vec::new();
         let mut by_name = HashMap::new();
+        // Each asset's rows, in one pass (a scaled model has many assets).
+        let mut rows_of: HashMap<&str, Vec<&crate::model::TagRow>> = HashMap::new();
+        for r in &model.rows {
+            rows_of.entry(r.asset.as_str()).or_default().push(r);
+        }
         for name in model.assets() {
-            let rows: Vec<_> = model.rows.iter().filter(|r| r.asset == name).collect();
+            let rows = &rows_of[name];
             if !rows.iter().any(|r| r.formula.is_some()) {
                 continue;
             }
-            let t = build_template(&rows);
+            let t = build_template(rows);
             let n_slots = t.slots.len();
             let n_defs = t.defs.len();
             templates.push(t);
