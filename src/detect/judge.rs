@@ -170,14 +170,33 @@ fn threshold(
     on
 }
 
-/// A z-score rule: flagged beyond `k` standard deviations of the window,
-/// with the band edge crossed as the limit.
+/// The span of a z-score rule's learnt spread, in windows: 20 × 50
+/// readings by default.
+pub(crate) const SPREAD_WINDOWS: usize = 20;
+
+/// A z-score rule: flagged beyond `k` spreads of the window's mean, with
+/// the band edge crossed as the limit. The mean is the window's (the last
+/// `window` readings, judged from the `min_samples`th); the spread is not
+/// the window's sample deviation, which from 50 readings is itself so
+/// uncertain that noise crosses ±4.5 of it about 6 times as often as it
+/// crosses 4.5σ, but the root mean square of the residuals (reading − the
+/// window's mean before it) over the last `SPREAD_WINDOWS` × `window`
+/// readings, seeded by the window's own deviation at the first judgement.
+/// Flagged readings are left out of it (outlier rejection), so a burst of
+/// spikes does not widen the band; a real rise of the noise still widens
+/// it through the residuals inside the band.
 #[inline]
 fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f64) -> (bool, f64) {
     let mut flag = false;
     let mut limit = f64::NAN;
+    let mut residual = None;
     if w.values.len() >= min_samples.max(2) {
-        let (mean, sd) = w.stats();
+        if w.seen == 0 {
+            w.seed_spread();
+        }
+        let (mean, _) = w.stats();
+        let sd = w.var.sqrt();
+        residual = Some(v - mean);
         if sd > 0.0 && (v - mean).abs() > k * sd {
             flag = true;
             limit = if v > mean {
@@ -186,6 +205,11 @@ fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f
                 mean - k * sd
             };
         }
+    }
+    if let Some(r) = residual
+        && !flag
+    {
+        w.learn(r, SPREAD_WINDOWS * window.max(1));
     }
     // A lone outlier stays out of the window; a second flagged reading in
     // a row goes in, so the band follows a real change of level.

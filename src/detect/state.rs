@@ -461,15 +461,29 @@ impl Reader {
             "zscore" => {
                 let values: Option<Vec<f64>> = self.get(m, &f("values"));
                 let last_flagged = self.get::<bool>(m, &f("last_flagged"));
+                let var = match self.opt::<f64>(m, &f("var")) {
+                    Some(Some(x)) if !(x.is_finite() && x >= 0.0) => {
+                        self.bad(
+                            &f("var"),
+                            format!("{x} is not a finite variance of 0 or more"),
+                        );
+                        None
+                    }
+                    other => other.map(|x| x.unwrap_or(0.0)),
+                };
+                let seen = self.opt::<u32>(m, &f("seen"));
                 let values = values?;
                 if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
                     self.bad(&f("values"), format!("{bad} is not a finite number"));
                     return None;
                 }
-                Some(Memory::Zscore(Window::saved(
-                    VecDeque::from(values),
-                    last_flagged?,
-                )))
+                let mut w = Window::saved(VecDeque::from(values), last_flagged?);
+                (w.var, w.seen) = (var?, seen?.unwrap_or(0));
+                if w.var == 0.0 {
+                    // Saved before the spread was learnt: started afresh.
+                    w.seen = 0;
+                }
+                Some(Memory::Zscore(w))
             }
             "roc" => {
                 let prev = match self.opt::<(Millis, f64)>(m, &f("prev"))? {
