@@ -184,7 +184,12 @@ pub(crate) const SPREAD_WINDOWS: usize = 20;
 /// readings, seeded by the window's own deviation at the first judgement.
 /// Flagged readings are left out of it (outlier rejection), so a burst of
 /// spikes does not widen the band; a real rise of the noise still widens
-/// it through the residuals inside the band.
+/// it through the residuals inside the band. The band is the larger of
+/// that spread and the window's own deviation: the learnt spread keeps
+/// noise from crossing a band drawn from a window that happens to be
+/// quiet, the window's deviation widens the band while the process moves
+/// faster than it usually does (a machine ramping up to speed), where the
+/// residuals are not noise.
 #[inline]
 fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f64) -> (bool, f64) {
     let mut flag = false;
@@ -194,8 +199,8 @@ fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f
         if w.seen == 0 {
             w.seed_spread();
         }
-        let (mean, _) = w.stats();
-        let sd = w.var.sqrt();
+        let (mean, window_sd) = w.stats();
+        let sd = w.var.sqrt().max(window_sd);
         residual = Some(v - mean);
         if sd > 0.0 && (v - mean).abs() > k * sd {
             flag = true;
