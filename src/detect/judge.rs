@@ -70,7 +70,7 @@ pub(super) fn range(slot: &mut Slot, min: Option<f64>, max: Option<f64>, j: &mut
 /// before z-score: a value flagged stuck is not judged by the z-score rule
 /// and stays out of its window.
 #[inline]
-pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
+pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut Judged) {
     let (ts, v) = (j.ts, j.v);
     let mut stuck = false;
     for slot in slots {
@@ -107,6 +107,13 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
                     j.transition(slot, false, f64::NAN);
                     continue;
                 }
+                if settling {
+                    // Not judged; the window follows the new level.
+                    w.push(v, window);
+                    w.last_flagged = false;
+                    j.transition(slot, false, f64::NAN);
+                    continue;
+                }
                 zscore(w, k, window, min_samples, v)
             }
             (&Check::Roc { per_sec }, Memory::Roc { prev }) => (roc(prev, per_sec, ts, v), per_sec),
@@ -124,7 +131,7 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
                 (on, f64::from(need))
             }
             (&Check::Cusum { k, h, span }, Memory::Cusum(c)) => {
-                if stuck {
+                if stuck || settling {
                     j.transition(slot, false, f64::NAN);
                     continue;
                 }

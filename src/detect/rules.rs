@@ -168,6 +168,12 @@ pub(crate) struct RuleSet {
     pub rules: Vec<Rule>,
     /// (asset, tag) → whether the model calls it analog.
     analog: std::collections::HashMap<(String, String), bool>,
+    /// Tags the model gives no noise, profile, follows, condition or
+    /// formula: constant set-points, which the built-in stuck rule leaves.
+    constant: std::collections::HashSet<(String, String)>,
+    /// (asset, state tag) → the tags of that asset the model runs only in
+    /// some states of it (`when`).
+    pub conditioned: std::collections::HashMap<(String, String), Vec<String>>,
 }
 
 impl RuleSet {
@@ -275,6 +281,21 @@ impl RuleSet {
                 (row.asset.clone(), row.tag.clone()),
                 row.kind == Kind::Analog,
             );
+            if row.kind == Kind::Analog
+                && row.noise == 0.0
+                && row.profile == crate::model::Profile::Steady
+                && row.follows.is_empty()
+                && row.when.is_none()
+                && row.formula.is_none()
+            {
+                self.constant.insert((row.asset.clone(), row.tag.clone()));
+            }
+            if let Some(w) = &row.when {
+                self.conditioned
+                    .entry((row.asset.clone(), w.tag.clone()))
+                    .or_default()
+                    .push(row.tag.clone());
+            }
             let a = &row.alarms;
             let levels = [
                 ("lo_lo", a.lo_lo, false, "high"),
@@ -338,6 +359,14 @@ impl RuleSet {
                 continue;
             }
             if r.origin == Origin::Flag && !analog && r.check.analog_only() {
+                continue;
+            }
+            if r.origin == Origin::Flag
+                && matches!(r.check, Check::Stuck { .. })
+                && self
+                    .constant
+                    .contains(&(asset.to_string(), tag.to_string()))
+            {
                 continue;
             }
             out.retain(|&j| self.rules[j as usize].name != r.name);

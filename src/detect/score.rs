@@ -276,7 +276,16 @@ pub(crate) fn print(faults: &BTreeMap<String, Counts>, rules: &BTreeMap<String, 
     let header = |first: &str| {
         eprintln!(
             "  {first:<22} {:>8} {:>7} {:>7} {:>7} {:>9} {:>7} {:>6} {:>9} {:>9} {:>8}",
-            "episodes", "TP", "FP", "FN", "precision", "recall", "F1", "delay(s)", "median(s)", "max(s)"
+            "episodes",
+            "TP",
+            "FP",
+            "FN",
+            "precision",
+            "recall",
+            "F1",
+            "delay(s)",
+            "median(s)",
+            "max(s)"
         );
     };
     eprintln!("iiot detect: score against the fault labels (FP counted per false alarm)");
