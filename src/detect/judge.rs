@@ -137,6 +137,17 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                 }
                 cusum(c, (k, h, span), v)
             }
+            (&Check::Shift { h, span }, Memory::Shift(c)) => {
+                if stuck || settling {
+                    // Not judged: the alarm stays as it is (a shift under
+                    // way is not over because one reading repeats).
+                    if slot.active {
+                        j.flag(slot.rule, c.slow);
+                    }
+                    continue;
+                }
+                shift(c, h, span, v)
+            }
             _ => continue,
         };
         if flag {
@@ -389,6 +400,84 @@ fn cusum(c: &mut super::Cusum, (k, h, span): (f64, f64, usize), v: f64) -> (bool
         c.held = 0;
     }
     (on, limit)
+}
+
+/// The fast average of a shift rule spans this fraction of the slow one.
+pub(crate) const SHIFT_FAST: usize = 30;
+
+/// The shift rule's spread of its statistic is learnt over this many slow
+/// spans (2 h at 1 Hz by default).
+pub(crate) const SHIFT_SPREAD_SPANS: f64 = 4.0;
+
+/// A shift rule's squared statistic counts at most this many spreads
+/// (squared) in its spread.
+pub(crate) const SHIFT_CLIP: f64 = 2.5;
+
+/// A shift rule on one good reading: slow drift and level shifts. `d` is
+/// a fast exponential average (over span / 30 readings) less a slow one
+/// (over `span`); its spread is the root mean square of `d` learnt over 4
+/// spans (a running mean at first), each square counting at most (2.5
+/// spreads)², leaving out the readings beyond `h`
+/// (outlier rejection) and those while the alarm is on. Judged from 2 ×
+/// span readings on: raised when |d| passes `h` spreads, cleared under
+/// h − 2. The slow average is frozen while the alarm is on, so a drift that
+/// ends clears it; an alarm held for 4 × span readings is a new level and
+/// the slow average restarts there. Standardising by the statistic's own
+/// spread, not by the noise, is what keeps a process that wanders (a
+/// mean-reverting walk, a daily cycle) from raising itself: there the
+/// spread includes the wander, and only a change larger than the series'
+/// own is raised. The limit given is the slow average.
+#[inline]
+fn shift(c: &mut super::Shift, h: f64, span: usize, v: f64) -> (bool, f64) {
+    c.n = c.n.saturating_add(1);
+    let span_f = span.max(2) as f64;
+    let a_slow = 2.0 / (span_f + 1.0);
+    let a_fast = 2.0 / ((span_f / SHIFT_FAST as f64).max(1.0) + 1.0);
+    if c.n == 1 {
+        *c = super::Shift {
+            n: 1,
+            slow: v,
+            fast: v,
+            var: 0.0,
+            held: 0,
+        };
+        return (false, f64::NAN);
+    }
+    let on_before = c.held > 0;
+    c.fast += (v - c.fast) * a_fast;
+    if !on_before {
+        // A running mean over the first span, then exponential.
+        let w = (1.0 / f64::from(c.n)).max(a_slow);
+        c.slow += (v - c.slow) * w;
+    }
+    let d = c.fast - c.slow;
+    let sd = c.var.sqrt();
+    let judged = f64::from(c.n) >= 2.0 * span_f && sd > 0.0;
+    let z = if sd > 0.0 { d.abs() / sd } else { 0.0 };
+    let on = judged && if on_before { z > h - 2.0 } else { z > h };
+    if !on && !(judged && z > h) && f64::from(c.n) >= span_f {
+        let w = (1.0 / (f64::from(c.n) - span_f + 1.0)).max(1.0 / (SHIFT_SPREAD_SPANS * span_f));
+        // Each square counts at most (2.5 spreads)²: a drift under way
+        // does not teach the spread as fast as it grows.
+        let cap = if c.var > 0.0 {
+            SHIFT_CLIP * SHIFT_CLIP * c.var
+        } else {
+            f64::INFINITY
+        };
+        c.var += ((d * d).min(cap) - c.var) * w;
+    }
+    if on {
+        c.held = c.held.saturating_add(1);
+        if f64::from(c.held) > 4.0 * span_f {
+            // A new level: the slow average starts again there.
+            (c.slow, c.held) = (c.fast, 0);
+            return (false, f64::NAN);
+        }
+        (true, c.slow)
+    } else {
+        c.held = 0;
+        (false, f64::NAN)
+    }
 }
 
 /// Intervals a gap rule learns from whatever their length (it judges them

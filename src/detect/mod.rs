@@ -80,6 +80,18 @@ pub(crate) enum Memory {
         seen: u32,
     },
     Cusum(Cusum),
+    Shift(Shift),
+}
+
+/// What a shift rule remembers: the slow and fast averages, the learnt
+/// mean square of their difference, and how long the alarm has been on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Shift {
+    pub n: u32,
+    pub slow: f64,
+    pub fast: f64,
+    pub var: f64,
+    pub held: u32,
 }
 
 /// What a CUSUM rule remembers: a baseline level, the noise scale learnt
@@ -124,6 +136,7 @@ impl Memory {
                 seen: 0,
             },
             Check::Cusum { .. } => Memory::Cusum(Cusum::default()),
+            Check::Shift { .. } => Memory::Shift(Shift::default()),
         }
     }
 
@@ -243,7 +256,7 @@ impl Engine {
         let order = |c: &Check| match c {
             Check::Range { .. } | Check::Gap { .. } => 0,
             Check::Stuck { .. } => 1,
-            Check::ZScore { .. } | Check::Cusum { .. } => 3,
+            Check::ZScore { .. } | Check::Cusum { .. } | Check::Shift { .. } => 3,
             _ => 2,
         };
         ids.sort_by_key(|&r| order(&self.rules.rules[r as usize].check));

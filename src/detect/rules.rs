@@ -30,6 +30,10 @@ pub(crate) const DEFAULT_GAP: f64 = 3.0;
 pub(crate) const DEFAULT_CUSUM_K: f64 = 0.5;
 pub(crate) const DEFAULT_CUSUM_H: f64 = 12.0;
 pub(crate) const DEFAULT_CUSUM_SPAN: usize = 600;
+/// The built-in shift rule: raised beyond h learnt spreads of the
+/// fast-minus-slow statistic, the slow average over `span` readings.
+pub(crate) const DEFAULT_SHIFT_H: f64 = 6.0;
+pub(crate) const DEFAULT_SHIFT_SPAN: usize = 1800;
 
 /// What a rule checks, with its parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +65,9 @@ pub(crate) enum Check {
     /// baseline (an exponential average over `span` readings): raised when
     /// either sum passes `h`, each reading adding its residual less `k`.
     Cusum { k: f64, h: f64, span: usize },
+    /// A fast average (over span / 30 readings) less a slow one (over
+    /// `span`), standardised by its own learnt spread: raised beyond `h`.
+    Shift { h: f64, span: usize },
 }
 
 impl Check {
@@ -73,6 +80,7 @@ impl Check {
             Check::Stuck { .. } => "stuck",
             Check::Gap { .. } => "gap",
             Check::Cusum { .. } => "cusum",
+            Check::Shift { .. } => "shift",
         }
     }
 
@@ -80,7 +88,11 @@ impl Check {
     fn analog_only(&self) -> bool {
         matches!(
             self,
-            Check::ZScore { .. } | Check::Roc { .. } | Check::Stuck { .. } | Check::Cusum { .. }
+            Check::ZScore { .. }
+                | Check::Roc { .. }
+                | Check::Stuck { .. }
+                | Check::Cusum { .. }
+                | Check::Shift { .. }
         )
     }
 }
@@ -246,6 +258,15 @@ impl RuleSet {
         }
         if let Some(factor) = gap {
             set.push_flag("gap", Check::Gap { factor });
+        }
+        if use_defaults {
+            set.push_flag(
+                "shift",
+                Check::Shift {
+                    h: DEFAULT_SHIFT_H,
+                    span: DEFAULT_SHIFT_SPAN,
+                },
+            );
         }
         if let Some(h) = flags.cusum {
             if !(h > 0.0 && h.is_finite()) {
@@ -436,6 +457,7 @@ const KIND_COLUMNS: &[(&str, &[&str])] = &[
     ("stuck", &["count"]),
     ("gap", &["factor"]),
     ("cusum", &["k", "h", "window"]),
+    ("shift", &["h", "window"]),
 ];
 
 /// The columns every rule may fill, whatever its kind.
@@ -651,13 +673,14 @@ impl Row<'_> {
             }),
             "gap" => self.gap(),
             "cusum" => self.cusum(),
+            "shift" => self.shift(),
             other => {
                 let msg = if other.is_empty() {
-                    "a rule needs a kind: threshold, range, zscore, roc, stuck, gap or cusum"
+                    "a rule needs a kind: threshold, range, zscore, roc, stuck, gap, cusum or shift"
                         .to_string()
                 } else {
                     format!(
-                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum"
+                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift"
                     )
                 };
                 self.bad("kind", msg);
@@ -774,6 +797,19 @@ impl Row<'_> {
             h: h?,
             span: span?,
         })
+    }
+
+    fn shift(&mut self) -> Option<Check> {
+        let h = match self.num("h")? {
+            None => Some(DEFAULT_SHIFT_H),
+            Some(v) if v > 0.0 => Some(v),
+            Some(v) => {
+                self.bad("h", format!("{v} is not above 0"));
+                None
+            }
+        };
+        let span = self.count("window", DEFAULT_SHIFT_SPAN, 30);
+        Some(Check::Shift { h: h?, span: span? })
     }
 
     fn gap(&mut self) -> Option<Check> {

@@ -12,7 +12,7 @@
 //! flagged reading.
 //!
 //! Each rule kind is meant for some faults: zscore, roc and range for
-//! spike and drift, threshold and cusum for drift, stuck for stuck, gap for dropout.
+//! spike and drift, threshold, cusum and shift for drift, stuck for stuck, gap for dropout.
 //! A fault kind's false positives are the false alarms of the rules meant
 //! for it; a rule's true positives and misses count the episodes of the
 //! faults it is meant for.
@@ -31,7 +31,7 @@ use crate::time::Millis;
 fn targets(rule_kind: &str) -> &'static [&'static str] {
     match rule_kind {
         "zscore" | "roc" | "range" => &["spike", "drift"],
-        "threshold" | "cusum" => &["drift"],
+        "threshold" | "cusum" | "shift" => &["drift"],
         "stuck" => &["stuck"],
         "gap" => &["dropout"],
         _ => &[],
@@ -47,6 +47,7 @@ fn is_target(rule_kind: &str, fault: &str) -> bool {
         "stuck",
         "gap",
         "cusum",
+        "shift",
     ]
     .iter()
     .any(|k| targets(k).contains(&fault));

@@ -510,11 +510,12 @@ impl Reader {
             }
             "gap" => self.gap(at, m, last_ts, active),
             "cusum" => self.cusum(at, m),
+            "shift" => self.shift(at, m),
             other => {
                 self.bad(
                     &f("kind"),
                     format!(
-                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum"
+                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift"
                     ),
                 );
                 None
@@ -532,6 +533,33 @@ impl Reader {
                 None
             }
         }
+    }
+
+    /// A shift memory: finite averages, a variance not negative.
+    fn shift(&mut self, at: &str, m: &Value) -> Option<Memory> {
+        let f = |field: &str| format!("{at}.{field}");
+        let n = self.get::<u32>(m, &f("n"));
+        let held = self.get::<u32>(m, &f("held"));
+        let num = |rd: &mut Self, field: &str| {
+            let v = rd.get::<f64>(m, &f(field))?;
+            rd.finite(&f(field), v)
+        };
+        let slow = num(self, "slow");
+        let fast = num(self, "fast");
+        let var = match num(self, "var") {
+            Some(v) if v < 0.0 => {
+                self.bad(&f("var"), format!("{v} is negative"));
+                None
+            }
+            v => v,
+        };
+        Some(Memory::Shift(super::Shift {
+            n: n?,
+            slow: slow?,
+            fast: fast?,
+            var: var?,
+            held: held?,
+        }))
     }
 
     /// A CUSUM memory: finite numbers, a noise width and sums not negative.
