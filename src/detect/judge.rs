@@ -73,6 +73,9 @@ pub(super) fn range(slot: &mut Slot, min: Option<f64>, max: Option<f64>, j: &mut
 pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut Judged) {
     let (ts, v) = (j.ts, j.v);
     let mut stuck = false;
+    // The z-score flagged this reading and the one before: a step, raised
+    // by the z-score; the shift rule starts its averages again there.
+    let mut stepped = false;
     for slot in slots {
         let (flag, limit) = match (&rules[slot.rule as usize].check, &mut slot.memory) {
             (
@@ -114,7 +117,10 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                     j.transition(slot, false, f64::NAN);
                     continue;
                 }
-                zscore(w, k, window, min_samples, v)
+                let was_flagged = w.last_flagged;
+                let (flag, limit) = zscore(w, k, window, min_samples, v);
+                stepped |= flag && was_flagged;
+                (flag, limit)
             }
             (&Check::Roc { per_sec }, Memory::Roc { prev }) => (roc(prev, per_sec, ts, v), per_sec),
             (
@@ -138,12 +144,17 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                 cusum(c, (k, h, span), v)
             }
             (&Check::Shift { h, span }, Memory::Shift(c)) => {
-                if stuck || settling {
+                if stuck {
                     // Not judged: the alarm stays as it is (a shift under
                     // way is not over because one reading repeats).
                     if slot.active {
                         j.flag(slot.rule, c.slow);
                     }
+                    continue;
+                }
+                if (stepped || settling) && c.n > 0 {
+                    (c.slow, c.fast, c.held) = (v, v, 0);
+                    j.transition(slot, false, f64::NAN);
                     continue;
                 }
                 shift(c, h, span, v)
@@ -426,7 +437,10 @@ pub(crate) const SHIFT_CLIP: f64 = 2.5;
 /// spread, not by the noise, is what keeps a process that wanders (a
 /// mean-reverting walk, a daily cycle) from raising itself: there the
 /// spread includes the wander, and only a change larger than the series'
-/// own is raised. The limit given is the slow average.
+/// own is raised. A step the z-score raises (two flagged readings in a
+/// row) is not raised again, nor a series settling after its state
+/// changed: the averages start again at the new level.
+/// The limit given is the slow average.
 #[inline]
 fn shift(c: &mut super::Shift, h: f64, span: usize, v: f64) -> (bool, f64) {
     c.n = c.n.saturating_add(1);

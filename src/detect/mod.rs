@@ -171,9 +171,10 @@ pub(crate) struct Series {
     pub conditions: bool,
 }
 
-/// Readings a series conditioned on a state (`when`) settles for after the
-/// state changes: not judged by the z-score and CUSUM rules (the z-score's
-/// window follows it meanwhile).
+/// Readings a series conditioned on a state (`when`, or following a tag
+/// that is) settles for after the state changes: not judged by the
+/// z-score, CUSUM and shift rules (the z-score's window follows it, the
+/// shift rule's averages start again).
 pub(crate) const SETTLE: u32 = 60;
 
 /// The engine: rules, series and the stream clock.

@@ -200,6 +200,7 @@ impl RuleSet {
         let mut set = RuleSet::default();
         if let Some(m) = model {
             set.add_model(m);
+            set.add_followers(m);
         }
         if let Some(path) = rules_file {
             let text = crate::io::read_to_string(path)?;
@@ -353,6 +354,27 @@ impl RuleSet {
         }
     }
 
+    /// Tags that follow a tag run only in some states settle with it.
+    fn add_followers(&mut self, model: &Model) {
+        for _ in 0..4 {
+            let mut added = false;
+            for row in &model.rows {
+                for (key, tags) in self.conditioned.iter_mut() {
+                    if key.0 == row.asset
+                        && !tags.contains(&row.tag)
+                        && row.follows.iter().any(|f| tags.contains(&f.tag))
+                    {
+                        tags.push(row.tag.clone());
+                        added = true;
+                    }
+                }
+            }
+            if !added {
+                break;
+            }
+        }
+    }
+
     fn push_model(&mut self, row: &crate::model::TagRow, name: &str, sev: &str, check: Check) {
         self.rules.push(Rule {
             name: name.to_string(),
@@ -382,7 +404,21 @@ impl RuleSet {
             if r.origin == Origin::Flag && !analog && r.check.analog_only() {
                 continue;
             }
+            // The built-in shift rule leaves series run only in some states
+            // (and those that follow them): their level is the state's.
             if r.origin == Origin::Flag
+                && matches!(r.check, Check::Shift { .. })
+                && self
+                    .conditioned
+                    .iter()
+                    .any(|(k, tags)| k.0 == asset && tags.iter().any(|t| t == tag))
+            {
+                continue;
+            }
+            // A stuck rule for every series (a shorthand, the built-in
+            // set, a rules-file row with no tag) leaves constant set-points.
+            if (r.origin == Origin::Flag || matches!(r.tag, Pattern::Any))
+                && r.origin != Origin::Model
                 && matches!(r.check, Check::Stuck { .. })
                 && self
                     .constant
