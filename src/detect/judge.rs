@@ -469,7 +469,8 @@ fn shift(c: &mut super::Shift, h: f64, span: usize, v: f64) -> (bool, f64) {
     let judged = f64::from(c.n) >= 2.0 * span_f && sd > 0.0;
     let z = if sd > 0.0 { d.abs() / sd } else { 0.0 };
     let on = judged && if on_before { z > h - 2.0 } else { z > h };
-    if !on && !(judged && z > h) && f64::from(c.n) >= span_f {
+    let beyond = judged && z > h;
+    if !(on || beyond) && f64::from(c.n) >= span_f {
         let w = (1.0 / (f64::from(c.n) - span_f + 1.0)).max(1.0 / (SHIFT_SPREAD_SPANS * span_f));
         // Each square counts at most (2.5 spreads)²: a drift under way
         // does not teach the spread as fast as it grows.
