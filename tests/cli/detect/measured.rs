@@ -40,7 +40,8 @@ fn detect_zscore_agrees_with_a_two_pass_calculation() {
     // spread learnt from the residuals of the readings not flagged — seeded
     // at the first judgement by the window's sample variance × (1 + 1/n),
     // then a running mean of squared residuals up to 20 × 50 of them and an
-    // exponential average over 1000 after.
+    // exponential average over 1000 after; the band is the larger of that
+    // and the window's own deviation.
     struct W {
         values: Vec<f64>,
         last_flagged: bool,
@@ -65,17 +66,18 @@ fn detect_zscore_agrees_with_a_two_pass_calculation() {
             // Two passes: the mean, then the squared deviations from it.
             let n = w.values.len() as f64;
             let mean = w.values.iter().sum::<f64>() / n;
+            let window_var = w
+                .values
+                .iter()
+                .map(|x| (x - mean) * (x - mean))
+                .sum::<f64>()
+                / (n - 1.0);
             if w.seen == 0 {
-                let var = w
-                    .values
-                    .iter()
-                    .map(|x| (x - mean) * (x - mean))
-                    .sum::<f64>()
-                    / (n - 1.0);
-                w.var = var * (1.0 + 1.0 / n);
+                w.var = window_var * (1.0 + 1.0 / n);
                 w.seen = w.values.len() as u32;
             }
-            let sd = w.var.sqrt();
+            // The larger of the learnt spread and the window's deviation.
+            let sd = w.var.sqrt().max(window_var.sqrt());
             residual = Some(v - mean);
             if sd > 0.0 {
                 expect = (v - mean).abs() > 3.0 * sd;
