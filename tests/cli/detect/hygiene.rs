@@ -167,3 +167,51 @@ fn detect_boiler_drift_recall_and_delay_hold_at_the_measured_level() {
     assert!(recall >= 0.07, "drift recall {recall:.3}");
     assert!(median < 1800.0, "drift median delay {median:.0} s");
 }
+
+/// A deterministic standard normal stream (xorshift + Box–Muller).
+fn gauss(seed: u64, n: usize) -> Vec<f64> {
+    let mut s = seed;
+    let mut u = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        ((s >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| {
+            let (a, b) = (u(), u());
+            (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()
+        })
+        .collect()
+}
+
+#[test]
+fn detect_shift_raises_a_ramp_on_white_noise_and_nothing_before_it() {
+    let wd = Workdir::new("detect-shift-ramp");
+    wd.write("rules.csv", "kind,h,window\nshift,6,1800\n");
+    for seed in [11u64, 12] {
+        // 20,000 readings of white noise, then a drift to 6σ over 1650.
+        let noise = gauss(seed, 23_000);
+        let mut input = String::new();
+        for (t, e) in noise.iter().enumerate() {
+            let off = if t < 20_000 {
+                0.0
+            } else {
+                (t - 20_000).min(1650) as f64 * 6.0 / 1650.0
+            };
+            input.push_str(&super::r(t as i64, "W", "x", 10.0 + e + off));
+        }
+        let recs = super::detect(&wd, &["--rules", "rules.csv"], &input);
+        let flagged: Vec<usize> = recs
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| super::flagged(x).iter().any(|f| f == "shift"))
+            .map(|(i, _)| i)
+            .collect();
+        let first = *flagged.first().expect("the drift is raised");
+        assert!(
+            (20_000..20_600).contains(&first),
+            "seed {seed}: first flag at {first}"
+        );
+    }
+}
