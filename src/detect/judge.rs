@@ -203,6 +203,12 @@ fn threshold(
 /// readings by default.
 pub(crate) const SPREAD_WINDOWS: usize = 20;
 
+/// The share of the window's own deviation that bounds a z-score band from
+/// below: three quarters, so on noise alone (where the window's deviation
+/// is near the learnt spread) the learnt spread mostly decides, and a
+/// window moving faster than usual (a machine ramping up) widens the band.
+pub(crate) const WINDOW_SHARE: f64 = 0.75;
+
 /// A z-score rule: flagged beyond `k` spreads of the window's mean, with
 /// the band edge crossed as the limit. The mean is the window's (the last
 /// `window` readings, judged from the `min_samples`th); the spread is not
@@ -214,7 +220,7 @@ pub(crate) const SPREAD_WINDOWS: usize = 20;
 /// Flagged readings are left out of it (outlier rejection), so a burst of
 /// spikes does not widen the band; a real rise of the noise still widens
 /// it through the residuals inside the band. The band is the larger of
-/// that spread and the window's own deviation: the learnt spread keeps
+/// that spread and 3/4 of the window's own deviation: the learnt spread keeps
 /// noise from crossing a band drawn from a window that happens to be
 /// quiet, the window's deviation widens the band while the process moves
 /// faster than it usually does (a machine ramping up to speed), where the
@@ -229,7 +235,7 @@ fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f
             w.seed_spread();
         }
         let (mean, window_sd) = w.stats();
-        let sd = w.var.sqrt().max(window_sd);
+        let sd = w.var.sqrt().max(WINDOW_SHARE * window_sd);
         residual = Some(v - mean);
         if sd > 0.0 && (v - mean).abs() > k * sd {
             flag = true;

@@ -68,7 +68,9 @@ use crate::record::{Reading, RecordWriter};
 /// square of the residuals (reading − the window's mean before it) over
 /// the last 20 × `window` readings (an exponential average; a running mean
 /// until that many), seeded by the window's own deviation at the first
-/// judgement; flagged readings are left out (outlier rejection), so a burst
+/// judgement, or 3/4 of the window's own deviation when that is larger (a
+/// machine ramping up to speed moves the window faster than its usual
+/// residuals); flagged readings are left out (outlier rejection), so a burst
 /// of spikes does not widen the band, while a real rise of the noise still
 /// widens it through the readings inside the band. The residual includes
 /// how far the process moves within a window, so a wandering series gets a

@@ -41,7 +41,7 @@ fn detect_zscore_agrees_with_a_two_pass_calculation() {
     // at the first judgement by the window's sample variance × (1 + 1/n),
     // then a running mean of squared residuals up to 20 × 50 of them and an
     // exponential average over 1000 after; the band is the larger of that
-    // and the window's own deviation.
+    // and 3/4 of the window's own deviation.
     struct W {
         values: Vec<f64>,
         last_flagged: bool,
@@ -76,8 +76,8 @@ fn detect_zscore_agrees_with_a_two_pass_calculation() {
                 w.var = window_var * (1.0 + 1.0 / n);
                 w.seen = w.values.len() as u32;
             }
-            // The larger of the learnt spread and the window's deviation.
-            let sd = w.var.sqrt().max(window_var.sqrt());
+            // The larger of the learnt spread and 3/4 of the window's deviation.
+            let sd = w.var.sqrt().max(0.75 * window_var.sqrt());
             residual = Some(v - mean);
             if sd > 0.0 {
                 expect = (v - mean).abs() > 3.0 * sd;
