@@ -50,9 +50,9 @@ use crate::record::{Reading, RecordWriter};
 /// settles for 60 readings after that state changes (zscore, cusum and
 /// shift do not judge it meanwhile), and the built-in shift rule leaves it.
 /// Measured on a healthy simulated day (24 h at 1 s) of every preset,
-/// the built-in set plus the preset's limits raises 0.01 to 0.3 alarms per
-/// series per day (seeds 2 and 3 over 6 h: up to 0.75), without floods or
-/// chattering. The fermenter
+/// the built-in set plus the preset's limits raises 0.04 to 0.3 alarms per
+/// series per day (seeds 2 and 3 over 6 h, warm-up included: up to 0.85),
+/// without floods or chattering. The fermenter
 /// reference's ±3σ is `--zscore 3`; with Gaussian noise it flags one
 /// normal reading in 370, about ten false alarms an hour per series at
 /// 1 Hz; 4.5σ is one in 150,000. Ten identical values: values written to
