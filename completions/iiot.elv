@@ -132,7 +132,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --related-to 'Only assets related to ASSET (id or UUID), in either direction'
             cand --relation 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)'
             cand --assets 'The asset registry CSV; its relations are read from FILE''s neighbour X.relations.csv when there is one. Default: the registry of the preset given'
-            cand --no-defaults 'Leave out the built-in zscore, stuck and gap rules (only the model''s and the shorthands'' apply)'
+            cand --no-defaults 'Leave out the built-in zscore, stuck, gap and shift rules (only the model''s and the shorthands'' apply)'
             cand --only 'Write only the flagged readings'
             cand --events 'Write the alarm lifecycle (raised/cleared events) instead of readings'
             cand --alarm-report 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'

@@ -121,7 +121,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l where -d 'Only asse
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck and gap rules (only the model\'s and the shorthands\' apply)'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck, gap and shift rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'

@@ -70,9 +70,12 @@ pub(super) fn range(slot: &mut Slot, min: Option<f64>, max: Option<f64>, j: &mut
 /// before z-score: a value flagged stuck is not judged by the z-score rule
 /// and stays out of its window.
 #[inline]
-pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
+pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut Judged) {
     let (ts, v) = (j.ts, j.v);
     let mut stuck = false;
+    // The z-score flagged this reading and the one before: a step, raised
+    // by the z-score; the shift rule starts its averages again there.
+    let mut stepped = false;
     for slot in slots {
         let (flag, limit) = match (&rules[slot.rule as usize].check, &mut slot.memory) {
             (
@@ -107,7 +110,17 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
                     j.transition(slot, false, f64::NAN);
                     continue;
                 }
-                zscore(w, k, window, min_samples, v)
+                if settling {
+                    // Not judged; the window follows the new level.
+                    w.push(v, window);
+                    w.last_flagged = false;
+                    j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                let was_flagged = w.last_flagged;
+                let (flag, limit) = zscore(w, k, window, min_samples, v);
+                stepped |= flag && was_flagged;
+                (flag, limit)
             }
             (&Check::Roc { per_sec }, Memory::Roc { prev }) => (roc(prev, per_sec, ts, v), per_sec),
             (
@@ -124,11 +137,27 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], j: &mut Judged) {
                 (on, f64::from(need))
             }
             (&Check::Cusum { k, h, span }, Memory::Cusum(c)) => {
-                if stuck {
+                if stuck || settling {
                     j.transition(slot, false, f64::NAN);
                     continue;
                 }
                 cusum(c, (k, h, span), v)
+            }
+            (&Check::Shift { h, span }, Memory::Shift(c)) => {
+                if stuck {
+                    // Not judged: the alarm stays as it is (a shift under
+                    // way is not over because one reading repeats).
+                    if slot.active {
+                        j.flag(slot.rule, c.slow);
+                    }
+                    continue;
+                }
+                if (stepped || settling) && c.n > 0 {
+                    (c.slow, c.fast, c.held) = (v, v, 0);
+                    j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                shift(c, h, span, v)
             }
             _ => continue,
         };
@@ -170,14 +199,44 @@ fn threshold(
     on
 }
 
-/// A z-score rule: flagged beyond `k` standard deviations of the window,
-/// with the band edge crossed as the limit.
+/// The span of a z-score rule's learnt spread, in windows: 20 × 50
+/// readings by default.
+pub(crate) const SPREAD_WINDOWS: usize = 20;
+
+/// The share of the window's own deviation that bounds a z-score band from
+/// below: three quarters, so on noise alone (where the window's deviation
+/// is near the learnt spread) the learnt spread mostly decides, and a
+/// window moving faster than usual (a machine ramping up) widens the band.
+pub(crate) const WINDOW_SHARE: f64 = 0.75;
+
+/// A z-score rule: flagged beyond `k` spreads of the window's mean, with
+/// the band edge crossed as the limit. The mean is the window's (the last
+/// `window` readings, judged from the `min_samples`th); the spread is not
+/// the window's sample deviation, which from 50 readings is itself so
+/// uncertain that noise crosses ±4.5 of it about 6 times as often as it
+/// crosses 4.5σ, but the root mean square of the residuals (reading − the
+/// window's mean before it) over the last `SPREAD_WINDOWS` × `window`
+/// readings, seeded by the window's own deviation at the first judgement.
+/// Flagged readings are left out of it (outlier rejection), so a burst of
+/// spikes does not widen the band; a real rise of the noise still widens
+/// it through the residuals inside the band. The band is the larger of
+/// that spread and 3/4 of the window's own deviation: the learnt spread keeps
+/// noise from crossing a band drawn from a window that happens to be
+/// quiet, the window's deviation widens the band while the process moves
+/// faster than it usually does (a machine ramping up to speed), where the
+/// residuals are not noise.
 #[inline]
 fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f64) -> (bool, f64) {
     let mut flag = false;
     let mut limit = f64::NAN;
+    let mut residual = None;
     if w.values.len() >= min_samples.max(2) {
-        let (mean, sd) = w.stats();
+        if w.seen == 0 {
+            w.seed_spread();
+        }
+        let (mean, window_sd) = w.stats();
+        let sd = w.var.sqrt().max(WINDOW_SHARE * window_sd);
+        residual = Some(v - mean);
         if sd > 0.0 && (v - mean).abs() > k * sd {
             flag = true;
             limit = if v > mean {
@@ -186,6 +245,11 @@ fn zscore(w: &mut super::Window, k: f64, window: usize, min_samples: usize, v: f
                 mean - k * sd
             };
         }
+    }
+    if let Some(r) = residual
+        && !flag
+    {
+        w.learn(r, SPREAD_WINDOWS * window.max(1));
     }
     // A lone outlier stays out of the window; a second flagged reading in
     // a row goes in, so the band follows a real change of level.
@@ -353,6 +417,88 @@ fn cusum(c: &mut super::Cusum, (k, h, span): (f64, f64, usize), v: f64) -> (bool
         c.held = 0;
     }
     (on, limit)
+}
+
+/// The fast average of a shift rule spans this fraction of the slow one.
+pub(crate) const SHIFT_FAST: usize = 30;
+
+/// The shift rule's spread of its statistic is learnt over this many slow
+/// spans (2 h at 1 Hz by default).
+pub(crate) const SHIFT_SPREAD_SPANS: f64 = 4.0;
+
+/// A shift rule's squared statistic counts at most this many spreads
+/// (squared) in its spread.
+pub(crate) const SHIFT_CLIP: f64 = 2.5;
+
+/// A shift rule on one good reading: slow drift and level shifts. `d` is
+/// a fast exponential average (over span / 30 readings) less a slow one
+/// (over `span`); its spread is the root mean square of `d` learnt over 4
+/// spans (a running mean at first), each square counting at most (2.5
+/// spreads)², leaving out the readings beyond `h`
+/// (outlier rejection) and those while the alarm is on. Judged from 2 ×
+/// span readings on: raised when |d| passes `h` spreads, cleared under
+/// h − 2. The slow average is frozen while the alarm is on, so a drift that
+/// ends clears it; an alarm held for 4 × span readings is a new level and
+/// the slow average restarts there. Standardising by the statistic's own
+/// spread, not by the noise, is what keeps a process that wanders (a
+/// mean-reverting walk, a daily cycle) from raising itself: there the
+/// spread includes the wander, and only a change larger than the series'
+/// own is raised. A step the z-score raises (two flagged readings in a
+/// row) is not raised again, nor a series settling after its state
+/// changed: the averages start again at the new level.
+/// The limit given is the slow average.
+#[inline]
+fn shift(c: &mut super::Shift, h: f64, span: usize, v: f64) -> (bool, f64) {
+    c.n = c.n.saturating_add(1);
+    let span_f = span.max(2) as f64;
+    let a_slow = 2.0 / (span_f + 1.0);
+    let a_fast = 2.0 / ((span_f / SHIFT_FAST as f64).max(1.0) + 1.0);
+    if c.n == 1 {
+        *c = super::Shift {
+            n: 1,
+            slow: v,
+            fast: v,
+            var: 0.0,
+            held: 0,
+        };
+        return (false, f64::NAN);
+    }
+    let on_before = c.held > 0;
+    c.fast += (v - c.fast) * a_fast;
+    if !on_before {
+        // A running mean over the first span, then exponential.
+        let w = (1.0 / f64::from(c.n)).max(a_slow);
+        c.slow += (v - c.slow) * w;
+    }
+    let d = c.fast - c.slow;
+    let sd = c.var.sqrt();
+    let judged = f64::from(c.n) >= 2.0 * span_f && sd > 0.0;
+    let z = if sd > 0.0 { d.abs() / sd } else { 0.0 };
+    let on = judged && if on_before { z > h - 2.0 } else { z > h };
+    let beyond = judged && z > h;
+    if !(on || beyond) && f64::from(c.n) >= span_f {
+        let w = (1.0 / (f64::from(c.n) - span_f + 1.0)).max(1.0 / (SHIFT_SPREAD_SPANS * span_f));
+        // Each square counts at most (2.5 spreads)²: a drift under way
+        // does not teach the spread as fast as it grows.
+        let cap = if c.var > 0.0 {
+            SHIFT_CLIP * SHIFT_CLIP * c.var
+        } else {
+            f64::INFINITY
+        };
+        c.var += ((d * d).min(cap) - c.var) * w;
+    }
+    if on {
+        c.held = c.held.saturating_add(1);
+        if f64::from(c.held) > 4.0 * span_f {
+            // A new level: the slow average starts again there.
+            (c.slow, c.held) = (c.fast, 0);
+            return (false, f64::NAN);
+        }
+        (true, c.slow)
+    } else {
+        c.held = 0;
+        (false, f64::NAN)
+    }
 }
 
 /// Intervals a gap rule learns from whatever their length (it judges them

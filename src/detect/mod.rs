@@ -80,6 +80,18 @@ pub(crate) enum Memory {
         seen: u32,
     },
     Cusum(Cusum),
+    Shift(Shift),
+}
+
+/// What a shift rule remembers: the slow and fast averages, the learnt
+/// mean square of their difference, and how long the alarm has been on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Shift {
+    pub n: u32,
+    pub slow: f64,
+    pub fast: f64,
+    pub var: f64,
+    pub held: u32,
 }
 
 /// What a CUSUM rule remembers: a baseline level, the noise scale learnt
@@ -124,6 +136,7 @@ impl Memory {
                 seen: 0,
             },
             Check::Cusum { .. } => Memory::Cusum(Cusum::default()),
+            Check::Shift { .. } => Memory::Shift(Shift::default()),
         }
     }
 
@@ -150,7 +163,19 @@ pub(crate) struct Series {
     pub slots: Vec<Slot>,
     pub last_ts: Option<Millis>,
     pub last_value: f64,
+    /// Readings left before the statistical rules judge again: the state
+    /// this series runs in (the model's `when`) has just changed, and it is
+    /// settling to its new level.
+    pub settle: u32,
+    /// Whether a change of this series' value settles other series.
+    pub conditions: bool,
 }
+
+/// Readings a series conditioned on a state (`when`, or following a tag
+/// that is) settles for after the state changes: not judged by the
+/// z-score, CUSUM and shift rules (the z-score's window follows it, the
+/// shift rule's averages start again).
+pub(crate) const SETTLE: u32 = 60;
 
 /// The engine: rules, series and the stream clock.
 pub(crate) struct Engine {
@@ -215,6 +240,11 @@ impl Engine {
             slots,
             last_ts: None,
             last_value: f64::NAN,
+            settle: 0,
+            conditions: self
+                .rules
+                .conditioned
+                .contains_key(&(asset.to_string(), tag.to_string())),
         });
         self.index.insert(self.key.clone(), id);
         id
@@ -227,7 +257,7 @@ impl Engine {
         let order = |c: &Check| match c {
             Check::Range { .. } | Check::Gap { .. } => 0,
             Check::Stuck { .. } => 1,
-            Check::ZScore { .. } | Check::Cusum { .. } => 3,
+            Check::ZScore { .. } | Check::Cusum { .. } | Check::Shift { .. } => 3,
             _ => 2,
         };
         ids.sort_by_key(|&r| order(&self.rules.rules[r as usize].check));
@@ -304,6 +334,9 @@ impl Engine {
     pub(crate) fn process(&mut self, r: &mut Reading) -> u32 {
         self.flags.clear();
         let sid = self.series_id(&r.asset, &r.tag);
+        if self.series[sid as usize].conditions {
+            self.state_changed(sid, r.value);
+        }
         let rules = &self.rules.rules;
         let s = &mut self.series[sid as usize];
         if s.unit != r.unit {
@@ -343,12 +376,32 @@ impl Engine {
             }
         }
         if good {
-            judge::values(&mut s.slots, rules, &mut j);
+            let settling = s.settle > 0;
+            s.settle = s.settle.saturating_sub(1);
+            judge::values(&mut s.slots, rules, settling, &mut j);
         }
         s.last_ts = Some(prev_ts.map_or(ts, |p| p.max(ts)));
         s.last_value = v;
         self.advance_clock(ts);
         sid
+    }
+
+    /// A reading of a state tag others run in: when its value changes,
+    /// those series settle.
+    fn state_changed(&mut self, sid: u32, v: f64) {
+        let s = &self.series[sid as usize];
+        let last = s.last_value;
+        if last.is_nan() || last.to_bits() == v.to_bits() {
+            return;
+        }
+        let key = (s.asset.clone(), s.tag.clone());
+        let Some(tags) = self.rules.conditioned.get(&key).cloned() else {
+            return;
+        };
+        for tag in tags {
+            let dep = self.lookup(&key.0, &tag);
+            self.series[dep as usize].settle = SETTLE;
+        }
     }
 
     /// The flags of the reading just processed, as its `anomalies`.

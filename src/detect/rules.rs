@@ -30,6 +30,10 @@ pub(crate) const DEFAULT_GAP: f64 = 3.0;
 pub(crate) const DEFAULT_CUSUM_K: f64 = 0.5;
 pub(crate) const DEFAULT_CUSUM_H: f64 = 12.0;
 pub(crate) const DEFAULT_CUSUM_SPAN: usize = 600;
+/// The built-in shift rule: raised beyond h learnt spreads of the
+/// fast-minus-slow statistic, the slow average over `span` readings.
+pub(crate) const DEFAULT_SHIFT_H: f64 = 6.0;
+pub(crate) const DEFAULT_SHIFT_SPAN: usize = 1800;
 
 /// What a rule checks, with its parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +65,9 @@ pub(crate) enum Check {
     /// baseline (an exponential average over `span` readings): raised when
     /// either sum passes `h`, each reading adding its residual less `k`.
     Cusum { k: f64, h: f64, span: usize },
+    /// A fast average (over span / 30 readings) less a slow one (over
+    /// `span`), standardised by its own learnt spread: raised beyond `h`.
+    Shift { h: f64, span: usize },
 }
 
 impl Check {
@@ -73,6 +80,7 @@ impl Check {
             Check::Stuck { .. } => "stuck",
             Check::Gap { .. } => "gap",
             Check::Cusum { .. } => "cusum",
+            Check::Shift { .. } => "shift",
         }
     }
 
@@ -80,7 +88,11 @@ impl Check {
     fn analog_only(&self) -> bool {
         matches!(
             self,
-            Check::ZScore { .. } | Check::Roc { .. } | Check::Stuck { .. } | Check::Cusum { .. }
+            Check::ZScore { .. }
+                | Check::Roc { .. }
+                | Check::Stuck { .. }
+                | Check::Cusum { .. }
+                | Check::Shift { .. }
         )
     }
 }
@@ -168,6 +180,12 @@ pub(crate) struct RuleSet {
     pub rules: Vec<Rule>,
     /// (asset, tag) → whether the model calls it analog.
     analog: std::collections::HashMap<(String, String), bool>,
+    /// Tags the model gives no noise, profile, follows, condition or
+    /// formula: constant set-points, which the built-in stuck rule leaves.
+    constant: std::collections::HashSet<(String, String)>,
+    /// (asset, state tag) → the tags of that asset the model runs only in
+    /// some states of it (`when`).
+    pub conditioned: std::collections::HashMap<(String, String), Vec<String>>,
 }
 
 impl RuleSet {
@@ -182,6 +200,7 @@ impl RuleSet {
         let mut set = RuleSet::default();
         if let Some(m) = model {
             set.add_model(m);
+            set.add_followers(m);
         }
         if let Some(path) = rules_file {
             let text = crate::io::read_to_string(path)?;
@@ -241,6 +260,15 @@ impl RuleSet {
         if let Some(factor) = gap {
             set.push_flag("gap", Check::Gap { factor });
         }
+        if use_defaults {
+            set.push_flag(
+                "shift",
+                Check::Shift {
+                    h: DEFAULT_SHIFT_H,
+                    span: DEFAULT_SHIFT_SPAN,
+                },
+            );
+        }
         if let Some(h) = flags.cusum {
             if !(h > 0.0 && h.is_finite()) {
                 bail!("--cusum must be a number above 0");
@@ -275,6 +303,21 @@ impl RuleSet {
                 (row.asset.clone(), row.tag.clone()),
                 row.kind == Kind::Analog,
             );
+            if row.kind == Kind::Analog
+                && row.noise == 0.0
+                && row.profile == crate::model::Profile::Steady
+                && row.follows.is_empty()
+                && row.when.is_none()
+                && row.formula.is_none()
+            {
+                self.constant.insert((row.asset.clone(), row.tag.clone()));
+            }
+            if let Some(w) = &row.when {
+                self.conditioned
+                    .entry((row.asset.clone(), w.tag.clone()))
+                    .or_default()
+                    .push(row.tag.clone());
+            }
             let a = &row.alarms;
             let levels = [
                 ("lo_lo", a.lo_lo, false, "high"),
@@ -311,6 +354,27 @@ impl RuleSet {
         }
     }
 
+    /// Tags that follow a tag run only in some states settle with it.
+    fn add_followers(&mut self, model: &Model) {
+        for _ in 0..4 {
+            let mut added = false;
+            for row in &model.rows {
+                for (key, tags) in self.conditioned.iter_mut() {
+                    if key.0 == row.asset
+                        && !tags.contains(&row.tag)
+                        && row.follows.iter().any(|f| tags.contains(&f.tag))
+                    {
+                        tags.push(row.tag.clone());
+                        added = true;
+                    }
+                }
+            }
+            if !added {
+                break;
+            }
+        }
+    }
+
     fn push_model(&mut self, row: &crate::model::TagRow, name: &str, sev: &str, check: Check) {
         self.rules.push(Rule {
             name: name.to_string(),
@@ -338,6 +402,28 @@ impl RuleSet {
                 continue;
             }
             if r.origin == Origin::Flag && !analog && r.check.analog_only() {
+                continue;
+            }
+            // The built-in shift rule leaves series run only in some states
+            // (and those that follow them): their level is the state's.
+            if r.origin == Origin::Flag
+                && matches!(r.check, Check::Shift { .. })
+                && self
+                    .conditioned
+                    .iter()
+                    .any(|(k, tags)| k.0 == asset && tags.iter().any(|t| t == tag))
+            {
+                continue;
+            }
+            // A stuck rule for every series (a shorthand, the built-in
+            // set, a rules-file row with no tag) leaves constant set-points.
+            if (r.origin == Origin::Flag || matches!(r.tag, Pattern::Any))
+                && r.origin != Origin::Model
+                && matches!(r.check, Check::Stuck { .. })
+                && self
+                    .constant
+                    .contains(&(asset.to_string(), tag.to_string()))
+            {
                 continue;
             }
             out.retain(|&j| self.rules[j as usize].name != r.name);
@@ -407,6 +493,7 @@ const KIND_COLUMNS: &[(&str, &[&str])] = &[
     ("stuck", &["count"]),
     ("gap", &["factor"]),
     ("cusum", &["k", "h", "window"]),
+    ("shift", &["h", "window"]),
 ];
 
 /// The columns every rule may fill, whatever its kind.
@@ -622,13 +709,14 @@ impl Row<'_> {
             }),
             "gap" => self.gap(),
             "cusum" => self.cusum(),
+            "shift" => self.shift(),
             other => {
                 let msg = if other.is_empty() {
-                    "a rule needs a kind: threshold, range, zscore, roc, stuck, gap or cusum"
+                    "a rule needs a kind: threshold, range, zscore, roc, stuck, gap, cusum or shift"
                         .to_string()
                 } else {
                     format!(
-                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum"
+                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift"
                     )
                 };
                 self.bad("kind", msg);
@@ -745,6 +833,19 @@ impl Row<'_> {
             h: h?,
             span: span?,
         })
+    }
+
+    fn shift(&mut self) -> Option<Check> {
+        let h = match self.num("h")? {
+            None => Some(DEFAULT_SHIFT_H),
+            Some(v) if v > 0.0 => Some(v),
+            Some(v) => {
+                self.bad("h", format!("{v} is not above 0"));
+                None
+            }
+        };
+        let span = self.count("window", DEFAULT_SHIFT_SPAN, 30);
+        Some(Check::Shift { h: h?, span: span? })
     }
 
     fn gap(&mut self) -> Option<Check> {

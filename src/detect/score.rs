@@ -12,7 +12,7 @@
 //! flagged reading.
 //!
 //! Each rule kind is meant for some faults: zscore, roc and range for
-//! spike and drift, threshold and cusum for drift, stuck for stuck, gap for dropout.
+//! spike and drift, threshold, cusum and shift for drift, stuck for stuck, gap for dropout.
 //! A fault kind's false positives are the false alarms of the rules meant
 //! for it; a rule's true positives and misses count the episodes of the
 //! faults it is meant for.
@@ -31,7 +31,7 @@ use crate::time::Millis;
 fn targets(rule_kind: &str) -> &'static [&'static str] {
     match rule_kind {
         "zscore" | "roc" | "range" => &["spike", "drift"],
-        "threshold" | "cusum" => &["drift"],
+        "threshold" | "cusum" | "shift" => &["drift"],
         "stuck" => &["stuck"],
         "gap" => &["dropout"],
         _ => &[],
@@ -47,6 +47,7 @@ fn is_target(rule_kind: &str, fault: &str) -> bool {
         "stuck",
         "gap",
         "cusum",
+        "shift",
     ]
     .iter()
     .any(|k| targets(k).contains(&fault));
@@ -78,14 +79,20 @@ pub(crate) struct Counts {
     pub recall: f64,
     pub f1: f64,
     pub delay_mean_s: f64,
+    /// The median delay (per fault kind; 0 in the per-rule table).
+    pub delay_median_s: f64,
     pub delay_max_s: f64,
     #[serde(skip)]
     delay_sum_ms: f64,
+    /// Each detected episode's delay, for the median.
+    #[serde(skip)]
+    delays_ms: Vec<Millis>,
 }
 
 impl Counts {
     fn delay(&mut self, ms: Millis) {
         self.delay_sum_ms += ms as f64;
+        self.delays_ms.push(ms);
         self.delay_max_s = self.delay_max_s.max(ms as f64 / 1000.0);
     }
 
@@ -104,6 +111,13 @@ impl Counts {
             0.0
         } else {
             self.delay_sum_ms / self.tp as f64 / 1000.0
+        };
+        self.delays_ms.sort_unstable();
+        let n = self.delays_ms.len();
+        self.delay_median_s = match n {
+            0 => 0.0,
+            _ if n % 2 == 1 => self.delays_ms[n / 2] as f64 / 1000.0,
+            _ => (self.delays_ms[n / 2 - 1] + self.delays_ms[n / 2]) as f64 / 2000.0,
         };
     }
 }
@@ -247,7 +261,7 @@ impl Scorer {
 pub(crate) fn print(faults: &BTreeMap<String, Counts>, rules: &BTreeMap<String, Counts>) {
     let row = |name: &str, c: &Counts| {
         eprintln!(
-            "  {name:<22} {:>8} {:>7} {:>7} {:>7} {:>9.3} {:>7.3} {:>6.3} {:>9.1} {:>8.1}",
+            "  {name:<22} {:>8} {:>7} {:>7} {:>7} {:>9.3} {:>7.3} {:>6.3} {:>9.1} {:>9.1} {:>8.1}",
             c.episodes,
             c.tp,
             c.fp,
@@ -256,13 +270,23 @@ pub(crate) fn print(faults: &BTreeMap<String, Counts>, rules: &BTreeMap<String, 
             c.recall,
             c.f1,
             c.delay_mean_s,
+            c.delay_median_s,
             c.delay_max_s
         );
     };
     let header = |first: &str| {
         eprintln!(
-            "  {first:<22} {:>8} {:>7} {:>7} {:>7} {:>9} {:>7} {:>6} {:>9} {:>8}",
-            "episodes", "TP", "FP", "FN", "precision", "recall", "F1", "delay(s)", "max(s)"
+            "  {first:<22} {:>8} {:>7} {:>7} {:>7} {:>9} {:>7} {:>6} {:>9} {:>9} {:>8}",
+            "episodes",
+            "TP",
+            "FP",
+            "FN",
+            "precision",
+            "recall",
+            "F1",
+            "delay(s)",
+            "median(s)",
+            "max(s)"
         );
     };
     eprintln!("iiot detect: score against the fault labels (FP counted per false alarm)");

@@ -461,15 +461,29 @@ impl Reader {
             "zscore" => {
                 let values: Option<Vec<f64>> = self.get(m, &f("values"));
                 let last_flagged = self.get::<bool>(m, &f("last_flagged"));
+                let var = match self.opt::<f64>(m, &f("var")) {
+                    Some(Some(x)) if !(x.is_finite() && x >= 0.0) => {
+                        self.bad(
+                            &f("var"),
+                            format!("{x} is not a finite variance of 0 or more"),
+                        );
+                        None
+                    }
+                    other => other.map(|x| x.unwrap_or(0.0)),
+                };
+                let seen = self.opt::<u32>(m, &f("seen"));
                 let values = values?;
                 if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
                     self.bad(&f("values"), format!("{bad} is not a finite number"));
                     return None;
                 }
-                Some(Memory::Zscore(Window::saved(
-                    VecDeque::from(values),
-                    last_flagged?,
-                )))
+                let mut w = Window::saved(VecDeque::from(values), last_flagged?);
+                (w.var, w.seen) = (var?, seen?.unwrap_or(0));
+                if w.var == 0.0 {
+                    // Saved before the spread was learnt: started afresh.
+                    w.seen = 0;
+                }
+                Some(Memory::Zscore(w))
             }
             "roc" => {
                 let prev = match self.opt::<(Millis, f64)>(m, &f("prev"))? {
@@ -496,11 +510,12 @@ impl Reader {
             }
             "gap" => self.gap(at, m, last_ts, active),
             "cusum" => self.cusum(at, m),
+            "shift" => self.shift(at, m),
             other => {
                 self.bad(
                     &f("kind"),
                     format!(
-                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum"
+                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift"
                     ),
                 );
                 None
@@ -518,6 +533,33 @@ impl Reader {
                 None
             }
         }
+    }
+
+    /// A shift memory: finite averages, a variance not negative.
+    fn shift(&mut self, at: &str, m: &Value) -> Option<Memory> {
+        let f = |field: &str| format!("{at}.{field}");
+        let n = self.get::<u32>(m, &f("n"));
+        let held = self.get::<u32>(m, &f("held"));
+        let num = |rd: &mut Self, field: &str| {
+            let v = rd.get::<f64>(m, &f(field))?;
+            rd.finite(&f(field), v)
+        };
+        let slow = num(self, "slow");
+        let fast = num(self, "fast");
+        let var = match num(self, "var") {
+            Some(v) if v < 0.0 => {
+                self.bad(&f("var"), format!("{v} is negative"));
+                None
+            }
+            v => v,
+        };
+        Some(Memory::Shift(super::Shift {
+            n: n?,
+            slow: slow?,
+            fast: fast?,
+            var: var?,
+            held: held?,
+        }))
     }
 
     /// A CUSUM memory: finite numbers, a noise width and sums not negative.

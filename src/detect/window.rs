@@ -1,7 +1,8 @@
 //! The rolling window of a z-score rule: the last `window` values of a
 //! series with their mean and sample standard deviation, kept up to date as
 //! values come and go so judging a reading costs the same at any window
-//! size.
+//! size; and the rule's spread, learnt over a much longer span from the
+//! residuals of readings from the window's mean (see [`Window::learn`]).
 
 use std::collections::VecDeque;
 
@@ -22,6 +23,15 @@ pub(crate) struct Window {
     #[serde(skip)]
     pushes: usize,
     pub last_flagged: bool,
+    /// The learnt residual variance: the mean square of (reading − the
+    /// window's mean before it) over the readings not flagged, an
+    /// exponential average over the spread span.
+    #[serde(default)]
+    pub var: f64,
+    /// Residuals learnt from (0: not started; the window's own variance
+    /// seeds it when the rule first judges).
+    #[serde(default)]
+    pub seen: u32,
 }
 
 impl Window {
@@ -66,6 +76,30 @@ impl Window {
         if self.pushes >= cap {
             self.recompute();
         }
+    }
+
+    /// Starts the learnt spread from the window's own sample variance (the
+    /// first judgement, or a state saved without one), counted as that
+    /// many residuals.
+    pub(crate) fn seed_spread(&mut self) {
+        let n = self.values.len();
+        if n >= 2 {
+            let (_, sd) = self.stats();
+            // A new reading's residual from the mean of n has variance
+            // σ²(1 + 1/n).
+            self.var = sd * sd * (1.0 + 1.0 / n as f64);
+            self.seen = n as u32;
+        }
+    }
+
+    /// Learns one residual (a reading not flagged) into the spread: a
+    /// running mean until `span` residuals are in, then an exponential
+    /// average over `span`.
+    #[inline]
+    pub(crate) fn learn(&mut self, residual: f64, span: usize) {
+        self.seen = self.seen.saturating_add(1);
+        let w = 1.0 / f64::from(self.seen).min(span.max(1) as f64);
+        self.var += (residual * residual - self.var) * w;
     }
 
     /// Mean and sample standard deviation.

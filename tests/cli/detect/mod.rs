@@ -3,6 +3,7 @@
 //! an independent calculation.
 
 mod adaptive;
+mod hygiene;
 mod lifecycle;
 mod measured;
 
