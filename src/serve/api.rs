@@ -173,6 +173,29 @@ const LATEST_PARAMS: [&str; 8] = [
     "related_to",
     "relation",
 ];
+const ALARMS_PARAMS: [&str; 10] = [
+    "asset",
+    "tag",
+    "rule",
+    "severity",
+    "from",
+    "to",
+    "limit",
+    "where",
+    "related_to",
+    "relation",
+];
+const ACTIVE_PARAMS: [&str; 9] = [
+    "asset",
+    "tag",
+    "rule",
+    "severity",
+    "at",
+    "limit",
+    "where",
+    "related_to",
+    "relation",
+];
 
 /// `GET /readings?asset&tag&from&to&limit[&every|&points]`: readings in
 /// `[from, to)`, series by series, each in time order; with `every` the
@@ -321,21 +344,7 @@ pub(crate) async fn latest(State(app): State<Shared>, headers: HeaderMap, q: Pai
 /// (raised, cleared, acked) by time, as `query --alarms` writes them.
 pub(crate) async fn alarms(State(app): State<Shared>, headers: HeaderMap, q: Pairs) -> Response {
     let checked = (|| {
-        let p = ReadParams::parse(
-            &pairs(q)?,
-            &[
-                "asset",
-                "tag",
-                "rule",
-                "severity",
-                "from",
-                "to",
-                "limit",
-                "where",
-                "related_to",
-                "relation",
-            ],
-        )?;
+        let p = ReadParams::parse(&pairs(q)?, &ALARMS_PARAMS)?;
         Ok::<_, ApiError>((p.alarm_filter(app.registry.as_ref())?, p.limit))
     })();
     let (filter, limit) = match checked {
@@ -370,20 +379,7 @@ pub(crate) async fn active_alarms(
     q: Pairs,
 ) -> Response {
     let checked = (|| {
-        let p = ReadParams::parse(
-            &pairs(q)?,
-            &[
-                "asset",
-                "tag",
-                "rule",
-                "severity",
-                "at",
-                "limit",
-                "where",
-                "related_to",
-                "relation",
-            ],
-        )?;
+        let p = ReadParams::parse(&pairs(q)?, &ACTIVE_PARAMS)?;
         Ok::<_, ApiError>((p.alarm_filter(app.registry.as_ref())?, p.at, p.limit))
     })();
     let (filter, at, limit) = match checked {

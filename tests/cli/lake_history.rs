@@ -11,17 +11,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::order::{bash, ms, sorted_by_time};
 use crate::util::{Workdir, describe, fails_with, ok, parse_ndjson, text};
-
-fn bash(wd: &Workdir, script: &str) -> String {
-    let mut cmd = Command::new("bash");
-    cmd.args(["-o", "pipefail", "-c"])
-        .arg(format!("set -e; {script}"))
-        .current_dir(&wd.dir)
-        .env("B", env!("CARGO_BIN_EXE_iiot"));
-    let out = wd.run(&mut cmd);
-    ok(&cmd, &out)
-}
 
 fn duckdb(wd: &Workdir, sql: &str) -> String {
     crate::peers::python(
@@ -30,10 +21,6 @@ fn duckdb(wd: &Workdir, sql: &str) -> String {
             "import duckdb\nfor row in duckdb.sql({sql:?}).fetchall():\n    print('|'.join(str(v) for v in row))\n"
         ),
     )
-}
-
-fn ms(v: &Value) -> i64 {
-    iiot::time::parse_rfc3339(text(v, "ts")).expect("a time")
 }
 
 fn by_series(mut rows: Vec<Value>) -> Vec<Value> {
@@ -154,22 +141,6 @@ fn rollup_lake_keeps_every_statistic_and_reads_back_as_the_store_does() {
     );
     assert!(!wd.path("lake/every=1m/date=2026-01-01").exists());
     assert_eq!(bash(&wd, "$B query -q lake --rollup 1h"), stored_1h);
-}
-
-fn sorted_by_time(mut rows: Vec<Value>) -> Vec<Value> {
-    rows.sort_by(|a, b| {
-        (
-            ms(a),
-            text(a, "asset").as_bytes(),
-            text(a, "tag").as_bytes(),
-        )
-            .cmp(&(
-                ms(b),
-                text(b, "asset").as_bytes(),
-                text(b, "tag").as_bytes(),
-            ))
-    });
-    rows
 }
 
 #[test]

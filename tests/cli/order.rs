@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::util::{Workdir, describe, ok, parse_ndjson, text};
 
-fn bash(wd: &Workdir, script: &str) -> String {
+/// Runs `script` under `bash -o pipefail` with `set -e` in `wd`, the
+/// binary as `$B`; its stdout (the test fails on a non-zero exit).
+pub(crate) fn bash(wd: &Workdir, script: &str) -> String {
     let mut cmd = Command::new("bash");
     cmd.args(["-o", "pipefail", "-c"])
         .arg(format!("set -e; {script}"))
@@ -20,11 +22,12 @@ fn bash(wd: &Workdir, script: &str) -> String {
     ok(&cmd, &out)
 }
 
-fn ms(v: &Value) -> i64 {
+pub(crate) fn ms(v: &Value) -> i64 {
     iiot::time::parse_rfc3339(text(v, "ts")).expect("a time")
 }
 
-fn sorted_by_time(mut rows: Vec<Value>) -> Vec<Value> {
+/// Readings sorted by (time, asset, tag), asset and tag by bytes.
+pub(crate) fn sorted_by_time(mut rows: Vec<Value>) -> Vec<Value> {
     rows.sort_by(|a, b| {
         (
             ms(a),
