@@ -6,7 +6,7 @@
 #     AutoETS on the rest), one process each: wall seconds (median of
 #     $RUNS) and peak memory;
 #  2. MASE of the same rolling-origin backtest (5 windows of 24 h) on the
-#     boiler preset's 64 series, and on statsmodels' bundled weekly CO2
+#     boiler preset's 72 series, and on statsmodels' bundled weekly CO2
 #     (Mauna Loa) series (season 52, horizon 52): iiot beside
 #     statsforecast's AutoETS and MSTL+AutoETS.
 #
@@ -91,7 +91,7 @@ echo "== 2. MASE, same rolling-origin backtest (5 windows)"
 iiot_mase() { "$bin" forecast -q --backtest --windows 5 "$@" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["mase"])'; }
 b_iiot=$(iiot_mase --season 24h --horizon 24 "$tmp/boiler.ndjson")
 b_sf=$(python3 "$tmp/sf.py" cv "$tmp/boiler.ndjson" 24 24 h 2>/dev/null)
-echo "boiler, 64 series, season 24, h 24:  iiot $b_iiot   statsforecast $b_sf"
+echo "boiler, 72 series, season 24, h 24:  iiot $b_iiot   statsforecast $b_sf"
 
 python3 - "$tmp/co2.ndjson" <<'PY'
 import sys, json
