@@ -9,12 +9,13 @@
 
 use anyhow::Result;
 
-use crate::record::{Quality, Reading, ReadingRef};
+use crate::record::{Reading, ReadingRef};
 use crate::store::Selection;
 #[cfg(doc)]
 use crate::store::layout::PAGE_SQL;
 use crate::store::order::{Page, PageQuery, merge};
 use crate::store::sqlite::read::{Series, apply_extra};
+use crate::store::sqlite::writer::fields::quality_of_code;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// A row handed on by [`SeriesRows::rows`]: time, value, the stored
@@ -141,11 +142,7 @@ impl Series {
         reading.tag.push_str(&self.tag);
         reading.value = value;
         reading.unit.push_str(self.unit.as_deref().unwrap_or(""));
-        reading.quality = match quality {
-            0 => Quality::Good,
-            1 => Quality::Uncertain,
-            _ => Quality::Bad,
-        };
+        reading.quality = quality_of_code(quality);
         if let Some(extra) = extra {
             apply_extra(extra, reading);
         }

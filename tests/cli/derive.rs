@@ -152,6 +152,7 @@ fn with_dropouts_derive_fills_from_recent_inputs() {
     let derived = ok(&c, &out);
     let got: std::collections::BTreeSet<&str> = derived.lines().collect();
     let sim_eff: Vec<&str> = sim.lines().filter(|l| l.contains("efficiency")).collect();
+    assert!(!sim_eff.is_empty(), "simulate wrote no efficiency");
     assert!(sim_eff.iter().all(|l| got.contains(l)));
     let got_eff = got.iter().filter(|l| l.contains("efficiency")).count();
     assert!(got_eff > sim_eff.len(), "{got_eff} vs {}", sim_eff.len());

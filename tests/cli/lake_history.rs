@@ -88,6 +88,7 @@ fn rollup_lake_keeps_every_statistic_and_reads_back_as_the_store_does() {
     assert_eq!(cascade, streamed);
     let direct = parse_ndjson(&bash(&wd, "$B query -q lake --rollup 1h"));
     assert_eq!(cascade.len(), direct.len());
+    assert!(!direct.is_empty(), "no 1h rollups read back from the lake");
     for (c, d) in cascade.iter().zip(&direct) {
         assert!(close(c, d), "cascade {c}\n direct {d}");
     }

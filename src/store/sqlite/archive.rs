@@ -41,6 +41,7 @@ use crate::store::lake::part::{rollup_batch, write_durable};
 use crate::store::lake::rollup_read::{self, Stored};
 use crate::store::lake::writer::writer_props;
 use crate::store::lake::{ValueEncoding, schema as lake_schema};
+use crate::store::sqlite::writer::fields::quality_of_code;
 use crate::time::Millis;
 
 const DAY_MS: Millis = 86_400_000;
@@ -284,11 +285,7 @@ fn raw_rows(
                 unit: u.clone(),
                 ts: r.get(0)?,
                 value: r.get(1)?,
-                quality: match r.get::<_, i64>(2)? {
-                    0 => Quality::Good,
-                    1 => Quality::Uncertain,
-                    _ => Quality::Bad,
-                },
+                quality: quality_of_code(r.get(2)?),
                 text,
                 extra,
             });

@@ -31,7 +31,7 @@ use super::alarms::alarm_tail;
 use super::open::{Access, begin_immediate, connect, describe_error};
 use crate::alarms::{AlarmKey, Tracker};
 use crate::model::Model;
-use crate::record::{ParseError, Quality, Reading, ReadingRef, RecordEncoder};
+use crate::record::{ParseError, Reading, ReadingRef, RecordEncoder};
 use crate::store::batch::{RollupRow, SeriesBook, drain_unstored, refused_reason};
 use crate::store::events::{EventRow, tracker_with_batch};
 use crate::time::Millis;
@@ -366,11 +366,7 @@ impl SqliteStore {
             .map(|(a, b)| &self.extra_arena[a as usize..b as usize])
             .and_then(|json| json.strip_prefix('{').and_then(|j| j.strip_suffix('}')))
             .unwrap_or("");
-        let quality = match row.quality {
-            0 => Quality::Good,
-            1 => Quality::Uncertain,
-            _ => Quality::Bad,
-        };
+        let quality = fields::quality_of_code(i64::from(row.quality));
         let mut out = Vec::with_capacity(160);
         RecordEncoder::new(crate::record::Format::Ndjson).encode(
             &ReadingRef {

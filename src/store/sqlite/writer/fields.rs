@@ -12,6 +12,16 @@ pub(crate) fn quality_code(q: Quality) -> u8 {
     }
 }
 
+/// The grade of a stored quality code (`quality_code`'s inverse; any code
+/// other than 0 and 1 reads as bad).
+pub(crate) fn quality_of_code(code: i64) -> Quality {
+    match code {
+        0 => Quality::Good,
+        1 => Quality::Uncertain,
+        _ => Quality::Bad,
+    }
+}
+
 pub(crate) fn finite(raw: &str, field: &'static str) -> Result<f64, ParseError> {
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
