@@ -29,6 +29,7 @@
 //! Also here: [`Source`], what a path holds; [`Selection`], what a read
 //! asks for; [`stats`], inspect's per-series statistics over any backend.
 
+pub(crate) mod archive;
 pub(crate) mod batch;
 pub(crate) mod events;
 pub mod lake;
@@ -397,18 +398,16 @@ impl Store {
     }
 
     /// Like [`Store::retain`], writing the rows to delete as Parquet under
-    /// `dir` first (`--archive`); a SQLite store only.
+    /// `dir` first (`--archive`).
     pub(crate) fn retain_archived(
         &mut self,
         rules: &[Rule],
         now: Millis,
         dir: &Path,
-    ) -> Result<(Vec<Deleted>, sqlite::archive::Archived)> {
+    ) -> Result<(Vec<Deleted>, archive::Archived)> {
         match self {
-            Store::Sqlite(store) => store.retain_archived(rules, now, dir),
-            Store::Postgres(_) => anyhow::bail!(
-                "--archive archives a SQLite store; not yet a PostgreSQL one (nothing was deleted)"
-            ),
+            Store::Sqlite(store) => archive::retain_archived(store, rules, now, dir),
+            Store::Postgres(store) => archive::retain_archived(store, rules, now, dir),
         }
     }
 

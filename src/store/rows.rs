@@ -7,7 +7,7 @@
 //! ([`SeriesRows`]); the walk, the limit and the making of readings are
 //! here.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 
 use crate::record::{Reading, ReadingRef};
 use crate::store::Selection;
@@ -16,14 +16,37 @@ use crate::store::layout::PAGE_SQL;
 use crate::store::order::{Page, PageQuery, merge};
 use crate::store::sqlite::read::{Series, apply_extra};
 use crate::store::sqlite::writer::fields::quality_of_code;
-use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
+use crate::rollup::record::write_bucket_extra;
+use crate::rollup::store::BucketRow;
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis, TsFormatter};
 
 /// A row handed on by [`SeriesRows::rows`]: time, value, the stored
 /// quality code and the `extra` text; returns `false` to stop.
 pub(crate) type RowSink<'a> = dyn FnMut(Millis, f64, i64, Option<&str>) -> Result<bool> + 'a;
 
+/// A bucket handed on by [`SeriesRows::rollup_rows`]; returns `false` to
+/// stop.
+pub(crate) type BucketSink<'a> = dyn FnMut(&BucketRow) -> Result<bool> + 'a;
+
 /// A store whose readings are read series by series.
 pub(crate) trait SeriesRows {
+    /// The store's name for messages (a URL without its password).
+    fn name(&self) -> &str;
+
+    /// Whether the store holds the rollup table `table` (`rollup_1h`).
+    fn has_rollup_table(&self, table: &str) -> Result<bool>;
+
+    /// One series' buckets of the rollup table `table` in `[from, to)`, in
+    /// time order, each handed to `row`; `false` once `row` stopped.
+    fn rollup_rows(
+        &self,
+        table: &str,
+        s: &Series,
+        from: Millis,
+        to: Millis,
+        row: &mut BucketSink<'_>,
+    ) -> Result<bool>;
+
     /// The selected series, sorted by asset then tag (byte order).
     fn series(&self, sel: &Selection) -> Result<Vec<Series>>;
 
@@ -83,6 +106,53 @@ pub(crate) trait SeriesRows {
     {
         read_selected(self, sel, true, limit, emit)
     }
+}
+
+/// The selected buckets of the rollup table of width `label`, series by
+/// series (asset, then tag), each in time order, as rollup records with
+/// every statistic (`query DB --rollup 1h`), until `limit`.
+pub(crate) fn read_rollups(
+    store: &impl SeriesRows,
+    label: &str,
+    sel: &Selection,
+    limit: u64,
+    mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
+) -> Result<()> {
+    let table = format!("rollup_{label}");
+    if !store.has_rollup_table(&table)? {
+        let name = store.name();
+        bail!("{name} has no table {table}: `iiot rollup {name} --every {label}` makes it");
+    }
+    let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
+    let mut x: Vec<u8> = Vec::with_capacity(256);
+    let mut fmt = TsFormatter::new();
+    let mut n = 0u64;
+    for s in store.series(sel)? {
+        if n >= limit {
+            break;
+        }
+        let go_on = store.rollup_rows(&table, &s, from, to, &mut |b| {
+            let (value, quality) = write_bucket_extra(label, b, &mut fmt, &mut x);
+            emit(&ReadingRef {
+                ts: b.start,
+                asset: &s.asset,
+                tag: &s.tag,
+                value,
+                unit: s.unit.as_deref().unwrap_or(""),
+                quality,
+                text: "",
+                fault: "",
+                extra: std::str::from_utf8(&x).unwrap_or_default(),
+                encoded: None,
+            })?;
+            n += 1;
+            Ok(n < limit)
+        })?;
+        if !go_on {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn read_selected(

@@ -140,7 +140,7 @@ pub struct Args {
     /// Send the notifications of a dead-letter file again, instead of reading events.
     #[arg(long, value_name = "FILE", conflicts_with = "state")]
     pub replay: Option<PathBuf>,
-    /// A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated.
+    /// A SQLite store or `postgresql://` URL whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated.
     #[arg(long, value_name = "DB")]
     pub store: Option<PathBuf>,
     /// The outbox and grouping state, kept across restarts (fsynced).
@@ -588,7 +588,7 @@ fn replay<W: Write>(run: &mut Run<'_, W>, path: &Path, rejects: &mut Rejects) ->
 
 /// Whether the store holds an acknowledgement, at or before `at`, of the
 /// occurrence of `l`'s alarm raised at `l.since` (or a later one).
-fn acked_in(store: &crate::store::sqlite::Store, l: &crate::notify::AlarmLine, at: Millis) -> bool {
+fn acked_in(store: &crate::store::Store, l: &crate::notify::AlarmLine, at: Millis) -> bool {
     let exact = |what: &str, name: &str| {
         crate::patterns::Patterns::new(what, &[globset::escape(name)]).unwrap_or_default()
     };
@@ -619,7 +619,7 @@ fn events<W: Write>(
 ) -> Result<()> {
     let mut engine = Engine::new(cfg, std::mem::take(&mut run.saved.engine));
     if let Some(path) = &run.args.store {
-        let store = crate::store::sqlite::Store::open_read(path)?;
+        let store = crate::store::Store::open_read(path)?;
         engine = engine.with_ack_check(Box::new(move |l, at| acked_in(&store, l, at)));
     }
     // What a killed run left in the outbox goes first.

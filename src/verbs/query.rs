@@ -297,8 +297,10 @@ fn read<W: std::io::Write>(
             [w] => w.label.clone(),
             _ => bail!("--rollup takes one width, as in --rollup 1h"),
         };
+        use crate::store::rows::read_rollups;
         match reader {
-            crate::store::Reader::Sqlite(store) => store.read_rollups(&label, sel, limit, emit)?,
+            crate::store::Reader::Sqlite(store) => read_rollups(store, &label, sel, limit, emit)?,
+            crate::store::Reader::Postgres(store) => read_rollups(store, &label, sel, limit, emit)?,
             crate::store::Reader::Parquet(_) if args.source.is_dir() => {
                 crate::store::lake::rollup_read::read_rollups(
                     &args.source,
@@ -309,7 +311,7 @@ fn read<W: std::io::Write>(
                 )?
             }
             _ => bail!(
-                "--rollup reads a SQLite store's rollup tables or a lake's every={label} folder"
+                "--rollup reads a store's rollup tables or a lake's every={label} folder, not one Parquet file"
             ),
         }
         bar.finish_and_clear();

@@ -116,7 +116,7 @@ mod kpis;
 /// lake folder it drops whole date= partitions older than the limit
 /// (`raw=AGE`), and whole every=WIDTH/date= partitions of a rollup lake
 /// (`1h=AGE`). `--dry-run` says what it would delete. `--archive DIR`
-/// (a SQLite store) first writes the rows it is about to delete as
+/// (a SQLite or PostgreSQL store) first writes the rows it is about to delete as
 /// Parquet, one file per table and UTC day in the lake's layout
 /// (DIR/date=D/readings.parquet, DIR/every=1h/date=D/rollup_1h.parquet:
 /// `query DIR`, `query DIR --rollup 1h` and DuckDB read them), each
@@ -358,11 +358,6 @@ fn run_store(args: &Args, path: &Path, global: &Global) -> Result<()> {
     }
     if args.every.is_none() && args.retain.is_none() {
         bail!("on a store give --every (widths to roll up) and/or --retain");
-    }
-    if args.archive.is_some() && matches!(Source::detect(path), Ok(Source::Postgres(_))) {
-        bail!(
-            "--archive archives a SQLite store; not yet a PostgreSQL one: nothing was rolled up or deleted"
-        );
     }
     let mut store = Store::open_upkeep(path)?;
     let name = path.display();

@@ -324,22 +324,6 @@ fn archive_holds_what_retention_deleted() {
     let mut left = keyed(&wd, "$B query -q r.db --rollup 1m");
     left.extend(keyed(&wd, "$B query -q arc --rollup 1m"));
     assert_eq!(left, m1);
-    // A PostgreSQL store is refused before anything is done.
-    let mut cmd = wd.cmd("rollup");
-    cmd.args([
-        "postgresql://127.0.0.1:1/none",
-        "--retain",
-        "raw=1d",
-        "--archive",
-        "arc",
-    ]);
-    let out = wd.run(&mut cmd);
-    let err = fails_with(1, &cmd, &out);
-    assert!(
-        err.contains("not yet a PostgreSQL one"),
-        "{}",
-        describe(&cmd, &out)
-    );
 }
 
 #[test]

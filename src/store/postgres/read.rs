@@ -11,12 +11,58 @@ use super::PgStore;
 use crate::store::Selection;
 use crate::store::layout::{PAGE_SQL, series_rows_sql};
 use crate::store::order::{PAGE, Page, PageQuery};
-use crate::store::rows::{RowSink, SeriesRows, select_series};
+use crate::rollup::store::BucketRow;
+use crate::store::rows::{BucketSink, RowSink, SeriesRows, select_series};
 use crate::store::sqlite::inspect::StoreInfo;
 use crate::store::sqlite::read::Series;
 use crate::time::Millis;
 
 impl SeriesRows for PgStore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn has_rollup_table(&self, table: &str) -> Result<bool> {
+        let mut c = self.client.borrow_mut();
+        let row = c
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+            .with_context(|| format!("looking for {table} in {}", self.name))?;
+        Ok(row.get(0))
+    }
+
+    /// Streamed (`query_raw`), so memory stays bounded.
+    fn rollup_rows(
+        &self,
+        table: &str,
+        s: &Series,
+        from: Millis,
+        to: Millis,
+        row: &mut BucketSink<'_>,
+    ) -> Result<bool> {
+        let context = || format!("reading {table} of {}", self.name);
+        let sql = format!(
+            "SELECT ts, count, min, max, mean, stddev, first, last, twa, first_ts, good, bad \
+             FROM \"{table}\" WHERE series_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts"
+        );
+        let mut client = self.client.borrow_mut();
+        let params: [&(dyn ToSql + Sync); 3] = [&s.id, &from, &to];
+        let mut rows = client.query_raw(sql.as_str(), params).with_context(context)?;
+        while let Some(r) = rows.next().with_context(context)? {
+            let b = BucketRow {
+                start: r.get(0),
+                count: r.get(1),
+                stats: std::array::from_fn(|i| r.get(2 + i)),
+                first_ts: r.get(9),
+                good: r.get(10),
+                bad: r.get(11),
+            };
+            if !row(&b)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
         let rows = self
             .client

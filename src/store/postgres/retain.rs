@@ -23,31 +23,11 @@ impl PgStore {
     ) -> Result<Vec<Deleted>> {
         let conn = self.client.get_mut();
         let ids = series_ids(conn)?;
-        let has_state = schema::table_exists(conn, "rollup_state")?;
-        let grid = if has_state {
-            let labels: Vec<String> = conn
-                .query("SELECT DISTINCT every FROM rollup_state", &[])?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            let tz = recorded_tz(conn)?.filter(|t| !t.is_empty());
-            Grid::new(&labels, tz.as_deref())?
-        } else {
-            Grid::default()
-        };
+        let (has_state, grid) = grid_of(conn)?;
         let mut report = Vec::new();
         for rule in rules {
             let cutoff = now.saturating_sub(rule.keep);
-            let what = match &rule.target {
-                Target::Raw => "readings".to_string(),
-                Target::Rollup(w) => {
-                    let t = format!("rollup_{}", w.label);
-                    if !schema::table_exists(conn, &t)? {
-                        bail!("--retain {}: the store has no table {t}", w.label);
-                    }
-                    t
-                }
-            };
+            let what = table_of(conn, &rule.target)?;
             let mut line = Deleted {
                 what,
                 rows: 0,
@@ -74,6 +54,39 @@ impl PgStore {
         Ok(report)
     }
 }
+
+/// Whether the store has rolled up at all, and the bucket boundaries of
+/// its rollup widths.
+fn grid_of(conn: &mut Client) -> Result<(bool, Grid)> {
+    if !schema::table_exists(conn, "rollup_state")? {
+        return Ok((false, Grid::default()));
+    }
+    let labels: Vec<String> = conn
+        .query("SELECT DISTINCT every FROM rollup_state", &[])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let tz = recorded_tz(conn)?.filter(|t| !t.is_empty());
+    Ok((true, Grid::new(&labels, tz.as_deref())?))
+}
+
+/// The table a rule deletes from, which must exist.
+fn table_of(conn: &mut Client, target: &Target) -> Result<String> {
+    match target {
+        Target::Raw => Ok("readings".to_string()),
+        Target::Rollup(w) => {
+            let t = format!("rollup_{}", w.label);
+            if !schema::table_exists(conn, &t)? {
+                bail!("--retain {}: the store has no table {t}", w.label);
+            }
+            Ok(t)
+        }
+    }
+}
+
+/// Records how far back a series' raw readings go from now on.
+const RECORD_RETAINED: &str = "INSERT INTO rollup_retained (series_id, before) VALUES ($1, $2)
+     ON CONFLICT (series_id) DO UPDATE SET before = greatest(rollup_retained.before, excluded.before)";
 
 /// How far back a series' raw readings may go now, and from where they
 /// are whole; `None`: delete nothing.
@@ -125,7 +138,7 @@ fn retain_raw(
     Ok(())
 }
 
-fn count(c: &mut Client, table: &str, id: i64, from: Millis, to: Millis) -> Result<u64> {
+fn count(c: &mut impl GenericClient, table: &str, id: i64, from: Millis, to: Millis) -> Result<u64> {
     let n: i64 = c
         .query_one(
             &format!("SELECT count(*) FROM {table} WHERE series_id = $1 AND ts >= $2 AND ts < $3"),
@@ -156,11 +169,7 @@ fn delete_before(
                 let Some((l, before)) = self::limit(&mut tx, id, has_state, grid, limit)? else {
                     return Ok(total);
                 };
-                tx.execute(
-                    "INSERT INTO rollup_retained (series_id, before) VALUES ($1, $2)
-                     ON CONFLICT (series_id) DO UPDATE SET before = greatest(rollup_retained.before, excluded.before)",
-                    &[&id, &before],
-                )?;
+                tx.execute(RECORD_RETAINED, &[&id, &before])?;
                 l
             }
         };
@@ -182,5 +191,54 @@ fn delete_before(
         if boundary.is_none() {
             return Ok(total);
         }
+    }
+}
+
+impl crate::store::archive::Archiving for PgStore {
+    fn fix_limits(
+        &mut self,
+        rule: &Rule,
+        cutoff: Millis,
+        ids: &[i64],
+        line: &mut Deleted,
+    ) -> Result<Vec<(i64, Millis)>> {
+        let conn = self.client.get_mut();
+        if let Target::Rollup(w) = &rule.target {
+            let limit = cutoff.saturating_sub(w.ms) + 1;
+            return Ok(ids.iter().map(|&id| (id, limit)).collect());
+        }
+        let (has_state, grid) = grid_of(conn)?;
+        let mut limits = Vec::new();
+        for &id in ids {
+            let mut tx = conn.transaction()?;
+            tx.execute("SELECT id FROM series WHERE id = $1 FOR UPDATE", &[&id])?;
+            let fixed = limit(&mut tx, id, has_state, &grid, cutoff)?;
+            let lim = fixed.map_or(Millis::MIN, |(l, _)| l);
+            if lim < cutoff {
+                line.kept += count(&mut tx, "readings", id, lim, cutoff)?;
+            }
+            if let Some((l, before)) = fixed {
+                tx.execute(RECORD_RETAINED, &[&id, &before])?;
+                limits.push((id, l));
+            }
+            tx.commit()?;
+        }
+        Ok(limits)
+    }
+
+    fn table_of(&mut self, target: &Target) -> Result<String> {
+        table_of(self.client.get_mut(), target)
+    }
+
+    fn first_ts(&self, table: &str, id: i64, from: Millis, to: Millis) -> Result<Option<Millis>> {
+        let row = self.client.borrow_mut().query_one(
+            &format!("SELECT min(ts) FROM \"{table}\" WHERE series_id = $1 AND ts >= $2 AND ts < $3"),
+            &[&id, &from, &to],
+        )?;
+        Ok(row.get(0))
+    }
+
+    fn delete_before(&mut self, table: &str, id: i64, limit: Millis) -> Result<u64> {
+        delete_before(self.client.get_mut(), table, id, limit, None)
     }
 }

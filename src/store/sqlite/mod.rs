@@ -11,7 +11,6 @@
 //!   `inspect`) or for upkeep (`rollup`: `rollup`, `retain`).
 
 pub(crate) mod alarms;
-pub(crate) mod archive;
 pub(crate) mod inspect;
 pub(crate) mod open;
 pub(crate) mod read;

@@ -11,7 +11,7 @@ use crate::record::Reading;
 use crate::store::Selection;
 use crate::store::layout::{PAGE_SQL, series_rows_sql};
 use crate::store::order::{PAGE, Page, PageQuery};
-use crate::store::rows::{RowSink, SeriesRows, select_series};
+use crate::store::rows::{BucketSink, RowSink, SeriesRows, select_series};
 use crate::time::Millis;
 
 /// A series of the store.
@@ -24,6 +24,25 @@ pub(crate) struct Series {
 }
 
 impl SeriesRows for Store {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn has_rollup_table(&self, table: &str) -> Result<bool> {
+        self.has_rollup_table(table)
+    }
+
+    fn rollup_rows(
+        &self,
+        table: &str,
+        s: &Series,
+        from: Millis,
+        to: Millis,
+        row: &mut BucketSink<'_>,
+    ) -> Result<bool> {
+        self.rollup_rows(table, s, from, to, row)
+    }
+
     fn series(&self, sel: &Selection) -> Result<Vec<Series>> {
         let context = || format!("reading the series of {}", self.name);
         let mut stmt = self

@@ -74,7 +74,7 @@ impl Store {
 }
 
 /// The bucket boundaries of the store's rollup widths.
-pub(super) fn grid_of(conn: &Connection, has_state: bool) -> Result<Grid> {
+fn grid_of(conn: &Connection, has_state: bool) -> Result<Grid> {
     if !has_state {
         return Ok(Grid::default());
     }
@@ -86,7 +86,7 @@ pub(super) fn grid_of(conn: &Connection, has_state: bool) -> Result<Grid> {
 }
 
 /// The table a rule deletes from, which must exist.
-pub(super) fn table_of(conn: &Connection, target: &Target) -> Result<String> {
+fn table_of(conn: &Connection, target: &Target) -> Result<String> {
     match target {
         Target::Raw => Ok("readings".to_string()),
         Target::Rollup(w) => {
@@ -100,11 +100,11 @@ pub(super) fn table_of(conn: &Connection, target: &Target) -> Result<String> {
 }
 
 /// One series as raw retention sees it.
-pub(super) struct Series<'a> {
-    pub(super) id: i64,
+struct Series<'a> {
+    id: i64,
     /// Whether the store has rolled up at all (`rollup_state` exists).
-    pub(super) has_state: bool,
-    pub(super) grid: &'a Grid,
+    has_state: bool,
+    grid: &'a Grid,
 }
 
 impl Series<'_> {
@@ -137,7 +137,7 @@ impl Series<'_> {
     /// store refuses a reading there and the rows found now are all there
     /// will be — and counts those kept for not being rolled up yet.
     /// `None`: delete nothing.
-    pub(super) fn fix_limit(
+    fn fix_limit(
         &self,
         conn: &mut Connection,
         cutoff: Millis,
@@ -230,7 +230,7 @@ pub(super) fn count(
 
 /// Deletes a series' rows before `limit`, at most [`BATCH`] per
 /// transaction.
-pub(super) fn delete_before(
+fn delete_before(
     conn: &mut Connection,
     table: &str,
     id: i64,
@@ -266,4 +266,54 @@ fn delete_some(tx: &Connection, table: &str, id: i64, limit: Millis) -> Result<(
         params![id, upto],
     )?;
     Ok((n as u64, boundary.is_some()))
+}
+
+impl crate::store::archive::Archiving for Store {
+    fn fix_limits(
+        &mut self,
+        rule: &Rule,
+        cutoff: Millis,
+        ids: &[i64],
+        line: &mut Deleted,
+    ) -> Result<Vec<(i64, Millis)>> {
+        let conn = &mut self.conn;
+        let has_state = schema::has_table(conn, "rollup_state")?;
+        conn.execute_batch(schema::RETAINED_TABLE)?;
+        let grid = grid_of(conn, has_state)?;
+        let mut limits = Vec::new();
+        for &id in ids {
+            match &rule.target {
+                Target::Raw => {
+                    let s = Series {
+                        id,
+                        has_state,
+                        grid: &grid,
+                    };
+                    if let Some(limit) = s.fix_limit(conn, cutoff, line)? {
+                        limits.push((id, limit));
+                    }
+                }
+                Target::Rollup(w) => limits.push((id, cutoff.saturating_sub(w.ms) + 1)),
+            }
+        }
+        Ok(limits)
+    }
+
+    fn table_of(&mut self, target: &Target) -> Result<String> {
+        table_of(&self.conn, target)
+    }
+
+    fn first_ts(&self, table: &str, id: i64, from: Millis, to: Millis) -> Result<Option<Millis>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT min(ts) FROM \"{table}\" WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3"
+        ))?;
+        Ok(stmt
+            .query_row(params![id, from, to], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    fn delete_before(&mut self, table: &str, id: i64, limit: Millis) -> Result<u64> {
+        delete_before(&mut self.conn, table, id, limit)
+    }
 }

@@ -3,6 +3,7 @@
 //! [`cluster`]).
 
 mod alarms;
+mod archive;
 mod cluster;
 mod outage;
 
@@ -39,7 +40,7 @@ pub fn bash_ok(wd: &Workdir, script: &str) -> (String, String) {
     (stdout, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-fn sorted_lines(s: &str) -> Vec<String> {
+pub fn sorted_lines(s: &str) -> Vec<String> {
     let mut v: Vec<String> = s.lines().map(str::to_string).collect();
     v.sort();
     v

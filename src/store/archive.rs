@@ -1,5 +1,8 @@
 //! Archive before delete (`rollup DB --retain … --archive DIR`): the rows
-//! retention is about to delete, written as Parquet first (docs/storage.md).
+//! retention is about to delete, written as Parquet first (docs/storage.md),
+//! from a SQLite or a PostgreSQL store alike: a backend fixes the limits,
+//! finds a day's first row and deletes ([`Archiving`]); it reads its rows
+//! through [`SeriesRows`]; the days, files and order are here.
 //!
 //! For each rule: how far each series goes is fixed first (for raw
 //! readings recorded in `rollup_retained` in the same transaction, so a
@@ -26,14 +29,9 @@ use anyhow::{Context, Result};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use rusqlite::{Connection, OptionalExtension, params};
 
-use super::read::apply_extra;
-use super::retain::{Series, delete_before, grid_of, table_of};
-use super::{Store, schema};
 use crate::record::{Quality, Reading};
 use crate::rollup::retain::{Deleted, Rule, Target};
-use crate::rollup::store::BucketRow;
 use crate::store::Selection;
 use crate::store::lake::columns::{TextCol, numbers, times};
 use crate::store::lake::layout::{EVERY_KEY, date_dir, day_of};
@@ -41,6 +39,8 @@ use crate::store::lake::part::{rollup_batch, write_durable};
 use crate::store::lake::rollup_read::{self, Stored};
 use crate::store::lake::writer::writer_props;
 use crate::store::lake::{ValueEncoding, schema as lake_schema};
+use crate::store::rows::SeriesRows;
+use crate::store::sqlite::read::{Series, apply_extra};
 use crate::store::sqlite::writer::fields::quality_of_code;
 use crate::time::Millis;
 
@@ -55,6 +55,33 @@ pub(crate) struct Archived {
     pub files: u64,
 }
 
+/// What archiving asks of a store beyond reading its rows.
+pub(crate) trait Archiving: SeriesRows {
+    /// The table `rule` deletes from (it must exist), and how far each of
+    /// `ids` goes before `cutoff`. For raw readings the limit is fixed and
+    /// recorded in `rollup_retained` in one transaction, so from then on a
+    /// store refuses a reading behind it and the rows found now are all
+    /// there will be; those kept for not being rolled up yet are counted
+    /// in `line.kept`.
+    fn fix_limits(
+        &mut self,
+        rule: &Rule,
+        cutoff: Millis,
+        ids: &[i64],
+        line: &mut Deleted,
+    ) -> Result<Vec<(i64, Millis)>>;
+
+    /// The table a rule deletes from, which must exist.
+    fn table_of(&mut self, target: &Target) -> Result<String>;
+
+    /// The earliest time of a series' rows of `table` in `[from, to)`.
+    fn first_ts(&self, table: &str, id: i64, from: Millis, to: Millis) -> Result<Option<Millis>>;
+
+    /// Deletes a series' rows of `table` before `limit`, in bounded
+    /// transactions; how many.
+    fn delete_before(&mut self, table: &str, id: i64, limit: Millis) -> Result<u64>;
+}
+
 /// The columns of a readings archive file: the lake's, then `extra`, the
 /// store's other fields of the reading as one JSON object (or null).
 pub(crate) fn readings_archive_schema() -> SchemaRef {
@@ -67,8 +94,15 @@ pub(crate) fn readings_archive_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// A series' names.
-type Names = HashMap<i64, (Rc<str>, Rc<str>, Rc<str>)>;
+/// Each series by id, with its names shared by the rows archived.
+struct Named {
+    series: Series,
+    asset: Rc<str>,
+    tag: Rc<str>,
+    unit: Rc<str>,
+}
+
+type Names = HashMap<i64, Named>;
 
 /// A raw reading to archive.
 struct RawRow {
@@ -82,98 +116,71 @@ struct RawRow {
     extra: Option<String>,
 }
 
-impl Store {
-    /// Applies the rules as [`Store::retain`] does, archiving the rows of
-    /// each table under `dir` before they are deleted.
-    pub(crate) fn retain_archived(
-        &mut self,
-        rules: &[Rule],
-        now: Millis,
-        dir: &Path,
-    ) -> Result<(Vec<Deleted>, Archived)> {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let conn = &mut self.conn;
-        let names = series_names(conn)?;
-        let mut ids: Vec<i64> = names.keys().copied().collect();
-        ids.sort_unstable();
-        let has_state = schema::has_table(conn, "rollup_state")?;
-        conn.execute_batch(schema::RETAINED_TABLE)?;
-        let grid = grid_of(conn, has_state)?;
-        let mut report = Vec::new();
-        let mut archived = Archived::default();
-        for rule in rules {
-            let cutoff = now.saturating_sub(rule.keep);
-            let mut line = Deleted {
-                what: table_of(conn, &rule.target)?,
-                rows: 0,
-                before: cutoff,
-                kept: 0,
+/// Applies the rules as retention does, archiving the rows of each table
+/// under `dir` before they are deleted.
+pub(crate) fn retain_archived(
+    store: &mut impl Archiving,
+    rules: &[Rule],
+    now: Millis,
+    dir: &Path,
+) -> Result<(Vec<Deleted>, Archived)> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let names: Names = store
+        .series(&Selection::all())?
+        .into_iter()
+        .map(|s| {
+            let named = Named {
+                asset: Rc::from(s.asset.as_str()),
+                tag: Rc::from(s.tag.as_str()),
+                unit: Rc::from(s.unit.as_deref().unwrap_or("")),
+                series: s,
             };
-            let mut limits = Vec::new();
-            for &id in &ids {
-                match &rule.target {
-                    Target::Raw => {
-                        let s = Series {
-                            id,
-                            has_state,
-                            grid: &grid,
-                        };
-                        if let Some(limit) = s.fix_limit(conn, cutoff, &mut line)? {
-                            limits.push((id, limit));
-                        }
-                    }
-                    Target::Rollup(w) => limits.push((id, cutoff.saturating_sub(w.ms) + 1)),
-                }
-            }
-            let label = match &rule.target {
-                Target::Raw => None,
-                Target::Rollup(w) => Some(w.label.as_str()),
-            };
-            let a = archive_table(conn, &line.what, label, &limits, &names, dir)
-                .with_context(|| format!("archiving {} to {}", line.what, dir.display()))?;
-            archived.rows += a.rows;
-            archived.files += a.files;
-            // Only now, with every file of the table durable.
-            for &(id, limit) in &limits {
-                line.rows += delete_before(conn, &line.what, id, limit)?;
-            }
-            report.push(line);
+            (named.series.id, named)
+        })
+        .collect();
+    let mut ids: Vec<i64> = names.keys().copied().collect();
+    ids.sort_unstable();
+    let mut report = Vec::new();
+    let mut archived = Archived::default();
+    for rule in rules {
+        let cutoff = now.saturating_sub(rule.keep);
+        let mut line = Deleted {
+            what: store.table_of(&rule.target)?,
+            rows: 0,
+            before: cutoff,
+            kept: 0,
+        };
+        let limits = store.fix_limits(rule, cutoff, &ids, &mut line)?;
+        let label = match &rule.target {
+            Target::Raw => None,
+            Target::Rollup(w) => Some(w.label.as_str()),
+        };
+        let a = archive_table(store, &line.what, label, &limits, &names, dir)
+            .with_context(|| format!("archiving {} to {}", line.what, dir.display()))?;
+        archived.rows += a.rows;
+        archived.files += a.files;
+        // Only now, with every file of the table durable.
+        for &(id, limit) in &limits {
+            line.rows += store.delete_before(&line.what, id, limit)?;
         }
-        Ok((report, archived))
+        report.push(line);
     }
-}
-
-fn series_names(conn: &Connection) -> Result<Names> {
-    let mut names = Names::new();
-    let mut stmt = conn.prepare("SELECT id, asset, tag, coalesce(unit, '') FROM series")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let (a, t, u): (String, String, String) = (r.get(1)?, r.get(2)?, r.get(3)?);
-        names.insert(r.get(0)?, (Rc::from(a), Rc::from(t), Rc::from(u)));
-    }
-    Ok(names)
+    Ok((report, archived))
 }
 
 /// The earliest time at or after `from` and before each series' limit.
 fn next_time(
-    conn: &Connection,
+    store: &impl Archiving,
     table: &str,
     limits: &[(i64, Millis)],
     from: Millis,
 ) -> Result<Option<Millis>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT min(ts) FROM \"{table}\" WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3"
-    ))?;
     let mut next: Option<Millis> = None;
     for &(id, limit) in limits {
         if limit <= from {
             continue;
         }
-        let t: Option<Millis> = stmt
-            .query_row(params![id, from, limit], |r| r.get(0))
-            .optional()?
-            .flatten();
-        if let Some(t) = t {
+        if let Some(t) = store.first_ts(table, id, from, limit)? {
             next = Some(next.map_or(t, |n: Millis| n.min(t)));
         }
     }
@@ -182,7 +189,7 @@ fn next_time(
 
 /// Writes the rows of `table` before each series' limit, a file per day.
 fn archive_table(
-    conn: &Connection,
+    store: &impl Archiving,
     table: &str,
     label: Option<&str>,
     limits: &[(i64, Millis)],
@@ -196,7 +203,7 @@ fn archive_table(
     let file = format!("{table}.parquet");
     let props = writer_props(ValueEncoding::Dictionary)?;
     let mut done = Archived::default();
-    let mut next = next_time(conn, table, limits, Millis::MIN)?;
+    let mut next = next_time(store, table, limits, Millis::MIN)?;
     while let Some(t) = next {
         let day = day_of(t);
         let (d0, d1) = (day * DAY_MS, (day + 1) * DAY_MS);
@@ -204,7 +211,7 @@ fn archive_table(
         let path = dir.join(&file);
         let (batch, rows) = match label {
             None => {
-                let mut rows = raw_rows(conn, limits, names, d0, d1)?;
+                let mut rows = raw_rows(store, limits, names, d0, d1)?;
                 let n = rows.len() as u64;
                 if path.exists() {
                     rows.extend(read_raw_archive(&path)?);
@@ -214,7 +221,7 @@ fn archive_table(
                 (raw_batch(&rows)?, n)
             }
             Some(l) => {
-                let mut rows = rollup_rows(conn, table, limits, names, d0, d1)?;
+                let mut rows = bucket_rows(store, table, limits, names, d0, d1)?;
                 let n = rows.len() as u64;
                 if path.exists() {
                     let mut strings = HashMap::new();
@@ -245,97 +252,71 @@ fn archive_table(
         }
         done.rows += rows;
         done.files += 1;
-        next = next_time(conn, table, limits, d1)?;
+        next = next_time(store, table, limits, d1)?;
     }
     Ok(done)
 }
 
 /// The raw readings of day `[d0, d1)` before each series' limit.
 fn raw_rows(
-    conn: &Connection,
+    store: &impl Archiving,
     limits: &[(i64, Millis)],
     names: &Names,
     d0: Millis,
     d1: Millis,
 ) -> Result<Vec<RawRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT ts, value, quality, extra FROM readings \
-         WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
-    )?;
     let mut out = Vec::new();
     let mut reading = Reading::default();
     for &(id, limit) in limits {
-        if limit <= d0 {
-            continue;
-        }
-        let Some((a, t, u)) = names.get(&id) else {
+        let Some(n) = names.get(&id).filter(|_| limit > d0) else {
             continue;
         };
-        let mut rows = stmt.query(params![id, d0, d1.min(limit)])?;
-        while let Some(r) = rows.next()? {
-            let extra: Option<String> = r.get(3)?;
-            let text = extra.as_deref().and_then(|x| {
+        store.rows(&n.series, d0, d1.min(limit), false, &mut |ts, value, q, extra| {
+            let text = extra.and_then(|x| {
                 reading.clear();
                 apply_extra(x, &mut reading);
                 (!reading.text.is_empty()).then(|| reading.text.clone())
             });
             out.push(RawRow {
-                asset: a.clone(),
-                tag: t.clone(),
-                unit: u.clone(),
-                ts: r.get(0)?,
-                value: r.get(1)?,
-                quality: quality_of_code(r.get(2)?),
+                asset: n.asset.clone(),
+                tag: n.tag.clone(),
+                unit: n.unit.clone(),
+                ts,
+                value,
+                quality: quality_of_code(q),
                 text,
-                extra,
+                extra: extra.map(str::to_string),
             });
-        }
+            Ok(true)
+        })?;
     }
     Ok(out)
 }
 
 /// The buckets of day `[d0, d1)` of a rollup table before each series'
 /// limit.
-fn rollup_rows(
-    conn: &Connection,
+fn bucket_rows(
+    store: &impl Archiving,
     table: &str,
     limits: &[(i64, Millis)],
     names: &Names,
     d0: Millis,
     d1: Millis,
 ) -> Result<Vec<Stored>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT ts, count, min, max, mean, stddev, first, last, twa, first_ts, good, bad \
-         FROM \"{table}\" WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts"
-    ))?;
     let mut out = Vec::new();
     for &(id, limit) in limits {
-        if limit <= d0 {
-            continue;
-        }
-        let Some((a, t, u)) = names.get(&id) else {
+        let Some(n) = names.get(&id).filter(|_| limit > d0) else {
             continue;
         };
-        let mut rows = stmt.query(params![id, d0, d1.min(limit)])?;
-        while let Some(r) = rows.next()? {
-            let mut stats = [None; 7];
-            for (k, s) in stats.iter_mut().enumerate() {
-                *s = r.get(2 + k)?;
-            }
+        store.rollup_rows(table, &n.series, d0, d1.min(limit), &mut |b| {
             out.push(Stored {
-                asset: a.clone(),
-                tag: t.clone(),
-                unit: u.clone(),
-                b: BucketRow {
-                    start: r.get(0)?,
-                    count: r.get(1)?,
-                    stats,
-                    first_ts: r.get(9)?,
-                    good: r.get(10)?,
-                    bad: r.get(11)?,
-                },
+                asset: n.asset.clone(),
+                tag: n.tag.clone(),
+                unit: n.unit.clone(),
+                b: *b,
             });
-        }
+            Ok(true)
+        })?;
     }
     Ok(out)
 }
