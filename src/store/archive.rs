@@ -271,24 +271,30 @@ fn raw_rows(
         let Some(n) = names.get(&id).filter(|_| limit > d0) else {
             continue;
         };
-        store.rows(&n.series, d0, d1.min(limit), false, &mut |ts, value, q, extra| {
-            let text = extra.and_then(|x| {
-                reading.clear();
-                apply_extra(x, &mut reading);
-                (!reading.text.is_empty()).then(|| reading.text.clone())
-            });
-            out.push(RawRow {
-                asset: n.asset.clone(),
-                tag: n.tag.clone(),
-                unit: n.unit.clone(),
-                ts,
-                value,
-                quality: quality_of_code(q),
-                text,
-                extra: extra.map(str::to_string),
-            });
-            Ok(true)
-        })?;
+        store.rows(
+            &n.series,
+            d0,
+            d1.min(limit),
+            false,
+            &mut |ts, value, q, extra| {
+                let text = extra.and_then(|x| {
+                    reading.clear();
+                    apply_extra(x, &mut reading);
+                    (!reading.text.is_empty()).then(|| reading.text.clone())
+                });
+                out.push(RawRow {
+                    asset: n.asset.clone(),
+                    tag: n.tag.clone(),
+                    unit: n.unit.clone(),
+                    ts,
+                    value,
+                    quality: quality_of_code(q),
+                    text,
+                    extra: extra.map(str::to_string),
+                });
+                Ok(true)
+            },
+        )?;
     }
     Ok(out)
 }

@@ -10,14 +10,14 @@
 use anyhow::{Result, bail};
 
 use crate::record::{Reading, ReadingRef};
+use crate::rollup::record::write_bucket_extra;
+use crate::rollup::store::BucketRow;
 use crate::store::Selection;
 #[cfg(doc)]
 use crate::store::layout::PAGE_SQL;
 use crate::store::order::{Page, PageQuery, merge};
 use crate::store::sqlite::read::{Series, apply_extra};
 use crate::store::sqlite::writer::fields::quality_of_code;
-use crate::rollup::record::write_bucket_extra;
-use crate::rollup::store::BucketRow;
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis, TsFormatter};
 
 /// A row handed on by [`SeriesRows::rows`]: time, value, the stored

@@ -8,10 +8,10 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 
 use super::PgStore;
+use crate::rollup::store::BucketRow;
 use crate::store::Selection;
 use crate::store::layout::{PAGE_SQL, series_rows_sql};
 use crate::store::order::{PAGE, Page, PageQuery};
-use crate::rollup::store::BucketRow;
 use crate::store::rows::{BucketSink, RowSink, SeriesRows, select_series};
 use crate::store::sqlite::inspect::StoreInfo;
 use crate::store::sqlite::read::Series;
@@ -46,7 +46,9 @@ impl SeriesRows for PgStore {
         );
         let mut client = self.client.borrow_mut();
         let params: [&(dyn ToSql + Sync); 3] = [&s.id, &from, &to];
-        let mut rows = client.query_raw(sql.as_str(), params).with_context(context)?;
+        let mut rows = client
+            .query_raw(sql.as_str(), params)
+            .with_context(context)?;
         while let Some(r) = rows.next().with_context(context)? {
             let b = BucketRow {
                 start: r.get(0),

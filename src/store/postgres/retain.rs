@@ -138,7 +138,13 @@ fn retain_raw(
     Ok(())
 }
 
-fn count(c: &mut impl GenericClient, table: &str, id: i64, from: Millis, to: Millis) -> Result<u64> {
+fn count(
+    c: &mut impl GenericClient,
+    table: &str,
+    id: i64,
+    from: Millis,
+    to: Millis,
+) -> Result<u64> {
     let n: i64 = c
         .query_one(
             &format!("SELECT count(*) FROM {table} WHERE series_id = $1 AND ts >= $2 AND ts < $3"),
@@ -232,7 +238,9 @@ impl crate::store::archive::Archiving for PgStore {
 
     fn first_ts(&self, table: &str, id: i64, from: Millis, to: Millis) -> Result<Option<Millis>> {
         let row = self.client.borrow_mut().query_one(
-            &format!("SELECT min(ts) FROM \"{table}\" WHERE series_id = $1 AND ts >= $2 AND ts < $3"),
+            &format!(
+                "SELECT min(ts) FROM \"{table}\" WHERE series_id = $1 AND ts >= $2 AND ts < $3"
+            ),
             &[&id, &from, &to],
         )?;
         Ok(row.get(0))

@@ -230,12 +230,7 @@ pub(super) fn count(
 
 /// Deletes a series' rows before `limit`, at most [`BATCH`] per
 /// transaction.
-fn delete_before(
-    conn: &mut Connection,
-    table: &str,
-    id: i64,
-    limit: Millis,
-) -> Result<u64> {
+fn delete_before(conn: &mut Connection, table: &str, id: i64, limit: Millis) -> Result<u64> {
     let mut total = 0u64;
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

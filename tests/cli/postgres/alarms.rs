@@ -222,3 +222,57 @@ fn time_order_and_oee_on_postgresql_equal_sqlite() {
     assert!(stored.lines().count() >= 60, "few buckets: {stored}");
     assert_eq!(parse_ndjson(&stored), parse_ndjson(&live));
 }
+
+/// `notify --store URL` checks acknowledgements kept in a PostgreSQL
+/// store before each repeat, as it does in a SQLite file: an alarm raised
+/// at 00:00 and cleared at 03:00 is repeated hourly unless acknowledged,
+/// and `iiot ack URL` at 00:10 stops the repeats.
+#[test]
+fn notify_checks_acknowledgements_in_a_postgresql_store() {
+    let pg = Cluster::shared();
+    let url = pg.database("notify_ack");
+    let wd = Workdir::new("pg-notify-ack");
+    let ev = |s: i64, event: &str| {
+        format!(
+            r#"{{"ts":{},"asset":"FERM-1","tag":"fermenter_temp","value":46.5,"event":"{event}","rule":"hi","kind":"threshold","severity":"high","limit":45}}"#,
+            1_767_225_600_000i64 + s * 1000
+        )
+    };
+    std::fs::write(wd.dir.join("raised.ndjson"), ev(0, "raised") + "\n").unwrap();
+    std::fs::write(
+        wd.dir.join("events.ndjson"),
+        ev(0, "raised") + "\n" + &ev(3 * 3600, "cleared") + "\n",
+    )
+    .unwrap();
+    let statuses = |store: &str| -> Vec<String> {
+        let (out, _) = bash_ok(
+            &wd,
+            &format!(
+                "iiot notify --webhook http://127.0.0.1:9/h --repeat-interval 1h --dry-run \
+                 --store {store} events.ndjson"
+            ),
+        );
+        parse_ndjson(&out)
+            .iter()
+            .filter(|r| text(r, "delivery") == "dry-run")
+            .map(|r| {
+                let body: Value = serde_json::from_str(text(r, "body")).unwrap();
+                format!(
+                    "{}{}",
+                    text(&body, "status"),
+                    if body["repeat"] == true { "+" } else { "" }
+                )
+            })
+            .collect()
+    };
+    bash_ok(&wd, &format!("iiot store -q {url} raised.ndjson"));
+    assert_eq!(statuses(&url), ["firing", "firing+", "firing+", "resolved"]);
+    bash_ok(
+        &wd,
+        &format!(
+            "iiot ack -q {url} --asset FERM-1 --tag fermenter_temp --rule hi --by ann \
+             --at 2026-01-01T00:10:00Z"
+        ),
+    );
+    assert_eq!(statuses(&url), ["firing", "resolved"]);
+}

@@ -48,8 +48,15 @@ fn rollups_read_back_and_archive_on_postgresql_equal_sqlite() {
                 (a.to_string(), t.to_string(), crate::order::ms(v) / 60_000)
             })
             .collect();
-    assert_eq!(m1.lines().count(), minutes.len(), "a bucket per series and minute");
-    assert!(m1.contains("\"count\":") && m1.contains("\"twa\":"), "{m1:.300}");
+    assert_eq!(
+        m1.lines().count(),
+        minutes.len(),
+        "a bucket per series and minute"
+    );
+    assert!(
+        m1.contains("\"count\":") && m1.contains("\"twa\":"),
+        "{m1:.300}"
+    );
     same(
         &wd,
         &url,
@@ -83,7 +90,11 @@ fn rollups_read_back_and_archive_on_postgresql_equal_sqlite() {
     let (archived, _) = bash_ok(&wd, "iiot query -q arc-pg");
     assert!(archived.lines().count() > 2_000, "{archived:.300}");
     // The two archives hold the same rows, and a second run adds nothing.
-    same(&wd, &url, "iiot query -q {A}; iiot query -q {A} --rollup 1m");
+    same(
+        &wd,
+        &url,
+        "iiot query -q {A}; iiot query -q {A} --rollup 1m",
+    );
     same(
         &wd,
         &url,
