@@ -215,11 +215,51 @@ pub(crate) fn bucket_row_of(r: &Reading) -> Result<(String, BucketRow), ParseErr
 /// The statistics of a rollup row, in the order of [`BucketRow::stats`].
 pub(crate) const STATS: [&str; 7] = ["min", "max", "mean", "stddev", "first", "last", "twa"];
 
+/// Stored buckets handed on as the rollup records `rollup --every` writes
+/// (`query --rollup`), with one buffer reused from record to record.
+pub(crate) struct BucketRecords {
+    fmt: TsFormatter,
+    x: Vec<u8>,
+}
+
+impl BucketRecords {
+    pub(crate) fn new() -> BucketRecords {
+        BucketRecords {
+            fmt: TsFormatter::new(),
+            x: Vec::with_capacity(256),
+        }
+    }
+
+    /// Hands `emit` bucket `b` of width `label` of the series (asset,
+    /// tag, unit).
+    pub(crate) fn emit(
+        &mut self,
+        label: &str,
+        (asset, tag, unit): (&str, &str, &str),
+        b: &BucketRow,
+        emit: &mut impl FnMut(&ReadingRef<'_>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let (value, quality) = write_bucket_extra(label, b, &mut self.fmt, &mut self.x);
+        emit(&ReadingRef {
+            ts: b.start,
+            asset,
+            tag,
+            value,
+            unit,
+            quality,
+            text: "",
+            fault: "",
+            extra: std::str::from_utf8(&self.x).unwrap_or_default(),
+            encoded: None,
+        })
+    }
+}
+
 /// Writes the extra fields of a stored bucket as `rollup --every` writes
 /// them (`every`, `count`, the statistics and `first_ts` when it holds a
 /// good reading, `good`, `bad`) into `x`; returns the record's value and
 /// quality (the mean and good; 0 and bad without a good reading).
-pub(crate) fn write_bucket_extra(
+fn write_bucket_extra(
     label: &str,
     b: &BucketRow,
     fmt: &mut TsFormatter,

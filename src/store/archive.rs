@@ -33,13 +33,13 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use crate::record::{Quality, Reading};
 use crate::rollup::retain::{Deleted, Rule, Target};
 use crate::store::Selection;
-use crate::store::lake::columns::{TextCol, numbers, times};
+use crate::store::lake::columns::{Interner, TextCol, numbers, times};
 use crate::store::lake::layout::{EVERY_KEY, date_dir, day_of};
 use crate::store::lake::part::{rollup_batch, write_durable};
 use crate::store::lake::rollup_read::{self, Stored};
 use crate::store::lake::writer::writer_props;
 use crate::store::lake::{ValueEncoding, schema as lake_schema};
-use crate::store::rows::SeriesRows;
+use crate::store::rows::{SeriesRows, rule_tables};
 use crate::store::sqlite::read::{Series, apply_extra};
 use crate::store::sqlite::writer::fields::quality_of_code;
 use crate::time::Millis;
@@ -70,9 +70,6 @@ pub(crate) trait Archiving: SeriesRows {
         ids: &[i64],
         line: &mut Deleted,
     ) -> Result<Vec<(i64, Millis)>>;
-
-    /// The table a rule deletes from, which must exist.
-    fn table_of(&mut self, target: &Target) -> Result<String>;
 
     /// The earliest time of a series' rows of `table` in `[from, to)`.
     fn first_ts(&self, table: &str, id: i64, from: Millis, to: Millis) -> Result<Option<Millis>>;
@@ -142,10 +139,10 @@ pub(crate) fn retain_archived(
     ids.sort_unstable();
     let mut report = Vec::new();
     let mut archived = Archived::default();
-    for rule in rules {
+    for (rule, what) in rules.iter().zip(rule_tables(store, rules)?) {
         let cutoff = now.saturating_sub(rule.keep);
         let mut line = Deleted {
-            what: store.table_of(&rule.target)?,
+            what,
             rows: 0,
             before: cutoff,
             kept: 0,
@@ -224,8 +221,8 @@ fn archive_table(
                 let mut rows = bucket_rows(store, table, limits, names, d0, d1)?;
                 let n = rows.len() as u64;
                 if path.exists() {
-                    let mut strings = HashMap::new();
-                    rollup_read::read_file(&path, &Selection::all(), &mut strings, &mut rows)
+                    let mut names = Interner::default();
+                    rollup_read::read_file(&path, &Selection::all(), &mut names, &mut rows)
                         .with_context(|| format!("reading {}", path.display()))?;
                 }
                 rows.sort_by(|a, b| {
@@ -363,15 +360,8 @@ fn read_raw_archive(path: &Path) -> Result<Vec<RawRow>> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(f)
         .with_context(|| format!("reading {}", path.display()))?
         .build()?;
-    let mut strings: HashMap<String, Rc<str>> = HashMap::new();
-    let mut rc = |s: &str| -> Rc<str> {
-        if let Some(r) = strings.get(s) {
-            return r.clone();
-        }
-        let r: Rc<str> = Rc::from(s);
-        strings.insert(s.to_string(), r.clone());
-        r
-    };
+    let mut names = Interner::default();
+    let mut rc = |s: &str| names.get(s);
     for batch in reader {
         let batch = batch.with_context(|| format!("reading {}", path.display()))?;
         let col = |name: &str| {

@@ -10,7 +10,8 @@
 use anyhow::{Result, bail};
 
 use crate::record::{Reading, ReadingRef};
-use crate::rollup::record::write_bucket_extra;
+use crate::rollup::record::BucketRecords;
+use crate::rollup::retain::{Rule, Target};
 use crate::rollup::store::BucketRow;
 use crate::store::Selection;
 #[cfg(doc)]
@@ -18,7 +19,7 @@ use crate::store::layout::PAGE_SQL;
 use crate::store::order::{Page, PageQuery, merge};
 use crate::store::sqlite::read::{Series, apply_extra};
 use crate::store::sqlite::writer::fields::quality_of_code;
-use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis, TsFormatter};
+use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
 
 /// A row handed on by [`SeriesRows::rows`]: time, value, the stored
 /// quality code and the `extra` text; returns `false` to stop.
@@ -124,27 +125,19 @@ pub(crate) fn read_rollups(
         bail!("{name} has no table {table}: `iiot rollup {name} --every {label}` makes it");
     }
     let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
-    let mut x: Vec<u8> = Vec::with_capacity(256);
-    let mut fmt = TsFormatter::new();
+    let mut records = BucketRecords::new();
     let mut n = 0u64;
     for s in store.series(sel)? {
         if n >= limit {
             break;
         }
+        let names = (
+            s.asset.as_str(),
+            s.tag.as_str(),
+            s.unit.as_deref().unwrap_or(""),
+        );
         let go_on = store.rollup_rows(&table, &s, from, to, &mut |b| {
-            let (value, quality) = write_bucket_extra(label, b, &mut fmt, &mut x);
-            emit(&ReadingRef {
-                ts: b.start,
-                asset: &s.asset,
-                tag: &s.tag,
-                value,
-                unit: s.unit.as_deref().unwrap_or(""),
-                quality,
-                text: "",
-                fault: "",
-                extra: std::str::from_utf8(&x).unwrap_or_default(),
-                encoded: None,
-            })?;
+            records.emit(label, names, b, &mut emit)?;
             n += 1;
             Ok(n < limit)
         })?;
@@ -153,6 +146,22 @@ pub(crate) fn read_rollups(
         }
     }
     Ok(())
+}
+
+/// The table each retention rule deletes from (`readings`, `rollup_1h`),
+/// which must exist.
+pub(crate) fn rule_tables(store: &impl SeriesRows, rules: &[Rule]) -> Result<Vec<String>> {
+    let table = |rule: &Rule| match &rule.target {
+        Target::Raw => Ok("readings".to_string()),
+        Target::Rollup(w) => {
+            let t = format!("rollup_{}", w.label);
+            if !store.has_rollup_table(&t)? {
+                bail!("--retain {}: the store has no table {t}", w.label);
+            }
+            Ok(t)
+        }
+    };
+    rules.iter().map(table).collect()
 }
 
 fn read_selected(

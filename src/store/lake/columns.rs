@@ -578,3 +578,20 @@ mod tests {
         assert!(Mapping::resolve(&none, &ColumnOptions::default(), "f").is_err());
     }
 }
+
+/// Names shared by the rows that repeat them (asset, tag, unit, text):
+/// one allocation per distinct name rather than one per row.
+#[derive(Default)]
+pub(crate) struct Interner(std::collections::HashMap<String, std::rc::Rc<str>>);
+
+impl Interner {
+    /// The shared copy of `s`.
+    pub(crate) fn get(&mut self, s: &str) -> std::rc::Rc<str> {
+        if let Some(r) = self.0.get(s) {
+            return r.clone();
+        }
+        let r: std::rc::Rc<str> = std::rc::Rc::from(s);
+        self.0.insert(s.to_string(), r.clone());
+        r
+    }
+}

@@ -12,8 +12,8 @@
 //! holding a reading earlier than one of the day before (a `date=` folder
 //! that is not a UTC day) is an error, never output out of order.
 
-use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use crate::store::lake::columns::Interner;
+use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 
@@ -42,15 +42,8 @@ impl Files {
             if n >= limit {
                 break;
             }
-            let mut strings: HashMap<String, Rc<str>> = HashMap::new();
-            let mut rc = |s: &str| -> Rc<str> {
-                if let Some(r) = strings.get(s) {
-                    return r.clone();
-                }
-                let r: Rc<str> = Rc::from(s);
-                strings.insert(s.to_string(), r.clone());
-                r
-            };
+            let mut names = Interner::default();
+            let mut rc = |s: &str| names.get(s);
             let mut rows: Vec<Owned> = Vec::new();
             for &i in &group {
                 let f = &self.files[i];

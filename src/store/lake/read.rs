@@ -4,9 +4,9 @@
 //! or folder that cannot be read, and a row group that cannot be decoded,
 //! is noted and the rest read.
 
+use crate::store::lake::columns::Interner;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use anyhow::Result;
 
@@ -153,13 +153,8 @@ impl Files {
     ) -> Result<Skipped> {
         let mut skipped = Skipped::default();
         let mut last: HashMap<(String, String), Owned> = HashMap::new();
-        let mut strings: HashMap<String, Rc<str>> = HashMap::new();
-        let mut rc = |s: &str| {
-            strings
-                .entry(s.to_string())
-                .or_insert_with(|| Rc::from(s))
-                .clone()
-        };
+        let mut names = Interner::default();
+        let mut rc = |s: &str| names.get(s);
         for f in &self.files {
             if !f.may_match(sel) {
                 continue;

@@ -10,7 +10,7 @@
 //! are gathered and sorted in memory; files outside the time range and
 //! the asset globs are pruned by their `date=` and `asset=` folders first.
 
-use std::collections::HashMap;
+use crate::store::lake::columns::Interner;
 use std::fs::File;
 use std::path::Path;
 use std::rc::Rc;
@@ -23,10 +23,9 @@ use super::columns::{TextCol, numbers, times};
 use super::layout::EVERY_KEY;
 use super::list;
 use crate::record::ReadingRef;
-use crate::rollup::record::{STATS, write_bucket_extra};
+use crate::rollup::record::{BucketRecords, STATS};
 use crate::rollup::store::BucketRow;
 use crate::store::Selection;
-use crate::time::TsFormatter;
 
 /// One stored bucket and its series.
 pub(crate) struct Stored {
@@ -63,33 +62,20 @@ pub(crate) fn read_rollups(
     if let Some((d, why)) = listing.unreadable.first() {
         bail!("{}: {why}", d.display());
     }
-    let mut strings: HashMap<String, Rc<str>> = HashMap::new();
+    let mut names = Interner::default();
     let mut rows: Vec<Stored> = Vec::new();
     for f in &listing.files {
-        read_file(&f.path, sel, &mut strings, &mut rows)
+        read_file(&f.path, sel, &mut names, &mut rows)
             .with_context(|| format!("reading the rollup file {}", f.path.display()))?;
     }
     // Stable: rows of the same bucket keep the order of the files.
     rows.sort_by(|a, b| (&a.asset, &a.tag, a.b.start).cmp(&(&b.asset, &b.tag, b.b.start)));
-    let mut x = Vec::with_capacity(256);
-    let mut fmt = TsFormatter::new();
+    let mut records = BucketRecords::new();
     for s in rows
         .iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
     {
-        let (value, quality) = write_bucket_extra(label, &s.b, &mut fmt, &mut x);
-        emit(&ReadingRef {
-            ts: s.b.start,
-            asset: &s.asset,
-            tag: &s.tag,
-            value,
-            unit: &s.unit,
-            quality,
-            text: "",
-            fault: "",
-            extra: std::str::from_utf8(&x).unwrap_or_default(),
-            encoded: None,
-        })?;
+        records.emit(label, (&s.asset, &s.tag, &s.unit), &s.b, &mut emit)?;
     }
     Ok(())
 }
@@ -99,7 +85,7 @@ pub(crate) fn read_rollups(
 pub(crate) fn read_file(
     path: &Path,
     sel: &Selection,
-    strings: &mut HashMap<String, Rc<str>>,
+    names: &mut Interner,
     out: &mut Vec<Stored>,
 ) -> Result<()> {
     let f = File::open(path)?;
@@ -107,7 +93,7 @@ pub(crate) fn read_file(
         .with_batch_size(8192)
         .build()?;
     for batch in reader {
-        read_batch(&batch?, sel, strings, out)?;
+        read_batch(&batch?, sel, names, out)?;
     }
     Ok(())
 }
@@ -115,7 +101,7 @@ pub(crate) fn read_file(
 fn read_batch(
     batch: &RecordBatch,
     sel: &Selection,
-    strings: &mut HashMap<String, Rc<str>>,
+    names: &mut Interner,
     out: &mut Vec<Stored>,
 ) -> Result<()> {
     let col = |name: &str| {
@@ -140,14 +126,7 @@ fn read_batch(
     };
     let (count, good, bad) = (num("count")?, num("good")?, num("bad")?);
     let stats = STATS.iter().map(|k| num(k)).collect::<Result<Vec<_>>>()?;
-    let mut intern = |s: &str| -> Rc<str> {
-        if let Some(r) = strings.get(s) {
-            return r.clone();
-        }
-        let r: Rc<str> = Rc::from(s);
-        strings.insert(s.to_string(), r.clone());
-        r
-    };
+    let mut intern = |s: &str| names.get(s);
     for i in 0..batch.num_rows() {
         let Some(t) = ts[i] else {
             bail!("row {i} has no time");

@@ -3,12 +3,13 @@
 //! recorded in `rollup_retained` before deleting, in bounded
 //! transactions); here is the SQL.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use postgres::{Client, GenericClient};
 
 use super::rollup::{recorded_tz, series_ids};
 use super::{PgStore, schema};
 use crate::rollup::retain::{Deleted, Grid, Rule, Target, covered, raw_limit};
+use crate::store::rows::rule_tables;
 use crate::time::Millis;
 
 /// Rows deleted per transaction.
@@ -21,13 +22,13 @@ impl PgStore {
         now: Millis,
         dry_run: bool,
     ) -> Result<Vec<Deleted>> {
+        let tables = rule_tables(self, rules)?;
         let conn = self.client.get_mut();
         let ids = series_ids(conn)?;
         let (has_state, grid) = grid_of(conn)?;
         let mut report = Vec::new();
-        for rule in rules {
+        for (rule, what) in rules.iter().zip(tables) {
             let cutoff = now.saturating_sub(rule.keep);
-            let what = table_of(conn, &rule.target)?;
             let mut line = Deleted {
                 what,
                 rows: 0,
@@ -68,20 +69,6 @@ fn grid_of(conn: &mut Client) -> Result<(bool, Grid)> {
         .collect();
     let tz = recorded_tz(conn)?.filter(|t| !t.is_empty());
     Ok((true, Grid::new(&labels, tz.as_deref())?))
-}
-
-/// The table a rule deletes from, which must exist.
-fn table_of(conn: &mut Client, target: &Target) -> Result<String> {
-    match target {
-        Target::Raw => Ok("readings".to_string()),
-        Target::Rollup(w) => {
-            let t = format!("rollup_{}", w.label);
-            if !schema::table_exists(conn, &t)? {
-                bail!("--retain {}: the store has no table {t}", w.label);
-            }
-            Ok(t)
-        }
-    }
 }
 
 /// Records how far back a series' raw readings go from now on.
@@ -230,10 +217,6 @@ impl crate::store::archive::Archiving for PgStore {
             tx.commit()?;
         }
         Ok(limits)
-    }
-
-    fn table_of(&mut self, target: &Target) -> Result<String> {
-        table_of(self.client.get_mut(), target)
     }
 
     fn first_ts(&self, table: &str, id: i64, from: Millis, to: Millis) -> Result<Option<Millis>> {

@@ -16,7 +16,6 @@ pub(crate) mod open;
 pub(crate) mod read;
 pub(crate) mod retain;
 pub(crate) mod rollup;
-pub(crate) mod rollup_read;
 pub(crate) mod schema;
 pub(crate) mod serve;
 pub mod writer;

@@ -8,6 +8,7 @@ use rusqlite::params;
 
 use super::Store;
 use crate::record::Reading;
+use crate::rollup::store::BucketRow;
 use crate::store::Selection;
 use crate::store::layout::{PAGE_SQL, series_rows_sql};
 use crate::store::order::{PAGE, Page, PageQuery};
@@ -29,7 +30,7 @@ impl SeriesRows for Store {
     }
 
     fn has_rollup_table(&self, table: &str) -> Result<bool> {
-        self.has_rollup_table(table)
+        Ok(super::schema::has_table(&self.conn, table)?)
     }
 
     fn rollup_rows(
@@ -40,7 +41,32 @@ impl SeriesRows for Store {
         to: Millis,
         row: &mut BucketSink<'_>,
     ) -> Result<bool> {
-        self.rollup_rows(table, s, from, to, row)
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT ts, count, min, max, mean, stddev, first, last, twa, first_ts, good, bad \
+                 FROM \"{table}\" WHERE series_id = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts"
+            ))
+            .with_context(|| format!("reading {table} of {}", self.name))?;
+        let mut rows = stmt.query(params![s.id, from, to])?;
+        while let Some(r) = rows.next()? {
+            let mut stats = [None; 7];
+            for (k, v) in stats.iter_mut().enumerate() {
+                *v = r.get(2 + k)?;
+            }
+            let b = BucketRow {
+                start: r.get(0)?,
+                count: r.get(1)?,
+                stats,
+                first_ts: r.get(9)?,
+                good: r.get(10)?,
+                bad: r.get(11)?,
+            };
+            if !row(&b)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn series(&self, sel: &Selection) -> Result<Vec<Series>> {

@@ -3,12 +3,13 @@
 //! them. The rules and the arithmetic of how far a series may go are
 //! `rollup::retain`'s; here is the SQL.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::rollup::{series_ids, stored_tz};
 use super::{Store, schema};
 use crate::rollup::retain::{Deleted, Grid, Rule, Target, covered, raw_limit};
+use crate::store::rows::rule_tables;
 use crate::time::Millis;
 
 /// Rows deleted per transaction, so a large purge never holds the write
@@ -32,6 +33,7 @@ impl Store {
         now: Millis,
         dry_run: bool,
     ) -> Result<Vec<Deleted>> {
+        let tables = rule_tables(self, rules)?;
         let conn = &mut self.conn;
         let ids = series_ids(conn)?;
         let has_state = schema::has_table(conn, "rollup_state")?;
@@ -40,10 +42,10 @@ impl Store {
         }
         let grid = grid_of(conn, has_state)?;
         let mut report = Vec::new();
-        for rule in rules {
+        for (rule, what) in rules.iter().zip(tables) {
             let cutoff = now.saturating_sub(rule.keep);
             let mut line = Deleted {
-                what: table_of(conn, &rule.target)?,
+                what,
                 rows: 0,
                 before: cutoff,
                 kept: 0,
@@ -83,20 +85,6 @@ fn grid_of(conn: &Connection, has_state: bool) -> Result<Grid> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Grid::new(&labels, stored_tz(conn)?.as_deref())
-}
-
-/// The table a rule deletes from, which must exist.
-fn table_of(conn: &Connection, target: &Target) -> Result<String> {
-    match target {
-        Target::Raw => Ok("readings".to_string()),
-        Target::Rollup(w) => {
-            let t = format!("rollup_{}", w.label);
-            if !schema::has_table(conn, &t)? {
-                bail!("--retain {}: the store has no table {t}", w.label);
-            }
-            Ok(t)
-        }
-    }
 }
 
 /// One series as raw retention sees it.
@@ -292,10 +280,6 @@ impl crate::store::archive::Archiving for Store {
             }
         }
         Ok(limits)
-    }
-
-    fn table_of(&mut self, target: &Target) -> Result<String> {
-        table_of(&self.conn, target)
     }
 
     fn first_ts(&self, table: &str, id: i64, from: Millis, to: Millis) -> Result<Option<Millis>> {
