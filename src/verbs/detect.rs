@@ -189,6 +189,21 @@ pub struct Args {
     /// CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12).
     #[arg(long, value_name = "H")]
     pub cusum: Option<f64>,
+    /// Judge each asset as a whole (Hotelling's T² and the PCA residual Q, learnt over --train; see above). Added to the other rules: it does not leave out the built-in set.
+    #[arg(long)]
+    pub multivariate: bool,
+    /// The multivariate rule's clean training period, from each asset's first reading: 6h, 400s [default: 6h].
+    #[arg(long, value_name = "DURATION", requires = "multivariate")]
+    pub train: Option<String>,
+    /// Share of the tags' correlation the multivariate rule's kept components explain [default: 0.9].
+    #[arg(long, value_name = "SHARE", requires = "multivariate")]
+    pub mv_variance: Option<f64>,
+    /// Quantile of the training rows' statistics taken as the control limits [default: 0.999].
+    #[arg(long, value_name = "P", requires = "multivariate")]
+    pub mv_p: Option<f64>,
+    /// Rows whose median T² and Q are judged (1: each row alone) [default: 5].
+    #[arg(long, value_name = "N", requires = "multivariate")]
+    pub mv_smooth: Option<usize>,
     /// Leave out the built-in zscore, stuck, gap and shift rules (only the model's and the shorthands' apply).
     #[arg(long)]
     pub no_defaults: bool,
@@ -262,6 +277,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             stuck: args.stuck,
             gap: args.gap.clone(),
             cusum: args.cusum,
+            multivariate: multivariate_settings(&args)?,
             no_defaults: args.no_defaults,
         },
     };
@@ -318,6 +334,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if let Some(p) = &args.state {
         state::save(&engine, p)?;
     }
+    if let Some(m) = &engine.multi
+        && !global.quiet
+    {
+        for (asset, why) in m.unfitted() {
+            eprintln!("iiot detect: multivariate: {asset} not judged (no model yet: {why})");
+        }
+    }
     if let Some(sc) = scorer {
         let (faults, rules) = sc.finish(&engine.rules);
         if args.score {
@@ -338,6 +361,24 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         );
     }
     result.and(flushed)
+}
+
+/// The multivariate rule's settings from the command line.
+fn multivariate_settings(args: &Args) -> Result<Option<crate::detect::multi::Settings>> {
+    use crate::detect::multi;
+    if !args.multivariate {
+        return Ok(None);
+    }
+    let train_ms = match &args.train {
+        Some(t) => crate::time::parse_positive_millis(t).with_context(|| format!("--train {t}"))?,
+        None => multi::DEFAULT_TRAIN_MS,
+    };
+    Ok(Some(multi::Settings {
+        train_ms,
+        variance: args.mv_variance.unwrap_or(multi::DEFAULT_VARIANCE),
+        p: args.mv_p.unwrap_or(multi::DEFAULT_P),
+        smooth: args.mv_smooth.unwrap_or(multi::DEFAULT_SMOOTH),
+    }))
 }
 
 struct Run<'a> {
@@ -471,14 +512,27 @@ impl Run<'_> {
 
     fn drain_events<W: std::io::Write>(&mut self, out: &mut RecordWriter<W>) -> Result<()> {
         let events = std::mem::take(&mut self.engine.events);
-        for e in &events {
+        let details = std::mem::take(&mut self.engine.details);
+        for (i, e) in events.iter().enumerate() {
             if e.raised {
                 self.tally.raised += 1;
             }
             if let Some(rep) = &mut self.report {
                 rep.observe(&self.engine.alarm_event(e));
             } else if self.args.events {
-                out.write(&self.events_out.encode(&self.engine.alarm_event(e)))?;
+                let ev = self.engine.alarm_event(e);
+                let rec = self.events_out.encode(&ev);
+                match details.get(&i) {
+                    // The multivariate rule's contributors and statistics.
+                    Some(d) => {
+                        let extra = format!("{},{d}", rec.extra);
+                        out.write(&crate::record::ReadingRef {
+                            extra: &extra,
+                            ..rec
+                        })?;
+                    }
+                    None => out.write(&rec)?,
+                }
                 self.tally.wrote += 1;
             }
         }
