@@ -288,8 +288,9 @@ struct Asset {
     /// Whether the latest closed row is abnormal, and its contributors.
     active: bool,
     contributors: Vec<String>,
-    /// The name of the active alarm.
+    /// The name of the active alarm, and the contributors at its raise.
     raised_tag: String,
+    raised_with: Vec<String>,
     /// The limit of the statistic farther past it (of the last abnormal row).
     limit: f64,
     /// Why the fit failed the last time it was tried.
@@ -505,8 +506,12 @@ fn close(a: &mut Asset, s: &Settings, buf: &mut Vec<f64>, changes: &mut Vec<Chan
         if abnormal {
             a.raised_tag = a.contributors.first().cloned().unwrap_or_default();
         }
+        if abnormal {
+            a.raised_with = a.contributors.clone();
+        }
         let name_col = f.tags.iter().position(|t| *t == a.raised_tag).unwrap_or(0);
-        let contributors = serde_json::to_string(&a.contributors).unwrap_or_default();
+        // A clear names the tags its raise named.
+        let contributors = serde_json::to_string(&a.raised_with).unwrap_or_default();
         changes.push(Change {
             ts,
             raised: abnormal,

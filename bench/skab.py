@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""SKAB (the Skoltech Anomaly Benchmark) scored with its own protocol.
+
+Usage: skab.py IIOT SKAB_DIR [WORKDIR]
+
+Each CSV of SKAB_DIR/data (but the anomaly-free one) is one run of the
+water-pump testbed: `datetime;Accelerometer1RMS;…;anomaly;changepoint`.
+Its rows become iiot readings (asset SKAB/<dir>-<n>, one reading per
+column) and are judged by
+
+  - the multivariate rule: `detect --no-defaults --multivariate
+    --train <the file's first 400 rows>` (SKAB's split: train_test_split
+    with train_size=400, shuffle=False), a row flagged while the asset's
+    alarm is raised (its raised/cleared events);
+  - the univariate built-in set: `detect` (zscore, stuck, gap, shift), a
+    row flagged when any of its readings is.
+
+Rows of the test part (from the 401st) are scored as SKAB's
+core/metrics.py chp_score(metric="binary") does: TP, TN, FP, FN summed
+over the files, F1 = TP / (TP + (FN + FP) / 2), FAR = FP / (FP + TN),
+MAR = FN / (FN + TP).
+
+Peer: when scikit-learn imports, the asset models iiot saved in --state
+are compared with scikit-learn's PCA fitted to the same 400 rows (scaled
+by StandardScaler): the kept components, the eigenvalues, and each test
+row's verdict recomputed with scikit-learn's components and iiot's limits.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TRAIN_ROWS = 400
+
+
+def readings(df, asset):
+    """The file's rows as NDJSON readings, one per sensor column."""
+    cols = [c for c in df.columns if c not in ("anomaly", "changepoint")]
+    lines = []
+    for ts, row in zip(df.index, df[cols].itertuples(index=False)):
+        t = ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for c, v in zip(cols, row):
+            lines.append(
+                json.dumps({"ts": t, "asset": asset, "tag": c, "value": float(v)})
+            )
+    return "\n".join(lines) + "\n", cols
+
+
+def rows_flagged_by_events(events, index):
+    """A row is flagged from the raise at its time until the clear."""
+    flagged = np.zeros(len(index), dtype=bool)
+    ts = index.values.astype("datetime64[ms]").astype(np.int64)
+    on = None
+    for e in events:
+        t = pd.Timestamp(e["ts"]).value // 1_000_000
+        if e["event"] == "raised" and on is None:
+            on = t
+        elif e["event"] == "cleared" and on is not None:
+            flagged |= (ts >= on) & (ts < t)
+            on = None
+    if on is not None:
+        flagged |= ts >= on
+    return flagged
+
+
+def rows_flagged_by_readings(lines, index):
+    times = set()
+    for line in lines:
+        r = json.loads(line)
+        if r.get("anomalies"):
+            times.add(pd.Timestamp(r["ts"]).value // 1_000_000)
+    ts = index.values.astype("datetime64[ms]").astype(np.int64)
+    return np.isin(ts, list(times))
+
+
+def score(true, pred):
+    tp = int((true & pred).sum())
+    tn = int((~true & ~pred).sum())
+    fp = int((~true & pred).sum())
+    fn = int((true & ~pred).sum())
+    f1 = tp / (tp + (fn + fp) / 2) if tp + fn + fp else 0.0
+    far = 100.0 * fp / (fp + tn) if fp + tn else 0.0
+    mar = 100.0 * fn / (fn + tp) if fn + tp else 0.0
+    return dict(tp=tp, tn=tn, fp=fp, fn=fn, f1=f1, far=far, mar=mar)
+
+
+def median_smooth(x, n):
+    s = pd.Series(x).rolling(n, min_periods=1).median()
+    return s.values
+
+
+def peer(fit, train, test, smooth):
+    """scikit-learn's PCA on the same rows, judged with iiot's limits."""
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    tags = fit["tags"]
+    xs = train[tags].values
+    # iiot standardises by the sample deviation (ddof 1), as np.cov does.
+    scaler = StandardScaler().fit(xs)
+    scaler.scale_ = xs.std(axis=0, ddof=1)
+    z = scaler.transform(xs)
+    pca = PCA(n_components=fit["k"]).fit(z)
+    # Eigenvalues of the correlation matrix: PCA's explained variance.
+    ev = pca.explained_variance_
+    eig_err = float(np.max(np.abs(ev - np.array(fit["eigen"][: fit["k"]])) / ev))
+    # The kept subspace: the largest principal angle between the two.
+    p_iiot = np.array(fit["loadings"]).reshape(len(tags), fit["k"])
+    s = np.linalg.svd(p_iiot.T @ pca.components_.T, compute_uv=False)
+    angle = float(np.degrees(np.arccos(np.clip(s.min(), -1, 1))))
+    zt = scaler.transform(pd.concat([train, test])[tags].values)
+    t = pca.transform(zt)
+    t2 = (t**2 / ev).sum(axis=1)
+    resid = zt - t @ pca.components_
+    q = (resid**2).sum(axis=1)
+    t2s, qs = median_smooth(t2, smooth), median_smooth(q, smooth)
+    verdict = (t2s > fit["t2_limit"]) | (qs > fit["q_limit"])
+    return verdict[len(train):], eig_err, angle
+
+
+def main():
+    iiot, skab = sys.argv[1], Path(sys.argv[2])
+    work = Path(sys.argv[3] if len(sys.argv) > 3 else "/tmp/iiot-skab")
+    work.mkdir(parents=True, exist_ok=True)
+    files = sorted(
+        p for p in (skab / "data").rglob("*.csv") if "anomaly-free" not in str(p)
+    )
+    if not files:
+        sys.exit(f"no SKAB CSVs under {skab}/data")
+    try:
+        import sklearn  # noqa: F401
+
+        have_sklearn = True
+    except ImportError:
+        have_sklearn = False
+    true_all, mv_all, uni_all, peer_all = [], [], [], []
+    eig_errs, angles = [], []
+    seconds = {"multivariate": 0.0, "univariate": 0.0, "readings": 0}
+    for f in files:
+        df = pd.read_csv(f, sep=";", index_col="datetime", parse_dates=True)
+        name = f"{f.parent.name}-{f.stem}"
+        text, cols = readings(df, f"SKAB/{name}")
+        seconds["readings"] += len(df) * len(cols)
+        src = work / f"{name}.ndjson"
+        src.write_text(text)
+        train_ms = int((df.index[TRAIN_ROWS] - df.index[0]).total_seconds() * 1000)
+        state = work / f"{name}.state.json"
+        state.unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        out = subprocess.run(
+            [iiot, "-q", "detect", "--no-defaults", "--multivariate",
+             "--train", f"{train_ms}ms", "--events", "--state", str(state), str(src)],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        seconds["multivariate"] += time.perf_counter() - t0
+        events = [json.loads(l) for l in out.splitlines() if l]
+        t0 = time.perf_counter()
+        uni = subprocess.run(
+            [iiot, "-q", "detect", "--only", str(src)],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        seconds["univariate"] += time.perf_counter() - t0
+        test = slice(TRAIN_ROWS, None)
+        true = df["anomaly"].values.astype(bool)[test]
+        mv = rows_flagged_by_events(events, df.index)[test]
+        un = rows_flagged_by_readings(uni.splitlines(), df.index)[test]
+        true_all.append(true)
+        mv_all.append(mv)
+        uni_all.append(un)
+        if have_sklearn:
+            saved = json.loads(state.read_text())
+            fit = saved["multivariate"][0]
+            v, e, a = peer(fit, df.iloc[:TRAIN_ROWS], df.iloc[TRAIN_ROWS:], 5)
+            peer_all.append((v, mv))
+            eig_errs.append(e)
+            angles.append(a)
+    t = np.concatenate(true_all)
+    rows = [
+        ("iiot multivariate (T²+Q, --train 400 rows)", score(t, np.concatenate(mv_all))),
+        ("iiot univariate built-in set", score(t, np.concatenate(uni_all))),
+    ]
+    print(f"SKAB: {len(files)} files, {len(t)} test rows, {t.sum()} labelled anomalous")
+    print(f"{'detector':<46} {'F1':>5} {'FAR %':>6} {'MAR %':>6} {'TP':>6} {'FP':>6} {'FN':>6}")
+    for name, s in rows:
+        print(f"{name:<46} {s['f1']:5.2f} {s['far']:6.2f} {s['mar']:6.2f} "
+              f"{s['tp']:6d} {s['fp']:6d} {s['fn']:6d}")
+    print(f"{'leaderboard: T2+Q (PCA)':<46} {0.76:5.2f} {26.62:6.2f} {24.05:6.2f}"
+          "   (SKAB README)")
+    print(f"{'leaderboard: T2':<46} {0.66:5.2f} {15.74:6.2f} {47.73:6.2f}")
+    n = seconds["readings"]
+    for k in ("multivariate", "univariate"):
+        print(f"detect {k}: {seconds[k]:.2f} s for {n} readings "
+              f"({n / seconds[k] / 1e6:.2f} M readings/s, process start-up included)")
+    if have_sklearn:
+        agree = np.mean(np.concatenate([a == b for a, b in peer_all]))
+        print(f"peer scikit-learn PCA: row verdicts agree on {100 * agree:.2f} % of test rows; "
+              f"eigenvalues within {max(eig_errs):.2e} (relative), "
+              f"largest angle between the kept subspaces {max(angles):.2e}°")
+    else:
+        print("peer: scikit-learn not installed (pip install scikit-learn) — comparison skipped")
+
+
+if __name__ == "__main__":
+    main()
