@@ -138,6 +138,30 @@ use crate::record::{Reading, RecordWriter};
 /// offset of about 1σ); on the boiler, whose tags mostly wander by as much
 /// as its drifts, it finds few (see the README).
 ///
+/// multivariate (--multivariate, added to the other rules): each asset
+/// judged as a whole. Over a clean training period (--train, 6h from the
+/// asset's first reading, or a model restored from --state) it learns how
+/// the asset's tags move together: rows are the latest value of each tag
+/// at a timestamp (closed when every tag has reported at it, or a later
+/// timestamp comes), each tag standardised by its training mean and
+/// deviation (tags constant in training left out), and a PCA by
+/// eigen-decomposition of their correlation matrix keeps the components
+/// explaining --mv-variance (0.9) of it. Each row then gets Hotelling's T²
+/// (its distance inside the kept components) and Q, the squared residual
+/// outside them (a broken correlation: a tag no longer moving with the
+/// others, though inside its own band); each the median of the last
+/// --mv-smooth rows (5). The control limits are the larger of the --mv-p
+/// (0.999) quantile of the training rows' smoothed statistics (empirical:
+/// plant data are autocorrelated and seldom Gaussian) and the theory's
+/// limits at --mv-p (F for T², Jackson–Mudholkar for Q). A row past either
+/// limit raises the asset's alarm (named by its top contributor), and the
+/// readings of the contributing tags — at most three, each at least a
+/// tenth of the statistic farther past its limit — are flagged while it
+/// lasts, with "contributors" in the flag and in the events (with "t2",
+/// "q" and their limits). It is not in the built-in set: a process that
+/// leaves the operating range of its training period (a tank emptying, a
+/// walk) raises it (see the README for the boiler's figures).
+///
 /// Output: every reading, flagged ones with "anomalies":[{"rule","kind",
 /// "severity","limit"}]; --only the flagged ones; --events the alarm
 /// lifecycle instead: one "raised" and one "cleared" event per alarm
@@ -157,7 +181,8 @@ Examples:
   iiot detect --preset boiler export.ndjson --only
   iiot simulate --preset fermenter --duration 1h --faults spike=0.002,stuck=0.0005 --label | iiot detect --preset fermenter --score > /dev/null
   iiot detect --zscore 3 --window 50 --events fixture.ndjson > alarms.ndjson
-  iiot detect --preset boiler --events export.ndjson | iiot detect --alarm-report")]
+  iiot detect --preset boiler --events export.ndjson | iiot detect --alarm-report
+  iiot detect --no-defaults --multivariate --train 6h --state pumps.json --events pumps.ndjson > alarms.ndjson")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
