@@ -201,10 +201,14 @@ pub(crate) struct Engine {
 
 /// The multivariate rule of a rule set: its index and settings.
 fn multivariate(rules: &RuleSet) -> Option<(u32, multi::Settings)> {
-    rules.rules.iter().enumerate().find_map(|(i, r)| match r.check {
-        Check::Multivariate(s) if !r.retired => Some((i as u32, s)),
-        _ => None,
-    })
+    rules
+        .rules
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| match r.check {
+            Check::Multivariate(s) if !r.retired => Some((i as u32, s)),
+            _ => None,
+        })
 }
 
 impl Engine {

@@ -50,6 +50,9 @@ pub(crate) struct Settings {
     pub variance: f64,
     pub p: f64,
     pub smooth: usize,
+    /// Which statistics raise: T², Q or both.
+    pub use_t2: bool,
+    pub use_q: bool,
 }
 
 pub(crate) const DEFAULT_TRAIN_MS: i64 = 6 * 3600 * 1000;
@@ -103,7 +106,10 @@ impl Fit {
             .collect();
         let complete: Vec<&Vec<f64>> = rows
             .iter()
-            .filter(|r| cols.iter().all(|&j| r.get(j).is_some_and(|v| v.is_finite())))
+            .filter(|r| {
+                cols.iter()
+                    .all(|&j| r.get(j).is_some_and(|v| v.is_finite()))
+            })
             .collect();
         let n = complete.len();
         if n < 2 {
@@ -121,7 +127,9 @@ impl Fit {
         });
         let m = cols.len();
         if m < 2 {
-            return Err(format!("{m} tag(s) vary over the training period; 2 are needed"));
+            return Err(format!(
+                "{m} tag(s) vary over the training period; 2 are needed"
+            ));
         }
         if n < (3 * m).max(30) {
             return Err(format!("{n} training rows for {m} tags"));
@@ -362,7 +370,10 @@ impl Smoother {
                 d.pop_front();
             }
         }
-        (median(&self.t2, &mut self.buf), median(&self.q, &mut self.buf))
+        (
+            median(&self.t2, &mut self.buf),
+            median(&self.q, &mut self.buf),
+        )
     }
 }
 
@@ -599,7 +610,8 @@ fn close(a: &mut Asset, s: &Settings, buf: &mut Vec<f64>, changes: &mut Vec<Chan
     }
     let st = f.stats(buf);
     let (t2, q) = a.smoother.push(st.t2, st.q, s.smooth);
-    let (rt2, rq) = (t2 / f.t2_limit, q / f.q_limit);
+    let rt2 = if s.use_t2 { t2 / f.t2_limit } else { 0.0 };
+    let rq = if s.use_q { q / f.q_limit } else { 0.0 };
     let abnormal = rt2 > 1.0 || rq > 1.0;
     if abnormal {
         // The statistic farther past its limit names the tags.
@@ -670,6 +682,8 @@ mod tests {
             variance: 0.9,
             p: 0.999,
             smooth: 1,
+            use_t2: true,
+            use_q: true,
         }
     }
 
@@ -677,17 +691,15 @@ mod tests {
     fn rows(n: usize, seed: u64) -> Vec<Vec<f64>> {
         let mut s = seed;
         let mut rnd = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
         };
         (0..n)
             .map(|i| {
                 let load = (i as f64 / 50.0).sin() * 10.0;
-                vec![
-                    load + rnd(),
-                    2.0 * load + rnd(),
-                    -load + 5.0 + rnd(),
-                ]
+                vec![load + rnd(), 2.0 * load + rnd(), -load + 5.0 + rnd()]
             })
             .collect()
     }
@@ -699,7 +711,12 @@ mod tests {
         assert_eq!(fit.k, 1, "one load explains the tags: {:?}", fit.eigen);
         // Each tag within its own range, but b no longer follows a.
         let st = fit.stats(&[5.0, -10.0, 0.0]);
-        assert!(st.q > 10.0 * fit.q_limit, "Q {} limit {}", st.q, fit.q_limit);
+        assert!(
+            st.q > 10.0 * fit.q_limit,
+            "Q {} limit {}",
+            st.q,
+            fit.q_limit
+        );
         let top = (0..3)
             .max_by(|&x, &y| st.q_contrib[x].total_cmp(&st.q_contrib[y]))
             .unwrap();
@@ -721,7 +738,10 @@ mod tests {
             (0.99, 5.0, 40.0, 3.513839833137369),
         ] {
             let got = f_quantile(p, d1, d2);
-            assert!((got - want).abs() < 1e-6 * want, "F({p}; {d1}, {d2}) {got} not {want}");
+            assert!(
+                (got - want).abs() < 1e-6 * want,
+                "F({p}; {d1}, {d2}) {got} not {want}"
+            );
         }
     }
 

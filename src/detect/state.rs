@@ -286,13 +286,22 @@ fn check_fit(f: &Fit) -> std::result::Result<(), String> {
         return Err(format!("mean, sd and eigen need one value per tag ({m})"));
     }
     if f.k == 0 || f.k >= m || f.loadings.len() != m * f.k {
-        return Err(format!("k {} and {} loadings for {m} tags", f.k, f.loadings.len()));
+        return Err(format!(
+            "k {} and {} loadings for {m} tags",
+            f.k,
+            f.loadings.len()
+        ));
     }
     let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
     if !(finite(&f.mean) && finite(&f.loadings) && finite(&f.eigen)) {
         return Err("a value is not a finite number".into());
     }
-    if !f.sd.iter().chain(&f.eigen).all(|x| x.is_finite() && *x > 0.0) {
+    if !f
+        .sd
+        .iter()
+        .chain(&f.eigen)
+        .all(|x| x.is_finite() && *x > 0.0)
+    {
         return Err("sd and eigen must be above 0".into());
     }
     if !(f.t2_limit > 0.0 && f.q_limit > 0.0) {

@@ -229,6 +229,9 @@ pub struct Args {
     /// Rows whose median T² and Q are judged (1: each row alone) [default: 5].
     #[arg(long, value_name = "N", requires = "multivariate")]
     pub mv_smooth: Option<usize>,
+    /// The statistics that raise the multivariate alarm: t2, q or t2,q (q alone: only a broken correlation, not a move along the learnt one) [default: t2,q].
+    #[arg(long, value_name = "LIST", requires = "multivariate")]
+    pub mv_stat: Option<String>,
     /// Leave out the built-in zscore, stuck, gap and shift rules (only the model's and the shorthands' apply).
     #[arg(long)]
     pub no_defaults: bool,
@@ -398,7 +401,20 @@ fn multivariate_settings(args: &Args) -> Result<Option<crate::detect::multi::Set
         Some(t) => crate::time::parse_positive_millis(t).with_context(|| format!("--train {t}"))?,
         None => multi::DEFAULT_TRAIN_MS,
     };
+    let (mut use_t2, mut use_q) = (true, true);
+    if let Some(list) = &args.mv_stat {
+        (use_t2, use_q) = (false, false);
+        for part in list.split(',').map(str::trim) {
+            match part {
+                "t2" => use_t2 = true,
+                "q" => use_q = true,
+                other => anyhow::bail!("--mv-stat: {other:?} is not t2 or q"),
+            }
+        }
+    }
     Ok(Some(multi::Settings {
+        use_t2,
+        use_q,
         train_ms,
         variance: args.mv_variance.unwrap_or(multi::DEFAULT_VARIANCE),
         p: args.mv_p.unwrap_or(multi::DEFAULT_P),

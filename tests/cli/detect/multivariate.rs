@@ -39,7 +39,11 @@ fn pump(fault: bool, seed: u64) -> String {
     for i in 0..ROWS {
         let load = 10.0 * (std::f64::consts::TAU * i as f64 / 600.0).sin();
         let faulted = fault && FAULT.contains(&i);
-        let b = if faulted { 20.0 - load / 2.0 } else { 20.0 + load / 2.0 };
+        let b = if faulted {
+            20.0 - load / 2.0
+        } else {
+            20.0 + load / 2.0
+        };
         let ts = START_MS + i as i64 * 1000;
         for (tag, v) in [
             ("a", 50.0 + load + 0.3 * noise()),
@@ -90,7 +94,7 @@ fn rules_of(r: &Value) -> Vec<(String, Value)> {
 #[test]
 fn a_broken_correlation_is_flagged_by_the_multivariate_rule_only_naming_the_tag() {
     let wd = Workdir::new("detect-multivariate-fault");
-    wd.write("pump.ndjson", &pump(true, 7));
+    wd.write("pump.ndjson", pump(true, 7));
     let out = sh(
         &wd,
         "iiot -q detect --multivariate --train 20m --only pump.ndjson",
@@ -141,7 +145,10 @@ fn a_broken_correlation_is_flagged_by_the_multivariate_rule_only_naming_the_tag(
         assert_eq!(e["kind"], "multivariate");
         assert!(FAULT.contains(&row(e)), "raised outside the fault: {e}");
         assert_eq!(e["tag"], "b", "{e}");
-        assert!(e["q"].as_f64().unwrap() > e["q_limit"].as_f64().unwrap(), "{e}");
+        assert!(
+            e["q"].as_f64().unwrap() > e["q_limit"].as_f64().unwrap(),
+            "{e}"
+        );
     }
     assert!(raised.len() <= 4, "{} raises for one fault", raised.len());
 }
@@ -149,7 +156,7 @@ fn a_broken_correlation_is_flagged_by_the_multivariate_rule_only_naming_the_tag(
 #[test]
 fn a_healthy_pump_raises_few_and_the_model_is_kept_in_the_state() {
     let wd = Workdir::new("detect-multivariate-healthy");
-    wd.write("healthy.ndjson", &pump(false, 11));
+    wd.write("healthy.ndjson", pump(false, 11));
     let events = lines(&sh(
         &wd,
         "iiot -q detect --no-defaults --multivariate --train 20m --events --state s.json healthy.ndjson",
@@ -161,7 +168,7 @@ fn a_healthy_pump_raises_few_and_the_model_is_kept_in_the_state() {
     assert_eq!(fit["asset"], "PUMP-1");
     assert_eq!(fit["k"], 1, "one load drives the three tags: {fit}");
     // Restored, the model judges from the first row: no training again.
-    wd.write("fault.ndjson", &pump(true, 12));
+    wd.write("fault.ndjson", pump(true, 12));
     let events = lines(&sh(
         &wd,
         "iiot -q detect --no-defaults --multivariate --train 20m --events --state s.json fault.ndjson",
@@ -174,9 +181,15 @@ fn a_healthy_pump_raises_few_and_the_model_is_kept_in_the_state() {
     // A state whose model is broken is refused, the problem named.
     let mut bad = state.clone();
     bad["multivariate"][0]["k"] = Value::from(9);
-    wd.write("bad.json", &bad.to_string());
+    wd.write("bad.json", bad.to_string());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_iiot"))
-        .args(["detect", "--multivariate", "--state", "bad.json", "healthy.ndjson"])
+        .args([
+            "detect",
+            "--multivariate",
+            "--state",
+            "bad.json",
+            "healthy.ndjson",
+        ])
         .current_dir(&wd.dir)
         .output()
         .unwrap();
