@@ -81,6 +81,14 @@ pub(crate) struct Fit {
     pub rows: usize,
 }
 
+/// An asset's multivariate alarm that is on, as `--state` keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Alarm {
+    pub tag: String,
+    pub contributors: Vec<String>,
+    pub limit: f64,
+}
+
 /// One row's statistics and each tag's contribution to T² and to Q.
 #[derive(Debug, Clone)]
 pub(crate) struct Stats {
@@ -555,15 +563,24 @@ impl Multi {
     }
 
     /// The fitted models, by asset (for `--state`).
-    pub(crate) fn fits(&self) -> Vec<(String, Fit)> {
+    pub(crate) fn fits(&self) -> Vec<(String, Fit, Option<Alarm>)> {
         self.assets
             .iter()
-            .filter_map(|(n, a)| a.fit.clone().map(|f| (n.clone(), f)))
+            .filter_map(|(n, a)| {
+                let alarm = a.active.then(|| Alarm {
+                    tag: a.raised_tag.clone(),
+                    contributors: a.raised_with.clone(),
+                    limit: a.limit,
+                });
+                a.fit.clone().map(|f| (n.clone(), f, alarm))
+            })
             .collect()
     }
 
-    /// Restores a fitted model (from `--state`): the asset skips training.
-    pub(crate) fn restore(&mut self, asset: &str, fit: Fit) {
+    /// Restores a fitted model (from `--state`), and its alarm if it was
+    /// on: the asset skips training, and an alarm still on is not raised
+    /// again.
+    pub(crate) fn restore(&mut self, asset: &str, fit: Fit, alarm: Option<Alarm>) {
         let ai = self.asset(asset);
         let a = &mut self.assets[ai].1;
         for t in &fit.tags {
@@ -572,6 +589,13 @@ impl Multi {
         a.fit_cols = fit_cols(&fit, &a.tags);
         a.fit = Some(fit);
         a.start = Some(Millis::MIN);
+        if let Some(al) = alarm {
+            a.active = true;
+            a.raised_tag = al.tag;
+            a.contributors = al.contributors.clone();
+            a.raised_with = al.contributors;
+            a.limit = al.limit;
+        }
     }
 }
 
@@ -727,6 +751,51 @@ mod tests {
         // The contributions add up to the statistics.
         let st = fit.stats(&[3.0, -1.0, 4.0]);
         assert!((st.t2_contrib.iter().sum::<f64>() - st.t2).abs() < 1e-9 * st.t2.max(1.0));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// A change of units (a positive scale and an offset on any tag)
+        /// changes neither statistic nor any contribution: the tags are
+        /// standardised by their training mean and deviation. And the
+        /// contributions add up to the statistics.
+        #[test]
+        fn units_do_not_matter(
+            seed in 0u64..1000,
+            scale in 0.001f64..1000.0,
+            offset in -1e4f64..1e4,
+            col in 0usize..3,
+            row in proptest::collection::vec(-20.0f64..20.0, 3),
+        ) {
+            let tags: Vec<String> = ["a", "b", "c"].iter().map(|t| t.to_string()).collect();
+            let data = rows(300, seed);
+            let moved: Vec<Vec<f64>> = data
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r[col] = r[col] * scale + offset;
+                    r
+                })
+                .collect();
+            let (f1, f2) = (
+                Fit::learn(&tags, &data, &settings()).unwrap(),
+                Fit::learn(&tags, &moved, &settings()).unwrap(),
+            );
+            proptest::prop_assert_eq!(f1.k, f2.k);
+            let mut row2 = row.clone();
+            row2[col] = row2[col] * scale + offset;
+            let (s1, s2) = (f1.stats(&row), f2.stats(&row2));
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0);
+            proptest::prop_assert!(close(s1.t2, s2.t2), "{} {}", s1.t2, s2.t2);
+            proptest::prop_assert!(close(s1.q, s2.q), "{} {}", s1.q, s2.q);
+            for j in 0..3 {
+                proptest::prop_assert!(close(s1.q_contrib[j], s2.q_contrib[j]));
+                proptest::prop_assert!(close(s1.t2_contrib[j], s2.t2_contrib[j]));
+            }
+            proptest::prop_assert!(close(s1.t2_contrib.iter().sum(), s1.t2));
+            proptest::prop_assert!(close(s1.q_contrib.iter().sum(), s1.q));
+            proptest::prop_assert!(close(f1.t2_limit, f2.t2_limit) && close(f1.q_limit, f2.q_limit));
+        }
     }
 
     #[test]

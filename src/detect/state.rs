@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::multi::Fit;
+use super::multi::{Alarm, Fit};
 use super::rules::Check;
 use super::{Engine, Memory, Window};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
@@ -39,6 +39,9 @@ struct SavedFit {
     asset: String,
     #[serde(flatten)]
     fit: Fit,
+    /// The asset's alarm, when it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alarm: Option<Alarm>,
 }
 
 #[derive(Serialize)]
@@ -105,7 +108,7 @@ pub(crate) fn save(engine: &Engine, path: &Path) -> Result<()> {
             .map(|m| m.fits())
             .unwrap_or_default()
             .into_iter()
-            .map(|(asset, fit)| SavedFit { asset, fit })
+            .map(|(asset, fit, alarm)| SavedFit { asset, fit, alarm })
             .collect(),
     };
     let tmp = tmp_path(path);
@@ -191,7 +194,7 @@ pub(crate) fn restore(engine: &mut Engine, path: &Path) -> Result<()> {
     }
     if let Some(m) = &mut engine.multi {
         for f in saved.multivariate {
-            m.restore(&f.asset, f.fit);
+            m.restore(&f.asset, f.fit, f.alarm);
         }
     }
     Ok(())

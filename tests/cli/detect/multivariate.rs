@@ -178,6 +178,26 @@ fn a_healthy_pump_raises_few_and_the_model_is_kept_in_the_state() {
         .find(|e| e["event"] == "raised")
         .expect("the fault raised");
     assert!(FAULT.contains(&row(first)), "{first}");
+    // Stopped mid-fault (at a peak of the load, where b is farthest from
+    // where it belongs) and restarted: the alarm still on is not raised
+    // again; its first event is the clear.
+    let text = pump(true, 13);
+    let lines_all: Vec<&str> = text.lines().collect();
+    let cut = 2550 * 3;
+    wd.write("part1.ndjson", lines_all[..cut].join("\n") + "\n");
+    wd.write("part2.ndjson", lines_all[cut..].join("\n") + "\n");
+    let first = lines(&sh(
+        &wd,
+        "iiot -q detect --no-defaults --multivariate --train 20m --events --state s2.json part1.ndjson",
+    ));
+    assert_eq!(first.last().expect("events")["event"], "raised");
+    let second = lines(&sh(
+        &wd,
+        "iiot -q detect --no-defaults --multivariate --train 20m --events --state s2.json part2.ndjson",
+    ));
+    let e = second.first().expect("the alarm cleared");
+    assert_eq!(e["event"], "cleared", "{e}");
+    assert!(row(e) > 2550, "{e}");
     // A state whose model is broken is refused, the problem named.
     let mut bad = state.clone();
     bad["multivariate"][0]["k"] = Value::from(9);
