@@ -135,6 +135,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--mv-variance', '--mv-variance', [CompletionResultType]::ParameterName, 'Share of the tags'' correlation the multivariate rule''s kept components explain [default: 0.9]')
             [CompletionResult]::new('--mv-p', '--mv-p', [CompletionResultType]::ParameterName, 'Quantile of the training rows'' statistics taken as the control limits [default: 0.999]')
             [CompletionResult]::new('--mv-smooth', '--mv-smooth', [CompletionResultType]::ParameterName, 'Rows whose median T² and Q are judged (1: each row alone) [default: 5]')
+            [CompletionResult]::new('--mv-stat', '--mv-stat', [CompletionResultType]::ParameterName, 'The statistics that raise the multivariate alarm: t2, q or t2,q (q alone: only a broken correlation, not a move along the learnt one) [default: t2,q]')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)')
             [CompletionResult]::new('--score-json', '--score-json', [CompletionResultType]::ParameterName, 'Write the score as JSON to FILE (implies --score''s counting)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')

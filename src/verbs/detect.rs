@@ -182,7 +182,7 @@ Examples:
   iiot simulate --preset fermenter --duration 1h --faults spike=0.002,stuck=0.0005 --label | iiot detect --preset fermenter --score > /dev/null
   iiot detect --zscore 3 --window 50 --events fixture.ndjson > alarms.ndjson
   iiot detect --preset boiler --events export.ndjson | iiot detect --alarm-report
-  iiot detect --no-defaults --multivariate --train 6h --state pumps.json --events pumps.ndjson > alarms.ndjson")]
+  iiot simulate --preset boiler --duration 20m | iiot detect --no-defaults --multivariate --train 10m --events > alarms.ndjson")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
