@@ -670,7 +670,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__detect)
-            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --multivariate --train --mv-variance --mv-p --mv-smooth --mv-stat --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -713,6 +713,26 @@ _iiot() {
                     return 0
                     ;;
                 --cusum)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --train)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mv-variance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mv-p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mv-smooth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mv-stat)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -112,6 +112,11 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l roc -d 'Rate-of-cha
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l stuck -d 'Stuck rule on every series: N identical values in a row (the default set uses 10)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l gap -d 'Gap rule on every series: silent for FACTOR times the usual interval (3x)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l cusum -d 'CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12)' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l train -d 'The multivariate rule\'s clean training period, from each asset\'s first reading: 6h, 400s [default: 6h]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-variance -d 'Share of the tags\' correlation the multivariate rule\'s kept components explain [default: 0.9]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-p -d 'Quantile of the training rows\' statistics taken as the control limits [default: 0.999]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-smooth -d 'Rows whose median T² and Q are judged (1: each row alone) [default: 5]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-stat -d 'The statistics that raise the multivariate alarm: t2, q or t2,q (q alone: only a broken correlation, not a move along the learnt one) [default: t2,q]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l rejects -d 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr' -r -F
@@ -121,6 +126,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l where -d 'Only asse
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l related-to -d 'Only assets related to ASSET (id or UUID), in either direction' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l relation -d 'With --related-to: only by these relations (feeds, part_of, instrument_of, controls, protects, drives, located_in)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l multivariate -d 'Judge each asset as a whole (Hotelling\'s T² and the PCA residual Q, learnt over --train; see above). Added to the other rules: it does not leave out the built-in set'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck, gap and shift rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'

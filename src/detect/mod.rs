@@ -9,6 +9,7 @@
 //! for good is reported while the others keep talking.
 
 mod judge;
+pub(crate) mod multi;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod score;
@@ -137,6 +138,8 @@ impl Memory {
             },
             Check::Cusum { .. } => Memory::Cusum(Cusum::default()),
             Check::Shift { .. } => Memory::Shift(Shift::default()),
+            // Never a series' slot (the engine keeps it per asset).
+            Check::Multivariate(_) => Memory::Range,
         }
     }
 
@@ -190,11 +193,30 @@ pub(crate) struct Engine {
     heap: Deadlines,
     pub flags: Vec<Flag>,
     pub events: Vec<Event>,
+    /// The multivariate rule's assets, when it is in force.
+    pub multi: Option<multi::Multi>,
+    /// The JSON fields of the multivariate events in `events`, by index.
+    pub details: HashMap<usize, String>,
+}
+
+/// The multivariate rule of a rule set: its index and settings.
+fn multivariate(rules: &RuleSet) -> Option<(u32, multi::Settings)> {
+    rules
+        .rules
+        .iter()
+        .enumerate()
+        .find_map(|(i, r)| match r.check {
+            Check::Multivariate(s) if !r.retired => Some((i as u32, s)),
+            _ => None,
+        })
 }
 
 impl Engine {
     pub(crate) fn new(rules: RuleSet) -> Engine {
+        let multi = multivariate(&rules).map(|(i, s)| multi::Multi::new(s, i));
         Engine {
+            multi,
+            details: HashMap::new(),
             rules,
             series: Vec::new(),
             index: HashMap::new(),
@@ -277,6 +299,15 @@ impl Engine {
     pub(crate) fn reload(&mut self, rules: RuleSet) {
         let old = std::mem::replace(&mut self.rules, rules);
         self.heap.clear();
+        // The multivariate models are kept while the rule's settings are.
+        self.multi = match (multivariate(&self.rules), self.multi.take()) {
+            (Some((i, s)), Some(mut m)) if m.settings == s => {
+                m.rule = i;
+                Some(m)
+            }
+            (Some((i, s)), _) => Some(multi::Multi::new(s, i)),
+            (None, _) => None,
+        };
         for sid in 0..self.series.len() {
             let s = &self.series[sid];
             let mut slots = self.fresh_slots(&s.asset, &s.tag);
@@ -382,8 +413,37 @@ impl Engine {
         }
         s.last_ts = Some(prev_ts.map_or(ts, |p| p.max(ts)));
         s.last_value = v;
+        if good && self.multi.is_some() {
+            self.judge_asset(r);
+        }
         self.advance_clock(ts);
         sid
+    }
+
+    /// The multivariate rule on a good reading: the alarm changes of the
+    /// asset's rows it closed, and the flag it carries when its asset's
+    /// latest row is abnormal and its tag a contributor.
+    fn judge_asset(&mut self, r: &Reading) {
+        let Some(m) = self.multi.as_mut() else {
+            return;
+        };
+        let changes = m.observe(&r.asset, &r.tag, r.ts, r.value);
+        let rule = m.rule;
+        if let Some(limit) = m.flagged(&r.asset, &r.tag) {
+            self.flags.push(Flag { rule, limit });
+        }
+        for c in changes {
+            let series = self.lookup(&r.asset, &c.tag);
+            self.details.insert(self.events.len(), c.detail);
+            self.events.push(Event {
+                ts: c.ts,
+                series,
+                raised: c.raised,
+                rule,
+                value: c.value,
+                limit: c.limit,
+            });
+        }
     }
 
     /// A reading of a state tag others run in: when its value changes,
@@ -408,7 +468,12 @@ impl Engine {
     pub(crate) fn anomalies(&self) -> impl Iterator<Item = Anomaly<'_>> + '_ {
         self.flags.iter().map(|f| {
             let rule = &self.rules.rules[f.rule as usize];
+            let detail = match (&self.multi, self.series.get(self.last as usize)) {
+                (Some(m), Some(s)) if m.rule == f.rule => m.flag_detail(&s.asset).map(Into::into),
+                _ => None,
+            };
             Anomaly {
+                detail,
                 rule: rule.name.as_str().into(),
                 kind: Some(rule.check.kind().into()),
                 severity: Some(rule.severity.as_str().into()),

@@ -68,6 +68,10 @@ pub(crate) enum Check {
     /// A fast average (over span / 30 readings) less a slow one (over
     /// `span`), standardised by its own learnt spread: raised beyond `h`.
     Shift { h: f64, span: usize },
+    /// The asset judged as a whole (Hotelling's T² and the PCA residual Q
+    /// learnt from a training period): one rule per asset, kept by the
+    /// engine's [`super::multi::Multi`], never a series' slot.
+    Multivariate(super::multi::Settings),
 }
 
 impl Check {
@@ -81,6 +85,7 @@ impl Check {
             Check::Gap { .. } => "gap",
             Check::Cusum { .. } => "cusum",
             Check::Shift { .. } => "shift",
+            Check::Multivariate(_) => "multivariate",
         }
     }
 
@@ -161,6 +166,9 @@ pub(crate) struct Shorthands {
     pub gap: Option<String>,
     /// The CUSUM's decision interval h, in noise standard deviations.
     pub cusum: Option<f64>,
+    /// The multivariate rule's settings (`--multivariate`): added to the
+    /// others, it does not leave out the built-in set.
+    pub multivariate: Option<super::multi::Settings>,
     pub no_defaults: bool,
 }
 
@@ -282,6 +290,18 @@ impl RuleSet {
                 },
             );
         }
+        if let Some(m) = flags.multivariate {
+            if !(m.variance > 0.0 && m.variance <= 1.0) {
+                bail!("--mv-variance must be above 0 and at most 1");
+            }
+            if !(m.p > 0.0 && m.p < 1.0) {
+                bail!("--mv-p must be above 0 and under 1");
+            }
+            if m.smooth == 0 {
+                bail!("--mv-smooth must be at least 1");
+            }
+            set.push_flag("multivariate", Check::Multivariate(m));
+        }
         Ok(set)
     }
 
@@ -399,6 +419,10 @@ impl RuleSet {
         let mut out: Vec<u32> = Vec::new();
         for (i, r) in self.rules.iter().enumerate() {
             if r.retired || !(r.asset.matches(asset) && r.tag.matches(tag)) {
+                continue;
+            }
+            // Judged per asset by the engine, not per series.
+            if matches!(r.check, Check::Multivariate(_)) {
                 continue;
             }
             if r.origin == Origin::Flag && !analog && r.check.analog_only() {

@@ -11,7 +11,8 @@
 //! precision is counted per alarm, as an operator would count them, not per
 //! flagged reading.
 //!
-//! Each rule kind is meant for some faults: zscore, roc and range for
+//! Each rule kind is meant for some faults: zscore, roc, range and
+//! multivariate for
 //! spike and drift, threshold, cusum and shift for drift, stuck for stuck, gap for dropout.
 //! A fault kind's false positives are the false alarms of the rules meant
 //! for it; a rule's true positives and misses count the episodes of the
@@ -30,7 +31,7 @@ use crate::time::Millis;
 /// The faults a rule kind is meant to find.
 fn targets(rule_kind: &str) -> &'static [&'static str] {
     match rule_kind {
-        "zscore" | "roc" | "range" => &["spike", "drift"],
+        "zscore" | "roc" | "range" | "multivariate" => &["spike", "drift"],
         "threshold" | "cusum" | "shift" => &["drift"],
         "stuck" => &["stuck"],
         "gap" => &["dropout"],
@@ -48,6 +49,7 @@ fn is_target(rule_kind: &str, fault: &str) -> bool {
         "gap",
         "cusum",
         "shift",
+        "multivariate",
     ]
     .iter()
     .any(|k| targets(k).contains(&fault));

@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::multi::{Alarm, Fit};
 use super::rules::Check;
 use super::{Engine, Memory, Window};
 use crate::time::{MAX_MILLIS, MIN_MILLIS, Millis};
@@ -28,6 +29,19 @@ struct Saved {
     version: u32,
     clock: Millis,
     series: Vec<SavedSeries>,
+    /// The multivariate rule's fitted asset models.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    multivariate: Vec<SavedFit>,
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct SavedFit {
+    asset: String,
+    #[serde(flatten)]
+    fit: Fit,
+    /// The asset's alarm, when it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alarm: Option<Alarm>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +101,14 @@ pub(crate) fn save(engine: &Engine, path: &Path) -> Result<()> {
                     })
                     .collect(),
             })
+            .collect(),
+        multivariate: engine
+            .multi
+            .as_ref()
+            .map(|m| m.fits())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(asset, fit, alarm)| SavedFit { asset, fit, alarm })
             .collect(),
     };
     let tmp = tmp_path(path);
@@ -170,6 +192,11 @@ pub(crate) fn restore(engine: &mut Engine, path: &Path) -> Result<()> {
         }
         engine.rearm(sid);
     }
+    if let Some(m) = &mut engine.multi {
+        for f in saved.multivariate {
+            m.restore(&f.asset, f.fit, f.alarm);
+        }
+    }
     Ok(())
 }
 
@@ -213,6 +240,20 @@ fn load(text: &str, source: &str) -> Result<Saved> {
         Some(None) => rd.bad("series", "not a list"),
         None => rd.bad("series", "missing"),
     }
+    let mut multivariate = Vec::new();
+    if let Some(v) = doc.get("multivariate") {
+        match serde_json::from_value::<Vec<SavedFit>>(v.clone()) {
+            Ok(fits) => {
+                for (i, f) in fits.into_iter().enumerate() {
+                    match check_fit(&f.fit) {
+                        Ok(()) => multivariate.push(f),
+                        Err(e) => rd.bad(&format!("multivariate[{i}]"), e),
+                    }
+                }
+            }
+            Err(e) => rd.bad("multivariate", e.to_string()),
+        }
+    }
     let problems = rd.problems;
     if problems.is_empty()
         && let Some(clock) = clock
@@ -221,6 +262,7 @@ fn load(text: &str, source: &str) -> Result<Saved> {
             version: VERSION,
             clock,
             series,
+            multivariate,
         });
     }
     let n = problems.len();
@@ -235,6 +277,40 @@ fn load(text: &str, source: &str) -> Result<Saved> {
         msg.push_str(&format!("\n  {source}: … and {} more", n - SHOWN));
     }
     bail!(msg)
+}
+
+/// Whether a saved asset model is one a fit could have made.
+fn check_fit(f: &Fit) -> std::result::Result<(), String> {
+    let m = f.tags.len();
+    if m < 2 {
+        return Err(format!("{m} tags; a model has at least 2"));
+    }
+    if f.mean.len() != m || f.sd.len() != m || f.eigen.len() != m {
+        return Err(format!("mean, sd and eigen need one value per tag ({m})"));
+    }
+    if f.k == 0 || f.k >= m || f.loadings.len() != m * f.k {
+        return Err(format!(
+            "k {} and {} loadings for {m} tags",
+            f.k,
+            f.loadings.len()
+        ));
+    }
+    let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+    if !(finite(&f.mean) && finite(&f.loadings) && finite(&f.eigen)) {
+        return Err("a value is not a finite number".into());
+    }
+    if !f
+        .sd
+        .iter()
+        .chain(&f.eigen)
+        .all(|x| x.is_finite() && *x > 0.0)
+    {
+        return Err("sd and eigen must be above 0".into());
+    }
+    if !(f.t2_limit > 0.0 && f.q_limit > 0.0) {
+        return Err("the limits must be above 0".into());
+    }
+    Ok(())
 }
 
 /// Reads the state's JSON a field at a time, so each problem is named by

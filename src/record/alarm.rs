@@ -230,6 +230,10 @@ pub struct Anomaly<'a> {
     /// rule gives none.
     #[serde(default)]
     pub limit: Option<f64>,
+    /// More fields of the flag, as JSON (`"contributors":[…]`), written
+    /// after the others; not read back.
+    #[serde(skip)]
+    pub detail: Option<Cow<'a, str>>,
 }
 
 /// A reading's `anomalies` array as written, checked to be an array.
@@ -319,6 +323,10 @@ impl AnomalyEncoder {
             write_text_field(x, "kind", f.kind.as_deref());
             write_text_field(x, "severity", f.severity.as_deref());
             write_limit(x, f.limit);
+            if let Some(d) = f.detail.as_deref().filter(|d| !d.is_empty()) {
+                x.push(b',');
+                x.extend_from_slice(d.as_bytes());
+            }
             x.push(b'}');
         }
         x.push(b']');
@@ -534,6 +542,7 @@ mod tests {
             kind: Some("threshold".into()),
             severity: Some("medium".into()),
             limit: Some(4.5),
+            detail: None,
         };
         let mut enc = AnomalyEncoder::default();
         let out = line(&enc.annotate(&r, [flag.clone()]));
@@ -558,6 +567,7 @@ mod tests {
             kind: None,
             severity: None,
             limit: None,
+            detail: None,
         };
         let mut enc = AnomalyEncoder::default();
         let rec = enc.annotate(&r, [flag]);

@@ -138,6 +138,30 @@ use crate::record::{Reading, RecordWriter};
 /// offset of about 1σ); on the boiler, whose tags mostly wander by as much
 /// as its drifts, it finds few (see the README).
 ///
+/// multivariate (--multivariate, added to the other rules): each asset
+/// judged as a whole. Over a clean training period (--train, 6h from the
+/// asset's first reading, or a model restored from --state) it learns how
+/// the asset's tags move together: rows are the latest value of each tag
+/// at a timestamp (closed when every tag has reported at it, or a later
+/// timestamp comes), each tag standardised by its training mean and
+/// deviation (tags constant in training left out), and a PCA by
+/// eigen-decomposition of their correlation matrix keeps the components
+/// explaining --mv-variance (0.9) of it. Each row then gets Hotelling's T²
+/// (its distance inside the kept components) and Q, the squared residual
+/// outside them (a broken correlation: a tag no longer moving with the
+/// others, though inside its own band); each the median of the last
+/// --mv-smooth rows (5). The control limits are the larger of the --mv-p
+/// (0.999) quantile of the training rows' smoothed statistics (empirical:
+/// plant data are autocorrelated and seldom Gaussian) and the theory's
+/// limits at --mv-p (F for T², Jackson–Mudholkar for Q). A row past either
+/// limit raises the asset's alarm (named by its top contributor), and the
+/// readings of the contributing tags — at most three, each at least a
+/// tenth of the statistic farther past its limit — are flagged while it
+/// lasts, with "contributors" in the flag and in the events (with "t2",
+/// "q" and their limits). It is not in the built-in set: a process that
+/// leaves the operating range of its training period (a tank emptying, a
+/// walk) raises it (see the README for the boiler's figures).
+///
 /// Output: every reading, flagged ones with "anomalies":[{"rule","kind",
 /// "severity","limit"}]; --only the flagged ones; --events the alarm
 /// lifecycle instead: one "raised" and one "cleared" event per alarm
@@ -157,7 +181,8 @@ Examples:
   iiot detect --preset boiler export.ndjson --only
   iiot simulate --preset fermenter --duration 1h --faults spike=0.002,stuck=0.0005 --label | iiot detect --preset fermenter --score > /dev/null
   iiot detect --zscore 3 --window 50 --events fixture.ndjson > alarms.ndjson
-  iiot detect --preset boiler --events export.ndjson | iiot detect --alarm-report")]
+  iiot detect --preset boiler --events export.ndjson | iiot detect --alarm-report
+  iiot simulate --preset boiler --duration 20m | iiot detect --no-defaults --multivariate --train 10m --events > alarms.ndjson")]
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
@@ -189,6 +214,24 @@ pub struct Args {
     /// CUSUM change rule on every series: raised when a one-sided sum of standardised residuals passes H noise widths (the default set uses 12).
     #[arg(long, value_name = "H")]
     pub cusum: Option<f64>,
+    /// Judge each asset as a whole (Hotelling's T² and the PCA residual Q, learnt over --train; see above). Added to the other rules: it does not leave out the built-in set.
+    #[arg(long)]
+    pub multivariate: bool,
+    /// The multivariate rule's clean training period, from each asset's first reading: 6h, 400s [default: 6h].
+    #[arg(long, value_name = "DURATION", requires = "multivariate")]
+    pub train: Option<String>,
+    /// Share of the tags' correlation the multivariate rule's kept components explain [default: 0.9].
+    #[arg(long, value_name = "SHARE", requires = "multivariate")]
+    pub mv_variance: Option<f64>,
+    /// Quantile of the training rows' statistics taken as the control limits [default: 0.999].
+    #[arg(long, value_name = "P", requires = "multivariate")]
+    pub mv_p: Option<f64>,
+    /// Rows whose median T² and Q are judged (1: each row alone) [default: 5].
+    #[arg(long, value_name = "N", requires = "multivariate")]
+    pub mv_smooth: Option<usize>,
+    /// The statistics that raise the multivariate alarm: t2, q or t2,q (q alone: only a broken correlation, not a move along the learnt one) [default: t2,q].
+    #[arg(long, value_name = "LIST", requires = "multivariate")]
+    pub mv_stat: Option<String>,
     /// Leave out the built-in zscore, stuck, gap and shift rules (only the model's and the shorthands' apply).
     #[arg(long)]
     pub no_defaults: bool,
@@ -262,6 +305,7 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             stuck: args.stuck,
             gap: args.gap.clone(),
             cusum: args.cusum,
+            multivariate: multivariate_settings(&args)?,
             no_defaults: args.no_defaults,
         },
     };
@@ -318,6 +362,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     if let Some(p) = &args.state {
         state::save(&engine, p)?;
     }
+    if let Some(m) = &engine.multi
+        && !global.quiet
+    {
+        for (asset, why) in m.unfitted() {
+            eprintln!("iiot detect: multivariate: {asset} not judged (no model yet: {why})");
+        }
+    }
     if let Some(sc) = scorer {
         let (faults, rules) = sc.finish(&engine.rules);
         if args.score {
@@ -338,6 +389,37 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         );
     }
     result.and(flushed)
+}
+
+/// The multivariate rule's settings from the command line.
+fn multivariate_settings(args: &Args) -> Result<Option<crate::detect::multi::Settings>> {
+    use crate::detect::multi;
+    if !args.multivariate {
+        return Ok(None);
+    }
+    let train_ms = match &args.train {
+        Some(t) => crate::time::parse_positive_millis(t).with_context(|| format!("--train {t}"))?,
+        None => multi::DEFAULT_TRAIN_MS,
+    };
+    let (mut use_t2, mut use_q) = (true, true);
+    if let Some(list) = &args.mv_stat {
+        (use_t2, use_q) = (false, false);
+        for part in list.split(',').map(str::trim) {
+            match part {
+                "t2" => use_t2 = true,
+                "q" => use_q = true,
+                other => anyhow::bail!("--mv-stat: {other:?} is not t2 or q"),
+            }
+        }
+    }
+    Ok(Some(multi::Settings {
+        use_t2,
+        use_q,
+        train_ms,
+        variance: args.mv_variance.unwrap_or(multi::DEFAULT_VARIANCE),
+        p: args.mv_p.unwrap_or(multi::DEFAULT_P),
+        smooth: args.mv_smooth.unwrap_or(multi::DEFAULT_SMOOTH),
+    }))
 }
 
 struct Run<'a> {
@@ -471,14 +553,27 @@ impl Run<'_> {
 
     fn drain_events<W: std::io::Write>(&mut self, out: &mut RecordWriter<W>) -> Result<()> {
         let events = std::mem::take(&mut self.engine.events);
-        for e in &events {
+        let details = std::mem::take(&mut self.engine.details);
+        for (i, e) in events.iter().enumerate() {
             if e.raised {
                 self.tally.raised += 1;
             }
             if let Some(rep) = &mut self.report {
                 rep.observe(&self.engine.alarm_event(e));
             } else if self.args.events {
-                out.write(&self.events_out.encode(&self.engine.alarm_event(e)))?;
+                let ev = self.engine.alarm_event(e);
+                let rec = self.events_out.encode(&ev);
+                match details.get(&i) {
+                    // The multivariate rule's contributors and statistics.
+                    Some(d) => {
+                        let extra = format!("{},{d}", rec.extra);
+                        out.write(&crate::record::ReadingRef {
+                            extra: &extra,
+                            ..rec
+                        })?;
+                    }
+                    None => out.write(&rec)?,
+                }
                 self.tally.wrote += 1;
             }
         }

@@ -22,7 +22,7 @@ fn iiot() -> &'static str {
 
 /// Runs a bash pipeline (pipefail: every stage's exit status counts) in
 /// the work folder with iiot at its full path; returns stdout.
-fn sh(wd: &Workdir, line: &str) -> String {
+pub(super) fn sh(wd: &Workdir, line: &str) -> String {
     let mut cmd = Command::new("bash");
     cmd.arg("-o")
         .arg("pipefail")

@@ -6,6 +6,7 @@ mod adaptive;
 mod hygiene;
 mod lifecycle;
 mod measured;
+mod multivariate;
 
 use serde_json::Value;
 
