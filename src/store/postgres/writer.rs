@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{Client, Transaction};
 
@@ -483,6 +484,76 @@ fn write_batch(
     Ok(done)
 }
 
+/// The usual batch, readings never stored before: copied straight into
+/// `readings` under a savepoint, as `\copy` would, with the series locked
+/// and their `rollup_pending` marks lowered as the staging way does.
+/// `false`, with nothing changed, when the batch must go the staging way:
+/// a row is behind its series' retention point, or a key is stored
+/// already (the copy ends at the unique violation and the savepoint is
+/// rolled back — a replay pays for one row copied, not a batch).
+fn copy_new(
+    tx: &mut Transaction<'_>,
+    rows: &[Row],
+    keep: &[usize],
+    extra_arena: &str,
+    done: &mut Written,
+) -> Result<bool> {
+    // The first kept row of each series is its earliest (sorted by series, time).
+    let mut first: Vec<(i64, Millis)> = Vec::new();
+    for &i in keep {
+        if first.last().is_none_or(|&(last, _)| last != rows[i].id) {
+            first.push((rows[i].id, rows[i].ts));
+        }
+    }
+    let ids: Vec<i64> = first.iter().map(|&(id, _)| done.real(id)).collect();
+    let since: Vec<Millis> = first.iter().map(|&(_, ts)| ts).collect();
+    let mut locked = ids.clone();
+    locked.sort_unstable();
+    tx.execute(
+        "SELECT 1 FROM series WHERE id = ANY($1) ORDER BY id FOR SHARE",
+        &[&locked],
+    )?;
+    let behind = tx.query_one(
+        "SELECT count(*) FROM rollup_retained rr
+         JOIN unnest($1::bigint[], $2::bigint[]) AS b (series_id, since)
+           ON b.series_id = rr.series_id AND b.since < rr.before",
+        &[&ids, &since],
+    )?;
+    if behind.get::<_, i64>(0) > 0 {
+        return Ok(false);
+    }
+    let mut sp = tx.transaction()?;
+    let copied = (|| -> Result<u64, postgres::Error> {
+        let sink = sp.copy_in(
+            "COPY readings (series_id, ts, value, quality, extra) FROM STDIN (FORMAT binary)",
+        )?;
+        let mut w = BinaryCopyInWriter::new(
+            sink,
+            &[Type::INT8, Type::INT8, Type::FLOAT8, Type::INT2, Type::TEXT],
+        );
+        for &i in keep {
+            let r = &rows[i];
+            let extra = r.extra.map(|(a, b)| &extra_arena[a as usize..b as usize]);
+            w.write(&[&done.real(r.id), &r.ts, &r.value, &r.quality, &extra])?;
+        }
+        w.finish()
+    })();
+    let n = match copied {
+        Ok(n) => n,
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    sp.commit()?;
+    tx.execute(
+        "INSERT INTO rollup_pending (series_id, since)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[])
+         ON CONFLICT (series_id) DO UPDATE SET since = least(rollup_pending.since, excluded.since)",
+        &[&ids, &since],
+    )?;
+    done.counts.stored += n;
+    Ok(true)
+}
+
 /// The readings: sorted by series and time, one row per key (the first
 /// with ignore, the last with replace; the others are duplicates), copied
 /// into the staging table, then inserted with the rollup marks.
@@ -510,6 +581,9 @@ fn write_readings(
         } else {
             done.counts.duplicates += 1;
         }
+    }
+    if copy_new(tx, rows, &keep, extra_arena, done)? {
+        return Ok(());
     }
     {
         let sink = tx.copy_in(
