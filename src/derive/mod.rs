@@ -13,8 +13,9 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Formula, Model};
-use crate::record::{Quality, Reading, ReadingRef};
+use crate::model::{Formula, Model, TagRow};
+use crate::record::{EncodedSeries, Quality, Reading, ReadingRef};
+use crate::record::{encode_asset_part, encode_tag_part};
 use crate::time::Millis;
 
 /// What a derived reading's inputs may be.
@@ -63,10 +64,14 @@ struct Def {
     inputs: Vec<usize>,
     /// The slot the result goes to when other formulas read it.
     slot: usize,
+    /// The tag and unit encoded once, for the derived readings.
+    tag_part: Vec<u8>,
+    unit_part: Vec<u8>,
 }
 
-/// The formulas of one template asset, in evaluation order, and the slots
-/// (tags) they read and write.
+/// The formulas of one template asset (one of the model's assets; a scaled
+/// model's assets share their template's), in evaluation order, and the
+/// slots (tags) they read and write.
 #[derive(Debug)]
 struct Template {
     slots: Vec<String>,
@@ -75,12 +80,6 @@ struct Template {
     /// Per slot: the formulas that read it.
     readers: Vec<Vec<usize>>,
     defs: Vec<Def>,
-}
-
-impl Template {
-    fn slot(&self, tag: &str) -> Option<usize> {
-        self.slots.iter().position(|s| s == tag)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -111,16 +110,26 @@ impl Slot {
         self.ts = ts;
         self.value = value;
         self.quality = quality;
-        self.fault.clear();
-        self.fault.push_str(fault);
+        if !(self.fault.is_empty() && fault.is_empty()) {
+            self.fault.clear();
+            self.fault.push_str(fault);
+        }
         self.set = true;
     }
 
     /// The median of the intervals seen (of up to three); 0 if none.
     fn usual_interval(&self) -> Millis {
-        let mut seen: Vec<Millis> = self.intervals.iter().copied().filter(|&i| i > 0).collect();
+        let mut seen = [0; 3];
+        let mut n = 0;
+        for &i in &self.intervals {
+            if i > 0 {
+                seen[n] = i;
+                n += 1;
+            }
+        }
+        let seen = &mut seen[..n];
         seen.sort_unstable();
-        match seen.len() {
+        match n {
             0 => 0,
             n => seen[(n - 1) / 2],
         }
@@ -130,6 +139,8 @@ impl Slot {
 #[derive(Debug)]
 struct AssetState {
     name: String,
+    /// The name encoded once, for the derived readings.
+    asset_part: Vec<u8>,
     template: usize,
     slots: Vec<Slot>,
     /// The time whose derived readings are waiting, and which formulas.
@@ -143,9 +154,12 @@ struct AssetState {
 pub struct Deriver {
     templates: Vec<Template>,
     assets: Vec<AssetState>,
-    by_name: HashMap<String, usize>,
-    /// The asset of the previous reading, to skip the lookup.
-    last: Option<usize>,
+    /// Each series a formula reads or writes, by [`series_key`]: its
+    /// asset and slot. One lookup a reading, without comparing names
+    /// unless the hash matches.
+    series: HashMap<Box<[u8]>, (u32, u32), foldhash::fast::RandomState>,
+    /// The key of the reading being looked up.
+    key: Vec<u8>,
     /// Assets with derived readings waiting, and the earliest of their times.
     waiting: Vec<usize>,
     earliest: Millis,
@@ -157,42 +171,84 @@ pub struct Deriver {
 impl Deriver {
     /// The engine for a model's formulas. `None` when it has none.
     pub fn new(model: &Model, max_age: MaxAge) -> Option<Deriver> {
-        let mut templates: Vec<Template> = Vec::new();
-        let mut assets = Vec::new();
-        let mut by_name = HashMap::new();
-        // Each asset's rows, in one pass (a scaled model has many assets).
-        let mut rows_of: HashMap<&str, Vec<&crate::model::TagRow>> = HashMap::new();
+        Deriver::build(model, None, max_age)
+    }
+
+    /// The engine for the model scaled to `n` assets ([`Model::scaled`]),
+    /// without building the scaled model: its assets share the templates
+    /// of the model's own.
+    pub fn scaled(model: &Model, n: usize, max_age: MaxAge) -> Option<Deriver> {
+        Deriver::build(model, Some(n), max_age)
+    }
+
+    fn build(model: &Model, scale: Option<usize>, max_age: MaxAge) -> Option<Deriver> {
+        // Each asset's rows, in one pass (a model may have many assets).
+        let mut rows_of: HashMap<&str, Vec<&TagRow>> = HashMap::new();
         for r in &model.rows {
             rows_of.entry(r.asset.as_str()).or_default().push(r);
         }
-        for name in model.assets() {
-            let rows = &rows_of[name];
-            if !rows.iter().any(|r| r.formula.is_some()) {
-                continue;
-            }
-            let t = build_template(rows);
-            let n_slots = t.slots.len();
-            let n_defs = t.defs.len();
-            templates.push(t);
-            let ti = templates.len() - 1;
-            by_name.insert(name.to_string(), assets.len());
-            assets.push(AssetState {
-                name: name.to_string(),
-                template: ti,
-                slots: vec![Slot::EMPTY; n_slots],
-                pending: None,
-                due: vec![false; n_defs],
-                done: vec![Millis::MIN; n_defs],
-            });
-        }
+        let names = model.assets();
+        let mut templates: Vec<Template> = Vec::new();
+        // Per asset of the model: its template, if it has formulas.
+        let template_of: Vec<Option<usize>> = names
+            .iter()
+            .map(|name| {
+                let rows = &rows_of[name];
+                rows.iter().any(|r| r.formula.is_some()).then(|| {
+                    templates.push(build_template(rows));
+                    templates.len() - 1
+                })
+            })
+            .collect();
+        let assets: Vec<(String, usize)> = match scale {
+            None => names
+                .iter()
+                .zip(&template_of)
+                .filter_map(|(name, t)| Some((name.to_string(), (*t)?)))
+                .collect(),
+            Some(n) => model
+                .scaled_asset_names(n)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, name)| Some((name, template_of[i % names.len()]?)))
+                .collect(),
+        };
         if assets.is_empty() {
             return None;
         }
+        let mut series = HashMap::with_capacity_and_hasher(
+            assets
+                .iter()
+                .map(|(_, t)| templates[*t].slots.len())
+                .sum(),
+            foldhash::fast::RandomState::default(),
+        );
+        let mut key = Vec::new();
+        let assets = assets
+            .into_iter()
+            .enumerate()
+            .map(|(a, (name, ti))| {
+                let t = &templates[ti];
+                for (slot, tag) in t.slots.iter().enumerate() {
+                    series_key(&name, tag, &mut key);
+                    series.insert(key.as_slice().into(), (a as u32, slot as u32));
+                }
+                AssetState {
+                    asset_part: encode_asset_part(&name),
+                    name,
+                    template: ti,
+                    slots: vec![Slot::EMPTY; t.slots.len()],
+                    pending: None,
+                    due: vec![false; t.defs.len()],
+                    done: vec![Millis::MIN; t.defs.len()],
+                }
+            })
+            .collect();
         Some(Deriver {
             templates,
             assets,
-            by_name,
-            last: None,
+            series,
+            key,
             waiting: Vec::new(),
             earliest: Millis::MAX,
             max_age,
@@ -210,24 +266,16 @@ impl Deriver {
         if r.ts > self.earliest {
             self.flush_before(r.ts, emit)?;
         }
-        let a = match self.last {
-            Some(a) if self.assets[a].name == r.asset => a,
-            _ => match self.by_name.get(r.asset.as_str()) {
-                Some(&a) => {
-                    self.last = Some(a);
-                    a
-                }
-                None => return Ok(Pass::Keep),
-            },
-        };
-        let asset = &mut self.assets[a];
-        let t = &self.templates[asset.template];
-        let Some(slot) = t.slot(&r.tag) else {
+        series_key(&r.asset, &r.tag, &mut self.key);
+        let Some(&(a, slot)) = self.series.get(self.key.as_slice()) else {
             return Ok(Pass::Keep);
         };
+        let (a, slot) = (a as usize, slot as usize);
         if r.is_event() {
             return Ok(Pass::Keep);
         }
+        let asset = &mut self.assets[a];
+        let t = &self.templates[asset.template];
         if t.written_by[slot].is_some() {
             self.counts.replaced += 1;
             return Ok(Pass::Replace);
@@ -319,14 +367,15 @@ impl Deriver {
             };
             self.inputs.clear();
             let mut quality = Quality::Good;
-            let mut fault: Option<&str> = None;
+            // The input whose fault label the reading takes.
+            let mut fault: Option<usize> = None;
             for &i in &def.inputs {
                 let s = &asset.slots[i];
                 if s.set && s.ts <= ts && ts - s.ts <= limit {
                     self.inputs.push(s.value);
                     quality = quality.max(s.quality);
                     if fault.is_none() && !s.fault.is_empty() {
-                        fault = Some(&s.fault);
+                        fault = Some(i);
                     }
                 }
             }
@@ -338,6 +387,8 @@ impl Deriver {
                 self.counts.non_finite += 1;
                 continue;
             };
+            let fault = fault.map(|i| asset.slots[i].fault.clone());
+            let fault = fault.as_deref().unwrap_or("");
             emit(&ReadingRef {
                 ts,
                 asset: &asset.name,
@@ -346,14 +397,17 @@ impl Deriver {
                 unit: &def.unit,
                 quality,
                 text: "",
-                fault: fault.unwrap_or(""),
+                fault,
                 extra: "",
-                encoded: None,
+                encoded: Some(EncodedSeries {
+                    asset: &asset.asset_part,
+                    tag: &def.tag_part,
+                    unit: &def.unit_part,
+                }),
             })?;
             self.counts.derived += 1;
             // Formulas computed from this one are due too.
-            let fault = fault.unwrap_or("").to_string();
-            asset.slots[def.slot].update(ts, value, quality, &fault);
+            asset.slots[def.slot].update(ts, value, quality, fault);
             for &r in &t.readers[def.slot] {
                 asset.due[r] = true;
             }
@@ -362,10 +416,19 @@ impl Deriver {
     }
 }
 
+/// The key of a series in [`Deriver::series`]: the asset's length, the
+/// asset and the tag (no separator that a name could hold).
+fn series_key(asset: &str, tag: &str, key: &mut Vec<u8>) {
+    key.clear();
+    key.extend_from_slice(&(asset.len() as u32).to_le_bytes());
+    key.extend_from_slice(asset.as_bytes());
+    key.extend_from_slice(tag.as_bytes());
+}
+
 /// Slots for every tag a formula reads or writes; formulas in the order
 /// that puts each after the formulas it reads (`model check` rules out
 /// cycles; any left are evaluated in row order).
-fn build_template(rows: &[&crate::model::TagRow]) -> Template {
+fn build_template(rows: &[&TagRow]) -> Template {
     let mut slots: Vec<String> = Vec::new();
     let slot = |tag: &str, slots: &mut Vec<String>| match slots.iter().position(|s| s == tag) {
         Some(i) => i,
@@ -379,12 +442,15 @@ fn build_template(rows: &[&crate::model::TagRow]) -> Template {
         if let Some(f) = &r.formula {
             let inputs = f.inputs.iter().map(|i| slot(i, &mut slots)).collect();
             let out = slot(&r.tag, &mut slots);
+            let (tag_part, unit_part) = encode_tag_part(&r.tag, &r.unit);
             defs.push(Def {
                 tag: r.tag.clone(),
                 unit: r.unit.clone(),
                 formula: f.clone(),
                 inputs,
                 slot: out,
+                tag_part,
+                unit_part,
             });
         }
     }
