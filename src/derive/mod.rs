@@ -154,12 +154,12 @@ struct AssetState {
 pub struct Deriver {
     templates: Vec<Template>,
     assets: Vec<AssetState>,
-    /// Each series a formula reads or writes, by [`series_key`]: its
-    /// asset and slot. One lookup a reading, without comparing names
-    /// unless the hash matches.
-    series: HashMap<Box<[u8]>, (u32, u32), foldhash::fast::RandomState>,
-    /// The key of the reading being looked up.
-    key: Vec<u8>,
+    /// The assets by name. Readings of one asset tend to come together:
+    /// the name is looked up when it changes, and the tag among the few
+    /// of its template (shared by a scaled model's assets, so at hand).
+    by_name: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    /// The asset of the previous reading that had one.
+    last: Option<usize>,
     /// Assets with derived readings waiting, and the earliest of their times.
     waiting: Vec<usize>,
     earliest: Millis,
@@ -216,23 +216,16 @@ impl Deriver {
         if assets.is_empty() {
             return None;
         }
-        let mut series = HashMap::with_capacity_and_hasher(
-            assets
-                .iter()
-                .map(|(_, t)| templates[*t].slots.len())
-                .sum(),
+        let mut by_name = HashMap::with_capacity_and_hasher(
+            assets.len(),
             foldhash::fast::RandomState::default(),
         );
-        let mut key = Vec::new();
         let assets = assets
             .into_iter()
             .enumerate()
             .map(|(a, (name, ti))| {
                 let t = &templates[ti];
-                for (slot, tag) in t.slots.iter().enumerate() {
-                    series_key(&name, tag, &mut key);
-                    series.insert(key.as_slice().into(), (a as u32, slot as u32));
-                }
+                by_name.insert(name.as_str().into(), a as u32);
                 AssetState {
                     asset_part: encode_asset_part(&name),
                     name,
@@ -247,8 +240,8 @@ impl Deriver {
         Some(Deriver {
             templates,
             assets,
-            series,
-            key,
+            by_name,
+            last: None,
             waiting: Vec::new(),
             earliest: Millis::MAX,
             max_age,
@@ -266,16 +259,24 @@ impl Deriver {
         if r.ts > self.earliest {
             self.flush_before(r.ts, emit)?;
         }
-        series_key(&r.asset, &r.tag, &mut self.key);
-        let Some(&(a, slot)) = self.series.get(self.key.as_slice()) else {
+        let a = match self.last {
+            Some(a) if self.assets[a].name == r.asset => a,
+            _ => match self.by_name.get(r.asset.as_str()) {
+                Some(&a) => {
+                    self.last = Some(a as usize);
+                    a as usize
+                }
+                None => return Ok(Pass::Keep),
+            },
+        };
+        let asset = &mut self.assets[a];
+        let t = &self.templates[asset.template];
+        let Some(slot) = t.slots.iter().position(|s| *s == r.tag) else {
             return Ok(Pass::Keep);
         };
-        let (a, slot) = (a as usize, slot as usize);
         if r.is_event() {
             return Ok(Pass::Keep);
         }
-        let asset = &mut self.assets[a];
-        let t = &self.templates[asset.template];
         if t.written_by[slot].is_some() {
             self.counts.replaced += 1;
             return Ok(Pass::Replace);
@@ -414,15 +415,6 @@ impl Deriver {
         }
         Ok(())
     }
-}
-
-/// The key of a series in [`Deriver::series`]: the asset's length, the
-/// asset and the tag (no separator that a name could hold).
-fn series_key(asset: &str, tag: &str, key: &mut Vec<u8>) {
-    key.clear();
-    key.extend_from_slice(&(asset.len() as u32).to_le_bytes());
-    key.extend_from_slice(asset.as_bytes());
-    key.extend_from_slice(tag.as_bytes());
 }
 
 /// Slots for every tag a formula reads or writes; formulas in the order
