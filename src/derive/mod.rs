@@ -86,10 +86,11 @@ struct Template {
 struct Slot {
     ts: Millis,
     value: f64,
-    quality: Quality,
-    fault: String,
     /// The last three intervals between updates (0: not seen yet).
     intervals: [Millis; 3],
+    /// The fault label, if any (rare: kept off the slot's cache line).
+    fault: Option<Box<str>>,
+    quality: Quality,
     set: bool,
 }
 
@@ -97,9 +98,9 @@ impl Slot {
     const EMPTY: Slot = Slot {
         ts: 0,
         value: 0.0,
-        quality: Quality::Good,
-        fault: String::new(),
         intervals: [0; 3],
+        fault: None,
+        quality: Quality::Good,
         set: false,
     };
 
@@ -110,9 +111,10 @@ impl Slot {
         self.ts = ts;
         self.value = value;
         self.quality = quality;
-        if !(self.fault.is_empty() && fault.is_empty()) {
-            self.fault.clear();
-            self.fault.push_str(fault);
+        if fault.is_empty() {
+            self.fault = None;
+        } else if self.fault.as_deref() != Some(fault) {
+            self.fault = Some(fault.into());
         }
         self.set = true;
     }
@@ -136,27 +138,39 @@ impl Slot {
     }
 }
 
+/// One asset: where its state lies in the engine's flat arrays (one
+/// allocation each, walked in order when the stream is, rather than a few
+/// small allocations an asset scattered over the heap).
 #[derive(Debug)]
 struct AssetState {
-    name: String,
-    /// The name encoded once, for the derived readings.
-    asset_part: Vec<u8>,
-    template: usize,
-    slots: Vec<Slot>,
-    /// The time whose derived readings are waiting, and which formulas.
+    template: u32,
+    /// Its first slot in [`Deriver::slots`].
+    slot_base: u32,
+    /// Its first formula in [`Deriver::due`] and [`Deriver::done`].
+    def_base: u32,
+    /// Its name in [`Deriver::names`], and encoded in [`Deriver::parts`].
+    name: (u32, u32),
+    part: (u32, u32),
+    /// The time whose derived readings are waiting.
     pending: Option<Millis>,
-    due: Vec<bool>,
-    /// Per formula: the last time a reading was considered.
-    done: Vec<Millis>,
 }
 
 /// The derive engine: readings in, derived readings out through `emit`.
 pub struct Deriver {
     templates: Vec<Template>,
     assets: Vec<AssetState>,
-    /// The assets by name. Readings of one asset tend to come together:
-    /// the name is looked up when it changes, and the tag among the few
-    /// of its template (shared by a scaled model's assets, so at hand).
+    names: String,
+    parts: Vec<u8>,
+    /// Every asset's slots, in asset order.
+    slots: Vec<Slot>,
+    /// Per asset and formula: due at the pending time.
+    due: Vec<bool>,
+    /// Per asset and formula: the last time a reading was considered.
+    done: Vec<Millis>,
+    /// The assets by name. Readings of one asset tend to come together,
+    /// and the assets in order: the name is looked up only when it is
+    /// neither the previous reading's asset nor the next one, and the tag
+    /// among the few of its template (shared by a scaled model's assets).
     by_name: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
     /// The asset of the previous reading that had one.
     last: Option<usize>,
@@ -166,6 +180,10 @@ pub struct Deriver {
     max_age: MaxAge,
     inputs: Vec<f64>,
     pub counts: Counts,
+}
+
+fn span(from: usize, to: usize) -> (u32, u32) {
+    (from as u32, to as u32)
 }
 
 impl Deriver {
@@ -187,10 +205,10 @@ impl Deriver {
         for r in &model.rows {
             rows_of.entry(r.asset.as_str()).or_default().push(r);
         }
-        let names = model.assets();
+        let model_assets = model.assets();
         let mut templates: Vec<Template> = Vec::new();
         // Per asset of the model: its template, if it has formulas.
-        let template_of: Vec<Option<usize>> = names
+        let template_of: Vec<Option<usize>> = model_assets
             .iter()
             .map(|name| {
                 let rows = &rows_of[name];
@@ -200,8 +218,8 @@ impl Deriver {
                 })
             })
             .collect();
-        let assets: Vec<(String, usize)> = match scale {
-            None => names
+        let chosen: Vec<(String, usize)> = match scale {
+            None => model_assets
                 .iter()
                 .zip(&template_of)
                 .filter_map(|(name, t)| Some((name.to_string(), (*t)?)))
@@ -210,44 +228,76 @@ impl Deriver {
                 .scaled_asset_names(n)
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, name)| Some((name, template_of[i % names.len()]?)))
+                .filter_map(|(i, name)| Some((name, template_of[i % model_assets.len()]?)))
                 .collect(),
         };
-        if assets.is_empty() {
+        if chosen.is_empty() {
             return None;
         }
-        let mut by_name = HashMap::with_capacity_and_hasher(
-            assets.len(),
-            foldhash::fast::RandomState::default(),
-        );
-        let assets = assets
-            .into_iter()
-            .enumerate()
-            .map(|(a, (name, ti))| {
-                let t = &templates[ti];
-                by_name.insert(name.as_str().into(), a as u32);
-                AssetState {
-                    asset_part: encode_asset_part(&name),
-                    name,
-                    template: ti,
-                    slots: vec![Slot::EMPTY; t.slots.len()],
-                    pending: None,
-                    due: vec![false; t.defs.len()],
-                    done: vec![Millis::MIN; t.defs.len()],
-                }
-            })
-            .collect();
-        Some(Deriver {
+        let mut d = Deriver {
             templates,
-            assets,
-            by_name,
+            assets: Vec::with_capacity(chosen.len()),
+            names: String::new(),
+            parts: Vec::new(),
+            slots: Vec::new(),
+            due: Vec::new(),
+            done: Vec::new(),
+            by_name: HashMap::with_capacity_and_hasher(
+                chosen.len(),
+                foldhash::fast::RandomState::default(),
+            ),
             last: None,
             waiting: Vec::new(),
             earliest: Millis::MAX,
             max_age,
             inputs: Vec::new(),
             counts: Counts::default(),
-        })
+        };
+        for (a, (name, ti)) in chosen.into_iter().enumerate() {
+            let t = &d.templates[ti];
+            let from = d.names.len();
+            d.names.push_str(&name);
+            let part_from = d.parts.len();
+            d.parts.extend_from_slice(&encode_asset_part(&name));
+            d.assets.push(AssetState {
+                template: ti as u32,
+                slot_base: d.slots.len() as u32,
+                def_base: d.due.len() as u32,
+                name: span(from, d.names.len()),
+                part: span(part_from, d.parts.len()),
+                pending: None,
+            });
+            d.slots
+                .extend(std::iter::repeat_n(Slot::EMPTY, t.slots.len()));
+            d.due.extend(std::iter::repeat_n(false, t.defs.len()));
+            d.done
+                .extend(std::iter::repeat_n(Millis::MIN, t.defs.len()));
+            d.by_name.insert(name.into_boxed_str(), a as u32);
+        }
+        Some(d)
+    }
+
+    fn name(&self, a: usize) -> &str {
+        let (from, to) = self.assets[a].name;
+        &self.names[from as usize..to as usize]
+    }
+
+    /// The asset of a reading: the previous reading's, the next in order,
+    /// or looked up.
+    fn asset_of(&mut self, name: &str) -> Option<usize> {
+        if let Some(a) = self.last {
+            if self.name(a) == name {
+                return Some(a);
+            }
+            let next = a + 1;
+            if next < self.assets.len() && self.name(next) == name {
+                self.last = Some(next);
+                return Some(next);
+            }
+        }
+        let a = *self.by_name.get(name)? as usize;
+        self.last = Some(a);
+        Some(a)
     }
 
     /// Takes one reading: derived readings of earlier times are handed to
@@ -259,18 +309,11 @@ impl Deriver {
         if r.ts > self.earliest {
             self.flush_before(r.ts, emit)?;
         }
-        let a = match self.last {
-            Some(a) if self.assets[a].name == r.asset => a,
-            _ => match self.by_name.get(r.asset.as_str()) {
-                Some(&a) => {
-                    self.last = Some(a as usize);
-                    a as usize
-                }
-                None => return Ok(Pass::Keep),
-            },
+        let Some(a) = self.asset_of(&r.asset) else {
+            return Ok(Pass::Keep);
         };
         let asset = &mut self.assets[a];
-        let t = &self.templates[asset.template];
+        let t = &self.templates[asset.template as usize];
         let Some(slot) = t.slots.iter().position(|s| *s == r.tag) else {
             return Ok(Pass::Keep);
         };
@@ -281,7 +324,7 @@ impl Deriver {
             self.counts.replaced += 1;
             return Ok(Pass::Replace);
         }
-        let s = &mut asset.slots[slot];
+        let s = &mut self.slots[asset.slot_base as usize + slot];
         if s.set && r.ts < s.ts {
             self.counts.late += 1;
             return Ok(Pass::Keep);
@@ -292,17 +335,17 @@ impl Deriver {
             return Ok(Pass::Keep);
         }
         let readers = &t.readers[slot];
-        if readers.iter().all(|&d| asset.done[d] >= r.ts) {
+        let def_base = asset.def_base as usize;
+        s.update(r.ts, r.value, r.quality, &r.fault);
+        if readers.iter().all(|&d| self.done[def_base + d] >= r.ts) {
             // Its times are already derived: the value is still the latest.
-            asset.slots[slot].update(r.ts, r.value, r.quality, &r.fault);
             if !readers.is_empty() {
                 self.counts.late += 1;
             }
             return Ok(Pass::Keep);
         }
-        asset.slots[slot].update(r.ts, r.value, r.quality, &r.fault);
         for &d in readers {
-            asset.due[d] = true;
+            self.due[def_base + d] = true;
         }
         if asset.pending.is_none() {
             asset.pending = Some(r.ts);
@@ -349,18 +392,25 @@ impl Deriver {
     {
         let asset = &mut self.assets[a];
         asset.pending = None;
-        let t = &self.templates[asset.template];
+        let t = &self.templates[asset.template as usize];
+        let slot_base = asset.slot_base as usize;
+        let slots = &mut self.slots[slot_base..slot_base + t.slots.len()];
+        let def_base = asset.def_base as usize;
+        let due = &mut self.due[def_base..def_base + t.defs.len()];
+        let done = &mut self.done[def_base..def_base + t.defs.len()];
+        let name = &self.names[asset.name.0 as usize..asset.name.1 as usize];
+        let part = &self.parts[asset.part.0 as usize..asset.part.1 as usize];
         for (d, def) in t.defs.iter().enumerate() {
-            if !std::mem::take(&mut asset.due[d]) {
+            if !std::mem::take(&mut due[d]) {
                 continue;
             }
-            asset.done[d] = ts;
+            done[d] = ts;
             let limit = match self.max_age {
                 MaxAge::Fixed(ms) => ms,
                 MaxAge::TimesInterval(k) => {
                     def.inputs
                         .iter()
-                        .map(|&i| asset.slots[i].usual_interval())
+                        .map(|&i| slots[i].usual_interval())
                         .max()
                         .unwrap_or(0)
                         * Millis::from(k)
@@ -371,11 +421,11 @@ impl Deriver {
             // The input whose fault label the reading takes.
             let mut fault: Option<usize> = None;
             for &i in &def.inputs {
-                let s = &asset.slots[i];
+                let s = &slots[i];
                 if s.set && s.ts <= ts && ts - s.ts <= limit {
                     self.inputs.push(s.value);
                     quality = quality.max(s.quality);
-                    if fault.is_none() && !s.fault.is_empty() {
+                    if fault.is_none() && s.fault.is_some() {
                         fault = Some(i);
                     }
                 }
@@ -388,11 +438,11 @@ impl Deriver {
                 self.counts.non_finite += 1;
                 continue;
             };
-            let fault = fault.map(|i| asset.slots[i].fault.clone());
+            let fault = fault.and_then(|i| slots[i].fault.clone());
             let fault = fault.as_deref().unwrap_or("");
             emit(&ReadingRef {
                 ts,
-                asset: &asset.name,
+                asset: name,
                 tag: &def.tag,
                 value,
                 unit: &def.unit,
@@ -401,16 +451,16 @@ impl Deriver {
                 fault,
                 extra: "",
                 encoded: Some(EncodedSeries {
-                    asset: &asset.asset_part,
+                    asset: part,
                     tag: &def.tag_part,
                     unit: &def.unit_part,
                 }),
             })?;
             self.counts.derived += 1;
             // Formulas computed from this one are due too.
-            asset.slots[def.slot].update(ts, value, quality, fault);
+            slots[def.slot].update(ts, value, quality, fault);
             for &r in &t.readers[def.slot] {
-                asset.due[r] = true;
+                due[r] = true;
             }
         }
         Ok(())
