@@ -442,9 +442,7 @@ impl Model {
         let Some(first) = self.rows.first() else {
             return Vec::new();
         };
-        let prefix = first
-            .asset
-            .trim_end_matches(|c: char| c.is_ascii_digit());
+        let prefix = first.asset.trim_end_matches(|c: char| c.is_ascii_digit());
         let width = n.to_string().len().max(2);
         (0..n)
             .map(|i| format!("{prefix}{:0width$}", i + 1))
