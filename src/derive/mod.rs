@@ -13,8 +13,9 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Formula, Model};
-use crate::record::{Quality, Reading, ReadingRef};
+use crate::model::{Formula, Model, TagRow};
+use crate::record::{EncodedSeries, Quality, Reading, ReadingRef};
+use crate::record::{encode_asset_part, encode_tag_part};
 use crate::time::Millis;
 
 /// What a derived reading's inputs may be.
@@ -63,10 +64,14 @@ struct Def {
     inputs: Vec<usize>,
     /// The slot the result goes to when other formulas read it.
     slot: usize,
+    /// The tag and unit encoded once, for the derived readings.
+    tag_part: Vec<u8>,
+    unit_part: Vec<u8>,
 }
 
-/// The formulas of one template asset, in evaluation order, and the slots
-/// (tags) they read and write.
+/// The formulas of one template asset (one of the model's assets; a scaled
+/// model's assets share their template's), in evaluation order, and the
+/// slots (tags) they read and write.
 #[derive(Debug)]
 struct Template {
     slots: Vec<String>,
@@ -77,20 +82,15 @@ struct Template {
     defs: Vec<Def>,
 }
 
-impl Template {
-    fn slot(&self, tag: &str) -> Option<usize> {
-        self.slots.iter().position(|s| s == tag)
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Slot {
     ts: Millis,
     value: f64,
-    quality: Quality,
-    fault: String,
     /// The last three intervals between updates (0: not seen yet).
     intervals: [Millis; 3],
+    /// The fault label, if any (rare: kept off the slot's cache line).
+    fault: Option<Box<str>>,
+    quality: Quality,
     set: bool,
 }
 
@@ -98,9 +98,9 @@ impl Slot {
     const EMPTY: Slot = Slot {
         ts: 0,
         value: 0.0,
-        quality: Quality::Good,
-        fault: String::new(),
         intervals: [0; 3],
+        fault: None,
+        quality: Quality::Good,
         set: false,
     };
 
@@ -111,40 +111,68 @@ impl Slot {
         self.ts = ts;
         self.value = value;
         self.quality = quality;
-        self.fault.clear();
-        self.fault.push_str(fault);
+        if fault.is_empty() {
+            self.fault = None;
+        } else if self.fault.as_deref() != Some(fault) {
+            self.fault = Some(fault.into());
+        }
         self.set = true;
     }
 
     /// The median of the intervals seen (of up to three); 0 if none.
     fn usual_interval(&self) -> Millis {
-        let mut seen: Vec<Millis> = self.intervals.iter().copied().filter(|&i| i > 0).collect();
+        let mut seen = [0; 3];
+        let mut n = 0;
+        for &i in &self.intervals {
+            if i > 0 {
+                seen[n] = i;
+                n += 1;
+            }
+        }
+        let seen = &mut seen[..n];
         seen.sort_unstable();
-        match seen.len() {
+        match n {
             0 => 0,
             n => seen[(n - 1) / 2],
         }
     }
 }
 
+/// One asset: where its state lies in the engine's flat arrays (one
+/// allocation each, walked in order when the stream is, rather than a few
+/// small allocations an asset scattered over the heap).
 #[derive(Debug)]
 struct AssetState {
-    name: String,
-    template: usize,
-    slots: Vec<Slot>,
-    /// The time whose derived readings are waiting, and which formulas.
+    template: u32,
+    /// Its first slot in [`Deriver::slots`].
+    slot_base: u32,
+    /// Its first formula in [`Deriver::due`] and [`Deriver::done`].
+    def_base: u32,
+    /// Its name in [`Deriver::names`], and encoded in [`Deriver::parts`].
+    name: (u32, u32),
+    part: (u32, u32),
+    /// The time whose derived readings are waiting.
     pending: Option<Millis>,
-    due: Vec<bool>,
-    /// Per formula: the last time a reading was considered.
-    done: Vec<Millis>,
 }
 
 /// The derive engine: readings in, derived readings out through `emit`.
 pub struct Deriver {
     templates: Vec<Template>,
     assets: Vec<AssetState>,
-    by_name: HashMap<String, usize>,
-    /// The asset of the previous reading, to skip the lookup.
+    names: String,
+    parts: Vec<u8>,
+    /// Every asset's slots, in asset order.
+    slots: Vec<Slot>,
+    /// Per asset and formula: due at the pending time.
+    due: Vec<bool>,
+    /// Per asset and formula: the last time a reading was considered.
+    done: Vec<Millis>,
+    /// The assets by name. Readings of one asset tend to come together,
+    /// and the assets in order: the name is looked up only when it is
+    /// neither the previous reading's asset nor the next one, and the tag
+    /// among the few of its template (shared by a scaled model's assets).
+    by_name: HashMap<Box<str>, u32, foldhash::fast::RandomState>,
+    /// The asset of the previous reading that had one.
     last: Option<usize>,
     /// Assets with derived readings waiting, and the earliest of their times.
     waiting: Vec<usize>,
@@ -154,51 +182,122 @@ pub struct Deriver {
     pub counts: Counts,
 }
 
+fn span(from: usize, to: usize) -> (u32, u32) {
+    (from as u32, to as u32)
+}
+
 impl Deriver {
     /// The engine for a model's formulas. `None` when it has none.
     pub fn new(model: &Model, max_age: MaxAge) -> Option<Deriver> {
-        let mut templates: Vec<Template> = Vec::new();
-        let mut assets = Vec::new();
-        let mut by_name = HashMap::new();
-        // Each asset's rows, in one pass (a scaled model has many assets).
-        let mut rows_of: HashMap<&str, Vec<&crate::model::TagRow>> = HashMap::new();
+        Deriver::build(model, None, max_age)
+    }
+
+    /// The engine for the model scaled to `n` assets ([`Model::scaled`]),
+    /// without building the scaled model: its assets share the templates
+    /// of the model's own.
+    pub fn scaled(model: &Model, n: usize, max_age: MaxAge) -> Option<Deriver> {
+        Deriver::build(model, Some(n), max_age)
+    }
+
+    fn build(model: &Model, scale: Option<usize>, max_age: MaxAge) -> Option<Deriver> {
+        // Each asset's rows, in one pass (a model may have many assets).
+        let mut rows_of: HashMap<&str, Vec<&TagRow>> = HashMap::new();
         for r in &model.rows {
             rows_of.entry(r.asset.as_str()).or_default().push(r);
         }
-        for name in model.assets() {
-            let rows = &rows_of[name];
-            if !rows.iter().any(|r| r.formula.is_some()) {
-                continue;
-            }
-            let t = build_template(rows);
-            let n_slots = t.slots.len();
-            let n_defs = t.defs.len();
-            templates.push(t);
-            let ti = templates.len() - 1;
-            by_name.insert(name.to_string(), assets.len());
-            assets.push(AssetState {
-                name: name.to_string(),
-                template: ti,
-                slots: vec![Slot::EMPTY; n_slots],
-                pending: None,
-                due: vec![false; n_defs],
-                done: vec![Millis::MIN; n_defs],
-            });
-        }
-        if assets.is_empty() {
+        let model_assets = model.assets();
+        let mut templates: Vec<Template> = Vec::new();
+        // Per asset of the model: its template, if it has formulas.
+        let template_of: Vec<Option<usize>> = model_assets
+            .iter()
+            .map(|name| {
+                let rows = &rows_of[name];
+                rows.iter().any(|r| r.formula.is_some()).then(|| {
+                    templates.push(build_template(rows));
+                    templates.len() - 1
+                })
+            })
+            .collect();
+        let chosen: Vec<(String, usize)> = match scale {
+            None => model_assets
+                .iter()
+                .zip(&template_of)
+                .filter_map(|(name, t)| Some((name.to_string(), (*t)?)))
+                .collect(),
+            Some(n) => model
+                .scaled_asset_names(n)
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, name)| Some((name, template_of[i % model_assets.len()]?)))
+                .collect(),
+        };
+        if chosen.is_empty() {
             return None;
         }
-        Some(Deriver {
+        let mut d = Deriver {
             templates,
-            assets,
-            by_name,
+            assets: Vec::with_capacity(chosen.len()),
+            names: String::new(),
+            parts: Vec::new(),
+            slots: Vec::new(),
+            due: Vec::new(),
+            done: Vec::new(),
+            by_name: HashMap::with_capacity_and_hasher(
+                chosen.len(),
+                foldhash::fast::RandomState::default(),
+            ),
             last: None,
             waiting: Vec::new(),
             earliest: Millis::MAX,
             max_age,
             inputs: Vec::new(),
             counts: Counts::default(),
-        })
+        };
+        for (a, (name, ti)) in chosen.into_iter().enumerate() {
+            let t = &d.templates[ti];
+            let from = d.names.len();
+            d.names.push_str(&name);
+            let part_from = d.parts.len();
+            d.parts.extend_from_slice(&encode_asset_part(&name));
+            d.assets.push(AssetState {
+                template: ti as u32,
+                slot_base: d.slots.len() as u32,
+                def_base: d.due.len() as u32,
+                name: span(from, d.names.len()),
+                part: span(part_from, d.parts.len()),
+                pending: None,
+            });
+            d.slots
+                .extend(std::iter::repeat_n(Slot::EMPTY, t.slots.len()));
+            d.due.extend(std::iter::repeat_n(false, t.defs.len()));
+            d.done
+                .extend(std::iter::repeat_n(Millis::MIN, t.defs.len()));
+            d.by_name.insert(name.into_boxed_str(), a as u32);
+        }
+        Some(d)
+    }
+
+    fn name(&self, a: usize) -> &str {
+        let (from, to) = self.assets[a].name;
+        &self.names[from as usize..to as usize]
+    }
+
+    /// The asset of a reading: the previous reading's, the next in order,
+    /// or looked up.
+    fn asset_of(&mut self, name: &str) -> Option<usize> {
+        if let Some(a) = self.last {
+            if self.name(a) == name {
+                return Some(a);
+            }
+            let next = a + 1;
+            if next < self.assets.len() && self.name(next) == name {
+                self.last = Some(next);
+                return Some(next);
+            }
+        }
+        let a = *self.by_name.get(name)? as usize;
+        self.last = Some(a);
+        Some(a)
     }
 
     /// Takes one reading: derived readings of earlier times are handed to
@@ -210,19 +309,12 @@ impl Deriver {
         if r.ts > self.earliest {
             self.flush_before(r.ts, emit)?;
         }
-        let a = match self.last {
-            Some(a) if self.assets[a].name == r.asset => a,
-            _ => match self.by_name.get(r.asset.as_str()) {
-                Some(&a) => {
-                    self.last = Some(a);
-                    a
-                }
-                None => return Ok(Pass::Keep),
-            },
+        let Some(a) = self.asset_of(&r.asset) else {
+            return Ok(Pass::Keep);
         };
         let asset = &mut self.assets[a];
-        let t = &self.templates[asset.template];
-        let Some(slot) = t.slot(&r.tag) else {
+        let t = &self.templates[asset.template as usize];
+        let Some(slot) = t.slots.iter().position(|s| *s == r.tag) else {
             return Ok(Pass::Keep);
         };
         if r.is_event() {
@@ -232,7 +324,7 @@ impl Deriver {
             self.counts.replaced += 1;
             return Ok(Pass::Replace);
         }
-        let s = &mut asset.slots[slot];
+        let s = &mut self.slots[asset.slot_base as usize + slot];
         if s.set && r.ts < s.ts {
             self.counts.late += 1;
             return Ok(Pass::Keep);
@@ -243,17 +335,17 @@ impl Deriver {
             return Ok(Pass::Keep);
         }
         let readers = &t.readers[slot];
-        if readers.iter().all(|&d| asset.done[d] >= r.ts) {
+        let def_base = asset.def_base as usize;
+        s.update(r.ts, r.value, r.quality, &r.fault);
+        if readers.iter().all(|&d| self.done[def_base + d] >= r.ts) {
             // Its times are already derived: the value is still the latest.
-            asset.slots[slot].update(r.ts, r.value, r.quality, &r.fault);
             if !readers.is_empty() {
                 self.counts.late += 1;
             }
             return Ok(Pass::Keep);
         }
-        asset.slots[slot].update(r.ts, r.value, r.quality, &r.fault);
         for &d in readers {
-            asset.due[d] = true;
+            self.due[def_base + d] = true;
         }
         if asset.pending.is_none() {
             asset.pending = Some(r.ts);
@@ -300,18 +392,25 @@ impl Deriver {
     {
         let asset = &mut self.assets[a];
         asset.pending = None;
-        let t = &self.templates[asset.template];
+        let t = &self.templates[asset.template as usize];
+        let slot_base = asset.slot_base as usize;
+        let slots = &mut self.slots[slot_base..slot_base + t.slots.len()];
+        let def_base = asset.def_base as usize;
+        let due = &mut self.due[def_base..def_base + t.defs.len()];
+        let done = &mut self.done[def_base..def_base + t.defs.len()];
+        let name = &self.names[asset.name.0 as usize..asset.name.1 as usize];
+        let part = &self.parts[asset.part.0 as usize..asset.part.1 as usize];
         for (d, def) in t.defs.iter().enumerate() {
-            if !std::mem::take(&mut asset.due[d]) {
+            if !std::mem::take(&mut due[d]) {
                 continue;
             }
-            asset.done[d] = ts;
+            done[d] = ts;
             let limit = match self.max_age {
                 MaxAge::Fixed(ms) => ms,
                 MaxAge::TimesInterval(k) => {
                     def.inputs
                         .iter()
-                        .map(|&i| asset.slots[i].usual_interval())
+                        .map(|&i| slots[i].usual_interval())
                         .max()
                         .unwrap_or(0)
                         * Millis::from(k)
@@ -319,14 +418,15 @@ impl Deriver {
             };
             self.inputs.clear();
             let mut quality = Quality::Good;
-            let mut fault: Option<&str> = None;
+            // The input whose fault label the reading takes.
+            let mut fault: Option<usize> = None;
             for &i in &def.inputs {
-                let s = &asset.slots[i];
+                let s = &slots[i];
                 if s.set && s.ts <= ts && ts - s.ts <= limit {
                     self.inputs.push(s.value);
                     quality = quality.max(s.quality);
-                    if fault.is_none() && !s.fault.is_empty() {
-                        fault = Some(&s.fault);
+                    if fault.is_none() && s.fault.is_some() {
+                        fault = Some(i);
                     }
                 }
             }
@@ -338,24 +438,29 @@ impl Deriver {
                 self.counts.non_finite += 1;
                 continue;
             };
+            let fault = fault.and_then(|i| slots[i].fault.clone());
+            let fault = fault.as_deref().unwrap_or("");
             emit(&ReadingRef {
                 ts,
-                asset: &asset.name,
+                asset: name,
                 tag: &def.tag,
                 value,
                 unit: &def.unit,
                 quality,
                 text: "",
-                fault: fault.unwrap_or(""),
+                fault,
                 extra: "",
-                encoded: None,
+                encoded: Some(EncodedSeries {
+                    asset: part,
+                    tag: &def.tag_part,
+                    unit: &def.unit_part,
+                }),
             })?;
             self.counts.derived += 1;
             // Formulas computed from this one are due too.
-            let fault = fault.unwrap_or("").to_string();
-            asset.slots[def.slot].update(ts, value, quality, &fault);
+            slots[def.slot].update(ts, value, quality, fault);
             for &r in &t.readers[def.slot] {
-                asset.due[r] = true;
+                due[r] = true;
             }
         }
         Ok(())
@@ -365,7 +470,7 @@ impl Deriver {
 /// Slots for every tag a formula reads or writes; formulas in the order
 /// that puts each after the formulas it reads (`model check` rules out
 /// cycles; any left are evaluated in row order).
-fn build_template(rows: &[&crate::model::TagRow]) -> Template {
+fn build_template(rows: &[&TagRow]) -> Template {
     let mut slots: Vec<String> = Vec::new();
     let slot = |tag: &str, slots: &mut Vec<String>| match slots.iter().position(|s| s == tag) {
         Some(i) => i,
@@ -379,12 +484,15 @@ fn build_template(rows: &[&crate::model::TagRow]) -> Template {
         if let Some(f) = &r.formula {
             let inputs = f.inputs.iter().map(|i| slot(i, &mut slots)).collect();
             let out = slot(&r.tag, &mut slots);
+            let (tag_part, unit_part) = encode_tag_part(&r.tag, &r.unit);
             defs.push(Def {
                 tag: r.tag.clone(),
                 unit: r.unit.clone(),
                 formula: f.clone(),
                 inputs,
                 slot: out,
+                tag_part,
+                unit_part,
             });
         }
     }

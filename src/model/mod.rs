@@ -435,6 +435,20 @@ impl Model {
         out
     }
 
+    /// The asset names of [`Model::scaled`]`(n)`, in order: asset `i`
+    /// repeats the rows of the model's asset `i mod k` (of
+    /// [`Model::assets`]). For verbs that need the names, not the rows.
+    pub fn scaled_asset_names(&self, n: usize) -> Vec<String> {
+        let Some(first) = self.rows.first() else {
+            return Vec::new();
+        };
+        let prefix = first.asset.trim_end_matches(|c: char| c.is_ascii_digit());
+        let width = n.to_string().len().max(2);
+        (0..n)
+            .map(|i| format!("{prefix}{:0width$}", i + 1))
+            .collect()
+    }
+
     /// The model with `n` assets: asset `i` repeats the rows of the model's
     /// asset `i mod k`, named by the first asset's prefix and a number
     /// zero-padded to the width of `n` (at least two digits): `WH-0001` …
@@ -444,17 +458,12 @@ impl Model {
         if assets.is_empty() || n == 0 {
             return Model { rows: Vec::new() };
         }
-        let prefix = assets[0]
-            .trim_end_matches(|c: char| c.is_ascii_digit())
-            .to_string();
-        let width = n.to_string().len().max(2);
         let by_asset: Vec<Vec<&TagRow>> = assets
             .iter()
             .map(|a| self.rows.iter().filter(|r| r.asset == *a).collect())
             .collect();
         let mut rows = Vec::with_capacity(n * by_asset[0].len());
-        for i in 0..n {
-            let name = format!("{prefix}{:0width$}", i + 1);
+        for (i, name) in self.scaled_asset_names(n).into_iter().enumerate() {
             for template in &by_asset[i % by_asset.len()] {
                 let mut row = (*template).clone();
                 row.asset.clone_from(&name);

@@ -63,12 +63,13 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
         )
         .into());
     }
-    let mut model = args.model.resolve("")?;
-    if let Some(n) = args.assets {
-        model = model.scaled(n);
-    }
+    let model = args.model.resolve("")?;
     let max_age = args.max_age.map_or(MaxAge::TimesInterval(3), MaxAge::Fixed);
-    let Some(mut deriver) = Deriver::new(&model, max_age) else {
+    let deriver = match args.assets {
+        Some(n) => Deriver::scaled(&model, n, max_age),
+        None => Deriver::new(&model, max_age),
+    };
+    let Some(mut deriver) = deriver else {
         bail!("the model has no formula rows: nothing to derive");
     };
     let mut rejects = args.reject.open("derive")?;
