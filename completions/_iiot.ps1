@@ -520,7 +520,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Bucket width, for readings that are not rollups [default: the series'' own interval]')
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'Prediction interval levels in percent')
             [CompletionResult]::new('--season', '--season', [CompletionResultType]::ParameterName, 'Seasonal periods (24h,7d), or `none` [default: found in the data]')
-            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'The model: auto (seasonal ETS, MSTL + AutoETS, AutoETS, fallbacks), mstl (MSTL + AutoETS for short seasons too) or snaive (seasonal naive)')
             [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Buckets the model fits on, at most: a number or a duration (30d)')
             [CompletionResult]::new('--refit', '--refit', [CompletionResultType]::ParameterName, 'Refit on a live stream: alone, at each new bucket; or every DURATION')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Write when each series crosses a limit: ''value < 25'', ''value >= 80'', or hi_hi, hi, lo, lo_lo of the model')

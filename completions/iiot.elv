@@ -495,7 +495,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --every 'Bucket width, for readings that are not rollups [default: the series'' own interval]'
             cand --level 'Prediction interval levels in percent'
             cand --season 'Seasonal periods (24h,7d), or `none` [default: found in the data]'
-            cand --method 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)'
+            cand --method 'The model: auto (seasonal ETS, MSTL + AutoETS, AutoETS, fallbacks), mstl (MSTL + AutoETS for short seasons too) or snaive (seasonal naive)'
             cand --history 'Buckets the model fits on, at most: a number or a duration (30d)'
             cand --refit 'Refit on a live stream: alone, at each new bucket; or every DURATION'
             cand --until 'Write when each series crosses a limit: ''value < 25'', ''value >= 80'', or hi_hi, hi, lo, lo_lo of the model'

@@ -405,7 +405,8 @@ complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l horizon -d 'How f
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l every -d 'Bucket width, for readings that are not rollups [default: the series\' own interval]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l level -d 'Prediction interval levels in percent' -r
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l season -d 'Seasonal periods (24h,7d), or `none` [default: found in the data]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)' -r -f -a "auto\t''
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (seasonal ETS, MSTL + AutoETS, AutoETS, fallbacks), mstl (MSTL + AutoETS for short seasons too) or snaive (seasonal naive)' -r -f -a "auto\t''
+mstl\t''
 snaive\t''"
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l history -d 'Buckets the model fits on, at most: a number or a duration (30d)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l refit -d 'Refit on a live stream: alone, at each new bucket; or every DURATION' -r
