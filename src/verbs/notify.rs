@@ -677,7 +677,8 @@ fn events<W: Write>(
                         (EventKind::Raised, Ok(_)) => Change::Raised,
                         (EventKind::Cleared, Ok(_)) => Change::Cleared,
                         (EventKind::Acked { .. }, Ok(_)) => Change::Acked,
-                        (EventKind::Predicted | EventKind::Other(_), Ok(_)) => continue,
+                        (EventKind::Predicted, Ok(_)) => Change::Predicted,
+                        (EventKind::Other(_), Ok(_)) => continue,
                     };
                     run.tally.events += 1;
                     if run.outbox.is_some() && run.saved.seen(ev.ts, &mut replaying) {
