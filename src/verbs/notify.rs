@@ -24,7 +24,9 @@ use crate::time::Millis;
 /// Send alarm events to people: webhooks, email, commands.
 ///
 /// Reads alarm events (`raised`, `cleared`, `acked` lines, as `detect
-/// --events` writes them; other lines are counted and skipped) and sends
+/// --events` writes them, and `predicted` ones from `forecast --until
+/// --events`, told once with the state `predicted` and never as firing;
+/// other lines are counted and skipped) and sends
 /// notifications, writing one delivery record per attempt on stdout:
 /// {"ts","asset":CHANNEL,"tag":ID,"value":ATTEMPT,"delivery":"delivered"|
 /// "failed"|"suppressed"|"dry-run","reason",…} (docs/records.md).
