@@ -124,7 +124,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l assets -d 'The asse
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck, gap and shift rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records; predicted alarms (forecast --until --events) are counted apart, in a section of their own'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
@@ -260,7 +260,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l relation -d 'With --
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l latest -d 'Only the last reading of each series (in the range), as a current-value tile shows'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l alarms -d 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time'
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l active -d 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l active -d 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at, then the predicted alarms whose crossing is still ahead (state predicted, "predicted":true)'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
