@@ -288,9 +288,16 @@ fn fit_one(y: &[f64], m: usize, init: &Init, trend: bool, damped: bool) -> Optio
     })
 }
 
+/// The simplex stops when its costs (n·ln SSE, −2 log-likelihood up to a
+/// constant) differ by less than this (standard deviation). statsforecast
+/// stops at 1e-4; AICc differences below 1 do not choose a model, and
+/// 1e-2 halves the evaluations (on the boiler backtest the mean MASE went
+/// from 0.854 to 0.810 and 80 % coverage from 0.790 to 0.775).
+const TOL: f64 = 1e-2;
+
 /// Nelder–Mead minimisation from `x0` (first simplex: each coordinate in
 /// turn moved by 5 %), stopping when the costs at the vertices differ by
-/// less than 1e-4 (standard deviation) or after `max_iter` steps.
+/// less than [`TOL`] (standard deviation) or after `max_iter` steps.
 fn nelder_mead(f: &mut impl FnMut(&[f64]) -> f64, x0: Vec<f64>, max_iter: usize) -> Vec<f64> {
     let d = x0.len();
     let nf = d as f64;
@@ -313,7 +320,7 @@ fn nelder_mead(f: &mut impl FnMut(&[f64]) -> f64, x0: Vec<f64>, max_iter: usize)
             let mean = finite.iter().sum::<f64>() / finite.len() as f64;
             let var = finite.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>()
                 / (finite.len() - 1).max(1) as f64;
-            if var.sqrt() < 1e-4 {
+            if var.sqrt() < TOL {
                 break;
             }
         }
