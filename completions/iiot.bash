@@ -807,7 +807,7 @@ _iiot() {
                     return 0
                     ;;
                 --method)
-                    COMPREPLY=($(compgen -W "auto snaive" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto mstl snaive" -- "${cur}"))
                     return 0
                     ;;
                 --history)

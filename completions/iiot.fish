@@ -130,7 +130,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l multivariate -d 'Ju
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l no-defaults -d 'Leave out the built-in zscore, stuck, gap and shift rules (only the model\'s and the shorthands\' apply)'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l only -d 'Write only the flagged readings'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l events -d 'Write the alarm lifecycle (raised/cleared events) instead of readings'
-complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records'
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l alarm-report -d 'Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records; predicted alarms (forecast --until --events) are counted apart, in a section of their own'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score -d 'Print precision, recall, F1 and delay against the `fault` labels on stderr'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l strict -d 'Stop with exit 1 at the first bad line; what came before it is kept'
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l line-buffered -d 'Flush after every record, for live pipelines'
@@ -266,7 +266,7 @@ complete -c iiot -n "__fish_iiot_using_subcommand query" -l relation -d 'With --
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l assets -d 'The asset registry CSV; its relations are read from FILE\'s neighbour X.relations.csv when there is one. Default: the registry of the preset given' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l latest -d 'Only the last reading of each series (in the range), as a current-value tile shows'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -l alarms -d 'Write the stored alarm events (raised, cleared, acked) instead of readings, by time'
-complete -c iiot -n "__fish_iiot_using_subcommand query" -l active -d 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at'
+complete -c iiot -n "__fish_iiot_using_subcommand query" -l active -d 'Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at, then the predicted alarms whose crossing is still ahead (state predicted, "predicted":true)'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s v -l verbose -d 'Say more on stderr (repeat for more)'
 complete -c iiot -n "__fish_iiot_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -411,7 +411,8 @@ complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l horizon -d 'How f
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l every -d 'Bucket width, for readings that are not rollups [default: the series\' own interval]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l level -d 'Prediction interval levels in percent' -r
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l season -d 'Seasonal periods (24h,7d), or `none` [default: found in the data]' -r
-complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive)' -r -f -a "auto\t''
+complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l method -d 'The model: auto (seasonal ETS, MSTL + AutoETS, AutoETS, fallbacks), mstl (MSTL + AutoETS for short seasons too) or snaive (seasonal naive)' -r -f -a "auto\t''
+mstl\t''
 snaive\t''"
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l history -d 'Buckets the model fits on, at most: a number or a duration (30d)' -r
 complete -c iiot -n "__fish_iiot_using_subcommand forecast" -l refit -d 'Refit on a live stream: alone, at each new bucket; or every DURATION' -r

@@ -17,6 +17,10 @@
 //! or `rtn_unacked`) 24 hours or more after its raise at the end of the
 //! stream. An ack the tracker refuses (never raised, already
 //! acknowledged) is counted as refused.
+//!
+//! Predicted alarms (`forecast --until --events`, `"event":"predicted"`)
+//! are no measured alarms: they change no rate, flood, chatter or state
+//! figure above and are counted in a section of their own at the end.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -55,6 +59,11 @@ pub(crate) struct AlarmReport {
     ack_total_ms: i128,
     /// The longest time to acknowledge, and the alarm.
     ack_longest: Option<(Millis, (String, String, String))>,
+    /// Predicted crossings (`forecast --until --events`): how many, and
+    /// per alarm the count and the latest event's time. Counted apart,
+    /// never as raises.
+    predicted: u64,
+    predicted_alarms: BTreeMap<(String, String, String), (u64, Millis)>,
 }
 
 impl AlarmReport {
@@ -88,8 +97,21 @@ impl AlarmReport {
                 }
                 return;
             }
-            // A predicted crossing is no measured alarm: not counted here.
-            EventKind::Predicted | EventKind::Other(_) => return,
+            // A predicted crossing is no measured alarm: counted in a
+            // section of its own, never as a raise.
+            EventKind::Predicted => {
+                self.predicted += 1;
+                let key = (
+                    ev.asset.to_string(),
+                    ev.tag.to_string(),
+                    ev.rule.to_string(),
+                );
+                let e = self.predicted_alarms.entry(key).or_insert((0, ts));
+                e.0 += 1;
+                e.1 = e.1.max(ts);
+                return;
+            }
+            EventKind::Other(_) => return,
         };
         let _ = self.states.apply(ev);
         let (asset, tag, rule) = (ev.asset, ev.tag, &*ev.rule);
@@ -119,6 +141,11 @@ impl AlarmReport {
         let mut o = String::new();
         let fmt = TsFormatter::format;
         let (Some(first), last) = (self.first, self.last) else {
+            if self.predicted > 0 {
+                o.push_str("alarm report: no measured alarm events\n");
+                self.render_predicted(&mut o);
+                return o;
+            }
             return "alarm report: no alarm events\n".to_string();
         };
         let periods = ((last.div_euclid(TEN_MIN) - first.div_euclid(TEN_MIN)) + 1) as f64;
@@ -268,7 +295,28 @@ impl AlarmReport {
                 100.0 * a.raises as f64 / self.raises.max(1) as f64
             );
         }
+        self.render_predicted(&mut o);
         o
+    }
+
+    /// The predicted crossings, apart from the measured alarms above.
+    fn render_predicted(&self, o: &mut String) {
+        let fmt = TsFormatter::format;
+        let _ = writeln!(
+            o,
+            "predicted alarms (forecast crossings, not counted above): {} events, {} alarms",
+            self.predicted,
+            self.predicted_alarms.len()
+        );
+        let mut sorted: Vec<_> = self.predicted_alarms.iter().collect();
+        sorted.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
+        for ((asset, tag, rule), (n, latest)) in sorted.iter().take(10) {
+            let _ = writeln!(
+                o,
+                "  {asset} {tag} {rule}: predicted {n} times, latest {}",
+                fmt(*latest)
+            );
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! evaluation ([`backtest`]). docs/records.md describes the records.
 
 pub mod backtest;
+pub mod ets;
 pub mod model;
 pub mod series;
 pub mod until;

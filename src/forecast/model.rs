@@ -1,7 +1,8 @@
-//! The models: MSTL (one or several seasonal periods) with non-seasonal
-//! AutoETS on the deseasonalised series, AutoETS alone, seasonal naive, and
-//! the fallbacks for short or constant series. The fitting is Grafana's
-//! augurs; this module chooses the model, turns its one interval level into
+//! The models: a seasonal ETS for one short season ([`super::ets`]), MSTL
+//! (one or several seasonal periods) with non-seasonal AutoETS on the
+//! deseasonalised series, AutoETS alone, seasonal naive, and the fallbacks
+//! for short or constant series. The fitting but for the seasonal ETS is
+//! Grafana's augurs; this module chooses the model, turns its one interval level into
 //! a standard deviation per step, and widens it to every level asked for.
 
 use augurs_core::{Fit, Predict};
@@ -10,12 +11,17 @@ use augurs_ets::trend::AutoETSTrendModel;
 use augurs_mstl::MSTLModel;
 use augurs_seasons::{Detector, PeriodogramDetector};
 
+use super::ets;
+
 /// Which model a forecast uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    /// MSTL + AutoETS when a season fits the history, AutoETS otherwise,
-    /// naive when even that cannot be fitted.
+    /// With one season of at most 24 steps and three seasons of history a
+    /// seasonal ETS; with longer or several seasons MSTL + AutoETS;
+    /// AutoETS without a season; naive when even that cannot be fitted.
     Auto,
+    /// As `Auto` but MSTL + AutoETS for short seasons too.
+    Mstl,
     /// The value one season before (the baseline).
     SeasonalNaive,
 }
@@ -174,6 +180,15 @@ pub fn forecast(y: &[f64], s: &Settings) -> Forecast {
         };
         return finish(p, sd, &name, fallback.map(|f| f + "naive"), vec![m], s);
     }
+    // One season short enough for a seasonal ETS (as statsforecast's
+    // AutoETS): that; longer or several seasons: MSTL + ETS.
+    if s.method == Method::Auto
+        && fits.len() == 1
+        && fits[0] <= ets::MAX_SEASON
+        && let Some(f) = seasonal_ets(y, fits[0], h, s)
+    {
+        return f;
+    }
     if !fits.is_empty() {
         let model = MSTLModel::new(
             fits.clone(),
@@ -231,6 +246,18 @@ pub fn forecast(y: &[f64], s: &Settings) -> Forecast {
         vec![],
         s,
     )
+}
+
+/// With a single season of `m` (at most [`ets::MAX_SEASON`]) and at
+/// least three seasons of history: the seasonal ETS; `None` when it cannot
+/// be fitted (MSTL + ETS is then tried).
+fn seasonal_ets(y: &[f64], m: usize, h: usize, s: &Settings) -> Option<Forecast> {
+    let e = ets::fit(y, m)?;
+    let (p, sd) = e.forecast(h);
+    p.iter()
+        .chain(&sd)
+        .all(|v| v.is_finite())
+        .then(|| finish(p, sd, &e.name(), None, vec![m], s))
 }
 
 /// Point and per-step standard deviation from a forecast with intervals at
@@ -352,9 +379,13 @@ mod tests {
             let eps = amp * 0.02;
             let f = |i: usize| level + amp * ((i as f64) * std::f64::consts::TAU / period as f64 + phase).sin();
             let y: Vec<f64> = (0..240).map(|i| f(i) + noise(i, seed, eps)).collect();
-            for seasons in [Seasons::Given(vec![24]), Seasons::Detect] {
-                let fc = forecast(&y, &Settings { horizon: 48, levels: vec![80.0], seasons, method: Method::Auto });
-                prop_assert!(fc.model.starts_with("mstl(24"), "{}", fc.model);
+            for (seasons, method, name) in [
+                (Seasons::Given(vec![24]), Method::Auto, "ets(A,"),
+                (Seasons::Detect, Method::Auto, "ets(A,"),
+                (Seasons::Given(vec![24]), Method::Mstl, "mstl(24"),
+            ] {
+                let fc = forecast(&y, &Settings { horizon: 48, levels: vec![80.0], seasons, method });
+                prop_assert!(fc.model.starts_with(name), "{}", fc.model);
                 for (h, p) in fc.point.iter().enumerate() {
                     prop_assert!((p - f(240 + h)).abs() < 4.0 * eps, "step {h}: {p} vs {}", f(240 + h));
                 }

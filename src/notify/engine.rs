@@ -34,6 +34,10 @@ pub enum Change {
     Raised,
     Cleared,
     Acked,
+    /// A forecast says the alarm's condition will begin: told once, as
+    /// `predicted`, in the group's next notification; it is never active,
+    /// so it is not repeated and does not make a notification `firing`.
+    Predicted,
 }
 
 /// One event, as the engine needs it.
@@ -69,6 +73,9 @@ struct Tracked {
     acked: bool,
     /// A notification told of it being raised.
     told: bool,
+    /// A predicted alarm (told once as `predicted`).
+    #[serde(default)]
+    predicted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -256,11 +263,29 @@ impl<'c> Engine<'c> {
                                 active: true,
                                 acked: false,
                                 told: false,
+                                predicted: false,
                             },
                         );
                         true
                     }
                 },
+                Change::Predicted => {
+                    // Kept apart from the measured alarm of the same
+                    // series and rule.
+                    let mut l = line.clone();
+                    l.state = "predicted".into();
+                    g.alarms.insert(
+                        format!("{akey}\u{1f}predicted"),
+                        Tracked {
+                            line: l,
+                            active: false,
+                            acked: false,
+                            told: false,
+                            predicted: true,
+                        },
+                    );
+                    true
+                }
                 Change::Cleared => {
                     let t = g.alarms.entry(akey.clone()).or_insert_with(|| Tracked {
                         // Raised before this run: told as cleared.
@@ -268,6 +293,7 @@ impl<'c> Engine<'c> {
                         active: true,
                         acked: false,
                         told: true,
+                        predicted: false,
                     });
                     if t.active {
                         t.active = false;
@@ -367,7 +393,7 @@ impl<'c> Engine<'c> {
         }
         let news = !g.earlier.is_empty()
             || g.alarms.values().any(|t| !t.told)
-            || (timing.send_resolved && g.alarms.values().any(|t| !t.active));
+            || (timing.send_resolved && g.alarms.values().any(|t| !t.active && !t.predicted));
         let repeat_due = !news
             && !last
             && g.last_notify
@@ -377,6 +403,8 @@ impl<'c> Engine<'c> {
             let mut lines = std::mem::take(&mut g.earlier);
             for t in g.alarms.values() {
                 let state = match (t.active, t.told, t.acked) {
+                    _ if t.predicted && t.told => continue,
+                    _ if t.predicted => "predicted",
                     (false, _, _) if t.told && !timing.send_resolved => continue,
                     (false, _, _) => "cleared",
                     (true, false, _) => "raised",
@@ -389,6 +417,13 @@ impl<'c> Engine<'c> {
                 lines.push(l);
             }
             let firing = g.alarms.values().any(|t| t.active);
+            let status = if firing {
+                "firing"
+            } else if lines.iter().all(|l| l.state == "predicted") {
+                "predicted"
+            } else {
+                "resolved"
+            };
             for &ci in &route.channels {
                 self.state.seq += 1;
                 let n = Notification {
@@ -397,7 +432,7 @@ impl<'c> Engine<'c> {
                     channel: self.cfg.channels[ci].name.clone(),
                     group: g.key.clone(),
                     ts: at,
-                    status: if firing { "firing" } else { "resolved" }.into(),
+                    status: status.into(),
                     repeat: repeat_due,
                     alarms: lines.clone(),
                     held_back: None,

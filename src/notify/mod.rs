@@ -27,7 +27,8 @@ pub struct AlarmLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
     /// `raised` (new since the last notification), `active` (still
-    /// raised, told before), `cleared`, or `acked`.
+    /// raised, told before), `cleared`, `acked`, or `predicted` (a
+    /// forecast's crossing, `forecast --until --events`: no measured alarm).
     pub state: String,
     /// When the alarm was raised (epoch ms).
     pub since: Millis,
@@ -57,7 +58,8 @@ pub struct Notification {
     /// The event time at which the notification was made (epoch ms).
     pub ts: Millis,
     /// `firing` while any alarm of it is active, else `resolved`;
-    /// `summary` for the surplus held back by `max_per_hour`.
+    /// `predicted` when it tells predicted alarms only; `summary` for the
+    /// surplus held back by `max_per_hour`.
     pub status: String,
     /// Whether it repeats alarms already told (`repeat_interval`).
     #[serde(default)]

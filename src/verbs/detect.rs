@@ -244,7 +244,7 @@ pub struct Args {
     /// Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records.
+    /// Print an alarm-health report (rate, floods, chattering, stale, time to acknowledge, standing unacknowledged, bad actors) of the events in the input and of those detect raises, instead of records; predicted alarms (forecast --until --events) are counted apart, in a section of their own.
     #[arg(long)]
     pub alarm_report: bool,
     /// Print precision, recall, F1 and delay against the `fault` labels on stderr.

@@ -29,11 +29,14 @@ use crate::time::{Millis, TsFormatter, parse_positive_millis};
 /// are left out and counted; lines with a value that is not a finite
 /// number are rejected as bad input.
 ///
-/// Models (Grafana's augurs): with a seasonal period — given by --season,
-/// or found by a periodogram (at most two) — MSTL takes the seasons out
-/// and an AutoETS (error, trend and damping chosen by AICc, as
-/// statsforecast's AutoETS) forecasts the rest; without one, AutoETS
-/// alone. A season longer than half the history is dropped, fewer than 8
+/// Models: with one seasonal period of at most 24 buckets — given by
+/// --season, or found by a periodogram — and three seasons of history, a
+/// seasonal exponential smoothing (additive error and season; no, linear
+/// or damped trend chosen by AICc, as statsforecast's AutoETS); with a
+/// longer period or two (daily + weekly) MSTL takes the seasons out and an
+/// AutoETS (Grafana's augurs; error, trend and damping chosen by AICc)
+/// forecasts the rest (--method mstl: for a short season too); without
+/// a season, AutoETS alone. A season longer than half the history is dropped, fewer than 8
 /// buckets get the naive forecast, a constant series its constant; each
 /// such fallback is said once per series on stderr and named in the
 /// record's `model`. --method snaive gives the seasonal naive baseline.
@@ -87,7 +90,7 @@ pub struct Args {
     /// Seasonal periods (24h,7d), or `none` [default: found in the data].
     #[arg(long, value_name = "LIST")]
     pub season: Option<String>,
-    /// The model: auto (MSTL + AutoETS, AutoETS, fallbacks) or snaive (seasonal naive).
+    /// The model: auto (seasonal ETS, MSTL + AutoETS, AutoETS, fallbacks), mstl (MSTL + AutoETS for short seasons too) or snaive (seasonal naive).
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
     /// Buckets the model fits on, at most: a number or a duration (30d).
@@ -121,6 +124,7 @@ pub struct Args {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MethodArg {
     Auto,
+    Mstl,
     Snaive,
 }
 
@@ -369,6 +373,7 @@ fn job_of(args: &Args) -> Result<Job> {
         seasons,
         method: match args.method {
             MethodArg::Auto => Method::Auto,
+            MethodArg::Mstl => Method::Mstl,
             MethodArg::Snaive => Method::SeasonalNaive,
         },
         history,

@@ -24,7 +24,9 @@ use crate::time::Millis;
 /// Send alarm events to people: webhooks, email, commands.
 ///
 /// Reads alarm events (`raised`, `cleared`, `acked` lines, as `detect
-/// --events` writes them; other lines are counted and skipped) and sends
+/// --events` writes them, and `predicted` ones from `forecast --until
+/// --events`, told once with the state `predicted` and never as firing;
+/// other lines are counted and skipped) and sends
 /// notifications, writing one delivery record per attempt on stdout:
 /// {"ts","asset":CHANNEL,"tag":ID,"value":ATTEMPT,"delivery":"delivered"|
 /// "failed"|"suppressed"|"dry-run","reason",…} (docs/records.md).
@@ -677,7 +679,8 @@ fn events<W: Write>(
                         (EventKind::Raised, Ok(_)) => Change::Raised,
                         (EventKind::Cleared, Ok(_)) => Change::Cleared,
                         (EventKind::Acked { .. }, Ok(_)) => Change::Acked,
-                        (EventKind::Predicted | EventKind::Other(_), Ok(_)) => continue,
+                        (EventKind::Predicted, Ok(_)) => Change::Predicted,
+                        (EventKind::Other(_), Ok(_)) => continue,
                     };
                     run.tally.events += 1;
                     if run.outbox.is_some() && run.saved.seen(ev.ts, &mut replaying) {

@@ -67,7 +67,9 @@ use crate::time::Millis;
 /// at --at (default now) in ISA-18.2 terms — `unacked` (active,
 /// unacknowledged), `acked` (active, acknowledged) or `rtn_unacked`
 /// (returned to normal, never acknowledged) — with when it was raised, by
-/// which rule, and who acknowledged it when (docs/records.md). Both take
+/// which rule, and who acknowledged it when (docs/records.md); after them
+/// the predicted alarms (`forecast --until --events`) whose crossing is
+/// not yet past at --at, with `"state":"predicted"` and `"predicted":true`. Both take
 /// --asset, --tag, --rule (globs) and --severity; --alarms takes --from
 /// and --to.
 #[derive(Debug, clap::Args)]
@@ -125,7 +127,7 @@ pub struct AlarmArgs {
     /// Write the stored alarm events (raised, cleared, acked) instead of readings, by time.
     #[arg(long)]
     pub alarms: bool,
-    /// Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at.
+    /// Write one record per alarm that needs attention (state unacked, acked or rtn_unacked) at --at, then the predicted alarms whose crossing is still ahead (state predicted, "predicted":true).
     #[arg(long)]
     pub active: bool,
     /// With --active: the time to tell the states at (default: now).

@@ -8,7 +8,8 @@ use super::query::Args;
 use crate::alarms::{Filter, StateEncoder};
 use crate::io::stdout_sink;
 use crate::patterns::Patterns;
-use crate::record::RecordWriter;
+use crate::record::alarm::{AlarmEvent, EventKind};
+use crate::record::{Reading, RecordWriter};
 use crate::store::{Source, Store};
 
 pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
@@ -53,6 +54,19 @@ pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
                 out.write(&enc.encode(key, alarm))?;
                 wrote += 1;
             }
+            // Then the predicted alarms whose crossing is still ahead.
+            let filter = Filter {
+                from: i64::MIN,
+                to: at.saturating_add(1),
+                ..filter
+            };
+            for p in &predicted_at(&store, &filter, at)? {
+                if wrote >= limit {
+                    break;
+                }
+                out.write(&p.as_ref())?;
+                wrote += 1;
+            }
         } else if limit > 0 {
             store.alarm_events(&filter, |r| {
                 out.write(&r.as_ref())?;
@@ -71,4 +85,58 @@ pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
         return Ok(());
     }
     result
+}
+
+/// The predicted alarms at `at`, by asset, tag, rule: per alarm the last
+/// `predicted` event at or before `at` whose crossing (its `at` field) is
+/// not yet past, as an alarm state record with `"state":"predicted"` and
+/// `"predicted":true` (its `ts` when the forecast was made; `at`,
+/// `earliest`, `latest` and `message` as the event had them). A measured
+/// raise of the same alarm after the prediction ends it.
+fn predicted_at(store: &Store, filter: &Filter, at: crate::time::Millis) -> Result<Vec<Reading>> {
+    use std::collections::BTreeMap;
+    let mut last: BTreeMap<(String, String, String), Option<Reading>> = BTreeMap::new();
+    store.alarm_events(filter, |r| {
+        let Ok(ev) = AlarmEvent::from_reading(r) else {
+            return Ok(true);
+        };
+        let key = (
+            ev.asset.to_string(),
+            ev.tag.to_string(),
+            ev.rule.to_string(),
+        );
+        match ev.event {
+            EventKind::Predicted => {
+                last.insert(key, Some(r.clone()));
+            }
+            EventKind::Raised => {
+                if let Some(p) = last.get_mut(&key) {
+                    *p = None;
+                }
+            }
+            _ => {}
+        }
+        Ok(true)
+    })?;
+    let mut out = Vec::new();
+    for r in last.into_values().flatten() {
+        let crossing = r
+            .extra_field("at")
+            .and_then(|v| serde_json::from_str::<String>(v).ok())
+            .and_then(|t| crate::time::parse_time_text(&t));
+        if crossing.is_some_and(|c| c < at) {
+            continue;
+        }
+        let mut p = r.clone();
+        p.clear_extra();
+        p.push_extra("state", "\"predicted\"");
+        p.push_extra("predicted", "true");
+        for (k, v) in r.extra_fields() {
+            if k != "event" {
+                p.push_extra(k, v);
+            }
+        }
+        out.push(p);
+    }
+    Ok(out)
 }

@@ -70,7 +70,9 @@ fn boiler_backtest_beats_seasonal_naive_with_calibrated_intervals() {
     let per: Vec<&Value> = lines.iter().filter(|l| l["total"] != true).collect();
     assert_eq!(per.len(), 72);
     assert!(
-        per.iter().all(|l| text(l, "model").starts_with("mstl(24)")),
+        per.iter().all(
+            |l| text(l, "model").starts_with("ets(A,") && text(l, "model").ends_with(",A)[24]")
+        ),
         "{per:?}"
     );
 }

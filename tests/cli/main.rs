@@ -12,6 +12,7 @@ mod detect;
 mod docs;
 mod examples;
 mod forecast;
+mod forecast_alarms;
 mod inspect;
 mod lake_history;
 mod lost;
