@@ -440,7 +440,7 @@ Register-ArgumentCompleter -Native -CommandName 'iiot' -ScriptBlock {
             [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS')
             [CompletionResult]::new('--dead-letter', '--dead-letter', [CompletionResultType]::ParameterName, 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)')
             [CompletionResult]::new('--replay', '--replay', [CompletionResultType]::ParameterName, 'Send the notifications of a dead-letter file again, instead of reading events')
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'A SQLite store or `postgresql://` URL whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The outbox and grouping state, kept across restarts (fsynced)')
             [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Send nothing: write what would be sent to whom (body, subject) as records')

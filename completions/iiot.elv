@@ -419,7 +419,7 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --ca 'Trust only the certificates in this PEM file for HTTPS and SMTP TLS'
             cand --dead-letter 'Append notifications not delivered after --max-attempts here (NDJSON, fsynced)'
             cand --replay 'Send the notifications of a dead-letter file again, instead of reading events'
-            cand --store 'A SQLite store whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated'
+            cand --store 'A SQLite store or `postgresql://` URL whose acknowledgements (`iiot ack`, stored `acked` events) are checked before each repeat: an alarm acknowledged there is not repeated'
             cand --state 'The outbox and grouping state, kept across restarts (fsynced)'
             cand --rejects 'Write rejected lines here as NDJSON ({"source","line","reason","raw"}) instead of to stderr'
             cand --dry-run 'Send nothing: write what would be sent to whom (body, subject) as records'
