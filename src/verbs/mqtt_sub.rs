@@ -1,9 +1,10 @@
 //! `iiot mqtt-sub`: readings from an MQTT broker to NDJSON.
 
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use rumqttc::{Client, Event, Packet, Publish, QoS, RecvTimeoutError, TryRecvError};
+use rumqttc::{Client, Event, Packet, Publish, QoS};
 
 use super::Global;
 use super::args::{OutputArgs, RejectArgs};
@@ -94,6 +95,24 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     opts.set_clean_session(args.clean || args.qos == 0);
     opts.set_manual_acks(true);
     let (client, mut connection) = Client::new(opts, 4096);
+    // The connection is driven by a thread of its own with rumqttc's
+    // blocking `recv`: its `try_recv` and `recv_timeout` drop the poll
+    // when they give up, and a connection polled that way stopped reading
+    // after a few hundred thousand messages (the broker then closed it and
+    // nothing reconnected). The thread stops when this side hangs up.
+    let (events_in, events) = std::sync::mpsc::sync_channel(1024);
+    let driver = std::thread::spawn(move || {
+        while let Ok(event) = connection.recv() {
+            let failed = event.is_err();
+            let stop = matches!(event, Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect)));
+            if events_in.send(event).is_err() || stop {
+                break;
+            }
+            if failed {
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        }
+    });
     let mut rejects = args.reject.open("mqtt-sub")?;
     let (sink, line_buffered) = stdout_sink(args.output.line_buffered);
     let mut out = RecordWriter::new(sink, args.output.format(), line_buffered);
@@ -125,12 +144,12 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
             if args.idle.is_some_and(|d| last_message.elapsed() >= d) {
                 return Ok(());
             }
-            let event = match connection.try_recv() {
+            let event = match events.try_recv() {
                 Ok(e) => e,
                 Err(TryRecvError::Empty) => {
                     // Nothing more at hand: settle before waiting.
                     settle(&mut out, &mut pending)?;
-                    match connection.recv_timeout(Duration::from_millis(100)) {
+                    match events.recv_timeout(Duration::from_millis(100)) {
                         Ok(e) => e,
                         Err(RecvTimeoutError::Timeout) => continue,
                         Err(RecvTimeoutError::Disconnected) => return Ok(()),
@@ -201,7 +220,6 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
                     }
                     down = true;
                     settle(&mut out, &mut pending).ok();
-                    std::thread::sleep(Duration::from_millis(250));
                 }
             }
         }
@@ -211,10 +229,16 @@ pub fn run(args: Args, global: &Global) -> Result<()> {
     let _ = client.disconnect();
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
-        match connection.recv_timeout(Duration::from_millis(200)) {
+        match events.recv_timeout(Duration::from_millis(200)) {
             Ok(Ok(Event::Outgoing(rumqttc::Outgoing::Disconnect))) | Ok(Err(_)) | Err(_) => break,
             Ok(Ok(_)) => {}
         }
+    }
+    // The driver ends at the disconnect, or at its next event once the
+    // channel is gone; it is not waited for past the deadline.
+    drop(events);
+    if driver.is_finished() {
+        let _ = driver.join();
     }
     let flushed = out.flush();
     rejects.finish()?;
