@@ -68,7 +68,7 @@ echo "query --alarms --active on $n events: $active alarms need attention, $(cal
 # 4. The wellhead day as a lake: query --order time beside DuckDB.
 "$bin" -q query "$tmp/wh.db" | "$bin" -q store --parquet "$tmp/whlake"
 ours=$(median_seconds "'$bin' -q query '$tmp/whlake' --order time > /dev/null")
-theirs=$(median_seconds "python3 -c \"import duckdb; duckdb.sql(\\\"COPY (SELECT ts, asset, tag, value, unit FROM read_parquet('$tmp/whlake/**/*.parquet') ORDER BY ts, asset, tag) TO '/dev/null' (FORMAT csv)\\\")\"")
+theirs=$(median_seconds "python3 -c \"import duckdb; duckdb.sql('SET enable_progress_bar = false'); duckdb.sql(\\\"COPY (SELECT ts, asset, tag, value, unit FROM read_parquet('$tmp/whlake/**/*.parquet') ORDER BY ts, asset, tag) TO '/dev/null' (FORMAT csv)\\\")\"")
 echo "query LAKE --order time, one wellhead day ($nwh readings): iiot $ours s, DuckDB ORDER BY ts $theirs s, ratio $(calc %.2f "$ours / $theirs") (below 1: iiot faster)"
 # Peak memory: four days of the same lake (the day copied under three more dates).
 cp -r "$tmp/whlake" "$tmp/whlake4"
