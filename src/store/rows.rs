@@ -124,28 +124,19 @@ pub(crate) fn read_rollups(
         let name = store.name();
         bail!("{name} has no table {table}: `iiot rollup {name} --every {label}` makes it");
     }
-    let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
     let mut records = BucketRecords::new();
-    let mut n = 0u64;
-    for s in store.series(sel)? {
-        if n >= limit {
-            break;
-        }
+    walk_series(store, sel, limit, |s, from, to, n| {
         let names = (
             s.asset.as_str(),
             s.tag.as_str(),
             s.unit.as_deref().unwrap_or(""),
         );
-        let go_on = store.rollup_rows(&table, &s, from, to, &mut |b| {
+        store.rollup_rows(&table, s, from, to, &mut |b| {
             records.emit(label, names, b, &mut emit)?;
-            n += 1;
-            Ok(n < limit)
-        })?;
-        if !go_on {
-            break;
-        }
-    }
-    Ok(())
+            *n += 1;
+            Ok(*n < limit)
+        })
+    })
 }
 
 /// The table each retention rule deletes from (`readings`, `rollup_1h`),
@@ -171,22 +162,31 @@ fn read_selected(
     limit: u64,
     mut emit: impl FnMut(&ReadingRef<'_>) -> Result<()>,
 ) -> Result<()> {
-    // Only times a record can carry (years 1–9999): a row another writer
-    // put outside them is not read.
-    let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
     let mut reading = Reading::default();
-    let mut n = 0u64;
-    for s in store.series(sel)? {
-        if n >= limit {
-            break;
-        }
-        let go_on = store.rows(&s, from, to, latest, &mut |ts, value, quality, extra| {
+    walk_series(store, sel, limit, |s, from, to, n| {
+        store.rows(s, from, to, latest, &mut |ts, value, quality, extra| {
             s.fill(&mut reading, ts, value, quality, extra);
             emit(&reading.as_ref())?;
-            n += 1;
-            Ok(n < limit)
-        })?;
-        if !go_on {
+            *n += 1;
+            Ok(*n < limit)
+        })
+    })
+}
+
+/// Hands `read` each selected series in order with the times a record can
+/// carry (years 1–9999: a row another writer put outside them is not
+/// read), and the count of rows handed on so far, until `limit` were or
+/// `read` returns `false`.
+fn walk_series(
+    store: &impl SeriesRows,
+    sel: &Selection,
+    limit: u64,
+    mut read: impl FnMut(&Series, Millis, Millis, &mut u64) -> Result<bool>,
+) -> Result<()> {
+    let (from, to) = (sel.from.max(MIN_MILLIS), sel.to.min(MAX_MILLIS + 1));
+    let mut n = 0u64;
+    for s in store.series(sel)? {
+        if n >= limit || !read(&s, from, to, &mut n)? {
             break;
         }
     }

@@ -38,6 +38,7 @@ fn rollups_read_back_and_archive_on_postgresql_equal_sqlite() {
         ),
     );
     let raw = same(&wd, &url, "iiot query -q {S}");
+    assert!(raw.lines().count() > 10_000, "{raw:.300}");
     let m1 = same(&wd, &url, "iiot query -q {S} --rollup 1m");
     // A bucket for each series and minute with a reading.
     let minutes: std::collections::BTreeSet<(String, String, i64)> =
