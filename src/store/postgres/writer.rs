@@ -238,6 +238,12 @@ impl PgWriter {
             bail!("{}: an earlier commit failed", self.target.name);
         }
         let mut outage: Option<Instant> = None;
+        // A connection the server closed since the last commit (noticed by
+        // the driver, not by a failed statement) is an outage too.
+        if self.client.as_ref().is_some_and(Client::is_closed) {
+            self.say_lost("the server closed the connection");
+            outage = Some(Instant::now());
+        }
         let mut delay = Duration::from_millis(100);
         loop {
             let result = self.try_commit();
@@ -254,17 +260,11 @@ impl PgWriter {
                 return Err(e.context(format!("writing to {}", self.target.name)));
             }
             self.client = None;
-            let began = *outage.get_or_insert_with(|| {
-                if !self.opts.quiet {
-                    eprintln!(
-                        "iiot store: {}: connection lost ({}); reconnecting, the batch of {} records kept",
-                        self.target.name,
-                        short(&e),
-                        self.batch_len()
-                    );
-                }
-                Instant::now()
-            });
+            if outage.is_none() {
+                self.say_lost(&short(&e));
+                outage = Some(Instant::now());
+            }
+            let began = outage.unwrap_or_else(Instant::now);
             if began.elapsed() >= self.opts.reconnect_for {
                 self.failed = true;
                 return Err(e.context(format!(
@@ -274,6 +274,17 @@ impl PgWriter {
             }
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// The one message of an outage.
+    fn say_lost(&self, why: &str) {
+        if !self.opts.quiet {
+            eprintln!(
+                "iiot store: {}: connection lost ({why}); reconnecting, the batch of {} records kept",
+                self.target.name,
+                self.batch_len()
+            );
         }
     }
 
