@@ -583,6 +583,11 @@ fn parse_block(b: &mut Block, parser: &mut RecordParser, mut encoder: Option<&mu
         return;
     }
     let data = &b.data;
+    // UTF-8 checked once for the block (lines end at an ASCII newline, so
+    // each is whole characters) rather than line by line.
+    let text = std::str::from_utf8(data).ok();
+    // A line the parser calls canonical is copied, not encoded again.
+    let copy_canonical = encoder.as_deref().is_some_and(RecordEncoder::is_ndjson);
     let mut start = 0usize;
     let mut used = 0usize;
     while start < data.len() {
@@ -617,10 +622,17 @@ fn parse_block(b: &mut Block, parser: &mut RecordParser, mut encoder: Option<&mu
             b.readings.push(Reading::default());
         }
         let reading = &mut b.readings[used];
-        let outcome = match parser.parse(line, reading) {
+        let parsed = match text.and_then(|t| t.get(raw_start..raw_start + line.len())) {
+            Some(line) => parser.parse_str(line, reading),
+            None => parser.parse(line, reading),
+        };
+        let outcome = match parsed {
             Ok(()) => {
                 let from = b.encoded.len();
-                if let Some(enc) = encoder.as_deref_mut() {
+                if copy_canonical && parser.canonical {
+                    b.encoded.extend_from_slice(line);
+                    b.encoded.push(b'\n');
+                } else if let Some(enc) = encoder.as_deref_mut() {
                     enc.encode(&reading.as_ref(), &mut b.encoded);
                 }
                 used += 1;

@@ -174,6 +174,11 @@ impl RecordEncoder {
         }
     }
 
+    /// Whether it writes NDJSON (whose canonical lines a reader may copy).
+    pub fn is_ndjson(&self) -> bool {
+        self.format == Format::Ndjson
+    }
+
     /// Appends one record, with its newline, to `out`.
     pub fn encode(&mut self, r: &ReadingRef<'_>, out: &mut Vec<u8>) {
         match self.format {

@@ -36,6 +36,13 @@ impl std::error::Error for ParseError {}
 pub struct RecordParser {
     last_ts_text: String,
     last_ts: Millis,
+    /// Whether `last_ts_text` is as the encoder writes `last_ts`, once asked.
+    last_ts_canonical: Option<bool>,
+    ts_text: Vec<u8>,
+    ts_format: time::TsFormatter,
+    /// Set by each parse: the line was read by the fast path and is
+    /// exactly what the NDJSON encoder writes for the record.
+    pub canonical: bool,
 }
 
 impl RecordParser {
@@ -45,23 +52,48 @@ impl RecordParser {
 
     /// Parses one line (without its newline) into `out`.
     pub fn parse(&mut self, line: &[u8], out: &mut Reading) -> Result<(), ParseError> {
-        let mut field: Option<&'static str> = None;
         // Valid UTF-8 checked once for the whole line is cheaper than
         // serde_json checking string by string; a line that is not UTF-8 goes
         // the slow way, so its message names the field the bad bytes are in.
-        let result = match std::str::from_utf8(line) {
-            Ok(text) => {
-                if super::fast::parse(self, text, out) {
-                    return Ok(());
-                }
-                self.parse_with(serde_json::Deserializer::from_str(text), out, &mut field)
+        match std::str::from_utf8(line) {
+            Ok(text) => self.parse_str(text, out),
+            Err(_) => {
+                self.canonical = false;
+                let mut field: Option<&'static str> = None;
+                self.parse_with(serde_json::Deserializer::from_slice(line), out, &mut field)
+                    .map_err(|e| ParseError {
+                        field,
+                        message: describe_json_error(&e),
+                    })
             }
-            Err(_) => self.parse_with(serde_json::Deserializer::from_slice(line), out, &mut field),
-        };
-        result.map_err(|e| ParseError {
-            field,
-            message: describe_json_error(&e),
-        })
+        }
+    }
+
+    /// [`RecordParser::parse`] of a line already known to be UTF-8 (a
+    /// block of lines checked at once).
+    pub fn parse_str(&mut self, text: &str, out: &mut Reading) -> Result<(), ParseError> {
+        if super::fast::parse(self, text, out) {
+            return Ok(());
+        }
+        let mut field: Option<&'static str> = None;
+        self.parse_with(serde_json::Deserializer::from_str(text), out, &mut field)
+            .map_err(|e| ParseError {
+                field,
+                message: describe_json_error(&e),
+            })
+    }
+
+    /// Whether the time text parsed last is exactly as the encoder writes
+    /// its instant; worked out once per distinct text.
+    pub(super) fn ts_text_is_canonical(&mut self) -> bool {
+        if let Some(known) = self.last_ts_canonical {
+            return known;
+        }
+        self.ts_text.clear();
+        self.ts_format.write(self.last_ts, &mut self.ts_text);
+        let known = self.ts_text == self.last_ts_text.as_bytes();
+        self.last_ts_canonical = Some(known);
+        known
     }
 
     /// [`RecordParser::parse`] without the fast path, for comparing the two.
@@ -100,6 +132,7 @@ impl RecordParser {
         self.last_ts_text.clear();
         self.last_ts_text.push_str(s);
         self.last_ts = ms;
+        self.last_ts_canonical = None;
         Ok(ms)
     }
 }

@@ -11,11 +11,14 @@ use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use arrow_array::types::UInt32Type;
 use arrow_array::{
-    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMillisecondArray, UInt32Array,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 
@@ -67,11 +70,11 @@ pub fn rollup_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// One buffered row; strings are indexes into the partition's tables.
+/// One buffered row of a series; strings are indexes into the
+/// partition's tables.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Row {
     ts: Millis,
-    series: u32,
     value: f64,
     quality: Quality,
     /// 0: no text; else index + 1 into `texts`.
@@ -84,7 +87,13 @@ pub(super) struct Row {
 pub(super) struct Part {
     /// Folder relative to the lake: `date=2026-01-01[/asset=WH-01]`.
     pub(super) rel: String,
-    pub(super) rows: Vec<Row>,
+    /// The rows of each series (by series index), in the order they came:
+    /// kept apart as they come, so writing needs no sort by series.
+    runs: Vec<Vec<Row>>,
+    /// Rows in all runs.
+    len: usize,
+    /// A rollup row added last: its series.
+    last_row: Option<u32>,
     /// (asset, tag, unit) per series index, and the index by key.
     pub(super) series: Vec<(String, String, String)>,
     pub(super) series_index: HashMap<String, u32>,
@@ -103,7 +112,9 @@ impl Part {
     pub(super) fn new(rel: String) -> Part {
         Part {
             rel,
-            rows: Vec::new(),
+            runs: Vec::new(),
+            len: 0,
+            last_row: None,
             series: Vec::new(),
             series_index: HashMap::new(),
             last_series: None,
@@ -115,10 +126,20 @@ impl Part {
         }
     }
 
+    /// Rows buffered.
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Adds a rollup record's row: its series, and its statistics.
     pub(super) fn push_rollup(&mut self, r: &Reading, b: BucketRow, key_buf: &mut String) {
         self.push(r, key_buf);
-        if let Some(row) = self.rows.last_mut() {
+        let run = self.last_row.and_then(|s| self.runs.get_mut(s as usize));
+        if let Some(row) = run.and_then(|run| run.last_mut()) {
             row.text = 0;
             row.bucket = self.buckets.len() as u32;
         }
@@ -146,6 +167,7 @@ impl Part {
                         let i = self.series.len() as u32;
                         self.series
                             .push((r.asset.clone(), r.tag.clone(), r.unit.clone()));
+                        self.runs.push(Vec::new());
                         self.series_index.insert(key_buf.clone(), i);
                         i
                     }
@@ -166,14 +188,18 @@ impl Part {
                 }
             }
         };
-        self.rows.push(Row {
+        let row = Row {
             ts: r.ts,
-            series,
             value: r.value,
             quality: r.quality,
             text,
             bucket: 0,
-        });
+        };
+        if let Some(run) = self.runs.get_mut(series as usize) {
+            run.push(row);
+            self.len += 1;
+            self.last_row = Some(series);
+        }
     }
 }
 
@@ -190,7 +216,7 @@ pub(super) struct Job {
 pub(super) fn write_jobs(jobs: Receiver<Job>, props: WriterProperties) -> WriterEnd {
     let mut counts = LakeCounts::default();
     for job in jobs {
-        let rows = job.part.rows.len() as u64;
+        let rows = job.part.len() as u64;
         let tmp = job.dir.join(tmp_name(&job.name));
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             write_part(job.part, &job.dir, &job.name, &props)
@@ -220,20 +246,21 @@ pub(super) fn write_jobs(jobs: Receiver<Job>, props: WriterProperties) -> Writer
 /// file: temporary name, fsync, rename, fsync of the folder. On an error
 /// the temporary file is removed.
 fn write_part(mut part: Part, dir: &Path, name: &str, props: &WriterProperties) -> Result<u64> {
-    // Series rank by their strings first, then rows by rank and time.
+    // Series by their strings; each series' rows by time, sorted only when
+    // they are not already (a stream's are), so this is linear.
     let mut order: Vec<u32> = (0..part.series.len() as u32).collect();
     order.sort_by(|&a, &b| {
         let (sa, sb) = (&part.series[a as usize], &part.series[b as usize]);
         (&sa.0, &sa.1, &sa.2).cmp(&(&sb.0, &sb.1, &sb.2))
     });
-    let mut rank = vec![0u32; order.len()];
-    for (r, &s) in order.iter().enumerate() {
-        rank[s as usize] = r as u32;
+    for run in &mut part.runs {
+        if !run.is_sorted_by_key(|row| row.ts) {
+            run.sort_by_key(|row| row.ts);
+        }
     }
-    part.rows = by_series_then_time(std::mem::take(&mut part.rows), &rank);
     let batch = match part.every.is_some() {
-        true => to_rollup_batch(&part)?,
-        false => to_batch(&part)?,
+        true => to_rollup_batch(&part, &order)?,
+        false => to_batch(&part, &order)?,
     };
     drop(part);
     write_durable(dir, name, &batch, props)
@@ -272,90 +299,92 @@ pub(crate) fn write_durable(
     Ok(fs::metadata(&path).map(|m| m.len()).unwrap_or(0))
 }
 
-/// The rows ordered by their series' rank, then by time: placed by a
-/// counting sort on the rank (keeping the order they came in), then each
-/// series sorted by time only when it is not already — a stream is, so
-/// this is linear where a comparison sort of the whole would not be.
-fn by_series_then_time(rows: Vec<Row>, rank: &[u32]) -> Vec<Row> {
-    let mut start = vec![0usize; rank.len() + 1];
-    for row in &rows {
-        start[rank[row.series as usize] as usize + 1] += 1;
-    }
-    for i in 1..start.len() {
-        start[i] += start[i - 1];
-    }
-    let mut next = start.clone();
-    let mut out: Vec<Row> = Vec::with_capacity(rows.len());
-    // Filled slot by slot below; every slot is written exactly once.
-    out.resize(
-        rows.len(),
-        Row {
-            ts: 0,
-            series: 0,
-            value: 0.0,
-            quality: Quality::Good,
-            text: 0,
-            bucket: 0,
-        },
-    );
-    for row in rows {
-        let r = rank[row.series as usize] as usize;
-        out[next[r]] = row;
-        next[r] += 1;
-    }
-    for w in start.windows(2) {
-        let run = &mut out[w[0]..w[1]];
-        if !run.is_sorted_by_key(|row| row.ts) {
-            run.sort_by_key(|row| row.ts);
-        }
-    }
-    out
-}
-
-fn to_batch(part: &Part) -> Result<RecordBatch> {
-    let n = part.rows.len();
+/// The file's rows, series by series in `order`: the string columns as
+/// dictionaries of the series' strings (a key per row, no string copied
+/// per row; the Parquet writer dictionary-encodes them as it would plain
+/// strings, and the file's columns are the same), the rest as values.
+fn to_batch(part: &Part, order: &[u32]) -> Result<RecordBatch> {
+    let n = part.len();
     let mut ts = Vec::with_capacity(n);
     let mut value = Vec::with_capacity(n);
-    let (mut asset, mut tag, mut unit, mut quality, mut text) = (
-        Vec::with_capacity(n),
+    let (mut series, mut unit, mut quality, mut text) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    for row in &part.rows {
-        let (a, t, u) = &part.series[row.series as usize];
-        ts.push(row.ts);
-        value.push(row.value);
-        asset.push(a.as_str());
-        tag.push(t.as_str());
-        unit.push((!u.is_empty()).then_some(u.as_str()));
-        quality.push(row.quality.as_str());
-        text.push((row.text > 0).then(|| part.texts[row.text as usize - 1].as_str()));
+    for (key, &s) in order.iter().enumerate() {
+        let key = key as u32;
+        let has_unit = !part.series[s as usize].2.is_empty();
+        for row in &part.runs[s as usize] {
+            ts.push(row.ts);
+            value.push(row.value);
+            series.push(key);
+            unit.push(has_unit.then_some(key));
+            quality.push(match row.quality {
+                Quality::Good => 0u32,
+                Quality::Uncertain => 1,
+                Quality::Bad => 2,
+            });
+            text.push((row.text > 0).then(|| part.texts[row.text as usize - 1].as_str()));
+        }
     }
+    let names = |pick: fn(&(String, String, String)) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(
+            order.iter().map(|&s| pick(&part.series[s as usize])),
+        ))
+    };
+    let series = UInt32Array::from(series);
+    let dictionary = |values: ArrayRef, keys: UInt32Array| -> Result<ArrayRef> {
+        Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(
+            keys, values,
+        )?))
+    };
+    let qualities: ArrayRef = Arc::new(StringArray::from_iter_values(
+        [Quality::Good, Quality::Uncertain, Quality::Bad].map(Quality::as_str),
+    ));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
-        Arc::new(StringArray::from(asset)),
-        Arc::new(StringArray::from(tag)),
-        Arc::new(StringArray::from(unit)),
+        dictionary(names(|s| &s.0), series.clone())?,
+        dictionary(names(|s| &s.1), series)?,
+        dictionary(names(|s| &s.2), UInt32Array::from(unit))?,
         Arc::new(Float64Array::from(value)),
-        Arc::new(StringArray::from(quality)),
+        dictionary(qualities, UInt32Array::from(quality))?,
         Arc::new(StringArray::from(text)),
     ];
-    Ok(RecordBatch::try_new(schema(), columns)?)
+    Ok(RecordBatch::try_new(dictionary_schema(), columns)?)
+}
+
+/// [`schema`] with the string columns but `text` as dictionaries, the
+/// batches [`to_batch`] makes: the same Parquet columns.
+fn dictionary_schema() -> SchemaRef {
+    let dict = DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
+    let fields: Vec<Field> = schema()
+        .fields()
+        .iter()
+        .map(|f| match f.name().as_str() {
+            "asset" | "tag" | "unit" | "quality" => {
+                Field::new(f.name(), dict.clone(), f.is_nullable())
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
 }
 
 /// A rollup partition's rows as a batch of [`rollup_schema`].
-fn to_rollup_batch(part: &Part) -> Result<RecordBatch> {
+fn to_rollup_batch(part: &Part, order: &[u32]) -> Result<RecordBatch> {
     let every = part.every.as_deref().unwrap_or_default();
-    let rows = part.rows.iter().map(|row| {
-        let (a, t, u) = &part.series[row.series as usize];
-        (
-            a.as_str(),
-            t.as_str(),
-            u.as_str(),
-            &part.buckets[row.bucket as usize],
-        )
+    let rows = order.iter().flat_map(|&s| {
+        let (a, t, u) = &part.series[s as usize];
+        part.runs[s as usize].iter().map(move |row| {
+            (
+                a.as_str(),
+                t.as_str(),
+                u.as_str(),
+                &part.buckets[row.bucket as usize],
+            )
+        })
     });
     rollup_batch(every, rows)
 }
@@ -416,8 +445,14 @@ fn write_file(path: &Path, batch: &RecordBatch, props: WriterProperties) -> Resu
     let file = File::create(path)?;
     // The writer buffers on its own and flushes when it closes (footer
     // included); the handle kept here then syncs the file to disk.
-    let mut writer =
-        ArrowWriter::try_new(file.try_clone()?, batch.schema(), Some(props)).map_err(io_first)?;
+    // No Arrow schema in the footer: the lake's columns are Parquet's own
+    // types, read the same by every reader, whatever Arrow types (plain or
+    // dictionary strings) a batch was written from.
+    let options = ArrowWriterOptions::new()
+        .with_properties(props)
+        .with_skip_arrow_metadata(true);
+    let mut writer = ArrowWriter::try_new_with_options(file.try_clone()?, batch.schema(), options)
+        .map_err(io_first)?;
     writer.write(batch).map_err(io_first)?;
     writer.close().map_err(io_first)?;
     file.sync_all()?;

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::layout::{
@@ -68,6 +68,12 @@ pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
         .set_dictionary_enabled(true)
         .set_column_dictionary_enabled(ColumnPath::from("ts"), false)
         .set_column_encoding(ColumnPath::from("ts"), Encoding::DELTA_BINARY_PACKED)
+        // Readers prune by time, asset and tag (and guess the value's
+        // scale from its maximum); statistics of the other columns would
+        // cost two comparisons a row and serve no reader.
+        .set_column_statistics_enabled(ColumnPath::from("unit"), EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from("quality"), EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from("text"), EnabledStatistics::None)
         .set_created_by(format!("iiot {}", env!("CARGO_PKG_VERSION")));
     let props = match enc {
         ValueEncoding::ByteStreamSplit => props
@@ -207,7 +213,7 @@ impl Lake {
         };
         part.push(r, &mut self.key_buf);
         self.buffered += 1;
-        if part.rows.len() >= self.cfg.roll_rows {
+        if part.len() >= self.cfg.roll_rows {
             let key = part.rel.clone();
             self.flush_part(&key)?;
         } else if self.buffered >= 2 * self.cfg.roll_rows {
@@ -215,7 +221,7 @@ impl Lake {
             let largest = self
                 .parts
                 .values()
-                .max_by_key(|p| p.rows.len())
+                .max_by_key(|p| p.len())
                 .map(|p| p.rel.clone());
             if let Some(key) = largest {
                 self.flush_part(&key)?;
@@ -248,7 +254,7 @@ impl Lake {
         });
         part.push_rollup(r, b, &mut self.key_buf);
         self.buffered += 1;
-        if part.rows.len() >= self.cfg.roll_rows || self.buffered >= 2 * self.cfg.roll_rows {
+        if part.len() >= self.cfg.roll_rows || self.buffered >= 2 * self.cfg.roll_rows {
             self.flush_part(&key)?;
         }
         Ok(())
@@ -371,10 +377,10 @@ impl Lake {
         let Some(part) = self.parts.remove(key) else {
             return Ok(());
         };
-        if part.rows.is_empty() {
+        if part.is_empty() {
             return Ok(());
         }
-        let n = part.rows.len();
+        let n = part.len();
         self.buffered -= n;
         self.seq += 1;
         let job = Job {
