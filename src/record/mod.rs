@@ -142,7 +142,11 @@ impl Reading {
 
     /// The raw JSON text of an extra field, if present. Keys are compared
     /// as they are written in JSON, so a plain name finds a plain key.
+    #[inline]
     pub fn extra_field(&self, key: &str) -> Option<&str> {
+        if self.extra_index.is_empty() {
+            return None;
+        }
         self.extra_index.iter().find_map(|s| {
             let k = &self.extra[s.key.0 as usize..s.key.1 as usize];
             (k == key).then(|| &self.extra[s.value.0 as usize..s.value.1 as usize])
