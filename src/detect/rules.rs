@@ -32,7 +32,7 @@ pub(crate) const DEFAULT_CUSUM_H: f64 = 12.0;
 pub(crate) const DEFAULT_CUSUM_SPAN: usize = 600;
 /// The built-in shift rule: raised beyond h learnt spreads of the
 /// fast-minus-slow statistic, the slow average over `span` readings.
-pub(crate) const DEFAULT_SHIFT_H: f64 = 6.0;
+pub(crate) const DEFAULT_SHIFT_H: f64 = 5.0;
 pub(crate) const DEFAULT_SHIFT_SPAN: usize = 1800;
 
 /// What a rule checks, with its parameters.
