@@ -69,14 +69,14 @@ def episodes(rows, flagged):
     return eps
 
 
-def compare(title, rows, ours, theirs, t_ours, t_theirs, names):
+def compare(title, rows, ours, theirs, t_ours, t_theirs, names, kinds):
     both = sum(1 for a, b in zip(ours, theirs) if a and b)
     either = sum(1 for a, b in zip(ours, theirs) if a or b)
     print(f"\n{title}")
     print(f"  readings {len(rows)}, flagged by {names[0]} {sum(ours)}, by {names[1]} {sum(theirs)}, "
           f"both {both}, either {either}: agreement (both / either) {both / max(either, 1):.3f}")
     e1, e2 = episodes(rows, ours), episodes(rows, theirs)
-    for kind in sorted(e1):
+    for kind in kinds:
         n = len(e1[kind])
         f1 = sum(e1[kind].values())
         f2 = sum(e2[kind].values())
@@ -86,7 +86,10 @@ def compare(title, rows, ours, theirs, t_ours, t_theirs, names):
               f"({f2 / n:.3f}); found by both / by either {fb}/{fe}")
     false1 = sum(1 for (_, _, lab, _), a in zip(rows, ours) if a and not lab)
     false2 = sum(1 for (_, _, lab, _), b in zip(rows, theirs) if b and not lab)
-    print(f"  flagged readings with no fault label: {names[0]} {false1}, {names[1]} {false2}")
+    n_series = len({r[0] for r in rows})
+    day = 86400 / (len(rows) / n_series)
+    print(f"  flagged readings with no fault label: {names[0]} {false1}, {names[1]} {false2} "
+          f"({false1 / n_series * day:.1f} and {false2 / n_series * day:.1f} per series per day)")
     print(f"  time: {names[0]} {t_ours:.2f} s (median of {runs}, NDJSON in and out), "
           f"{names[1]} {t_theirs:.2f} s (values already in memory): {t_theirs / t_ours:.1f}x")
 
@@ -116,7 +119,7 @@ for s, readings in series.items():
     n = 0
     for i, v in readings:
         if n >= 10:
-            sd = var.get() ** 0.5
+            sd = max(var.get(), 0.0) ** 0.5
             theirs[i] = sd > 0 and abs(v - mean.get()) > 3 * sd
         mean.update(v)
         var.update(v)
@@ -124,7 +127,7 @@ for s, readings in series.items():
 t_river = time.perf_counter() - t
 compare("1. rolling z-score, ±3σ over the 50 readings before, judged from the 10th "
         "(detect --zscore 3 --window 50 beside River's Rolling(Mean) / Rolling(Var))",
-        rows, ours, theirs, t_z3, t_river, ("detect", "River"))
+        rows, ours, theirs, t_z3, t_river, ("detect", "River"), ["spike"])
 
 z45 = os.path.join(work, "z45.ndjson")
 t_z45 = timed(f"{iiot} -q detect --zscore 4.5 --window 50 < {ferm}", z45)
@@ -144,7 +147,7 @@ t_river = time.perf_counter() - t
 compare("2. z-score at 4.5: detect's built-in (robust spread learnt over 1000 readings, "
         "flagged readings left out) beside River's StandardAbsoluteDeviation "
         "(deviation from a rolling mean of 50 over the deviation of all readings seen)",
-        rows, ours, theirs, t_z45, t_river, ("detect", "River"))
+        rows, ours, theirs, t_z45, t_river, ("detect", "River"), ["spike"])
 
 # 3: the boiler's drifts, detect's built-in set (its shift rule) beside
 # River's PageHinkley.
@@ -156,7 +159,7 @@ rows = read(bd)
 ours = [("shift" in r[3]) for r in rows]
 series = by_series(rows)
 for label, standardise in (("raw values, River's defaults", False),
-                           ("first differences over their learnt deviation", True)):
+                           ("values in noise widths (over the mean |first difference|)", True)):
     t = time.perf_counter()
     theirs = [False] * len(rows)
     for s, readings in series.items():
@@ -168,16 +171,15 @@ for label, standardise in (("raw values, River's defaults", False),
                 if prev is None:
                     prev = v
                     continue
-                dv = v - prev
-                prev = v
                 n += 1
-                dev += (abs(dv) - dev) / min(n, 1000)
+                dev += (abs(v - prev) - dev) / min(n, 1000)
+                prev = v
                 if dev <= 0:
                     continue
-                x = dv / dev
+                x = v / dev
             ph.update(x)
             theirs[i] = ph.drift_detected
     t_river = time.perf_counter() - t
     compare(f"3. drift on the boiler: detect's built-in set, its shift rule's flags, beside "
             f"River's PageHinkley on {label} (River flags the reading a change is detected at)",
-            rows, ours, theirs, t_bd, t_river, ("detect", "River"))
+            rows, ours, theirs, t_bd, t_river, ("detect", "River"), ["drift"])

@@ -11,9 +11,9 @@
 #   2. River's anomaly.StandardAbsoluteDeviation (the deviation from a
 #      rolling mean over the deviation of all readings seen) at 4.5 beside
 #      detect's built-in z-score (k 4.5, robust learnt spread).
-#   3. River's drift.PageHinkley beside detect's built-in shift rule on the
-#      boiler's drifts: PageHinkley on the raw values (its defaults) and on
-#      each series' first differences standardised by their spread.
+#   3. River's drift.PageHinkley beside detect's built-in set (its shift
+#      rule) on the boiler's drifts: PageHinkley with its defaults on the
+#      raw values, and on the values in noise widths (over each series' mean |first difference|).
 #
 # Bench-only PyPI package: river (pip install river); not needed by tests.
 #
