@@ -76,6 +76,9 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
     // The z-score flagged this reading and the one before: a step, raised
     // by the z-score; the shift rule starts its averages again there.
     let mut stepped = false;
+    // The z-score flagged this reading: a spike, or the first reading of a
+    // step; the shift rule leaves it out either way.
+    let mut outlier = false;
     for slot in slots {
         let (flag, limit) = match (&rules[slot.rule as usize].check, &mut slot.memory) {
             (
@@ -120,6 +123,7 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                 let was_flagged = w.last_flagged;
                 let (flag, limit) = zscore(w, k, window, min_samples, v);
                 stepped |= flag && was_flagged;
+                outlier |= flag;
                 (flag, limit)
             }
             (&Check::Roc { per_sec }, Memory::Roc { prev }) => (roc(prev, per_sec, ts, v), per_sec),
@@ -161,6 +165,16 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                 if stepped && c.n > 0 {
                     shift_step(c, span, v);
                     j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                if outlier {
+                    // Not judged and kept out of the averages (a spike
+                    // moves the fast one by a thirtieth of its size); the
+                    // alarm stays as it is. A step is taken at its second
+                    // reading, above.
+                    if slot.active {
+                        j.flag(slot.rule, c.slow);
+                    }
                     continue;
                 }
                 shift(c, h, span, v)
