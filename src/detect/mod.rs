@@ -84,8 +84,10 @@ pub(crate) enum Memory {
     Shift(Shift),
 }
 
-/// What a shift rule remembers: the slow and fast averages, the learnt
-/// mean square of their difference, and how long the alarm has been on.
+/// What a shift rule remembers: the slow model (an average and its own
+/// average), its snapshots, the fast average, the learnt spread (squared)
+/// of the fast average less the slow model's level, and how long the
+/// alarm has been on.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Shift {
     pub n: u32,
