@@ -76,6 +76,9 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
     // The z-score flagged this reading and the one before: a step, raised
     // by the z-score; the shift rule starts its averages again there.
     let mut stepped = false;
+    // The z-score flagged this reading: a spike, or the first reading of a
+    // step; the shift rule leaves it out either way.
+    let mut outlier = false;
     for slot in slots {
         let (flag, limit) = match (&rules[slot.rule as usize].check, &mut slot.memory) {
             (
@@ -120,6 +123,7 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                 let was_flagged = w.last_flagged;
                 let (flag, limit) = zscore(w, k, window, min_samples, v);
                 stepped |= flag && was_flagged;
+                outlier |= flag;
                 (flag, limit)
             }
             (&Check::Roc { per_sec }, Memory::Roc { prev }) => (roc(prev, per_sec, ts, v), per_sec),
@@ -152,9 +156,25 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                     }
                     continue;
                 }
-                if (stepped || settling) && c.n > 0 {
-                    (c.slow, c.fast, c.held) = (v, v, 0);
+                if settling && c.n > 0 {
+                    // A new regime: the averages start again.
+                    (c.slow, c.slow2, c.fast, c.held, c.taken) = (v, v, v, 0, 0);
                     j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                if stepped && c.n > 0 {
+                    shift_step(c, span, v);
+                    j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                if outlier {
+                    // Not judged and kept out of the averages (a spike
+                    // moves the fast one by a thirtieth of its size); the
+                    // alarm stays as it is. A step is taken at its second
+                    // reading, above.
+                    if slot.active {
+                        j.flag(slot.rule, c.slow);
+                    }
                     continue;
                 }
                 shift(c, h, span, v)
@@ -422,41 +442,61 @@ fn cusum(c: &mut super::Cusum, (k, h, span): (f64, f64, usize), v: f64) -> (bool
 /// The fast average of a shift rule spans this fraction of the slow one.
 pub(crate) const SHIFT_FAST: usize = 30;
 
-/// The shift rule's spread of its statistic is learnt over this many slow
-/// spans (2 h at 1 Hz by default).
-pub(crate) const SHIFT_SPREAD_SPANS: f64 = 4.0;
+/// A shift rule keeps snapshots of its slow model every span / this many
+/// readings.
+pub(crate) const SHIFT_SNAPS: usize = 3;
 
-/// A shift rule's squared statistic counts at most this many spreads
-/// (squared) in its spread.
-pub(crate) const SHIFT_CLIP: f64 = 2.5;
+/// A shift rule's spread (its square, the variance) moves by
+/// e^(SHIFT_STEP / span) a reading when |d| is above its learnt lower
+/// quartile, and by e^(−3 × SHIFT_STEP / span) when below.
+pub(crate) const SHIFT_STEP: f64 = 0.5;
 
-/// A shift rule on one good reading: slow drift and level shifts. `d` is
-/// a fast exponential average (over span / 30 readings) less a slow one
-/// (over `span`); its spread is the root mean square of `d` learnt over 4
+/// The lower quartile of |x| for a Gaussian x of deviation 1: Φ⁻¹(0.625).
+const SHIFT_QUARTILE: f64 = 0.318_639;
+
+/// A shift rule on one good reading: slow drift and level shifts. The
+/// slow model is Brown's linear exponential smoothing over `span`: a slow
+/// average S1 and its own average S2, whose level 2·S1 − S2 and slope
+/// (S1 − S2)·a/(1 − a) follow a series that rises or falls steadily (a
+/// daily cycle, a tank emptying) without lagging behind it. `d` is a fast
+/// exponential average (over span / 30 readings) less the slow model's
+/// level at the fast average's lag: on a trend the two agree and only the
+/// noise left in the fast average remains; a drift changes the slope, the
+/// slow model follows it only over about a span, and `d` grows with the
+/// drift. A plain fast-minus-slow difference would also hold the daily
+/// cycle's own slope times the slow average's lag, and a drift on a
+/// cycling series could not be told from the cycle.
+/// Its spread is the root mean square of `d` learnt over 4
 /// spans (a running mean at first), each square counting at most (2.5
 /// spreads)², leaving out the readings beyond `h`
 /// (outlier rejection) and those while the alarm is on. Judged from 2 ×
 /// span readings on: raised when |d| passes `h` spreads, cleared under
-/// h − 2. The slow average is frozen while the alarm is on, so a drift that
-/// ends clears it; an alarm held for 4 × span readings is a new level and
-/// the slow average restarts there. Standardising by the statistic's own
+/// h − 2. The slow model is frozen while the alarm is on (its level carried
+/// on along its slope), so a drift that ends clears it; an alarm held for
+/// 4 × span readings is a new level and
+/// the slow model restarts there. Standardising by the statistic's own
 /// spread, not by the noise, is what keeps a process that wanders (a
-/// mean-reverting walk, a daily cycle) from raising itself: there the
+/// mean-reverting walk) from raising itself: there the
 /// spread includes the wander, and only a change larger than the series'
 /// own is raised. A step the z-score raises (two flagged readings in a
 /// row) is not raised again, nor a series settling after its state
 /// changed: the averages start again at the new level.
-/// The limit given is the slow average.
+/// The limit given is the slow model's level.
 #[inline]
 fn shift(c: &mut super::Shift, h: f64, span: usize, v: f64) -> (bool, f64) {
     c.n = c.n.saturating_add(1);
     let span_f = span.max(2) as f64;
     let a_slow = 2.0 / (span_f + 1.0);
-    let a_fast = 2.0 / ((span_f / SHIFT_FAST as f64).max(1.0) + 1.0);
+    let n_fast = (span_f / SHIFT_FAST as f64).max(1.0);
+    let a_fast = 2.0 / (n_fast + 1.0);
     if c.n == 1 {
         *c = super::Shift {
             n: 1,
             slow: v,
+            slow2: v,
+            snaps: [v; 4],
+            since: 0,
+            taken: 0,
             fast: v,
             var: 0.0,
             held: 0,
@@ -465,40 +505,97 @@ fn shift(c: &mut super::Shift, h: f64, span: usize, v: f64) -> (bool, f64) {
     }
     let on_before = c.held > 0;
     c.fast += (v - c.fast) * a_fast;
+    // A running mean over the first span, then exponential.
+    let w = (1.0 / f64::from(c.n)).max(a_slow);
     if !on_before {
-        // A running mean over the first span, then exponential.
-        let w = (1.0 / f64::from(c.n)).max(a_slow);
         c.slow += (v - c.slow) * w;
+        c.slow2 += (c.slow - c.slow2) * w;
     }
-    let d = c.fast - c.slow;
+    // Brown's level and slope per reading, the level carried along the
+    // slope over the readings the model has been frozen, and taken back
+    // by the fast average's lag ((n − 1) / 2 readings on a trend).
+    let slope = (c.slow - c.slow2) * w / (1.0 - w).max(f64::EPSILON);
+    let level = 2.0 * c.slow - c.slow2 + slope * (f64::from(c.held) - (n_fast - 1.0) / 2.0);
+    let d = c.fast - level;
     let sd = c.var.sqrt();
     let judged = f64::from(c.n) >= 2.0 * span_f && sd > 0.0;
     let z = if sd > 0.0 { d.abs() / sd } else { 0.0 };
     let on = judged && if on_before { z > h - 2.0 } else { z > h };
-    let beyond = judged && z > h;
-    if !(on || beyond) && f64::from(c.n) >= span_f {
-        let w = (1.0 / (f64::from(c.n) - span_f + 1.0)).max(1.0 / (SHIFT_SPREAD_SPANS * span_f));
-        // Each square counts at most (2.5 spreads)²: a drift under way
-        // does not teach the spread as fast as it grows.
-        let cap = if c.var > 0.0 {
-            SHIFT_CLIP * SHIFT_CLIP * c.var
+    if !on && f64::from(c.n) >= span_f {
+        if f64::from(c.n) < 2.0 * span_f || c.var <= 0.0 {
+            // Seeded by the mean square over the second span.
+            let w = 1.0 / (f64::from(c.n) - span_f + 1.0);
+            c.var += (d * d - c.var) * w;
         } else {
-            f64::INFINITY
-        };
-        c.var += ((d * d).min(cap) - c.var) * w;
+            // Then from the lower quartile of |d| (over 0.3186, a
+            // Gaussian's): each reading moves the spread up or down by a
+            // small factor, up by 1 part when |d| is above the quartile
+            // and down by 3 when below, so it settles where a quarter of
+            // readings are below. However far a drift takes d it moves
+            // the spread no more than a reading of noise does, and the
+            // quartile holds while up to three quarters of the readings
+            // are disturbed (drifts missed, a model still catching up).
+            let step = SHIFT_STEP / span_f;
+            let up = d.abs() / SHIFT_QUARTILE > sd;
+            c.var *= if up {
+                (step * 4.0 * 0.25).exp()
+            } else {
+                (-step * 4.0 * 0.75).exp()
+            };
+        }
+    }
+    c.since = c.since.saturating_add(1);
+    let every = (span / SHIFT_SNAPS).max(1) as u32;
+    if !on && f64::from(c.n) >= span_f && c.since >= every {
+        c.snaps = [c.snaps[2], c.snaps[3], c.slow, c.slow2];
+        c.since = 0;
+        c.taken = (c.taken + 1).min(2);
+    }
+    if on && !on_before && c.taken == 2 {
+        // Raised: the slow model goes back to the older snapshot, taken
+        // span / 3 to 2 span / 3 readings ago, carried on along its slope
+        // to now: the slope learnt since may already hold some of the
+        // drift, and carried on through the alarm it would keep it on
+        // after the series came back.
+        let age = f64::from(c.since) + f64::from(every);
+        let back = (c.snaps[0] - c.snaps[1]) * a_slow / (1.0 - a_slow);
+        c.slow = c.snaps[0] + back * age;
+        c.slow2 = c.snaps[1] + back * age;
     }
     if on {
         c.held = c.held.saturating_add(1);
         if f64::from(c.held) > 4.0 * span_f {
-            // A new level: the slow average starts again there.
-            (c.slow, c.held) = (c.fast, 0);
+            // A new level: the slow model starts again there.
+            (c.slow, c.slow2, c.held, c.taken) = (c.fast, c.fast, 0, 0);
             return (false, f64::NAN);
         }
-        (true, c.slow)
+        (true, level)
     } else {
+        if on_before {
+            // Back: the slow model goes on from where its level got to.
+            let shifted = slope * f64::from(c.held);
+            c.slow += shifted;
+            c.slow2 += shifted;
+        }
         c.held = 0;
         (false, f64::NAN)
     }
+}
+
+/// A step the z-score raised: the shift rule's models move by the step,
+/// keeping the slow model's slope (a daily cycle goes on after a step).
+fn shift_step(c: &mut super::Shift, span: usize, v: f64) {
+    let a = 2.0 / (span.max(2) as f64 + 1.0);
+    let slope = (c.slow - c.slow2) * a / (1.0 - a);
+    // Carried on over the readings it was frozen.
+    let carried = slope * f64::from(c.held);
+    let by = v - (2.0 * c.slow - c.slow2 + carried) + carried;
+    c.slow += by;
+    c.slow2 += by;
+    for s in &mut c.snaps {
+        *s += by;
+    }
+    (c.fast, c.held) = (v, 0);
 }
 
 /// Intervals a gap rule learns from whatever their length (it judges them

@@ -84,12 +84,27 @@ pub(crate) enum Memory {
     Shift(Shift),
 }
 
-/// What a shift rule remembers: the slow and fast averages, the learnt
-/// mean square of their difference, and how long the alarm has been on.
+/// What a shift rule remembers: the slow model (an average and its own
+/// average), its snapshots, the fast average, the learnt spread (squared)
+/// of the fast average less the slow model's level, and how long the
+/// alarm has been on.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Shift {
     pub n: u32,
     pub slow: f64,
+    /// The slow average's own slow average (Brown's second smoothing:
+    /// the slow model's slope); a state saved without it has none.
+    #[serde(default)]
+    pub slow2: f64,
+    /// Two snapshots of (slow, slow2), taken every span / 3 readings
+    /// while the alarm is off, the older first, and the readings since the
+    /// newer was taken (snapshots taken: at most 2 counted).
+    #[serde(default)]
+    pub snaps: [f64; 4],
+    #[serde(default)]
+    pub since: u32,
+    #[serde(default)]
+    pub taken: u8,
     pub fast: f64,
     pub var: f64,
     pub held: u32,

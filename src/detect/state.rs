@@ -621,6 +621,23 @@ impl Reader {
             rd.finite(&f(field), v)
         };
         let slow = num(self, "slow");
+        // Saved before the slow model had a slope: none (slow2 = slow).
+        let slow2 = match self.opt::<f64>(m, &f("slow2"))? {
+            None => slow,
+            Some(x) => self.finite(&f("slow2"), x),
+        };
+        // The slow model's snapshots (none in a state saved before them:
+        // taken 0, so none is used until two are taken again).
+        let snaps = match self.opt::<[f64; 4]>(m, &f("snaps"))? {
+            None => [0.0; 4],
+            Some(x) if x.iter().all(|v| v.is_finite()) => x,
+            Some(_) => {
+                self.bad(&f("snaps"), "not four finite numbers".to_string());
+                return None;
+            }
+        };
+        let since = self.opt::<u32>(m, &f("since"))?.unwrap_or(0);
+        let taken = self.opt::<u8>(m, &f("taken"))?.unwrap_or(0).min(2);
         let fast = num(self, "fast");
         let var = match num(self, "var") {
             Some(v) if v < 0.0 => {
@@ -632,6 +649,10 @@ impl Reader {
         Some(Memory::Shift(super::Shift {
             n: n?,
             slow: slow?,
+            slow2: slow2?,
+            snaps,
+            since,
+            taken,
             fast: fast?,
             var: var?,
             held: held?,

@@ -160,11 +160,12 @@ fn detect_boiler_drift_recall_and_delay_hold_at_the_measured_level() {
     let wd = Workdir::new("detect-hygiene-boiler-drift");
     // 2 h of the boiler at its default 1 s (drifts last 300–3000 readings
     // whatever the interval, so the interval is not scaled). Measured on
-    // this run: recall 0.083, median delay 473 s; on the 24 h run quoted in
-    // the README the figures are of the same order. The issue's target
-    // (recall 0.9) is not reached: most of the boiler's tags wander (walks,
-    // a daily cycle) by as much as the drift, and a rule that raised those
-    // drifts would raise the healthy wander too.
+    // this run: recall 0.153, median delay 319 s (the shift rule judges
+    // from its second hour on); on the 24 h run quoted in the README 0.31
+    // and 222 s. The issue's target (recall 0.9) is not reached: half of
+    // the boiler's tags are walks that wander by as much as the drift
+    // (see the README), and a rule that raised those drifts would raise
+    // the healthy wander too.
     sh(
         &wd,
         "iiot simulate --preset boiler --duration 2h --faults drift=0.0002 --label \
@@ -172,7 +173,7 @@ fn detect_boiler_drift_recall_and_delay_hold_at_the_measured_level() {
     );
     let (episodes, _, recall, median) = score(&wd, "drift");
     assert!(episodes > 50, "only {episodes} drift episodes");
-    assert!(recall >= 0.07, "drift recall {recall:.3}");
+    assert!(recall >= 0.12, "drift recall {recall:.3}");
     assert!(median < 1800.0, "drift median delay {median:.0} s");
 }
 
@@ -222,4 +223,83 @@ fn detect_shift_raises_a_ramp_on_white_noise_and_nothing_before_it() {
             "seed {seed}: first flag at {first}"
         );
     }
+}
+
+/// A daily cycle 60σ high with a drift of 6σ over 1500 readings from
+/// reading 20,000: at the drift's start the cycle rises at its steepest,
+/// 0.0044σ a reading, as steeply as the drift itself (0.004σ a reading).
+fn cycle_with_drift(seed: u64) -> Vec<String> {
+    gauss(seed, 22_000)
+        .iter()
+        .enumerate()
+        .map(|(t, e)| {
+            let phase = (t as f64 - 20_000.0) / 86_400.0;
+            let cycle = 60.0 * (std::f64::consts::TAU * phase).sin();
+            let off = if t < 20_000 {
+                0.0
+            } else {
+                (t - 20_000).min(1500) as f64 * 6.0 / 1500.0
+            };
+            super::r(t as i64, "C", "x", 50.0 + cycle + e + off)
+        })
+        .collect()
+}
+
+/// Indices of the records the shift rule flagged.
+fn shift_flags(recs: &[serde_json::Value]) -> Vec<usize> {
+    recs.iter()
+        .enumerate()
+        .filter(|(_, x)| super::flagged(x).iter().any(|f| f == "shift"))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn detect_shift_raises_a_drift_on_a_cycling_series_and_not_the_cycle() {
+    let wd = Workdir::new("detect-shift-cycle");
+    // A fast-minus-slow average alone could not tell the drift from the
+    // cycle. The built-in set (its shift rule: Brown's slow model over
+    // 1800, h 5) is quiet over the 20,000 readings of the cycle before and
+    // raises the drift before it ends (measured: 230 to 290 readings in).
+    // Each seed takes well under a second.
+    for seed in [21u64, 22] {
+        let recs = super::detect(&wd, &[], &cycle_with_drift(seed).concat());
+        let flagged = shift_flags(&recs);
+        let first = *flagged.first().expect("the drift is raised");
+        assert!(
+            (20_000..21_000).contains(&first),
+            "seed {seed}: first shift flag at {first}"
+        );
+    }
+}
+
+#[test]
+fn detect_shift_state_keeps_the_slow_model_and_its_snapshots() {
+    let wd = Workdir::new("detect-shift-state");
+    let lines = cycle_with_drift(23);
+    let whole = shift_flags(&super::detect(&wd, &[], &lines.concat()));
+    assert!(!whole.is_empty(), "the drift is raised");
+    // Stopped at 19,000 and restarted from the state file: the slow
+    // model's slope, its snapshots and its spread come back, and the drift
+    // is flagged at the same readings as in one run.
+    let state = wd.path("s.json");
+    let st = state.to_str().unwrap();
+    super::detect(&wd, &["--state", st], &lines[..19_000].concat());
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let rules = saved["series"][0]["rules"].as_array().unwrap();
+    let mem = rules
+        .iter()
+        .map(|r| &r["memory"])
+        .find(|m| m["kind"] == "shift")
+        .expect("the shift rule's memory is saved");
+    assert_eq!(mem["taken"], 2, "{mem}");
+    assert_ne!(mem["slow"], mem["slow2"], "{mem}");
+    let rest = shift_flags(&super::detect(
+        &wd,
+        &["--state", st],
+        &lines[19_000..].concat(),
+    ));
+    let rest: Vec<usize> = rest.iter().map(|i| i + 19_000).collect();
+    assert_eq!(rest, whole);
 }
