@@ -15,7 +15,7 @@ use super::Store;
 use crate::alarms::{AlarmKey, Filter, Tracker};
 use crate::record::Reading;
 pub(crate) use crate::store::events::StoredEvent;
-use crate::store::events::{EVENT_ORDER, EventColumns, states};
+use crate::store::events::{EVENT_ORDER, EventColumns, standing_predictions, states};
 use crate::time::Millis;
 
 /// The events of one alarm from its last raise at or before `at` up to
@@ -82,6 +82,84 @@ fn alarm_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
     Ok(keys)
 }
 
+/// The alarms that have a `predicted` event, in key order, skipping
+/// through the partial index `alarm_events_predicted` (a store made before
+/// it reads the same through the primary key, slower).
+fn predicted_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
+    let mut keys = Vec::new();
+    let mut first = conn.prepare_cached(
+        "SELECT asset, tag, rule FROM alarm_events WHERE event = 'predicted' \
+         ORDER BY asset, tag, rule LIMIT 1",
+    )?;
+    let mut next = conn.prepare_cached(
+        "SELECT asset, tag, rule FROM alarm_events WHERE event = 'predicted' \
+         AND (asset, tag, rule) > (?1, ?2, ?3) ORDER BY asset, tag, rule LIMIT 1",
+    )?;
+    let key = |r: &rusqlite::Row<'_>| {
+        Ok(AlarmKey {
+            asset: r.get(0)?,
+            tag: r.get(1)?,
+            rule: r.get(2)?,
+        })
+    };
+    let mut cur = first.query_row([], key).optional()?;
+    while let Some(k) = cur {
+        cur = next
+            .query_row(params![k.asset, k.tag, k.rule], key)
+            .optional()?;
+        keys.push(k);
+    }
+    Ok(keys)
+}
+
+/// One alarm's last `predicted` event at or before `at`.
+fn last_predicted(
+    conn: &Connection,
+    key: &AlarmKey,
+    at: Millis,
+) -> rusqlite::Result<Option<StoredEvent>> {
+    conn.prepare_cached(
+        "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
+         WHERE asset = ?1 AND tag = ?2 AND rule = ?3 AND event = 'predicted' AND ts <= ?4 \
+         ORDER BY ts DESC LIMIT 1",
+    )?
+    .query_row(params![key.asset, key.tag, key.rule, at], |r| {
+        Ok(StoredEvent {
+            ts: r.get(0)?,
+            event: r.get(1)?,
+            kind: r.get(2)?,
+            severity: r.get(3)?,
+            value: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+            limit: r.get(5)?,
+            extra: r.get(6)?,
+        })
+    })
+    .optional()
+}
+
+/// Whether one alarm was raised, with a severity `filter` wants, in
+/// `(after, at]`: a walk forward through the primary key from `after`,
+/// which ends at the first such raise.
+fn raised_between(
+    conn: &Connection,
+    filter: &Filter,
+    key: &AlarmKey,
+    after: Millis,
+    at: Millis,
+) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT severity FROM alarm_events WHERE asset = ?1 AND tag = ?2 AND rule = ?3 \
+         AND ts > ?4 AND ts <= ?5 AND event = 'raised' ORDER BY ts",
+    )?;
+    let mut rows = stmt.query(params![key.asset, key.tag, key.rule, after, at])?;
+    while let Some(r) = rows.next()? {
+        if filter.severity_matches(r.get_ref(0)?.as_str_or_null()?) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 impl Store {
     /// Each wanted alarm's state at `at`, from its events at or before
     /// `at`; alarms not raised by then are left out.
@@ -91,6 +169,22 @@ impl Store {
         states(keys, filter, |key| {
             alarm_tail(&self.conn, key, at).with_context(context)
         })
+    }
+
+    /// Each wanted alarm's standing prediction at `at` (see
+    /// [`standing_predictions`]), as the records they were stored from.
+    pub(crate) fn predictions_at(&self, filter: &Filter, at: Millis) -> Result<Vec<Reading>> {
+        let context = || format!("reading the alarm events of {}", self.name);
+        let keys = predicted_keys(&self.conn).with_context(context)?;
+        standing_predictions(
+            keys,
+            filter,
+            at,
+            |key, upto| last_predicted(&self.conn, key, upto).with_context(context),
+            |key, after, at| {
+                raised_between(&self.conn, filter, key, after, at).with_context(context)
+            },
+        )
     }
 
     /// The wanted events in `[filter.from, filter.to)`, by time (then
