@@ -380,3 +380,47 @@ fn active_predictions_of_many_alarms_equal_a_hand_computation() {
         "few predictions stand: {predicted_seen}"
     );
 }
+
+#[test]
+fn a_store_made_before_the_prediction_index_answers_alike_and_gets_it_from_store() {
+    let wd = Workdir::new("forecast-alarm-index");
+    let mut store = wd.cmd("store");
+    store.args(["-q", "plant.db"]);
+    let out = wd.run_with_stdin(&mut store, mixed_events());
+    ok(&store, &out);
+    let active = || {
+        let mut q = wd.cmd("query");
+        q.args(["-q", "plant.db", "--active", "--at", "2026-01-01T00:33:00Z"]);
+        let out = wd.run(&mut q);
+        ok(&q, &out)
+    };
+    let has_index = || -> i64 {
+        let conn = rusqlite::Connection::open(wd.path("plant.db")).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'alarm_events_predicted'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let with_index = active();
+    assert!(
+        with_index.contains("\"state\":\"predicted\""),
+        "{with_index}"
+    );
+    assert_eq!(has_index(), 1);
+    // As a store of an earlier build: no index. The answer is the same
+    // (read through the primary key), and the next `store` adds it.
+    rusqlite::Connection::open(wd.path("plant.db"))
+        .unwrap()
+        .execute_batch("DROP INDEX alarm_events_predicted")
+        .unwrap();
+    assert_eq!(has_index(), 0);
+    assert_eq!(active(), with_index);
+    let mut store = wd.cmd("store");
+    store.args(["-q", "plant.db"]);
+    let out = wd.run_with_stdin(&mut store, "");
+    ok(&store, &out);
+    assert_eq!(has_index(), 1);
+    assert_eq!(active(), with_index);
+}
