@@ -289,7 +289,7 @@ fn predicted_alarms_on_postgresql_equal_sqlite() {
         &format!("iiot store -q a.db events.ndjson && iiot store -q {url} events.ndjson"),
     );
     let index = "SELECT count(*) FROM pg_indexes WHERE indexname = 'alarm_events_predicted'";
-    assert_eq!(pg.psql(&db, index), "1");
+    assert_eq!(pg.psql(db, index), "1");
     let mut predicted = 0;
     let mut asked = |wd: &Workdir| {
         for at in [
@@ -311,10 +311,10 @@ fn predicted_alarms_on_postgresql_equal_sqlite() {
     asked(&wd);
     // A database of an earlier build, without the index, answers the same
     // and gets it from the next `store`.
-    pg.psql(&db, "DROP INDEX alarm_events_predicted");
+    pg.psql(db, "DROP INDEX alarm_events_predicted");
     asked(&wd);
     bash_ok(&wd, &format!("iiot store -q {url} < /dev/null"));
-    assert_eq!(pg.psql(&db, index), "1");
+    assert_eq!(pg.psql(db, index), "1");
     asked(&wd);
     assert!(predicted >= 30, "few predictions stand: {predicted}");
 }
