@@ -4,9 +4,11 @@
 #     `SELECT … FROM readings_v ORDER BY ts, asset, tag` on the same file
 #     (both writing text to /dev/null), with the ratio;
 #  2. peak memory of `query --order time` over 1 M and 10 M readings
-#     (100 series, made with sqlite3) — it should not grow;
+#     (100 series, made with sqlite3) — it should not grow; and over the
+#     same readings as one-day lakes;
 #  3. `query --alarms --active` on a store of 1 M alarm events (1,000
-#     alarms of 1,000 events each: raises, clears and acks), target < 100 ms;
+#     alarms of 1,000 events each: raises, clears and acks), target < 100 ms,
+#     then on a copy with 100,000 predictions added (100 per alarm);
 #  4. `query LAKE --order time` of the same wellhead day as a Parquet lake
 #     beside DuckDB's `SELECT … ORDER BY ts, asset, tag` over the lake's
 #     files (both writing text to /dev/null), with the ratio, and its peak
@@ -60,6 +62,13 @@ synth "$tmp/m10.db" 10000000
 p1=$(peak_kb "$bin" -q query "$tmp/m1.db" --order time)
 p10=$(peak_kb "$bin" -q query "$tmp/m10.db" --order time)
 echo "query --order time peak memory: 1 M readings $p1 KB, 10 M readings $p10 KB, ratio $(calc %.2f "$p10 / $p1")"
+# The same readings as lakes (one day each, files as `store --parquet`
+# rolls them): the issue wants these within 20 % too.
+"$bin" -q query "$tmp/m1.db" | "$bin" -q store --parquet "$tmp/m1lake"
+"$bin" -q query "$tmp/m10.db" | "$bin" -q store --parquet "$tmp/m10lake"
+p1=$(peak_kb "$bin" -q query "$tmp/m1lake" --order time)
+p10=$(peak_kb "$bin" -q query "$tmp/m10lake" --order time)
+echo "query LAKE --order time peak memory, one day: 1 M readings $p1 KB, 10 M readings $p10 KB, ratio $(calc %.2f "$p10 / $p1")"
 fi
 
 # 3. 1 M alarm events: 1,000 alarms, each raised, acked (every third),
@@ -79,6 +88,20 @@ at=2026-01-01T03:00:00Z
 active=$("$bin" -q query "$tmp/ev.db" --active --at "$at" | wc -l)
 t=$(median_seconds "'$bin' -q query '$tmp/ev.db' --active --at $at > /dev/null")
 echo "query --alarms --active on $n events: $active alarms need attention, $(calc %.1f "$t * 1000") ms (target < 100 ms)"
+# The same with predictions: 100 per alarm (every 100 s, the crossing
+# two hours ahead), most followed by a raise; a copy of the store.
+cp "$tmp/ev.db" "$tmp/evp.db"
+sqlite3 "$tmp/evp.db" "WITH RECURSIVE r(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM r WHERE i < 99999)
+  INSERT INTO alarm_events (ts, asset, tag, rule, event, kind, severity, value, \"limit\", extra)
+  SELECT 1767225600000 + (i / 1000) * 100000 + 500,
+         'A-' || printf('%03d', (i % 1000) / 10), 't' || ((i % 1000) % 10), 'hi',
+         'predicted', 'forecast', 'high', 1.0, 0.5,
+         '{\"at\":\"' || strftime('%Y-%m-%dT%H:%M:%SZ', 1767225600 + (i / 1000) * 100 + 7200, 'unixepoch') || '\"}'
+  FROM r;"
+n=$(sqlite3 "$tmp/evp.db" 'SELECT count(*) FROM alarm_events')
+active=$("$bin" -q query "$tmp/evp.db" --active --at "$at" | grep -c '"predicted"' || true)
+t=$(median_seconds "'$bin' -q query '$tmp/evp.db' --active --at $at > /dev/null")
+echo "query --alarms --active on $n events, 100,000 of them predictions: $active predictions stand, $(calc %.1f "$t * 1000") ms (target < 100 ms)"
 fi
 
 # 4. The wellhead day as a lake: query --order time beside DuckDB.
