@@ -62,13 +62,14 @@ synth "$tmp/m10.db" 10000000
 p1=$(peak_kb "$bin" -q query "$tmp/m1.db" --order time)
 p10=$(peak_kb "$bin" -q query "$tmp/m10.db" --order time)
 echo "query --order time peak memory: 1 M readings $p1 KB, 10 M readings $p10 KB, ratio $(calc %.2f "$p10 / $p1")"
-# The same readings as lakes (one day each, files as `store --parquet`
-# rolls them): the issue wants these within 20 % too.
+# The same readings as lakes, files as `store --parquet` rolls them (the
+# 10 M span 28 h: 8.6 M of them in the first date= partition, which the
+# reader holds whole today): the issue wants these within 20 % too.
 "$bin" -q query "$tmp/m1.db" | "$bin" -q store --parquet "$tmp/m1lake"
 "$bin" -q query "$tmp/m10.db" | "$bin" -q store --parquet "$tmp/m10lake"
 p1=$(peak_kb "$bin" -q query "$tmp/m1lake" --order time)
 p10=$(peak_kb "$bin" -q query "$tmp/m10lake" --order time)
-echo "query LAKE --order time peak memory, one day: 1 M readings $p1 KB, 10 M readings $p10 KB, ratio $(calc %.2f "$p10 / $p1")"
+echo "query LAKE --order time peak memory: 1 M readings $p1 KB, 10 M readings $p10 KB, ratio $(calc %.2f "$p10 / $p1")"
 fi
 
 # 3. 1 M alarm events: 1,000 alarms, each raised, acked (every third),
