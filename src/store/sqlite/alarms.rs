@@ -57,44 +57,38 @@ pub(crate) fn alarm_tail(
 
 /// Every alarm key of the store in key order, skipping through the index.
 fn alarm_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
-    let mut keys = Vec::new();
-    let mut first = conn.prepare_cached(
-        "SELECT asset, tag, rule FROM alarm_events ORDER BY asset, tag, rule LIMIT 1",
-    )?;
-    let mut next = conn.prepare_cached(
-        "SELECT asset, tag, rule FROM alarm_events WHERE (asset, tag, rule) > (?1, ?2, ?3) \
-         ORDER BY asset, tag, rule LIMIT 1",
-    )?;
-    let key = |r: &rusqlite::Row<'_>| {
-        Ok(AlarmKey {
-            asset: r.get(0)?,
-            tag: r.get(1)?,
-            rule: r.get(2)?,
-        })
-    };
-    let mut cur = first.query_row([], key).optional()?;
-    while let Some(k) = cur {
-        cur = next
-            .query_row(params![k.asset, k.tag, k.rule], key)
-            .optional()?;
-        keys.push(k);
-    }
-    Ok(keys)
+    skip_keys(conn, "")
 }
 
 /// The alarms that have a `predicted` event, in key order, skipping
 /// through the partial index `alarm_events_predicted` (a store made before
 /// it reads the same through the primary key, slower).
 fn predicted_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
+    skip_keys(conn, "event = 'predicted' AND")
+}
+
+/// The distinct (asset, tag, rule) of the rows `filter` (SQL ending in
+/// `AND`, or empty) keeps, in key order, one index seek each: the next
+/// key is the first row after (asset, tag, rule, the greatest time), so
+/// the seek lands past every event of the key before — where a
+/// comparison of (asset, tag, rule) alone steps over them one by one.
+/// Should a time not be an integer (a row written by another tool), that
+/// step is taken by the slower comparison.
+fn skip_keys(conn: &Connection, filter: &str) -> rusqlite::Result<Vec<AlarmKey>> {
     let mut keys = Vec::new();
-    let mut first = conn.prepare_cached(
-        "SELECT asset, tag, rule FROM alarm_events WHERE event = 'predicted' \
-         ORDER BY asset, tag, rule LIMIT 1",
-    )?;
-    let mut next = conn.prepare_cached(
-        "SELECT asset, tag, rule FROM alarm_events WHERE event = 'predicted' \
-         AND (asset, tag, rule) > (?1, ?2, ?3) ORDER BY asset, tag, rule LIMIT 1",
-    )?;
+    let mut first = conn.prepare_cached(&format!(
+        "SELECT asset, tag, rule FROM alarm_events WHERE {filter} true \
+         ORDER BY asset, tag, rule, ts LIMIT 1"
+    ))?;
+    let mut past = conn.prepare_cached(&format!(
+        "SELECT asset, tag, rule FROM alarm_events \
+         WHERE {filter} (asset, tag, rule, ts) > (?1, ?2, ?3, ?4) \
+         ORDER BY asset, tag, rule, ts LIMIT 1"
+    ))?;
+    let mut after = conn.prepare_cached(&format!(
+        "SELECT asset, tag, rule FROM alarm_events WHERE {filter} (asset, tag, rule) > (?1, ?2, ?3) \
+         ORDER BY asset, tag, rule LIMIT 1"
+    ))?;
     let key = |r: &rusqlite::Row<'_>| {
         Ok(AlarmKey {
             asset: r.get(0)?,
@@ -104,9 +98,14 @@ fn predicted_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
     };
     let mut cur = first.query_row([], key).optional()?;
     while let Some(k) = cur {
-        cur = next
-            .query_row(params![k.asset, k.tag, k.rule], key)
+        cur = past
+            .query_row(params![k.asset, k.tag, k.rule, i64::MAX], key)
             .optional()?;
+        if cur.as_ref() == Some(&k) {
+            cur = after
+                .query_row(params![k.asset, k.tag, k.rule], key)
+                .optional()?;
+        }
         keys.push(k);
     }
     Ok(keys)
