@@ -22,6 +22,7 @@ use crate::time::Millis;
 
 /// The events of one alarm from its last raise at or before `at` up to
 /// `at`, in the order they apply; empty when it was not raised by then.
+/// Predictions are left out, as on SQLite.
 pub(crate) fn alarm_tail(
     c: &mut impl GenericClient,
     key: &AlarmKey,
@@ -39,7 +40,7 @@ pub(crate) fn alarm_tail(
         &format!(
             "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
              WHERE asset = $1 AND tag = $2 AND rule = $3 AND ts >= $4 AND ts <= $5 \
-             ORDER BY ts, {EVENT_ORDER}, event COLLATE \"C\""
+             AND event <> 'predicted' ORDER BY ts, {EVENT_ORDER}, event COLLATE \"C\""
         ),
         &[&key.asset, &key.tag, &key.rule, &raised, &at],
     )?;

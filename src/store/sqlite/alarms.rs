@@ -20,6 +20,8 @@ use crate::time::Millis;
 
 /// The events of one alarm from its last raise at or before `at` up to
 /// `at`, in the order they apply; empty when it was not raised by then.
+/// Predictions are left out: they change no measured alarm's state, and
+/// a forecast repeated often would make the tail long.
 pub(crate) fn alarm_tail(
     conn: &Connection,
     key: &AlarmKey,
@@ -38,7 +40,7 @@ pub(crate) fn alarm_tail(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
          WHERE asset = ?1 AND tag = ?2 AND rule = ?3 AND ts >= ?4 AND ts <= ?5 \
-         ORDER BY ts, {EVENT_ORDER}, event"
+         AND event <> 'predicted' ORDER BY ts, {EVENT_ORDER}, event"
     ))?;
     let rows = stmt.query_map(params![key.asset, key.tag, key.rule, raised, at], |r| {
         Ok(StoredEvent {
