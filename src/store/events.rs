@@ -120,6 +120,70 @@ pub(crate) fn states(
     Ok(tracker)
 }
 
+/// Each wanted alarm's standing prediction at `at` (`query --active`):
+/// its last `predicted` event at or before `at`, unless a raise of the
+/// same alarm came after it (later in time; a raise at the same time
+/// sorts before it) by `at`, as the record it was stored from, in
+/// (asset, tag, rule) byte order. `keys` are the alarms that have a
+/// prediction at all; `last_predicted` reads an alarm's last `predicted`
+/// event at or before a time, `raised_between` whether the alarm has a
+/// raise of a wanted severity in `(after, at]`. Both are index seeks, so
+/// the work grows with the number of predicted alarms, not of events.
+pub(crate) fn standing_predictions(
+    keys: Vec<AlarmKey>,
+    filter: &Filter,
+    at: Millis,
+    mut last_predicted: impl FnMut(&AlarmKey, Millis) -> Result<Option<StoredEvent>>,
+    mut raised_between: impl FnMut(&AlarmKey, Millis, Millis) -> Result<bool>,
+) -> Result<Vec<Reading>> {
+    let mut out: Vec<(AlarmKey, Reading)> = Vec::new();
+    let mut buf = Vec::with_capacity(64);
+    for key in keys {
+        if !filter.alarm_matches(&key.asset, &key.tag, &key.rule) {
+            continue;
+        }
+        // The last prediction of a wanted severity that reads back as an
+        // alarm event; one seek each, almost always the first.
+        let mut upto = at;
+        let found = loop {
+            let Some(e) = last_predicted(&key, upto)? else {
+                break None;
+            };
+            let mut r = Reading::default();
+            EventColumns {
+                ts: e.ts,
+                asset: &key.asset,
+                tag: &key.tag,
+                rule: &key.rule,
+                event: &e.event,
+                kind: e.kind.as_deref(),
+                severity: e.severity.as_deref(),
+                value: Some(e.value),
+                limit: e.limit,
+                extra: e.extra.as_deref(),
+            }
+            .to_record(&mut r, &mut buf);
+            if filter.severity_matches(e.severity.as_deref())
+                && AlarmEvent::from_reading(&r).is_ok()
+            {
+                break Some(r);
+            }
+            match e.ts.checked_sub(1) {
+                Some(before) => upto = before,
+                None => break None,
+            }
+        };
+        let Some(r) = found else {
+            continue;
+        };
+        if !raised_between(&key, r.ts, at)? {
+            out.push((key, r));
+        }
+    }
+    out.sort_by(|(a, _), (b, _)| (&a.asset, &a.tag, &a.rule).cmp(&(&b.asset, &b.tag, &b.rule)));
+    Ok(out.into_iter().map(|(_, r)| r).collect())
+}
+
 /// An alarm event line waiting for its batch, in the `alarm_events`
 /// columns.
 pub(crate) struct EventRow {

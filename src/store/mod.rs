@@ -436,6 +436,16 @@ impl Store {
         }
     }
 
+    /// Each wanted alarm's last `predicted` event at or before `at` that
+    /// no raise of it followed by `at` (`query --active`), as the records
+    /// they were stored from, by asset, tag, rule.
+    pub(crate) fn predictions_at(&self, filter: &Filter, at: Millis) -> Result<Vec<Reading>> {
+        match self {
+            Store::Sqlite(store) => store.predictions_at(filter, at),
+            Store::Postgres(store) => store.predictions_at(filter, at),
+        }
+    }
+
     /// The wanted alarm events by time, as the records they were stored
     /// from (`query --alarms`); `emit` returns `false` to stop.
     pub(crate) fn alarm_events(

@@ -8,7 +8,6 @@ use super::query::Args;
 use crate::alarms::{Filter, StateEncoder};
 use crate::io::stdout_sink;
 use crate::patterns::Patterns;
-use crate::record::alarm::{AlarmEvent, EventKind};
 use crate::record::{Reading, RecordWriter};
 use crate::store::{Source, Store};
 
@@ -55,11 +54,6 @@ pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
                 wrote += 1;
             }
             // Then the predicted alarms whose crossing is still ahead.
-            let filter = Filter {
-                from: i64::MIN,
-                to: at.saturating_add(1),
-                ..filter
-            };
             for p in &predicted_at(&store, &filter, at)? {
                 if wrote >= limit {
                     break;
@@ -92,34 +86,12 @@ pub(crate) fn run(args: &Args, global: &Global) -> Result<()> {
 /// not yet past, as an alarm state record with `"state":"predicted"` and
 /// `"predicted":true` (its `ts` when the forecast was made; `at`,
 /// `earliest`, `latest` and `message` as the event had them). A measured
-/// raise of the same alarm after the prediction ends it.
+/// raise of the same alarm after the prediction ends it. The store finds
+/// each alarm's last prediction and any later raise by index seeks
+/// ([`Store::predictions_at`]).
 fn predicted_at(store: &Store, filter: &Filter, at: crate::time::Millis) -> Result<Vec<Reading>> {
-    use std::collections::BTreeMap;
-    let mut last: BTreeMap<(String, String, String), Option<Reading>> = BTreeMap::new();
-    store.alarm_events(filter, |r| {
-        let Ok(ev) = AlarmEvent::from_reading(r) else {
-            return Ok(true);
-        };
-        let key = (
-            ev.asset.to_string(),
-            ev.tag.to_string(),
-            ev.rule.to_string(),
-        );
-        match ev.event {
-            EventKind::Predicted => {
-                last.insert(key, Some(r.clone()));
-            }
-            EventKind::Raised => {
-                if let Some(p) = last.get_mut(&key) {
-                    *p = None;
-                }
-            }
-            _ => {}
-        }
-        Ok(true)
-    })?;
     let mut out = Vec::new();
-    for r in last.into_values().flatten() {
+    for r in store.predictions_at(filter, at)? {
         let crossing = r
             .extra_field("at")
             .and_then(|v| serde_json::from_str::<String>(v).ok())

@@ -56,7 +56,10 @@ fn ts(v: &Value, field: &str) -> i64 {
 
 /// Each alarm's state at `at` by hand: the last raise at or before `at`
 /// decides, then whether a clear and an ack follow it.
-fn by_hand(events: &[Value], at: i64) -> BTreeMap<(String, String, String), (String, i64)> {
+pub(crate) fn by_hand(
+    events: &[Value],
+    at: i64,
+) -> BTreeMap<(String, String, String), (String, i64)> {
     let mut per: BTreeMap<(String, String, String), Vec<&Value>> = BTreeMap::new();
     for e in events.iter().filter(|e| ts(e, "ts") <= at) {
         let k = (

@@ -17,11 +17,12 @@ use postgres::types::ToSql;
 use super::PgStore;
 use crate::alarms::{AlarmKey, Filter, Tracker};
 use crate::record::Reading;
-use crate::store::events::{EVENT_ORDER, EventColumns, StoredEvent, states};
+use crate::store::events::{EVENT_ORDER, EventColumns, StoredEvent, standing_predictions, states};
 use crate::time::Millis;
 
 /// The events of one alarm from its last raise at or before `at` up to
 /// `at`, in the order they apply; empty when it was not raised by then.
+/// Predictions are left out, as on SQLite.
 pub(crate) fn alarm_tail(
     c: &mut impl GenericClient,
     key: &AlarmKey,
@@ -39,7 +40,7 @@ pub(crate) fn alarm_tail(
         &format!(
             "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
              WHERE asset = $1 AND tag = $2 AND rule = $3 AND ts >= $4 AND ts <= $5 \
-             ORDER BY ts, {EVENT_ORDER}, event COLLATE \"C\""
+             AND event <> 'predicted' ORDER BY ts, {EVENT_ORDER}, event COLLATE \"C\""
         ),
         &[&key.asset, &key.tag, &key.rule, &raised, &at],
     )?;
@@ -80,6 +81,84 @@ fn alarm_keys(c: &mut impl GenericClient) -> Result<Vec<AlarmKey>, postgres::Err
         .collect())
 }
 
+/// The alarms that have a `predicted` event, stepping through the partial
+/// index `alarm_events_predicted` as [`alarm_keys`] does through the
+/// primary key.
+fn predicted_keys(c: &mut impl GenericClient) -> Result<Vec<AlarmKey>, postgres::Error> {
+    let rows = c.query(
+        "WITH RECURSIVE k AS (
+           (SELECT asset, tag, rule FROM alarm_events WHERE event = 'predicted'
+            ORDER BY asset, tag, rule LIMIT 1)
+           UNION ALL
+           SELECT n.asset, n.tag, n.rule FROM k, LATERAL (
+             SELECT e.asset, e.tag, e.rule FROM alarm_events e
+             WHERE e.event = 'predicted' AND (e.asset, e.tag, e.rule) > (k.asset, k.tag, k.rule)
+             ORDER BY e.asset, e.tag, e.rule LIMIT 1) n
+         ) SELECT asset, tag, rule FROM k",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| AlarmKey {
+            asset: r.get(0),
+            tag: r.get(1),
+            rule: r.get(2),
+        })
+        .collect())
+}
+
+/// One alarm's last `predicted` event at or before `at`.
+fn last_predicted(
+    c: &mut impl GenericClient,
+    key: &AlarmKey,
+    at: Millis,
+) -> Result<Option<StoredEvent>, postgres::Error> {
+    let row = c.query_opt(
+        "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
+         WHERE asset = $1 AND tag = $2 AND rule = $3 AND event = 'predicted' AND ts <= $4 \
+         ORDER BY ts DESC LIMIT 1",
+        &[&key.asset, &key.tag, &key.rule, &at],
+    )?;
+    Ok(row.map(|r| StoredEvent {
+        ts: r.get(0),
+        event: r.get(1),
+        kind: r.get(2),
+        severity: r.get(3),
+        value: r.get::<_, Option<f64>>(4).unwrap_or(0.0),
+        limit: r.get(5),
+        extra: r.get(6),
+    }))
+}
+
+/// Whether one alarm was raised, with a severity `filter` wants, in
+/// `(after, at]`: through the primary key from `after`, ending at the
+/// first such raise.
+fn raised_between(
+    c: &mut impl GenericClient,
+    filter: &Filter,
+    key: &AlarmKey,
+    after: Millis,
+    at: Millis,
+) -> Result<bool, postgres::Error> {
+    if filter.severities.is_empty() {
+        return Ok(c
+            .query_opt(
+                "SELECT 1 FROM alarm_events WHERE asset = $1 AND tag = $2 AND rule = $3 \
+                 AND ts > $4 AND ts <= $5 AND event = 'raised' LIMIT 1",
+                &[&key.asset, &key.tag, &key.rule, &after, &at],
+            )?
+            .is_some());
+    }
+    let rows = c.query(
+        "SELECT DISTINCT severity FROM alarm_events WHERE asset = $1 AND tag = $2 \
+         AND rule = $3 AND ts > $4 AND ts <= $5 AND event = 'raised'",
+        &[&key.asset, &key.tag, &key.rule, &after, &at],
+    )?;
+    Ok(rows
+        .iter()
+        .any(|r| filter.severity_matches(r.get::<_, Option<&str>>(0))))
+}
+
 impl PgStore {
     /// Each wanted alarm's state at `at`, from its events at or before
     /// `at`; alarms not raised by then are left out.
@@ -90,6 +169,25 @@ impl PgStore {
         states(keys, filter, |key| {
             alarm_tail(&mut *c, key, at).with_context(context)
         })
+    }
+
+    /// Each wanted alarm's standing prediction at `at` (see
+    /// [`standing_predictions`]), as the records they were stored from.
+    pub(crate) fn predictions_at(&self, filter: &Filter, at: Millis) -> Result<Vec<Reading>> {
+        let context = || format!("reading the alarm events of {}", self.name);
+        let keys = predicted_keys(&mut *self.client.borrow_mut()).with_context(context)?;
+        standing_predictions(
+            keys,
+            filter,
+            at,
+            |key, upto| {
+                last_predicted(&mut *self.client.borrow_mut(), key, upto).with_context(context)
+            },
+            |key, after, at| {
+                raised_between(&mut *self.client.borrow_mut(), filter, key, after, at)
+                    .with_context(context)
+            },
+        )
     }
 
     /// The wanted events in `[filter.from, filter.to)`, by time (then

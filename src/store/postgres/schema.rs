@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS alarm_events (
   extra text,
   PRIMARY KEY (asset, tag, rule, ts, event)
 );
+CREATE INDEX IF NOT EXISTS alarm_events_predicted ON alarm_events (asset, tag, rule, ts)
+  WHERE event = 'predicted';
 CREATE TABLE IF NOT EXISTS rollups (
   series_id bigint NOT NULL,
   every text NOT NULL,

@@ -15,11 +15,13 @@ use super::Store;
 use crate::alarms::{AlarmKey, Filter, Tracker};
 use crate::record::Reading;
 pub(crate) use crate::store::events::StoredEvent;
-use crate::store::events::{EVENT_ORDER, EventColumns, states};
+use crate::store::events::{EVENT_ORDER, EventColumns, standing_predictions, states};
 use crate::time::Millis;
 
 /// The events of one alarm from its last raise at or before `at` up to
 /// `at`, in the order they apply; empty when it was not raised by then.
+/// Predictions are left out: they change no measured alarm's state, and
+/// a forecast repeated often would make the tail long.
 pub(crate) fn alarm_tail(
     conn: &Connection,
     key: &AlarmKey,
@@ -38,7 +40,7 @@ pub(crate) fn alarm_tail(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
          WHERE asset = ?1 AND tag = ?2 AND rule = ?3 AND ts >= ?4 AND ts <= ?5 \
-         ORDER BY ts, {EVENT_ORDER}, event"
+         AND event <> 'predicted' ORDER BY ts, {EVENT_ORDER}, event"
     ))?;
     let rows = stmt.query_map(params![key.asset, key.tag, key.rule, raised, at], |r| {
         Ok(StoredEvent {
@@ -57,14 +59,38 @@ pub(crate) fn alarm_tail(
 
 /// Every alarm key of the store in key order, skipping through the index.
 fn alarm_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
+    skip_keys(conn, "")
+}
+
+/// The alarms that have a `predicted` event, in key order, skipping
+/// through the partial index `alarm_events_predicted` (a store made before
+/// it reads the same through the primary key, slower).
+fn predicted_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
+    skip_keys(conn, "event = 'predicted' AND")
+}
+
+/// The distinct (asset, tag, rule) of the rows `filter` (SQL ending in
+/// `AND`, or empty) keeps, in key order, one index seek each: the next
+/// key is the first row after (asset, tag, rule, the greatest time), so
+/// the seek lands past every event of the key before — where a
+/// comparison of (asset, tag, rule) alone steps over them one by one.
+/// Should a time not be an integer (a row written by another tool), that
+/// step is taken by the slower comparison.
+fn skip_keys(conn: &Connection, filter: &str) -> rusqlite::Result<Vec<AlarmKey>> {
     let mut keys = Vec::new();
-    let mut first = conn.prepare_cached(
-        "SELECT asset, tag, rule FROM alarm_events ORDER BY asset, tag, rule LIMIT 1",
-    )?;
-    let mut next = conn.prepare_cached(
-        "SELECT asset, tag, rule FROM alarm_events WHERE (asset, tag, rule) > (?1, ?2, ?3) \
-         ORDER BY asset, tag, rule LIMIT 1",
-    )?;
+    let mut first = conn.prepare_cached(&format!(
+        "SELECT asset, tag, rule FROM alarm_events WHERE {filter} true \
+         ORDER BY asset, tag, rule, ts LIMIT 1"
+    ))?;
+    let mut past = conn.prepare_cached(&format!(
+        "SELECT asset, tag, rule FROM alarm_events \
+         WHERE {filter} (asset, tag, rule, ts) > (?1, ?2, ?3, ?4) \
+         ORDER BY asset, tag, rule, ts LIMIT 1"
+    ))?;
+    let mut after = conn.prepare_cached(&format!(
+        "SELECT asset, tag, rule FROM alarm_events WHERE {filter} (asset, tag, rule) > (?1, ?2, ?3) \
+         ORDER BY asset, tag, rule LIMIT 1"
+    ))?;
     let key = |r: &rusqlite::Row<'_>| {
         Ok(AlarmKey {
             asset: r.get(0)?,
@@ -74,12 +100,65 @@ fn alarm_keys(conn: &Connection) -> rusqlite::Result<Vec<AlarmKey>> {
     };
     let mut cur = first.query_row([], key).optional()?;
     while let Some(k) = cur {
-        cur = next
-            .query_row(params![k.asset, k.tag, k.rule], key)
+        cur = past
+            .query_row(params![k.asset, k.tag, k.rule, i64::MAX], key)
             .optional()?;
+        if cur.as_ref() == Some(&k) {
+            cur = after
+                .query_row(params![k.asset, k.tag, k.rule], key)
+                .optional()?;
+        }
         keys.push(k);
     }
     Ok(keys)
+}
+
+/// One alarm's last `predicted` event at or before `at`.
+fn last_predicted(
+    conn: &Connection,
+    key: &AlarmKey,
+    at: Millis,
+) -> rusqlite::Result<Option<StoredEvent>> {
+    conn.prepare_cached(
+        "SELECT ts, event, kind, severity, value, \"limit\", extra FROM alarm_events \
+         WHERE asset = ?1 AND tag = ?2 AND rule = ?3 AND event = 'predicted' AND ts <= ?4 \
+         ORDER BY ts DESC LIMIT 1",
+    )?
+    .query_row(params![key.asset, key.tag, key.rule, at], |r| {
+        Ok(StoredEvent {
+            ts: r.get(0)?,
+            event: r.get(1)?,
+            kind: r.get(2)?,
+            severity: r.get(3)?,
+            value: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+            limit: r.get(5)?,
+            extra: r.get(6)?,
+        })
+    })
+    .optional()
+}
+
+/// Whether one alarm was raised, with a severity `filter` wants, in
+/// `(after, at]`: a walk forward through the primary key from `after`,
+/// which ends at the first such raise.
+fn raised_between(
+    conn: &Connection,
+    filter: &Filter,
+    key: &AlarmKey,
+    after: Millis,
+    at: Millis,
+) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT severity FROM alarm_events WHERE asset = ?1 AND tag = ?2 AND rule = ?3 \
+         AND ts > ?4 AND ts <= ?5 AND event = 'raised' ORDER BY ts",
+    )?;
+    let mut rows = stmt.query(params![key.asset, key.tag, key.rule, after, at])?;
+    while let Some(r) = rows.next()? {
+        if filter.severity_matches(r.get_ref(0)?.as_str_or_null()?) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl Store {
@@ -91,6 +170,22 @@ impl Store {
         states(keys, filter, |key| {
             alarm_tail(&self.conn, key, at).with_context(context)
         })
+    }
+
+    /// Each wanted alarm's standing prediction at `at` (see
+    /// [`standing_predictions`]), as the records they were stored from.
+    pub(crate) fn predictions_at(&self, filter: &Filter, at: Millis) -> Result<Vec<Reading>> {
+        let context = || format!("reading the alarm events of {}", self.name);
+        let keys = predicted_keys(&self.conn).with_context(context)?;
+        standing_predictions(
+            keys,
+            filter,
+            at,
+            |key, upto| last_predicted(&self.conn, key, upto).with_context(context),
+            |key, after, at| {
+                raised_between(&self.conn, filter, key, after, at).with_context(context)
+            },
+        )
     }
 
     /// The wanted events in `[filter.from, filter.to)`, by time (then

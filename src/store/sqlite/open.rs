@@ -107,6 +107,14 @@ fn open_read(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .with_context(|| format!("opening {name}"))?;
+    // Plans that never depend on bound values: a statement run once per
+    // alarm or series with new values is not prepared again each time
+    // (binding a value SQLite might plan by marks it to be).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .with_context(|| format!("opening {name}"))?;
     for table in ["series", "readings"] {
         if !schema::has_table(&conn, table).with_context(|| format!("reading {name}"))? {
             bail!(

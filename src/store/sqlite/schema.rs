@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS alarm_events (
   extra TEXT,
   PRIMARY KEY (asset, tag, rule, ts, event)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alarm_events_predicted ON alarm_events (asset, tag, rule, ts)
+  WHERE event = 'predicted';
 CREATE TABLE IF NOT EXISTS rollups (
   series_id INTEGER NOT NULL,
   every TEXT NOT NULL,
@@ -92,6 +94,12 @@ pub(crate) fn iso_ts_sql(col: &str) -> String {
          || CASE WHEN {ms} = 0 THEN 'Z' ELSE printf('.%03dZ', {ms}) END"
     )
 }
+
+/// The indexes `iiot store` makes besides the primary keys; a store made
+/// before one was added gets it the next time `iiot store` opens it (no
+/// new schema version: an older build reads and writes the store as
+/// before, and keeps the partial index up to date itself).
+pub(crate) const INDEXES: [&str; 1] = ["alarm_events_predicted"];
 
 /// The SQL a view has now, if it exists.
 fn view_sql(conn: &Connection, name: &str) -> rusqlite::Result<Option<String>> {
@@ -147,6 +155,13 @@ pub(crate) fn is_current(conn: &Connection) -> rusqlite::Result<bool> {
         return Ok(false);
     }
     if stored_version(conn)?.is_none() {
+        return Ok(false);
+    }
+    let mut indexes = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'index'")?;
+    let have: Vec<String> = indexes
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if !INDEXES.iter().all(|i| have.iter().any(|h| h == i)) {
         return Ok(false);
     }
     for (name, select) in views(iso_ts_sql) {
