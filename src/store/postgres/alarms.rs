@@ -60,41 +60,34 @@ pub(crate) fn alarm_tail(
 
 /// Every alarm key of the store, stepping through the index.
 fn alarm_keys(c: &mut impl GenericClient) -> Result<Vec<AlarmKey>, postgres::Error> {
-    let rows = c.query(
-        "WITH RECURSIVE k AS (
-           (SELECT asset, tag, rule FROM alarm_events ORDER BY asset, tag, rule LIMIT 1)
-           UNION ALL
-           SELECT n.asset, n.tag, n.rule FROM k, LATERAL (
-             SELECT e.asset, e.tag, e.rule FROM alarm_events e
-             WHERE (e.asset, e.tag, e.rule) > (k.asset, k.tag, k.rule)
-             ORDER BY e.asset, e.tag, e.rule LIMIT 1) n
-         ) SELECT asset, tag, rule FROM k",
-        &[],
-    )?;
-    Ok(rows
-        .iter()
-        .map(|r| AlarmKey {
-            asset: r.get(0),
-            tag: r.get(1),
-            rule: r.get(2),
-        })
-        .collect())
+    keys_where(c, "TRUE")
 }
 
 /// The alarms that have a `predicted` event, stepping through the partial
 /// index `alarm_events_predicted` as [`alarm_keys`] does through the
 /// primary key.
 fn predicted_keys(c: &mut impl GenericClient) -> Result<Vec<AlarmKey>, postgres::Error> {
+    keys_where(c, "e.event = 'predicted'")
+}
+
+/// The distinct alarm keys of the events where `condition` (SQL over the
+/// alias `e`) holds: one index step per key.
+fn keys_where(
+    c: &mut impl GenericClient,
+    condition: &str,
+) -> Result<Vec<AlarmKey>, postgres::Error> {
     let rows = c.query(
-        "WITH RECURSIVE k AS (
-           (SELECT asset, tag, rule FROM alarm_events WHERE event = 'predicted'
-            ORDER BY asset, tag, rule LIMIT 1)
-           UNION ALL
-           SELECT n.asset, n.tag, n.rule FROM k, LATERAL (
-             SELECT e.asset, e.tag, e.rule FROM alarm_events e
-             WHERE e.event = 'predicted' AND (e.asset, e.tag, e.rule) > (k.asset, k.tag, k.rule)
-             ORDER BY e.asset, e.tag, e.rule LIMIT 1) n
-         ) SELECT asset, tag, rule FROM k",
+        &format!(
+            "WITH RECURSIVE k AS (
+               (SELECT e.asset, e.tag, e.rule FROM alarm_events e WHERE {condition}
+                ORDER BY e.asset, e.tag, e.rule LIMIT 1)
+               UNION ALL
+               SELECT n.asset, n.tag, n.rule FROM k, LATERAL (
+                 SELECT e.asset, e.tag, e.rule FROM alarm_events e
+                 WHERE {condition} AND (e.asset, e.tag, e.rule) > (k.asset, k.tag, k.rule)
+                 ORDER BY e.asset, e.tag, e.rule LIMIT 1) n
+             ) SELECT asset, tag, rule FROM k"
+        ),
         &[],
     )?;
     Ok(rows

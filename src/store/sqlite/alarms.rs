@@ -42,17 +42,10 @@ pub(crate) fn alarm_tail(
          WHERE asset = ?1 AND tag = ?2 AND rule = ?3 AND ts >= ?4 AND ts <= ?5 \
          AND event <> 'predicted' ORDER BY ts, {EVENT_ORDER}, event"
     ))?;
-    let rows = stmt.query_map(params![key.asset, key.tag, key.rule, raised, at], |r| {
-        Ok(StoredEvent {
-            ts: r.get(0)?,
-            event: r.get(1)?,
-            kind: r.get(2)?,
-            severity: r.get(3)?,
-            value: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
-            limit: r.get(5)?,
-            extra: r.get(6)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![key.asset, key.tag, key.rule, raised, at],
+        stored_event,
+    )?;
     // Sorted by time and raise first, the tail starts with its raise.
     rows.collect()
 }
@@ -113,6 +106,19 @@ fn skip_keys(conn: &Connection, filter: &str) -> rusqlite::Result<Vec<AlarmKey>>
     Ok(keys)
 }
 
+/// An event of the columns `ts, event, kind, severity, value, "limit", extra`.
+fn stored_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        ts: r.get(0)?,
+        event: r.get(1)?,
+        kind: r.get(2)?,
+        severity: r.get(3)?,
+        value: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
+        limit: r.get(5)?,
+        extra: r.get(6)?,
+    })
+}
+
 /// One alarm's last `predicted` event at or before `at`.
 fn last_predicted(
     conn: &Connection,
@@ -124,17 +130,7 @@ fn last_predicted(
          WHERE asset = ?1 AND tag = ?2 AND rule = ?3 AND event = 'predicted' AND ts <= ?4 \
          ORDER BY ts DESC LIMIT 1",
     )?
-    .query_row(params![key.asset, key.tag, key.rule, at], |r| {
-        Ok(StoredEvent {
-            ts: r.get(0)?,
-            event: r.get(1)?,
-            kind: r.get(2)?,
-            severity: r.get(3)?,
-            value: r.get::<_, Option<f64>>(4)?.unwrap_or(0.0),
-            limit: r.get(5)?,
-            extra: r.get(6)?,
-        })
-    })
+    .query_row(params![key.asset, key.tag, key.rule, at], stored_event)
     .optional()
 }
 
