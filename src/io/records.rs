@@ -8,7 +8,8 @@
 //! of whole lines — as soon as a pipe has nothing more waiting, so a live
 //! stream is never held back to fill a block — and a small fixed pool of
 //! worker threads parses the blocks (and, when asked, encodes each good
-//! record back in canonical form, for verbs that pass records on). The
+//! record back in canonical form, for verbs that pass records on; a line
+//! already in that form is copied as it is). The
 //! verb's thread takes the blocks back in input order, so rejects, their
 //! line numbers, `--strict` and the summary are exactly those of one thread.
 //! Blocks, and the readings and strings inside them, are recycled: in a

@@ -92,8 +92,6 @@ pub(super) struct Part {
     runs: Vec<Vec<Row>>,
     /// Rows in all runs.
     len: usize,
-    /// A rollup row added last: its series.
-    last_row: Option<u32>,
     /// (asset, tag, unit) per series index, and the index by key.
     pub(super) series: Vec<(String, String, String)>,
     pub(super) series_index: HashMap<String, u32>,
@@ -114,7 +112,6 @@ impl Part {
             rel,
             runs: Vec::new(),
             len: 0,
-            last_row: None,
             series: Vec::new(),
             series_index: HashMap::new(),
             last_series: None,
@@ -138,7 +135,7 @@ impl Part {
     /// Adds a rollup record's row: its series, and its statistics.
     pub(super) fn push_rollup(&mut self, r: &Reading, b: BucketRow, key_buf: &mut String) {
         self.push(r, key_buf);
-        let run = self.last_row.and_then(|s| self.runs.get_mut(s as usize));
+        let run = self.last_series.and_then(|s| self.runs.get_mut(s as usize));
         if let Some(row) = run.and_then(|run| run.last_mut()) {
             row.text = 0;
             row.bucket = self.buckets.len() as u32;
@@ -198,7 +195,6 @@ impl Part {
         if let Some(run) = self.runs.get_mut(series as usize) {
             run.push(row);
             self.len += 1;
-            self.last_row = Some(series);
         }
     }
 }

@@ -44,18 +44,20 @@ pub(crate) fn alarm_tail(
         ),
         &[&key.asset, &key.tag, &key.rule, &raised, &at],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| StoredEvent {
-            ts: r.get(0),
-            event: r.get(1),
-            kind: r.get(2),
-            severity: r.get(3),
-            value: r.get::<_, Option<f64>>(4).unwrap_or(0.0),
-            limit: r.get(5),
-            extra: r.get(6),
-        })
-        .collect())
+    Ok(rows.iter().map(stored_event).collect())
+}
+
+/// An event of the columns `ts, event, kind, severity, value, "limit", extra`.
+fn stored_event(r: &postgres::Row) -> StoredEvent {
+    StoredEvent {
+        ts: r.get(0),
+        event: r.get(1),
+        kind: r.get(2),
+        severity: r.get(3),
+        value: r.get::<_, Option<f64>>(4).unwrap_or(0.0),
+        limit: r.get(5),
+        extra: r.get(6),
+    }
 }
 
 /// Every alarm key of the store, stepping through the index.
@@ -112,15 +114,7 @@ fn last_predicted(
          ORDER BY ts DESC LIMIT 1",
         &[&key.asset, &key.tag, &key.rule, &at],
     )?;
-    Ok(row.map(|r| StoredEvent {
-        ts: r.get(0),
-        event: r.get(1),
-        kind: r.get(2),
-        severity: r.get(3),
-        value: r.get::<_, Option<f64>>(4).unwrap_or(0.0),
-        limit: r.get(5),
-        extra: r.get(6),
-    }))
+    Ok(row.as_ref().map(stored_event))
 }
 
 /// Whether one alarm was raised, with a severity `filter` wants, in

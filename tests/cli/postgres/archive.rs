@@ -80,11 +80,11 @@ fn rollups_read_back_and_archive_on_postgresql_equal_sqlite() {
     assert!(report.contains("rows from readings"), "{report}");
     // What is left and what was archived make the store before, on each.
     for (s, arc) in [("a.db", "arc-lite"), (url.as_str(), "arc-pg")] {
-        let (left, _) = bash_ok(&wd, &format!("iiot query -q {s}; iiot query -q {arc}"));
+        let (left, _) = bash_ok(&wd, &format!("iiot query -q {s} && iiot query -q {arc}"));
         assert_eq!(sorted_lines(&left), sorted_lines(&raw), "readings of {s}");
         let (left, _) = bash_ok(
             &wd,
-            &format!("iiot query -q {s} --rollup 1m; iiot query -q {arc} --rollup 1m"),
+            &format!("iiot query -q {s} --rollup 1m && iiot query -q {arc} --rollup 1m"),
         );
         assert_eq!(sorted_lines(&left), sorted_lines(&m1), "1m buckets of {s}");
     }
@@ -94,7 +94,7 @@ fn rollups_read_back_and_archive_on_postgresql_equal_sqlite() {
     same(
         &wd,
         &url,
-        "iiot query -q {A}; iiot query -q {A} --rollup 1m",
+        "iiot query -q {A} && iiot query -q {A} --rollup 1m",
     );
     same(
         &wd,
