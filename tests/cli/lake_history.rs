@@ -179,6 +179,24 @@ fn lake_time_order_equals_the_input_sorted_by_time_asset_tag() {
         .collect();
     assert!(want.len() > 100);
     assert_eq!(some, want);
+    // Merged by runs (the budget shrunk so these small days are not
+    // sorted in memory): the same output.
+    assert_eq!(
+        parse_ndjson(&bash(
+            &wd,
+            "IIOT_QUERY_HOLD=64 $B query -q lake --order time"
+        )),
+        out
+    );
+    assert_eq!(
+        parse_ndjson(&bash(
+            &wd,
+            &format!(
+                "IIOT_QUERY_HOLD=64 $B query -q lake --order time --asset 'LINE-A/*,BLR-1' --from {from} --to {to}"
+            ),
+        )),
+        some
+    );
     let first = parse_ndjson(&bash(&wd, "$B query -q lake --order time --limit 5"));
     assert_eq!(first, out[..5].to_vec());
     // OEE from the lake equals OEE on the live stream.
@@ -224,6 +242,142 @@ fn lake_peak_kib(wd: &Workdir, name: &str, days: u32, per_day: u32) -> (u64, Str
         .parse()
         .unwrap_or_else(|_| panic!("not a size: {out}"));
     (kib, lines.trim().to_string())
+}
+
+/// A day of foreign files in every order, with rows that are not readings
+/// and a damaged row group, read by runs and sorted in memory: the same
+/// readings in the same order, the same rows counted and the same row
+/// group skipped.
+#[test]
+fn lake_time_order_by_runs_reads_what_sorting_in_memory_reads() {
+    let wd = Workdir::new("lake-order-runs");
+    crate::peers::python(
+        &wd,
+        "import pyarrow as pa, pyarrow.parquet as pq, os, random\n\
+         random.seed(5)\n\
+         base = 1767225600000\n\
+         d = 'mix/date=2026-01-01'\n\
+         os.makedirs(d, exist_ok=True)\n\
+         def write(name, rows, rg):\n\
+         \x20   cols = list(zip(*rows))\n\
+         \x20   t = pa.table({'ts': pa.array(cols[0], pa.timestamp('ms', 'UTC')), 'asset': pa.array(cols[1], pa.string()),\n\
+         \x20       'tag': pa.array(cols[2], pa.string()), 'value': pa.array(cols[3], pa.float64()),\n\
+         \x20       'unit': pa.array(['bar'] * len(rows), pa.string())})\n\
+         \x20   pq.write_table(t, d + '/' + name, row_group_size=rg, compression='zstd', use_dictionary=False)\n\
+         def row(i, s):\n\
+         \x20   ts = None if (s == 2 and i == 77) else base + i * 7000\n\
+         \x20   v = None if i % 37 == 5 else (float('nan') if i % 53 == 7 else float(i * 10 + s))\n\
+         \x20   a = '' if (s == 5 and i == 10) else 'A%d' % (s // 3)\n\
+         \x20   return (ts, a, 't%d' % (s % 3), v)\n\
+         # By series, row groups spanning series.\n\
+         write('a.parquet', [row(i, s) for s in range(12) for i in range(200)], 500)\n\
+         # By time, the series interleaved.\n\
+         write('b.parquet', [row(i, s) for i in range(150) for s in range(12, 16)], 256)\n\
+         # In no order.\n\
+         r = [row(i, s) for s in range(16, 19) for i in range(100)]\n\
+         random.shuffle(r)\n\
+         write('c.parquet', r, 1000)\n\
+         # By series, its second row group damaged.\n\
+         write('e.parquet', [row(i, s) for s in range(19, 21) for i in range(200)], 200)\n\
+         m = pq.ParquetFile(d + '/e.parquet').metadata.row_group(1).column(3)\n\
+         with open(d + '/e.parquet', 'r+b') as f:\n\
+         \x20   f.seek(m.data_page_offset)\n\
+         \x20   f.write(b'\\xff' * 8)\n",
+    );
+    let run = |hold: &str| {
+        let mut cmd = wd.cmd("query");
+        cmd.args(["mix", "--order", "time"]);
+        if !hold.is_empty() {
+            cmd.env("IIOT_QUERY_HOLD", hold);
+        }
+        let out = wd.run(&mut cmd);
+        // Not read in full: the exit status says so.
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&cmd, &out));
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (sorted_out, sorted_err) = run("");
+    let (runs_out, runs_err) = run("64");
+    assert_eq!(runs_out, sorted_out);
+    assert_eq!(runs_err, sorted_err);
+    let rows = parse_ndjson(&runs_out);
+    assert_eq!(rows.clone(), sorted_by_time(rows.clone()));
+    // Of 3,700 rows, the damaged row group's 200 (series A6/t2) are
+    // skipped whole; one row has no time and one no asset; of the rest,
+    // i % 37 == 5 or i % 53 == 7 is null or NaN: 10 of a series of 200
+    // rows (12 in a, one left in e), 7 of 150 (4 in b), 5 of 100 (3 in c).
+    let of = |a: &str, t: &str| {
+        rows.iter()
+            .filter(|r| text(r, "asset") == a && text(r, "tag") == t)
+            .count()
+    };
+    assert_eq!(of("A6", "t2"), 0, "{runs_err}");
+    assert!(of("A6", "t1") > 150);
+    let no_value = 13 * 10 + 4 * 7 + 3 * 5;
+    assert_eq!(rows.len(), 3700 - 200 - 1 - 1 - no_value, "{runs_err}");
+    assert!(
+        runs_err.contains(&format!("skipped {no_value} values")),
+        "{runs_err}"
+    );
+    assert!(runs_err.contains("skipped row group 1 of "), "{runs_err}");
+    assert!(
+        runs_err.contains("1 rows without a usable time"),
+        "{runs_err}"
+    );
+}
+
+/// Peak resident memory of `query --order time` over one day of the
+/// wellhead preset stored by `store --parquet` at `interval`, in KiB, and
+/// the readings it wrote. The merge's budget is shrunk so that even the
+/// smaller day is merged by runs, not sorted in memory.
+fn day_peak_kib(wd: &Workdir, name: &str, interval: &str) -> (u64, usize) {
+    bash(
+        wd,
+        &format!(
+            "$B simulate --preset wellhead --duration 1d --interval {interval} --seed 3 > {name}.ndjson; \
+             $B store -q --parquet {name} {name}.ndjson"
+        ),
+    );
+    let out = bash(
+        wd,
+        &format!(
+            "IIOT_QUERY_HOLD=4096 /usr/bin/time -o {name}.mem -f '%M' $B query -q {name} --order time > {name}.out"
+        ),
+    );
+    assert_eq!(out, "");
+    let mem = wd.read(&format!("{name}.mem"));
+    let kib = mem
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("not a size: {mem}"));
+    let lines = wd.read(&format!("{name}.out")).lines().count();
+    (kib, lines)
+}
+
+#[test]
+fn lake_time_order_memory_does_not_grow_with_the_readings_of_a_day() {
+    let wd = Workdir::new("lake-order-day-memory");
+    // 216 series over one day: 30 k readings, then ten times as many.
+    let (small, n_small) = day_peak_kib(&wd, "small", "622s");
+    let (large, n_large) = day_peak_kib(&wd, "large", "62.2s");
+    assert!(
+        n_large > 9 * n_small,
+        "{n_large} readings against {n_small}"
+    );
+    assert!(
+        (large as f64) < small as f64 * 1.2,
+        "peak {large} KiB for {n_large} readings in a day against {small} KiB for {n_small}"
+    );
+    // What was merged is every reading, in time order.
+    let input = parse_ndjson(&wd.read("large.ndjson"));
+    let out = parse_ndjson(&wd.read("large.out"));
+    assert_eq!(out.len(), input.len());
+    assert!(
+        out == sorted_by_time(input),
+        "the merge is not the input sorted by time"
+    );
 }
 
 #[test]

@@ -131,6 +131,12 @@ impl Mapping {
     }
 
     /// Every column the mapping reads, in schema order.
+    /// Whether each row is one reading (a long table with a tag column),
+    /// so a reading has a row of its own.
+    pub(crate) fn one_reading_a_row(&self) -> bool {
+        self.tag.is_some() && self.values.len() == 1
+    }
+
     pub(crate) fn columns(&self) -> Vec<usize> {
         let mut v = vec![self.ts];
         if let AssetFrom::Column(i) = self.asset {

@@ -37,7 +37,7 @@ const HOLD: usize = 1 << 18;
 
 /// The budget, which the tests shrink through `IIOT_QUERY_HOLD` to drive
 /// every path of the merge with small lakes.
-fn hold() -> usize {
+pub(super) fn hold() -> usize {
     std::env::var("IIOT_QUERY_HOLD")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -7,14 +7,17 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
+use parquet::file::reader::{ChunkReader, Length};
 use parquet::file::statistics::Statistics;
 
 use super::columns::{AssetFrom, ColumnOptions, Mapping, TextCol, TsUnit, numbers, times};
@@ -46,6 +49,14 @@ pub(crate) struct Skipped {
     pub no_name: u64,
 }
 
+impl std::ops::AddAssign for Skipped {
+    fn add_assign(&mut self, o: Skipped) {
+        self.no_time += o.no_time;
+        self.no_value += o.no_value;
+        self.no_name += o.no_name;
+    }
+}
+
 /// An opened Parquet file.
 pub(crate) struct ParquetFile {
     pub path: PathBuf,
@@ -59,6 +70,31 @@ pub(crate) struct ParquetFile {
     skip_unreadable: bool,
     /// The row groups skipped so, each with why.
     unreadable: RefCell<Vec<(usize, String)>>,
+    /// The file opened for reading, once asked for.
+    handle: RefCell<Option<SharedFile>>,
+}
+
+/// An open file its readers share: one descriptor for every reader of a
+/// file (the time-order merge keeps a reader per run of rows).
+#[derive(Clone)]
+pub(crate) struct SharedFile(Arc<File>);
+
+impl Length for SharedFile {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+impl ChunkReader for SharedFile {
+    type T = <File as ChunkReader>::T;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        self.0.get_read(start)
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.0.get_bytes(start, length)
+    }
 }
 
 /// The name a lake file's readings take when it has no asset column.
@@ -109,6 +145,7 @@ impl ParquetFile {
             root_leaf,
             skip_unreadable: false,
             unreadable: RefCell::new(Vec::new()),
+            handle: RefCell::new(None),
         };
         // A file whose first times cannot be decoded is damaged, not
         // unmapped: the unit stays open (each row group guesses its own),
@@ -315,50 +352,143 @@ impl ParquetFile {
         let batches = match self.decode_row_group(rg) {
             Ok(b) => b,
             Err(e) if self.skip_unreadable => {
-                let mut noted = self.unreadable.borrow_mut();
-                if !noted.iter().any(|(r, _)| *r == rg) {
-                    noted.push((rg, format!("{:#}", e.root_cause())));
-                }
+                self.note_unreadable(rg, &e);
                 return Ok(());
             }
             Err(e) => return Err(e),
         };
-        self.emit_rows(&batches, sel, skipped, emit)
+        let mut ts_unit = self.mapping.ts_unit;
+        self.emit_rows(&batches, &mut ts_unit, sel, skipped, &mut |_, r| emit(r))
+    }
+
+    /// Decodes row group `rg` batch by batch and hands each selected
+    /// reading to `emit` with its row's index in the row group; memory
+    /// holds one batch. Only files of one reading a row (a tag column)
+    /// give each row's index; see [`Mapping::one_reading_a_row`].
+    ///
+    /// Rows are handed on as they are decoded, so a caller must be ready
+    /// to forget them: `Ok(false)` says the row group could not be decoded
+    /// to its end and was noted as unreadable (with
+    /// [`ParquetFile::skip_unreadable`]; without it, an error).
+    pub(crate) fn scan_row_group(
+        &self,
+        rg: usize,
+        sel: &Selection,
+        skipped: &mut Skipped,
+        emit: &mut dyn FnMut(usize, &Row<'_>) -> Result<()>,
+    ) -> Result<bool> {
+        let mut ts_unit = self.mapping.ts_unit;
+        let mut base = 0;
+        let scanned = self.rows_of(rg, None, 8192).and_then(|reader| {
+            for batch in reader {
+                let batch = batch.with_context(|| format!("{}: row group {rg}", self.name()))?;
+                self.emit_rows(
+                    std::slice::from_ref(&batch),
+                    &mut ts_unit,
+                    sel,
+                    skipped,
+                    &mut |i, r| emit(base + i, r),
+                )?;
+                base += batch.num_rows();
+            }
+            Ok(())
+        });
+        match scanned {
+            Ok(()) => Ok(true),
+            Err(e) if self.skip_unreadable => {
+                self.note_unreadable(rg, &e);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A reader of the mapped columns of row group `rg`, of the rows
+    /// `rows` (a range of row indices in the row group) or all, in batches
+    /// of `batch` rows. Readers of one file share its descriptor.
+    pub(crate) fn rows_of(
+        &self,
+        rg: usize,
+        rows: Option<std::ops::Range<usize>>,
+        batch: usize,
+    ) -> Result<ParquetRecordBatchReader> {
+        let handle = self.handle()?;
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(handle, self.meta.clone())
+                .with_row_groups(vec![rg])
+                .with_projection(self.mask(&self.mapping.columns()))
+                .with_batch_size(batch);
+        if let Some(rows) = rows {
+            builder = builder.with_row_selection(RowSelection::from(vec![
+                RowSelector::skip(rows.start),
+                RowSelector::select(rows.len()),
+            ]));
+        }
+        builder
+            .build()
+            .with_context(|| format!("{}: row group {rg}", self.name()))
+    }
+
+    /// The file, opened once and shared.
+    fn handle(&self) -> Result<SharedFile> {
+        let mut slot = self.handle.borrow_mut();
+        if let Some(h) = slot.as_ref() {
+            return Ok(h.clone());
+        }
+        let f = File::open(&self.path).with_context(|| format!("opening {}", self.name()))?;
+        let h = SharedFile(Arc::new(f));
+        *slot = Some(h.clone());
+        Ok(h)
+    }
+
+    /// Hands on the selected readings of `batch`, a batch of this file's
+    /// mapped columns, each with its row's index in the batch.
+    pub(crate) fn emit_batch(
+        &self,
+        batch: &RecordBatch,
+        ts_unit: &mut Option<TsUnit>,
+        sel: &Selection,
+        skipped: &mut Skipped,
+        emit: &mut dyn FnMut(usize, &Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.emit_rows(std::slice::from_ref(batch), ts_unit, sel, skipped, emit)
+    }
+
+    fn note_unreadable(&self, rg: usize, e: &anyhow::Error) {
+        let mut noted = self.unreadable.borrow_mut();
+        if !noted.iter().any(|(r, _)| *r == rg) {
+            noted.push((rg, format!("{:#}", e.root_cause())));
+        }
     }
 
     /// The mapped columns of row group `rg`, decoded.
     fn decode_row_group(&self, rg: usize) -> Result<Vec<RecordBatch>> {
-        let cols = self.mapping.columns();
-        let f = File::open(&self.path).with_context(|| format!("opening {}", self.name()))?;
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, self.meta.clone())
-            .with_row_groups(vec![rg])
-            .with_projection(self.mask(&cols))
-            .with_batch_size(8192)
-            .build()
-            .with_context(|| format!("{}: row group {rg}", self.name()))?;
-        reader
+        self.rows_of(rg, None, 8192)?
             .map(|b| b.with_context(|| format!("{}: row group {rg}", self.name())))
             .collect()
     }
 
+    /// Hands on the selected readings of `batches`, each with its row's
+    /// index counted from the first batch's first row.
     fn emit_rows(
         &self,
         batches: &[RecordBatch],
+        ts_unit: &mut Option<TsUnit>,
         sel: &Selection,
         skipped: &mut Skipped,
-        emit: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+        emit: &mut dyn FnMut(usize, &Row<'_>) -> Result<()>,
     ) -> Result<()> {
         let m = &self.mapping;
         let cols = m.columns();
         let pos = |root: usize| cols.iter().position(|&c| c == root);
-        let mut ts_unit = m.ts_unit;
+        let mut base = 0;
         let mut ts = Vec::new();
         let mut vals: Vec<Vec<Option<f64>>> = vec![Vec::new(); m.values.len()];
         let mut cache = SeriesCache::default();
         for batch in batches {
             let col = |root: Option<usize>| root.and_then(pos).map(|p| batch.column(p));
             ts.clear();
-            times(batch.column(pos(m.ts).unwrap_or(0)), &mut ts_unit, &mut ts);
+            times(batch.column(pos(m.ts).unwrap_or(0)), ts_unit, &mut ts);
             let asset_arr = match m.asset {
                 AssetFrom::Column(i) => col(Some(i)),
                 AssetFrom::Const(_) => None,
@@ -412,17 +542,21 @@ impl ParquetFile {
                     if !cache.matches(sel, asset, tag) {
                         continue;
                     }
-                    emit(&Row {
-                        ts: t,
-                        asset,
-                        tag,
-                        value,
-                        unit,
-                        quality,
-                        text,
-                    })?;
+                    emit(
+                        base + i,
+                        &Row {
+                            ts: t,
+                            asset,
+                            tag,
+                            value,
+                            unit,
+                            quality,
+                            text,
+                        },
+                    )?;
                 }
             }
+            base += batch.num_rows();
         }
         Ok(())
     }

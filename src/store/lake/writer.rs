@@ -58,8 +58,9 @@ pub struct LakeConfig {
     pub value_encoding: ValueEncoding,
 }
 
-/// How the lake writes its files: zstd, row groups of 256 Ki rows, `ts`
-/// delta-encoded, `value` as `enc` says.
+/// How the lake writes its files: zstd for `ts` and the values (the name
+/// columns, dictionary keys in long repeats, uncompressed), row groups of
+/// 256 Ki rows, `ts` delta-encoded, `value` as `enc` says.
 pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
     let value = ColumnPath::from("value");
     let props = WriterProperties::builder()
@@ -74,6 +75,15 @@ pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
         .set_column_statistics_enabled(ColumnPath::from("unit"), EnabledStatistics::None)
         .set_column_statistics_enabled(ColumnPath::from("quality"), EnabledStatistics::None)
         .set_column_statistics_enabled(ColumnPath::from("text"), EnabledStatistics::None)
+        // A name column's pages are dictionary keys in long repeats, a
+        // few bytes each: zstd saves nothing there, and each compressed
+        // column costs every reader a decompression context (~100 KB),
+        // which the time-order merge holds for each series at once.
+        .set_column_compression(ColumnPath::from("asset"), Compression::UNCOMPRESSED)
+        .set_column_compression(ColumnPath::from("tag"), Compression::UNCOMPRESSED)
+        .set_column_compression(ColumnPath::from("unit"), Compression::UNCOMPRESSED)
+        .set_column_compression(ColumnPath::from("quality"), Compression::UNCOMPRESSED)
+        .set_column_compression(ColumnPath::from("text"), Compression::UNCOMPRESSED)
         .set_created_by(format!("iiot {}", env!("CARGO_PKG_VERSION")));
     let props = match enc {
         ValueEncoding::ByteStreamSplit => props
