@@ -13,11 +13,15 @@
 //! stay under [`HOLD`] (about a quarter million) that is fine; past it, a unit
 //! decoded too early is put back under its real first key, and of a unit
 //! holding several series only the first is kept, the rest put back under
-//! the next series' first key — to be decoded again when due. So memory
+//! the next series' first key — to be decoded again when due. A row group
+//! in its file's order (a lake's own files are) is put back a series at a
+//! time, each decoded again alone, by its rows' indices; one not in order
+//! is decoded whole again, its series before the bound dropped. So memory
 //! stays near that budget plus the row groups due at the output's
 //! position, never a whole file or lake; the price past the budget is
-//! decoding a row group spanning k series up to k + 1 times. A row group
-//! without statistics is decoded first.
+//! decoding a row group twice (up to k + 1 times for a row group spanning
+//! k series out of order). A row group without statistics is decoded
+//! first.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -44,19 +48,41 @@ pub(super) fn hold() -> usize {
         .unwrap_or(HOLD)
 }
 
-/// Interned strings: asset, tag, unit and text names.
+/// Two interned names in order: the same allocation is the same name.
+fn name_cmp(a: &Rc<str>, b: &Rc<str>) -> Ordering {
+    if Rc::ptr_eq(a, b) {
+        Ordering::Equal
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// Interned strings: asset, tag, unit and text names. Consecutive rows
+/// mostly repeat the row before's names, so the last name of each column
+/// is tried before the table.
 #[derive(Default)]
 struct Strings {
     ids: HashMap<Rc<str>, Rc<str>>,
+    last: [Option<Rc<str>>; 4],
 }
 
 impl Strings {
-    fn get(&mut self, s: &str) -> Rc<str> {
-        if let Some(r) = self.ids.get(s) {
+    /// The shared copy of `s`, a name of column `col` (0 to 3).
+    fn get(&mut self, col: usize, s: &str) -> Rc<str> {
+        if let Some(r) = &self.last[col]
+            && &**r == s
+        {
             return r.clone();
         }
-        let r: Rc<str> = Rc::from(s);
-        self.ids.insert(r.clone(), r.clone());
+        let r = match self.ids.get(s) {
+            Some(r) => r.clone(),
+            None => {
+                let r: Rc<str> = Rc::from(s);
+                self.ids.insert(r.clone(), r.clone());
+                r
+            }
+        };
+        self.last[col] = Some(r.clone());
         r
     }
 }
@@ -86,20 +112,27 @@ impl Owned {
         }
     }
 
-    fn key(&self) -> (&str, &str, Millis) {
-        (&self.asset, &self.tag, self.ts)
+    /// The order of the merge: series, then time. Names are interned, so
+    /// the same name is the same allocation and compares without reading
+    /// it.
+    fn cmp_key(&self, o: &Owned) -> Ordering {
+        name_cmp(&self.asset, &o.asset)
+            .then_with(|| name_cmp(&self.tag, &o.tag))
+            .then(self.ts.cmp(&o.ts))
     }
 }
 
 /// A row group waiting to be decoded, ordered by the lower bound of its
 /// keys. `exact` once the bound is its real first key (it was decoded and
-/// put back).
+/// put back); `rows`, the row indices of one series of it, when the row
+/// group was in order, so only that series is decoded again.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 struct Pending {
-    bound: (String, String, Millis),
+    bound: (Rc<str>, Rc<str>, Millis),
     file: usize,
     rg: usize,
     exact: bool,
+    rows: Option<(usize, usize)>,
 }
 
 /// The next row of a decoded unit, ordered by key then unit (so equal
@@ -122,10 +155,7 @@ impl PartialOrd for Head {
 }
 impl Ord for Head {
     fn cmp(&self, o: &Self) -> Ordering {
-        self.row
-            .key()
-            .cmp(&o.row.key())
-            .then(self.unit.cmp(&o.unit))
+        self.row.cmp_key(&o.row).then(self.unit.cmp(&o.unit))
     }
 }
 
@@ -174,10 +204,14 @@ fn units(files: &[ParquetFile], sel: &Selection) -> BinaryHeap<Reverse<Pending>>
         for rg in 0..f.num_row_groups() {
             if f.row_group_may_match(rg, sel) {
                 pending.push(Reverse(Pending {
-                    bound: f.lower_bound(rg),
+                    bound: {
+                        let (a, t, ts) = f.lower_bound(rg);
+                        (Rc::from(a), Rc::from(t), ts)
+                    },
                     file: fi,
                     rg,
                     exact: false,
+                    rows: None,
                 }));
             }
         }
@@ -208,9 +242,11 @@ impl Merge<'_> {
     /// reached, if any (any at all when nothing is on hand).
     fn next_due(&mut self) -> Option<Pending> {
         let Reverse(p) = self.pending.peek()?;
-        let top = self.heap.peek().map(|Reverse(h)| h.row.key());
-        let due = top.is_none_or(|(a, t, ts)| {
-            (p.bound.0.as_str(), p.bound.1.as_str(), p.bound.2) <= (a, t, ts)
+        let due = self.heap.peek().is_none_or(|Reverse(h)| {
+            name_cmp(&p.bound.0, &h.row.asset)
+                .then_with(|| name_cmp(&p.bound.1, &h.row.tag))
+                .then(p.bound.2.cmp(&h.row.ts))
+                .is_le()
         });
         if !due {
             return None;
@@ -228,30 +264,37 @@ impl Merge<'_> {
     ) -> Result<()> {
         let f = &self.files[p.file];
         let mut rows = Vec::new();
+        // Each row's index in the row group, while the rows keep the
+        // file's order.
+        let mut at = Vec::new();
         // A unit decoded again has had its rows without time counted.
         let mut again = Skipped::default();
         let counted = if p.exact { &mut again } else { skipped };
         let strings = &mut self.strings;
-        f.read_row_group(p.rg, self.sel, counted, &mut |r| {
+        let range = p.rows.map(|(a, b)| a..b);
+        f.read_rows(p.rg, range, self.sel, counted, &mut |i, r| {
+            at.push(i);
             rows.push(Owned {
                 ts: r.ts,
-                asset: strings.get(r.asset),
-                tag: strings.get(r.tag),
+                asset: strings.get(0, r.asset),
+                tag: strings.get(1, r.tag),
                 value: r.value,
-                unit: strings.get(r.unit),
+                unit: strings.get(2, r.unit),
                 quality: r.quality,
-                text: strings.get(r.text),
+                text: strings.get(3, r.text),
             });
             Ok(())
         })?;
-        if !rows.is_sorted_by(|a, b| a.key() <= b.key()) {
-            rows.sort_by(|a, b| a.key().cmp(&b.key()));
+        if !rows.is_sorted_by(|a, b| a.cmp_key(b).is_le()) {
+            rows.sort_by(|a, b| a.cmp_key(b));
+            at.clear();
         }
-        if p.exact {
+        if p.exact && p.rows.is_none() {
             // Decoded again: the series before the bound were read out.
-            let (ba, bt) = (p.bound.0.as_str(), p.bound.1.as_str());
+            let (ba, bt) = (&*p.bound.0, &*p.bound.1);
             let cut = rows.partition_point(|r| (&*r.asset, &*r.tag) < (ba, bt));
             rows.drain(..cut);
+            at.drain(..cut.min(at.len()));
         }
         let Some(first) = rows.first() else {
             return Ok(());
@@ -263,19 +306,20 @@ impl Merge<'_> {
         let early = self
             .heap
             .peek()
-            .is_some_and(|Reverse(h)| first.key() > h.row.key());
+            .is_some_and(|Reverse(h)| first.cmp_key(&h.row).is_gt());
         let over = self.held + rows.len() > self.budget;
         if early && over && !p.exact {
-            let (a, t, ts) = first.key();
-            self.pending.push(Reverse(Pending {
-                bound: (a.to_string(), t.to_string(), ts),
-                exact: true,
-                ..p
-            }));
+            if !self.put_back_series(&p, &rows, &at, 0) {
+                self.pending.push(Reverse(Pending {
+                    bound: (first.asset.clone(), first.tag.clone(), first.ts),
+                    exact: true,
+                    ..p
+                }));
+            }
             return Ok(());
         }
         if over {
-            self.keep_first_series(&p, &mut rows);
+            self.keep_first_series(&p, &mut rows, &at);
         }
         if self.counted_units.insert((p.file, p.rg)) {
             on_unit(f.meta.metadata().row_group(p.rg).compressed_size().max(0) as u64);
@@ -292,22 +336,53 @@ impl Merge<'_> {
 
     /// Keeps only the first series of a decoded unit; the next ones come
     /// back when due.
-    fn keep_first_series(&mut self, p: &Pending, rows: &mut Vec<Owned>) {
+    fn keep_first_series(&mut self, p: &Pending, rows: &mut Vec<Owned>, at: &[usize]) {
         let Some(first) = rows.first() else {
             return;
         };
         let (fa, ft) = (first.asset.clone(), first.tag.clone());
-        if let Some(i) = rows.iter().position(|r| r.asset != fa || r.tag != ft) {
-            let (a, t, ts) = rows[i].key();
-            self.pending.push(Reverse(Pending {
-                bound: (a.to_string(), t.to_string(), ts),
-                file: p.file,
-                rg: p.rg,
-                exact: true,
-            }));
+        let other = |r: &Owned| !Rc::ptr_eq(&r.asset, &fa) || !Rc::ptr_eq(&r.tag, &ft);
+        if let Some(i) = rows.iter().position(other) {
+            if !self.put_back_series(p, rows, at, i) {
+                let next = &rows[i];
+                self.pending.push(Reverse(Pending {
+                    bound: (next.asset.clone(), next.tag.clone(), next.ts),
+                    file: p.file,
+                    rg: p.rg,
+                    exact: true,
+                    rows: None,
+                }));
+            }
             rows.truncate(i);
             rows.shrink_to_fit();
         }
+    }
+
+    /// Puts back each series of `rows` from the one starting at `from`,
+    /// each to be decoded alone (its rows, by their indices `at`) when
+    /// due; `false`, putting back nothing, when the rows were not in the
+    /// file's order (sorted after decoding), so their indices are unknown.
+    fn put_back_series(&mut self, p: &Pending, rows: &[Owned], at: &[usize], from: usize) -> bool {
+        if at.len() != rows.len() {
+            return false;
+        }
+        let mut start = from;
+        while start < rows.len() {
+            let head = &rows[start];
+            let end = rows[start..]
+                .iter()
+                .position(|r| !Rc::ptr_eq(&r.asset, &head.asset) || !Rc::ptr_eq(&r.tag, &head.tag))
+                .map_or(rows.len(), |n| start + n);
+            self.pending.push(Reverse(Pending {
+                bound: (head.asset.clone(), head.tag.clone(), head.ts),
+                file: p.file,
+                rg: p.rg,
+                exact: true,
+                rows: Some((at[start], at[end - 1] + 1)),
+            }));
+            start = end;
+        }
+        true
     }
 
     /// After a unit's head was written: its next row goes on the heap, or

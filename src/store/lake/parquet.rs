@@ -349,7 +349,27 @@ impl ParquetFile {
         skipped: &mut Skipped,
         emit: &mut dyn FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
-        let batches = match self.decode_row_group(rg) {
+        self.read_rows(rg, None, sel, skipped, &mut |_, r| emit(r))
+    }
+
+    /// Like [`ParquetFile::read_row_group`], of the rows `rows` of the row
+    /// group (all when `None`), each handed on with its row's index in the
+    /// row group.
+    pub(crate) fn read_rows(
+        &self,
+        rg: usize,
+        rows: Option<std::ops::Range<usize>>,
+        sel: &Selection,
+        skipped: &mut Skipped,
+        emit: &mut dyn FnMut(usize, &Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let base = rows.as_ref().map_or(0, |r| r.start);
+        let decoded = self.rows_of(rg, rows, 8192).and_then(|reader| {
+            reader
+                .map(|b| b.with_context(|| format!("{}: row group {rg}", self.name())))
+                .collect::<Result<Vec<RecordBatch>>>()
+        });
+        let batches = match decoded {
             Ok(b) => b,
             Err(e) if self.skip_unreadable => {
                 self.note_unreadable(rg, &e);
@@ -358,7 +378,9 @@ impl ParquetFile {
             Err(e) => return Err(e),
         };
         let mut ts_unit = self.mapping.ts_unit;
-        self.emit_rows(&batches, &mut ts_unit, sel, skipped, &mut |_, r| emit(r))
+        self.emit_rows(&batches, &mut ts_unit, sel, skipped, &mut |i, r| {
+            emit(base + i, r)
+        })
     }
 
     /// Decodes row group `rg` batch by batch and hands each selected
@@ -459,13 +481,6 @@ impl ParquetFile {
         if !noted.iter().any(|(r, _)| *r == rg) {
             noted.push((rg, format!("{:#}", e.root_cause())));
         }
-    }
-
-    /// The mapped columns of row group `rg`, decoded.
-    fn decode_row_group(&self, rg: usize) -> Result<Vec<RecordBatch>> {
-        self.rows_of(rg, None, 8192)?
-            .map(|b| b.with_context(|| format!("{}: row group {rg}", self.name())))
-            .collect()
     }
 
     /// Hands on the selected readings of `batches`, each with its row's
