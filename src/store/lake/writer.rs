@@ -92,7 +92,12 @@ pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
         ValueEncoding::Plain => props
             .set_column_dictionary_enabled(value.clone(), false)
             .set_column_encoding(value, Encoding::PLAIN),
-        ValueEncoding::Dictionary => props,
+        // A reader holds the dictionary of each value column chunk it is
+        // reading: 64 KiB (8,192 distinct values) keeps that small for the
+        // time-order merge's reader per series. A row group of more
+        // distinct values goes on in plain pages, which zstd packs as
+        // tightly.
+        ValueEncoding::Dictionary => props.set_column_dictionary_page_size_limit(value, 64 * 1024),
     };
     Ok(props.build())
 }
