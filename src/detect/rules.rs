@@ -304,6 +304,9 @@ impl RuleSet {
             if m.smooth == 0 {
                 bail!("--mv-smooth must be at least 1");
             }
+            if !(m.clear_p > 0.0 && m.clear_p < 1.0) {
+                bail!("--mv-clear must be above 0 and under 1");
+            }
             set.push_flag("multivariate", Check::Multivariate(m));
         }
         Ok(set)

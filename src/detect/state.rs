@@ -310,6 +310,15 @@ fn check_fit(f: &Fit) -> std::result::Result<(), String> {
     if !(f.t2_limit > 0.0 && f.q_limit > 0.0) {
         return Err("the limits must be above 0".into());
     }
+    if !(f.change.is_empty() || f.change.len() == m) {
+        return Err(format!("change needs one flag per tag ({m}) or none"));
+    }
+    if f.lag > 100_000 {
+        return Err(format!("lag {} is more rows than a model keeps (100000)", f.lag));
+    }
+    if [f.t2_clear, f.q_clear].iter().flatten().any(|c| !(c.is_finite() && *c >= 0.0)) {
+        return Err("the clear limits must be finite and at least 0".into());
+    }
     Ok(())
 }
 

@@ -244,6 +244,12 @@ pub struct Args {
     /// Rows whose median T² and Q are judged (1: each row alone) [default: 5].
     #[arg(long, value_name = "N", requires = "multivariate")]
     pub mv_smooth: Option<usize>,
+    /// Rows over which the multivariate rule judges a persistent tag's change rather than its level (0: every tag by its level) [default: 10].
+    #[arg(long, value_name = "N", requires = "multivariate")]
+    pub mv_lag: Option<usize>,
+    /// Quantile of the training rows' statistics under which a raised multivariate alarm clears [default: 0.9].
+    #[arg(long, value_name = "P", requires = "multivariate")]
+    pub mv_clear: Option<f64>,
     /// The statistics that raise the multivariate alarm: t2, q or t2,q (q alone: only a broken correlation, not a move along the learnt one) [default: t2,q].
     #[arg(long, value_name = "LIST", requires = "multivariate")]
     pub mv_stat: Option<String>,
@@ -427,12 +433,15 @@ fn multivariate_settings(args: &Args) -> Result<Option<crate::detect::multi::Set
             }
         }
     }
+    let p = args.mv_p.unwrap_or(multi::DEFAULT_P);
     Ok(Some(multi::Settings {
+        lag: args.mv_lag.unwrap_or(multi::DEFAULT_LAG),
+        clear_p: args.mv_clear.unwrap_or(multi::DEFAULT_CLEAR_P).min(p),
         use_t2,
         use_q,
         train_ms,
         variance: args.mv_variance.unwrap_or(multi::DEFAULT_VARIANCE),
-        p: args.mv_p.unwrap_or(multi::DEFAULT_P),
+        p,
         smooth: args.mv_smooth.unwrap_or(multi::DEFAULT_SMOOTH),
     }))
 }
