@@ -993,6 +993,88 @@ mod tests {
     }
 
     #[test]
+    fn a_tag_wandering_on_its_own_is_judged_by_its_change() {
+        // a, b, c follow one load; w walks on its own.
+        let mut r = rows(1500, 5);
+        let mut s = 99u64;
+        let mut walk = 0.0;
+        for row in &mut r {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            walk += (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            row.push(walk);
+        }
+        let tags: Vec<String> = ["a", "b", "c", "w"].iter().map(|t| t.to_string()).collect();
+        let lagged = Settings {
+            lag: 10,
+            ..settings()
+        };
+        let fit = Fit::learn(&tags, &r, &lagged).unwrap();
+        assert_eq!(fit.change, [false, false, false, true]);
+        assert_eq!((fit.lag, fit.rows), (10, 1490));
+        // w's change over 10 rows: standardised by the walk's steps.
+        let step_sd = (10.0f64 / 12.0).sqrt();
+        assert!((fit.sd[3] / step_sd - 1.0).abs() < 0.15, "{}", fit.sd[3]);
+        let mut x = Vec::new();
+        let (now, past) = ([1.0, 2.0, 3.0, 7.0], [0.0, 0.0, 0.0, 5.0]);
+        assert!(fit.features(&now, Some(&past), &mut x));
+        assert_eq!(x, [1.0, 2.0, 3.0, 2.0]);
+        assert!(!fit.features(&now, None, &mut x), "a change needs its past row");
+        // Without a lag every tag is judged by its level.
+        let fit = Fit::learn(&tags, &r, &settings()).unwrap();
+        assert!(fit.change.is_empty() && fit.lag == 0);
+        // Tags that only follow the load are never judged by their change.
+        let fit = Fit::learn(&tags[..3], &rows(1500, 5), &lagged).unwrap();
+        assert!(fit.change.is_empty() && fit.lag == 0, "{:?}", fit.change);
+    }
+
+    #[test]
+    fn the_median_level_agrees_with_scipy() {
+        // scipy.optimize.brentq on scipy.stats.binom.sf(r - 1, s, F) − p.
+        for (s, want) in [
+            (1, 0.999),
+            (4, 0.986977052629186),
+            (5, 0.9524481018245414),
+            (9, 0.8974765521937459),
+        ] {
+            let got = median_level(0.999, s);
+            assert!((got - want).abs() < 1e-9, "{s}: {got} not {want}");
+        }
+    }
+
+    #[test]
+    fn a_raised_alarm_clears_under_its_clear_limit_once() {
+        let mut m = Multi::new(
+            Settings {
+                train_ms: 320_000,
+                smooth: 5,
+                clear_p: 0.9,
+                ..settings()
+            },
+            0,
+        );
+        let mut changes = Vec::new();
+        for (i, r) in rows(700, 11).iter().enumerate() {
+            let mut r = r.clone();
+            if (450..520).contains(&i) {
+                r[1] = -r[1];
+            }
+            for (t, v) in ["a", "b", "c"].iter().zip(&r) {
+                changes.extend(m.observe("X", t, i as i64 * 1000, *v));
+            }
+        }
+        let (_, fit, _) = &m.fits()[0];
+        assert!(fit.q_clear.unwrap() < fit.q_limit && fit.t2_clear.unwrap() < fit.t2_limit);
+        let raised: Vec<i64> = changes.iter().filter(|c| c.raised).map(|c| c.ts).collect();
+        let cleared: Vec<i64> = changes.iter().filter(|c| !c.raised).map(|c| c.ts).collect();
+        assert_eq!(raised.len(), 1, "{raised:?} {cleared:?}");
+        assert!((450_000..470_000).contains(&raised[0]), "{raised:?}");
+        assert_eq!(cleared.len(), 1, "{cleared:?}");
+        assert!(cleared[0] >= 520_000, "{cleared:?}");
+    }
+
+    #[test]
     fn the_f_quantile_agrees_with_scipy() {
         // scipy.stats.f.ppf
         for (p, d1, d2, want) in [

@@ -158,24 +158,37 @@ use crate::record::{Reading, RecordWriter};
 /// asset's first reading, or a model restored from --state) it learns how
 /// the asset's tags move together: rows are the latest value of each tag
 /// at a timestamp (closed when every tag has reported at it, or a later
-/// timestamp comes), each tag standardised by its training mean and
-/// deviation (tags constant in training left out), and a PCA by
-/// eigen-decomposition of their correlation matrix keeps the components
-/// explaining --mv-variance (0.9) of it. Each row then gets Hotelling's T²
-/// (its distance inside the kept components) and Q, the squared residual
-/// outside them (a broken correlation: a tag no longer moving with the
-/// others, though inside its own band); each the median of the last
-/// --mv-smooth rows (5). The control limits are the larger of the --mv-p
-/// (0.999) quantile of the training rows' smoothed statistics (empirical:
-/// plant data are autocorrelated and seldom Gaussian) and the theory's
-/// limits at --mv-p (F for T², Jackson–Mudholkar for Q). A row past either
-/// limit raises the asset's alarm (named by its top contributor), and the
-/// readings of the contributing tags — at most three, each at least a
-/// tenth of the statistic farther past its limit — are flagged while it
-/// lasts, with "contributors" in the flag and in the events (with "t2",
-/// "q" and their limits). It is not in the built-in set: a process that
-/// leaves the operating range of its training period (a tank emptying, a
-/// walk) raises it (see the README for the boiler's figures).
+/// timestamp comes). A tag that wanders on its own — the residual of its
+/// least-squares fit on the other tags has a von Neumann ratio under 1
+/// over the training rows (lag-1 autocorrelation above 0.5: a slow
+/// temperature, a random walk) — is judged by its change over --mv-lag
+/// rows (10; 0 judges every tag by its level): its level leaves the
+/// training range without anything being wrong, and is left to the
+/// univariate rules. A tag that follows the others (a shared load, a
+/// cycle) or holds still keeps its level. Each is standardised by its
+/// training mean and deviation (tags constant in training left out), and
+/// a PCA by eigen-decomposition of their correlation matrix keeps the
+/// components explaining --mv-variance (0.9) of it. Each row then gets
+/// Hotelling's T² (its distance inside the kept components) and Q, the
+/// squared residual outside them (a broken correlation: a tag no longer
+/// moving with the others, though inside its own band); each the median
+/// of the last --mv-smooth rows (5). The control limits are the larger of
+/// the --mv-p (0.999) quantile of the training rows' smoothed statistics
+/// (empirical: plant data are autocorrelated and seldom Gaussian) and the
+/// theory's limits (F for T², Jackson–Mudholkar for Q) at the single-row
+/// level whose median of --mv-smooth rows passes at --mv-p (0.952 for 5
+/// rows at 0.999). A row past either limit raises the asset's alarm
+/// (named by its top contributor); it clears when both statistics are back
+/// under the --mv-clear (0.9) quantile of their training values (a
+/// deadband: a fault whose statistic hovers at its limit raises once, not
+/// at every crossing). The readings of the contributing tags — at most
+/// three, each at least a tenth of the statistic farther past its limit —
+/// are flagged while it lasts, with "contributors" in the flag and in the
+/// events (with "t2", "q" and their limits). A model restored from
+/// --state judges a changed tag from its --mv-lag'th row on. It is not in
+/// the built-in set: a process that leaves the operating range of its
+/// training period (a tank emptying) raises it (see the README for the
+/// boiler's and SKAB's figures).
 ///
 /// Output: every reading, flagged ones with "anomalies":[{"rule","kind",
 /// "severity","limit"}]; --only the flagged ones; --events the alarm
