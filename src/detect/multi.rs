@@ -15,6 +15,12 @@
 //!   closes (and, if too few rows came, once enough have: 3 per tag, at
 //!   least 30). Tags constant over the training period are left out, as are
 //!   tags seen in fewer than 9 of 10 training rows.
+//! - Wandering tags. A tag whose residual on the other tags (its
+//!   least-squares fit on them) has a von Neumann ratio under 1 over the
+//!   training rows wanders on its own (a slow temperature, a walk): its
+//!   level will leave the training range with nothing wrong, so the model
+//!   takes its change over `lag` rows instead. Tags that follow the others
+//!   or hold still keep their level.
 //! - Model. Each tag is standardised by its training mean and standard
 //!   deviation; the eigenvectors of the correlation matrix (nalgebra's
 //!   symmetric eigen-decomposition) explaining `variance` of it (at least
@@ -23,18 +29,20 @@
 //! - Limits. Each statistic is smoothed by the median of the last `smooth`
 //!   rows (SKAB's T²+Q entry smooths by 5), and its control limit is the
 //!   larger of the empirical `p` quantile of the smoothed statistic over
-//!   the training rows and the limit the theory gives at `p` for
-//!   independent Gaussian rows (Hotelling's F-distribution limit for T²,
-//!   Jackson–Mudholkar for Q). The empirical quantile keeps the rate of
+//!   the training rows and the limit the theory gives for independent
+//!   Gaussian rows (Hotelling's F-distribution limit for T²,
+//!   Jackson–Mudholkar for Q) at the single-row level whose median of
+//!   `smooth` rows passes at `p`. The empirical quantile keeps the rate of
 //!   false alarms the training period showed on autocorrelated,
 //!   non-Gaussian plant data; the theory keeps a bounded process (a cycle,
 //!   whose training quantile sits on its hard edge) from crossing it by
 //!   the noise at every later peak.
-//! - Verdict. A row is abnormal when either smoothed statistic passes its
-//!   limit. The contributors are the tags with the largest contributions to
-//!   the statistic farther past its limit (to Q: the squared residual of
-//!   each tag; to T²: zⱼ Σₐ tₐ pⱼₐ / λₐ), at most three, each at least a
-//!   tenth of the total.
+//! - Verdict. A row past either limit raises the asset's alarm; it clears
+//!   when both are back under the `clear_p` quantile of their training
+//!   values (a deadband). The contributors are the tags with the largest
+//!   contributions to the statistic farther past its limit (to Q: the
+//!   squared residual of each tag; to T²: zⱼ Σₐ tₐ pⱼₐ / λₐ), at most
+//!   three, each at least a tenth of the total.
 
 use std::collections::{HashMap, VecDeque};
 
