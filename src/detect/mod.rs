@@ -10,6 +10,7 @@
 
 mod judge;
 pub(crate) mod multi;
+pub(crate) mod relation;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod score;
@@ -82,6 +83,7 @@ pub(crate) enum Memory {
     },
     Cusum(Cusum),
     Shift(Shift),
+    Relation(relation::Relation),
 }
 
 /// What a shift rule remembers: the slow model (an average and its own
@@ -153,6 +155,7 @@ impl Memory {
             },
             Check::Cusum { .. } => Memory::Cusum(Cusum::default()),
             Check::Shift { .. } => Memory::Shift(Shift::default()),
+            Check::Relation { .. } => Memory::Relation(relation::Relation::default()),
             // Never a series' slot (the engine keeps it per asset).
             Check::Multivariate(_) => Memory::Range,
         }
@@ -187,6 +190,9 @@ pub(crate) struct Series {
     pub settle: u32,
     /// Whether a change of this series' value settles other series.
     pub conditions: bool,
+    /// The series keys (asset, NUL, tag) of the tags a relation rule
+    /// judges this one against.
+    pub related: Vec<String>,
 }
 
 /// Readings a series conditioned on a state (`when`, or following a tag
@@ -212,6 +218,7 @@ pub(crate) struct Engine {
     pub multi: Option<multi::Multi>,
     /// The JSON fields of the multivariate events in `events`, by index.
     pub details: HashMap<usize, String>,
+    related_buf: Vec<f64>,
 }
 
 /// The multivariate rule of a rule set: its index and settings.
@@ -232,6 +239,7 @@ impl Engine {
         Engine {
             multi,
             details: HashMap::new(),
+            related_buf: Vec::new(),
             rules,
             series: Vec::new(),
             index: HashMap::new(),
@@ -282,9 +290,20 @@ impl Engine {
                 .rules
                 .conditioned
                 .contains_key(&(asset.to_string(), tag.to_string())),
+            related: self.related_keys(asset, tag),
         });
         self.index.insert(self.key.clone(), id);
         id
+    }
+
+    /// The series keys of the tags a relation rule judges `asset`/`tag`
+    /// against.
+    fn related_keys(&self, asset: &str, tag: &str) -> Vec<String> {
+        self.rules
+            .related
+            .get(&(asset.to_string(), tag.to_string()))
+            .map(|tags| tags.iter().map(|t| format!("{asset}\0{t}")).collect())
+            .unwrap_or_default()
     }
 
     /// A series' slots, stuck before zscore: a stuck value is kept out of
@@ -294,7 +313,10 @@ impl Engine {
         let order = |c: &Check| match c {
             Check::Range { .. } | Check::Gap { .. } => 0,
             Check::Stuck { .. } => 1,
-            Check::ZScore { .. } | Check::Cusum { .. } | Check::Shift { .. } => 3,
+            Check::ZScore { .. }
+            | Check::Cusum { .. }
+            | Check::Shift { .. }
+            | Check::Relation { .. } => 3,
             _ => 2,
         };
         ids.sort_by_key(|&r| order(&self.rules.rules[r as usize].check));
@@ -325,7 +347,9 @@ impl Engine {
         };
         for sid in 0..self.series.len() {
             let s = &self.series[sid];
+            let related = self.related_keys(&s.asset, &s.tag);
             let mut slots = self.fresh_slots(&s.asset, &s.tag);
+            self.series[sid].related = related;
             let old_slots = std::mem::take(&mut self.series[sid].slots);
             for o in old_slots {
                 let name = &old.rules[o.rule as usize].name;
@@ -383,6 +407,16 @@ impl Engine {
         if self.series[sid as usize].conditions {
             self.state_changed(sid, r.value);
         }
+        // The latest values of the tags a relation rule judges it against.
+        let mut related = std::mem::take(&mut self.related_buf);
+        related.clear();
+        for key in &self.series[sid as usize].related {
+            let v = self
+                .index
+                .get(key.as_str())
+                .map_or(f64::NAN, |&id| self.series[id as usize].last_value);
+            related.push(v);
+        }
         let rules = &self.rules.rules;
         let s = &mut self.series[sid as usize];
         if s.unit != r.unit {
@@ -396,6 +430,7 @@ impl Engine {
             v,
             events: &mut self.events,
             flags: &mut self.flags,
+            related: &related,
         };
         // Range first: it decides whether the value is worth judging.
         let mut good = r.quality == Quality::Good;
@@ -428,6 +463,7 @@ impl Engine {
         }
         s.last_ts = Some(prev_ts.map_or(ts, |p| p.max(ts)));
         s.last_value = v;
+        self.related_buf = related;
         if good && self.multi.is_some() {
             self.judge_asset(r);
         }

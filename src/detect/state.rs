@@ -596,11 +596,30 @@ impl Reader {
             "gap" => self.gap(at, m, last_ts, active),
             "cusum" => self.cusum(at, m),
             "shift" => self.shift(at, m),
+            "relation" => {
+                let mut fields = m.clone();
+                if let Some(o) = fields.as_object_mut() {
+                    o.remove("kind");
+                }
+                match serde_json::from_value::<super::relation::Relation>(fields) {
+                    Ok(r) => match r.check() {
+                        Ok(()) => Some(Memory::Relation(r)),
+                        Err(e) => {
+                            self.bad(at, e);
+                            None
+                        }
+                    },
+                    Err(e) => {
+                        self.bad(at, e);
+                        None
+                    }
+                }
+            }
             other => {
                 self.bad(
                     &f("kind"),
                     format!(
-                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift"
+                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift, relation"
                     ),
                 );
                 None
