@@ -193,6 +193,9 @@ pub(crate) struct Series {
     /// The series keys (asset, NUL, tag) of the tags a relation rule
     /// judges this one against.
     pub related: Vec<String>,
+    /// The series keys of the tags that follow this one: its readings
+    /// carry their relation alarms.
+    pub followers: Vec<String>,
 }
 
 /// Readings a series conditioned on a state (`when`, or following a tag
@@ -291,6 +294,7 @@ impl Engine {
                 .conditioned
                 .contains_key(&(asset.to_string(), tag.to_string())),
             related: self.related_keys(asset, tag),
+            followers: self.follower_keys(asset, tag),
         });
         self.index.insert(self.key.clone(), id);
         id
@@ -301,6 +305,15 @@ impl Engine {
     fn related_keys(&self, asset: &str, tag: &str) -> Vec<String> {
         self.rules
             .related
+            .get(&(asset.to_string(), tag.to_string()))
+            .map(|tags| tags.iter().map(|t| format!("{asset}\0{t}")).collect())
+            .unwrap_or_default()
+    }
+
+    /// The series keys of the tags that follow `asset`/`tag`.
+    fn follower_keys(&self, asset: &str, tag: &str) -> Vec<String> {
+        self.rules
+            .followers
             .get(&(asset.to_string(), tag.to_string()))
             .map(|tags| tags.iter().map(|t| format!("{asset}\0{t}")).collect())
             .unwrap_or_default()
@@ -348,8 +361,10 @@ impl Engine {
         for sid in 0..self.series.len() {
             let s = &self.series[sid];
             let related = self.related_keys(&s.asset, &s.tag);
+            let followers = self.follower_keys(&s.asset, &s.tag);
             let mut slots = self.fresh_slots(&s.asset, &s.tag);
             self.series[sid].related = related;
+            self.series[sid].followers = followers;
             let old_slots = std::mem::take(&mut self.series[sid].slots);
             for o in old_slots {
                 let name = &old.rules[o.rule as usize].name;
@@ -464,11 +479,33 @@ impl Engine {
         s.last_ts = Some(prev_ts.map_or(ts, |p| p.max(ts)));
         s.last_value = v;
         self.related_buf = related;
+        if good {
+            self.carry_relations(sid);
+        }
         if good && self.multi.is_some() {
             self.judge_asset(r);
         }
         self.advance_clock(ts);
         sid
+    }
+
+    /// A reading of a tag others follow carries their relation alarms that
+    /// are on (a flag, with the fitted value of the follower as its limit
+    /// unknown here: NaN).
+    fn carry_relations(&mut self, sid: u32) {
+        for key in &self.series[sid as usize].followers {
+            let Some(&fid) = self.index.get(key.as_str()) else {
+                continue;
+            };
+            for slot in &self.series[fid as usize].slots {
+                if slot.active && matches!(slot.memory, Memory::Relation(_)) {
+                    self.flags.push(Flag {
+                        rule: slot.rule,
+                        limit: f64::NAN,
+                    });
+                }
+            }
+        }
     }
 
     /// The multivariate rule on a good reading: the alarm changes of the

@@ -152,7 +152,12 @@ impl Fit {
                     .all(|&j| r.get(j).is_some_and(|v| v.is_finite()))
             })
             .collect();
-        let complete: Vec<&Vec<f64>> = rows.iter().zip(&ok).filter(|(_, o)| **o).map(|(r, _)| r).collect();
+        let complete: Vec<&Vec<f64>> = rows
+            .iter()
+            .zip(&ok)
+            .filter(|(_, o)| **o)
+            .map(|(r, _)| r)
+            .collect();
         let n = complete.len();
         if n < 2 {
             return Err("no complete rows".into());
@@ -175,7 +180,13 @@ impl Fit {
             .map(|i| {
                 cols.iter()
                     .zip(&change)
-                    .map(|(&j, &c)| if c { rows[i][j] - rows[i - lag][j] } else { rows[i][j] })
+                    .map(|(&j, &c)| {
+                        if c {
+                            rows[i][j] - rows[i - lag][j]
+                        } else {
+                            rows[i][j]
+                        }
+                    })
                     .collect()
             })
             .collect();
@@ -461,7 +472,10 @@ fn wandering(rows: &[Vec<f64>], ok: &[bool], cols: &[usize]) -> Vec<bool> {
     let top = eig.eigenvalues.iter().fold(0.0f64, |x, y| x.max(*y));
     // The pseudo-inverse: directions with no variance (a tag the sum of
     // others) left out.
-    let inv = DMatrix::from_diagonal(&eig.eigenvalues.map(|l| if l > 1e-10 * top { 1.0 / l } else { 0.0 }));
+    let inv = DMatrix::from_diagonal(
+        &eig.eigenvalues
+            .map(|l| if l > 1e-10 * top { 1.0 / l } else { 0.0 }),
+    );
     let omega = &eig.eigenvectors * inv * eig.eigenvectors.transpose();
     let resid = |i: usize, a: usize| {
         let w = omega[(a, a)];
@@ -508,7 +522,9 @@ fn median_level(p: f64, s: usize) -> f64 {
         return p;
     }
     let ln_choose = |k: usize| {
-        libm::lgamma(s as f64 + 1.0) - libm::lgamma(k as f64 + 1.0) - libm::lgamma((s - k) as f64 + 1.0)
+        libm::lgamma(s as f64 + 1.0)
+            - libm::lgamma(k as f64 + 1.0)
+            - libm::lgamma((s - k) as f64 + 1.0)
     };
     let tail = |f: f64| -> f64 {
         (r..=s)
@@ -686,7 +702,12 @@ impl Multi {
         let mut changes = Vec::new();
         let j = a.tag_index(tag);
         if a.pending && ts > a.row_ts {
-            close(a, &settings, (&mut self.stats_buf, &mut self.feat_buf), &mut changes);
+            close(
+                a,
+                &settings,
+                (&mut self.stats_buf, &mut self.feat_buf),
+                &mut changes,
+            );
             a.pending = false;
         }
         a.start.get_or_insert(ts);
@@ -697,7 +718,12 @@ impl Multi {
             a.pending = true;
         }
         if a.pending && a.complete() {
-            close(a, &settings, (&mut self.stats_buf, &mut self.feat_buf), &mut changes);
+            close(
+                a,
+                &settings,
+                (&mut self.stats_buf, &mut self.feat_buf),
+                &mut changes,
+            );
             a.pending = false;
         }
         changes
@@ -814,7 +840,8 @@ fn close(
     if buf.iter().any(|v| !v.is_finite()) {
         return;
     }
-    let past = (f.lag > 0 && a.past.len() >= f.lag).then(|| a.past[a.past.len() - f.lag].as_slice());
+    let past =
+        (f.lag > 0 && a.past.len() >= f.lag).then(|| a.past[a.past.len() - f.lag].as_slice());
     let judged = f.features(buf, past, feat);
     if f.lag > 0 {
         a.past.push_back(buf.clone());
@@ -1028,7 +1055,10 @@ mod tests {
         let (now, past) = ([1.0, 2.0, 3.0, 7.0], [0.0, 0.0, 0.0, 5.0]);
         assert!(fit.features(&now, Some(&past), &mut x));
         assert_eq!(x, [1.0, 2.0, 3.0, 2.0]);
-        assert!(!fit.features(&now, None, &mut x), "a change needs its past row");
+        assert!(
+            !fit.features(&now, None, &mut x),
+            "a change needs its past row"
+        );
         // Without a lag every tag is judged by its level.
         let fit = Fit::learn(&tags, &r, &settings()).unwrap();
         assert!(fit.change.is_empty() && fit.lag == 0);

@@ -66,11 +66,13 @@ impl Relation {
         if self.cov.len() != p1 * p1 {
             return Err(format!("cov needs {} values for {p1} means", p1 * p1));
         }
-        let all = self
-            .mean
-            .iter()
-            .chain(&self.cov)
-            .chain([&self.noise, &self.spread, &self.prev, &self.hi, &self.lo]);
+        let all = self.mean.iter().chain(&self.cov).chain([
+            &self.noise,
+            &self.spread,
+            &self.prev,
+            &self.hi,
+            &self.lo,
+        ]);
         if !all.clone().all(|x| x.is_finite()) {
             return Err("a value is not a finite number".into());
         }
@@ -117,7 +119,12 @@ impl Relation {
 /// A relation rule on one good reading `v` of its series, `xs` the latest
 /// values of the related tags (NaN for one not seen yet). Returns whether
 /// the alarm is on and the fitted value.
-pub(crate) fn relation(c: &mut Relation, (k, h, span): (f64, f64, usize), v: f64, xs: &[f64]) -> (bool, f64) {
+pub(crate) fn relation(
+    c: &mut Relation,
+    (k, h, span): (f64, f64, usize),
+    v: f64,
+    xs: &[f64],
+) -> (bool, f64) {
     let on_before = c.hi > h || c.lo > h;
     if xs.is_empty() || xs.iter().any(|x| !x.is_finite()) {
         return (on_before, f64::NAN);
@@ -143,7 +150,11 @@ pub(crate) fn relation(c: &mut Relation, (k, h, span): (f64, f64, usize), v: f64
     let learn = f64::from(c.n - 1).min(2.0 * span_f);
     if c.n > 2 {
         let d = (r - c.prev).abs() / 1.128;
-        let d = if c.noise > 0.0 { d.min(5.0 * c.noise) } else { d };
+        let d = if c.noise > 0.0 {
+            d.min(5.0 * c.noise)
+        } else {
+            d
+        };
         c.noise += (d - c.noise) / learn;
     }
     c.prev = r;
@@ -152,7 +163,11 @@ pub(crate) fn relation(c: &mut Relation, (k, h, span): (f64, f64, usize), v: f64
     if warm || c.spread <= 0.0 {
         // The mean over the warm-up (|r| × 1.2533 for a Gaussian), capped.
         let a = r.abs() * 1.2533;
-        let a = if c.spread > 0.0 { a.min(CLIP * c.spread) } else { a };
+        let a = if c.spread > 0.0 {
+            a.min(CLIP * c.spread)
+        } else {
+            a
+        };
         c.spread += (a - c.spread) / learn;
     } else {
         // Then from the lower quartile of |r| (a Gaussian's is 0.3186 of
@@ -161,11 +176,18 @@ pub(crate) fn relation(c: &mut Relation, (k, h, span): (f64, f64, usize), v: f64
         // quarter of the readings are below: drifts under way (up to
         // three quarters of the readings) do not widen it.
         let step = SPREAD_STEP / span_f;
-        c.spread *= if a > c.spread { (0.25 * step).exp() } else { (-0.75 * step).exp() };
+        c.spread *= if a > c.spread {
+            (0.25 * step).exp()
+        } else {
+            (-0.75 * step).exp()
+        };
     }
     // Learnt from the readings the relation holds for: none while the
-    // alarm is on, none beyond 3σ (a drift under way, a spike).
-    if !on_before && (warm || c.noise <= 0.0 || r.abs() <= LEARN_WITHIN * c.noise) {
+    // alarm is on, none beyond 3σ (a drift under way, a spike) — unless
+    // the fit does not hold yet (warming up, standing down), when every
+    // reading teaches it.
+    let holds = !warm && c.noise > 0.0 && !c.wanders;
+    if !on_before && (!holds || r.abs() <= LEARN_WITHIN * c.noise) {
         c.learn(xs, v, w);
     }
     if warm || c.noise <= 0.0 {
@@ -214,7 +236,11 @@ mod tests {
         (0..n)
             .map(|i| {
                 x += 0.05 * u();
-                let drift = if i >= drift_at { (i - drift_at) as f64 * 0.01 } else { 0.0 };
+                let drift = if i >= drift_at {
+                    (i - drift_at) as f64 * 0.01
+                } else {
+                    0.0
+                };
                 let y = 12.0 * x + 0.5 * u() + drift;
                 relation(&mut c, (1.5, 20.0, 3600), y, &[x + 0.05 * u()]).0
             })

@@ -215,8 +215,11 @@ pub(crate) struct RuleSet {
     /// some states of it (`when`).
     pub conditioned: std::collections::HashMap<(String, String), Vec<String>>,
     /// (asset, tag) → the tags of that asset a relation rule judges it
-    /// against: those it follows and those that follow it.
+    /// against: those it follows.
     pub related: std::collections::HashMap<(String, String), Vec<String>>,
+    /// (asset, tag) → the tags of that asset that follow it: its readings
+    /// carry their relation alarms.
+    pub followers: std::collections::HashMap<(String, String), Vec<String>>,
 }
 
 impl RuleSet {
@@ -401,10 +404,13 @@ impl RuleSet {
         }
     }
 
-    /// A relation rule on every analog tag of a `follows` relation, the
-    /// follower and the tags it follows, each judged against the others
-    /// of its relations. Tags run only in some states (and their
-    /// followers) are left out: their relation holds only while running.
+    /// A relation rule on every analog tag that follows others (`follows`),
+    /// judged against them; the readings of the tags it follows carry its
+    /// alarm. Tags run only in some states (and their followers) are left
+    /// out: their relation holds only while running. (The follower's
+    /// residual is the one that holds to the noise: a driver fitted on its
+    /// follower keeps the part of its own movement the follower's noise
+    /// hides.)
     fn add_relations(&mut self, model: &Model) {
         let analog = |asset: &str, tag: &str| {
             model
@@ -431,12 +437,18 @@ impl RuleSet {
             {
                 continue;
             }
+            group.pop();
+            related.insert(
+                (row.asset.clone(), row.tag.clone()),
+                group.iter().map(|t| t.to_string()).collect(),
+            );
             for &t in &group {
-                let others = related.entry((row.asset.clone(), t.to_string())).or_default();
-                for &o in &group {
-                    if o != t && !others.iter().any(|x| x == o) {
-                        others.push(o.to_string());
-                    }
+                let f = self
+                    .followers
+                    .entry((row.asset.clone(), t.to_string()))
+                    .or_default();
+                if !f.contains(&row.tag) {
+                    f.push(row.tag.clone());
                 }
             }
         }

@@ -314,9 +314,16 @@ fn check_fit(f: &Fit) -> std::result::Result<(), String> {
         return Err(format!("change needs one flag per tag ({m}) or none"));
     }
     if f.lag > 100_000 {
-        return Err(format!("lag {} is more rows than a model keeps (100000)", f.lag));
+        return Err(format!(
+            "lag {} is more rows than a model keeps (100000)",
+            f.lag
+        ));
     }
-    if [f.t2_clear, f.q_clear].iter().flatten().any(|c| !(c.is_finite() && *c >= 0.0)) {
+    if [f.t2_clear, f.q_clear]
+        .iter()
+        .flatten()
+        .any(|c| !(c.is_finite() && *c >= 0.0))
+    {
         return Err("the clear limits must be finite and at least 0".into());
     }
     Ok(())

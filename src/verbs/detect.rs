@@ -153,6 +153,29 @@ use crate::record::{Reading, RecordWriter};
 /// (0.08 before the slope), nearly all on tags that follow a cycle, a batch
 /// or another tag; the boiler's walks wander by as much as its drifts.
 ///
+/// relation: a tag judged against the tags the model says it follows
+/// (`follows`: the boiler's temperature follows its pressure), one rule
+/// per follower whenever a model is given. A drift of either sensor is
+/// hidden in its own series when the process moves by as much (a pressure
+/// that walks, a temperature that follows it), but it breaks the
+/// relation, which holds to the noise. The follower is fitted to the
+/// latest values of the tags it follows by least squares over its own
+/// history (exponentially weighted over 21,600 readings, 6 h at 1 s; a
+/// running mean at first), learnt only from readings within 3 noise
+/// widths of the fit and never while the alarm is on. The residual's noise
+/// width σ comes from its successive differences; a two-sided CUSUM of the
+/// residual in σ (each at most ±4) less k 1.5 is raised past h 20, judged
+/// from 3,600 readings on. White noise almost never adds up to 20 against
+/// 1.5 a reading; a break of the relation by 3σ is raised in about 13
+/// readings. Where the residual spread (from its lower quartile, so drifts
+/// under way do not widen it) is over 1.5σ the relation does not hold to
+/// the noise (a lag, a nonlinearity) and the rule stands down, as cusum
+/// does. The alarm is the follower's; the readings of the tags it follows
+/// carry its flag while it is on (a drift of the pressure sensor is found
+/// there too). Tags run only in some states are left out. The limit given
+/// is the fitted value. On the boiler's drift day it finds 0.95 of the
+/// temperature and pressure drifts (the shift rule 0.02).
+///
 /// multivariate (--multivariate, added to the other rules): each asset
 /// judged as a whole. Over a clean training period (--train, 6h from the
 /// asset's first reading, or a model restored from --state) it learns how

@@ -259,7 +259,8 @@ fn a_tag_wandering_on_its_own_is_judged_by_its_change_not_its_level() {
             ),
         ));
         let raised = events.iter().filter(|e| e["event"] == "raised").count();
-        let state: Value = serde_json::from_str(&wd.read(&format!("s{}.json", extra.len()))).unwrap();
+        let state: Value =
+            serde_json::from_str(&wd.read(&format!("s{}.json", extra.len()))).unwrap();
         (raised, state["multivariate"][0].clone())
     };
     let (raised, fit) = run("");

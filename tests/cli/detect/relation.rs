@@ -54,8 +54,16 @@ fn readings(drift: bool) -> String {
         let t = 185.0 + 8.0 * p + 0.4 * 12f64.sqrt() * u() + off;
         let pv = 10.0 + p + 0.05 * 12f64.sqrt() * u();
         let ts = START_MS + i as i64 * 1000;
-        writeln!(out, "{{\"ts\":{ts},\"asset\":\"B-1\",\"tag\":\"temperature\",\"value\":{t:.2}}}").unwrap();
-        writeln!(out, "{{\"ts\":{ts},\"asset\":\"B-1\",\"tag\":\"pressure\",\"value\":{pv:.3}}}").unwrap();
+        writeln!(
+            out,
+            "{{\"ts\":{ts},\"asset\":\"B-1\",\"tag\":\"temperature\",\"value\":{t:.2}}}"
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "{{\"ts\":{ts},\"asset\":\"B-1\",\"tag\":\"pressure\",\"value\":{pv:.3}}}"
+        )
+        .unwrap();
     }
     out
 }
@@ -72,7 +80,10 @@ fn relation_raises(wd: &Workdir, model: &str, input: &str) -> Vec<(usize, String
         let t = jiff::Timestamp::from_str(e["ts"].as_str().unwrap())
             .unwrap()
             .as_millisecond();
-        (((t - START_MS) / 1000) as usize, e["tag"].as_str().unwrap().to_string())
+        (
+            ((t - START_MS) / 1000) as usize,
+            e["tag"].as_str().unwrap().to_string(),
+        )
     })
     .collect()
 }
