@@ -33,8 +33,8 @@ const CLIP: f64 = 4.0;
 /// A relation whose residual spread is over this many noise widths does
 /// not hold to the noise: the rule stands down.
 const WANDER: f64 = 1.5;
-/// Readings whose residual is beyond this many noise widths are not
-/// learnt from.
+/// Readings whose residual is beyond this many spreads are not learnt
+/// from.
 const LEARN_WITHIN: f64 = 3.0;
 /// The lower quartile of |x| for a Gaussian x of deviation 1: Φ⁻¹(0.625).
 const QUARTILE: f64 = 0.318_639;
@@ -183,11 +183,9 @@ pub(crate) fn relation(
         };
     }
     // Learnt from the readings the relation holds for: none while the
-    // alarm is on, none beyond 3σ (a drift under way, a spike) — unless
-    // the fit does not hold yet (warming up, standing down), when every
-    // reading teaches it.
-    let holds = !warm && c.noise > 0.0 && !c.wanders;
-    if !on_before && (!holds || r.abs() <= LEARN_WITHIN * c.noise) {
+    // alarm is on, none beyond 3 spreads (a drift under way, a spike;
+    // every reading over the warm-up).
+    if !on_before && (warm || r.abs() <= LEARN_WITHIN * c.spread.max(c.noise)) {
         c.learn(xs, v, w);
     }
     if warm || c.noise <= 0.0 {
