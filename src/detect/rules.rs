@@ -404,8 +404,9 @@ impl RuleSet {
         }
     }
 
-    /// A relation rule on every analog tag that follows others (`follows`),
-    /// judged against them; the readings of the tags it follows carry its
+    /// A relation rule on every analog tag that follows others (`follows`)
+    /// and has no movement of its own (no profile), judged against them;
+    /// the readings of the tags it follows carry its
     /// alarm. Tags run only in some states (and their followers) are left
     /// out: their relation holds only while running. (The follower's
     /// residual is the one that holds to the noise: a driver fitted on its
@@ -431,9 +432,12 @@ impl RuleSet {
                 continue;
             }
             group.push(&row.tag);
-            if group
-                .iter()
-                .any(|t| !analog(&row.asset, t) || conditioned(&row.asset, t))
+            // A tag with a movement of its own (a cycle, a walk) is not
+            // determined by the tags it follows.
+            if row.profile != crate::model::Profile::Steady
+                || group
+                    .iter()
+                    .any(|t| !analog(&row.asset, t) || conditioned(&row.asset, t))
             {
                 continue;
             }

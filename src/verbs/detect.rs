@@ -155,7 +155,8 @@ use crate::record::{Reading, RecordWriter};
 ///
 /// relation: a tag judged against the tags the model says it follows
 /// (`follows`: the boiler's temperature follows its pressure), one rule
-/// per follower whenever a model is given. A drift of either sensor is
+/// per follower with no profile of its own (a cycle or a walk of its own
+/// is not explained by the tags it follows) whenever a model is given. A drift of either sensor is
 /// hidden in its own series when the process moves by as much (a pressure
 /// that walks, a temperature that follows it), but it breaks the
 /// relation, which holds to the noise. The follower is fitted to the
