@@ -196,6 +196,24 @@ pub(crate) struct Series {
     /// The series keys of the tags that follow this one: its readings
     /// carry their relation alarms.
     pub followers: Vec<String>,
+    /// The series ids of `related` and `followers`, once seen (u32::MAX
+    /// before).
+    related_ids: Vec<u32>,
+    follower_ids: Vec<u32>,
+}
+
+/// Resolves the series keys not yet seen to their ids.
+fn resolve_ids(index: &HashMap<String, u32>, keys: &[String], ids: &mut Vec<u32>) {
+    if ids.len() != keys.len() {
+        *ids = vec![u32::MAX; keys.len()];
+    }
+    for (key, id) in keys.iter().zip(ids.iter_mut()) {
+        if *id == u32::MAX
+            && let Some(&found) = index.get(key.as_str())
+        {
+            *id = found;
+        }
+    }
 }
 
 /// Readings a series conditioned on a state (`when`, or following a tag
@@ -295,6 +313,8 @@ impl Engine {
                 .contains_key(&(asset.to_string(), tag.to_string())),
             related: self.related_keys(asset, tag),
             followers: self.follower_keys(asset, tag),
+            related_ids: Vec::new(),
+            follower_ids: Vec::new(),
         });
         self.index.insert(self.key.clone(), id);
         id
@@ -365,6 +385,8 @@ impl Engine {
             let mut slots = self.fresh_slots(&s.asset, &s.tag);
             self.series[sid].related = related;
             self.series[sid].followers = followers;
+            self.series[sid].related_ids.clear();
+            self.series[sid].follower_ids.clear();
             let old_slots = std::mem::take(&mut self.series[sid].slots);
             for o in old_slots {
                 let name = &old.rules[o.rule as usize].name;
@@ -425,12 +447,17 @@ impl Engine {
         // The latest values of the tags a relation rule judges it against.
         let mut related = std::mem::take(&mut self.related_buf);
         related.clear();
-        for key in &self.series[sid as usize].related {
-            let v = self
-                .index
-                .get(key.as_str())
-                .map_or(f64::NAN, |&id| self.series[id as usize].last_value);
-            related.push(v);
+        if !self.series[sid as usize].related.is_empty() {
+            let s = &mut self.series[sid as usize];
+            resolve_ids(&self.index, &s.related, &mut s.related_ids);
+            for i in 0..self.series[sid as usize].related_ids.len() {
+                let id = self.series[sid as usize].related_ids[i];
+                related.push(
+                    self.series
+                        .get(id as usize)
+                        .map_or(f64::NAN, |r| r.last_value),
+                );
+            }
         }
         let rules = &self.rules.rules;
         let s = &mut self.series[sid as usize];
@@ -493,11 +520,17 @@ impl Engine {
     /// are on (a flag, with the fitted value of the follower as its limit
     /// unknown here: NaN).
     fn carry_relations(&mut self, sid: u32) {
-        for key in &self.series[sid as usize].followers {
-            let Some(&fid) = self.index.get(key.as_str()) else {
+        if self.series[sid as usize].followers.is_empty() {
+            return;
+        }
+        let s = &mut self.series[sid as usize];
+        resolve_ids(&self.index, &s.followers, &mut s.follower_ids);
+        for i in 0..self.series[sid as usize].follower_ids.len() {
+            let fid = self.series[sid as usize].follower_ids[i];
+            let Some(f) = self.series.get(fid as usize) else {
                 continue;
             };
-            for slot in &self.series[fid as usize].slots {
+            for slot in &f.slots {
                 if slot.active && matches!(slot.memory, Memory::Relation(_)) {
                     self.flags.push(Flag {
                         rule: slot.rule,

@@ -82,7 +82,9 @@ impl Relation {
         Ok(())
     }
 
-    /// The fitted value of the tag from the related tags' values `xs`.
+    /// The fitted value of the tag from the related tags' values `xs`:
+    /// the normal equations solved by Cholesky's factorisation, in place
+    /// on the stack for up to [`SMALL`] related tags.
     fn fitted(&self, xs: &[f64]) -> Option<f64> {
         let p = xs.len();
         let p1 = p + 1;
@@ -94,9 +96,23 @@ impl Relation {
         // A ridge of 10⁻⁹ of the trace: related tags that move together
         // still give a fit.
         let ridge = 1e-9 * trace / p as f64;
-        let sxx = DMatrix::from_fn(p, p, |a, b| c(a, b) + if a == b { ridge } else { 0.0 });
-        let sxy = DVector::from_fn(p, |a, _| c(a, p));
-        let beta = sxx.cholesky()?.solve(&sxy);
+        let beta = if p <= SMALL {
+            let mut l = [0.0; SMALL * SMALL];
+            let mut y = [0.0; SMALL];
+            cholesky_solve(
+                p,
+                |a, b| c(a, b) + if a == b { ridge } else { 0.0 },
+                |a| c(a, p),
+                &mut l,
+                &mut y,
+            )?;
+            y
+        } else {
+            let sxx = DMatrix::from_fn(p, p, |a, b| c(a, b) + if a == b { ridge } else { 0.0 });
+            let sxy = DVector::from_fn(p, |a, _| c(a, p));
+            let b = sxx.cholesky()?.solve(&sxy);
+            return Some(self.mean[p] + (0..p).map(|a| b[a] * (xs[a] - self.mean[a])).sum::<f64>());
+        };
         let dev: f64 = (0..p).map(|a| beta[a] * (xs[a] - self.mean[a])).sum();
         Some(self.mean[p] + dev)
     }
@@ -104,16 +120,66 @@ impl Relation {
     /// Adds a reading to the weighted means and covariances.
     fn learn(&mut self, xs: &[f64], v: f64, w: f64) {
         let p1 = xs.len() + 1;
-        let u = |a: usize| if a < p1 - 1 { xs[a] } else { v };
-        let d: Vec<f64> = (0..p1).map(|a| u(a) - self.mean[a]).collect();
         for a in 0..p1 {
-            self.mean[a] += w * d[a];
+            let da = if a + 1 < p1 { xs[a] } else { v } - self.mean[a];
             for b in 0..p1 {
+                let db = if b + 1 < p1 { xs[b] } else { v } - self.mean[b];
                 let c = &mut self.cov[a * p1 + b];
-                *c = (1.0 - w) * (*c + w * d[a] * d[b]);
+                *c = (1.0 - w) * (*c + w * da * db);
+            }
+        }
+        for a in 0..p1 {
+            let u = if a + 1 < p1 { xs[a] } else { v };
+            self.mean[a] += w * (u - self.mean[a]);
+        }
+    }
+}
+
+/// Related tags whose fit is solved on the stack.
+const SMALL: usize = 8;
+
+/// Solves S β = r for a symmetric positive definite `p` × `p` S (given by
+/// `s(a, b)`), r by `r(a)`, into `y`; `l` holds the factor. None when S is
+/// not positive definite.
+fn cholesky_solve(
+    p: usize,
+    s: impl Fn(usize, usize) -> f64,
+    r: impl Fn(usize) -> f64,
+    l: &mut [f64; SMALL * SMALL],
+    y: &mut [f64; SMALL],
+) -> Option<()> {
+    for a in 0..p {
+        for b in 0..=a {
+            let mut sum = s(a, b);
+            for k in 0..b {
+                sum -= l[a * SMALL + k] * l[b * SMALL + k];
+            }
+            if a == b {
+                if sum.is_nan() || sum <= 0.0 {
+                    return None;
+                }
+                l[a * SMALL + a] = sum.sqrt();
+            } else {
+                l[a * SMALL + b] = sum / l[b * SMALL + b];
             }
         }
     }
+    // L z = r, then Lᵀ β = z.
+    for a in 0..p {
+        let mut sum = r(a);
+        for k in 0..a {
+            sum -= l[a * SMALL + k] * y[k];
+        }
+        y[a] = sum / l[a * SMALL + a];
+    }
+    for a in (0..p).rev() {
+        let mut sum = y[a];
+        for k in a + 1..p {
+            sum -= l[k * SMALL + a] * y[k];
+        }
+        y[a] = sum / l[a * SMALL + a];
+    }
+    Some(())
 }
 
 /// A relation rule on one good reading `v` of its series, `xs` the latest
@@ -243,6 +309,26 @@ mod tests {
                 relation(&mut c, (1.5, 20.0, 3600), y, &[x + 0.05 * u()]).0
             })
             .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// The stack solve agrees with nalgebra's Cholesky on S = AᵀA + I.
+        #[test]
+        fn the_stack_solve_agrees_with_nalgebra(
+            p in 1usize..=SMALL,
+            a in proptest::collection::vec(-3.0f64..3.0, SMALL * SMALL),
+            r in proptest::collection::vec(-5.0f64..5.0, SMALL),
+        ) {
+            let am = DMatrix::from_fn(p, p, |i, j| a[i * SMALL + j]);
+            let sm = am.transpose() * &am + DMatrix::identity(p, p);
+            let want = sm.clone().cholesky().unwrap().solve(&DVector::from_fn(p, |i, _| r[i]));
+            let (mut l, mut y) = ([0.0; SMALL * SMALL], [0.0; SMALL]);
+            cholesky_solve(p, |i, j| sm[(i, j)], |i| r[i], &mut l, &mut y).unwrap();
+            for i in 0..p {
+                proptest::prop_assert!((y[i] - want[i]).abs() <= 1e-9 * want[i].abs().max(1.0));
+            }
+        }
     }
 
     #[test]
