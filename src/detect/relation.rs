@@ -120,17 +120,17 @@ impl Relation {
     /// Adds a reading to the weighted means and covariances.
     fn learn(&mut self, xs: &[f64], v: f64, w: f64) {
         let p1 = xs.len() + 1;
+        let u = |a: usize| xs.get(a).copied().unwrap_or(v);
         for a in 0..p1 {
-            let da = if a + 1 < p1 { xs[a] } else { v } - self.mean[a];
+            let da = u(a) - self.mean[a];
             for b in 0..p1 {
-                let db = if b + 1 < p1 { xs[b] } else { v } - self.mean[b];
+                let db = u(b) - self.mean[b];
                 let c = &mut self.cov[a * p1 + b];
                 *c = (1.0 - w) * (*c + w * da * db);
             }
         }
-        for a in 0..p1 {
-            let u = if a + 1 < p1 { xs[a] } else { v };
-            self.mean[a] += w * (u - self.mean[a]);
+        for (a, m) in self.mean.iter_mut().enumerate() {
+            *m += w * (u(a) - *m);
         }
     }
 }
