@@ -670,7 +670,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__detect)
-            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --multivariate --train --mv-variance --mv-p --mv-smooth --mv-stat --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --multivariate --train --mv-variance --mv-p --mv-smooth --mv-lag --mv-clear --mv-stat --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -729,6 +729,14 @@ _iiot() {
                     return 0
                     ;;
                 --mv-smooth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mv-lag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mv-clear)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -128,6 +128,8 @@ set edit:completion:arg-completer[iiot] = {|@words|
             cand --mv-variance 'Share of the tags'' correlation the multivariate rule''s kept components explain [default: 0.9]'
             cand --mv-p 'Quantile of the training rows'' statistics taken as the control limits [default: 0.999]'
             cand --mv-smooth 'Rows whose median T² and Q are judged (1: each row alone) [default: 5]'
+            cand --mv-lag 'Rows over which the multivariate rule judges a persistent tag''s change rather than its level (0: every tag by its level) [default: 10]'
+            cand --mv-clear 'Quantile of the training rows'' statistics under which a raised multivariate alarm clears [default: 0.9]'
             cand --mv-stat 'The statistics that raise the multivariate alarm: t2, q or t2,q (q alone: only a broken correlation, not a move along the learnt one) [default: t2,q]'
             cand --state 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)'
             cand --score-json 'Write the score as JSON to FILE (implies --score''s counting)'

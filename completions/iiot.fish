@@ -116,6 +116,8 @@ complete -c iiot -n "__fish_iiot_using_subcommand detect" -l train -d 'The multi
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-variance -d 'Share of the tags\' correlation the multivariate rule\'s kept components explain [default: 0.9]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-p -d 'Quantile of the training rows\' statistics taken as the control limits [default: 0.999]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-smooth -d 'Rows whose median T² and Q are judged (1: each row alone) [default: 5]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-lag -d 'Rows over which the multivariate rule judges a persistent tag\'s change rather than its level (0: every tag by its level) [default: 10]' -r
+complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-clear -d 'Quantile of the training rows\' statistics under which a raised multivariate alarm clears [default: 0.9]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l mv-stat -d 'The statistics that raise the multivariate alarm: t2, q or t2,q (q alone: only a broken correlation, not a move along the learnt one) [default: t2,q]' -r
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l state -d 'Keep windows and active alarms here: restored at start, saved at exit (end of input, a closed pipe, or SIGINT/SIGTERM after the line being read; a second signal ends at once, unsaved)' -r -F
 complete -c iiot -n "__fish_iiot_using_subcommand detect" -l score-json -d 'Write the score as JSON to FILE (implies --score\'s counting)' -r -F

@@ -22,6 +22,8 @@ pub(super) struct Judged<'e> {
     pub v: f64,
     pub events: &'e mut Vec<Event>,
     pub flags: &'e mut Vec<Flag>,
+    /// The latest values of the tags a relation rule judges against.
+    pub related: &'e [f64],
 }
 
 impl Judged<'_> {
@@ -178,6 +180,13 @@ pub(super) fn values(slots: &mut [Slot], rules: &[Rule], settling: bool, j: &mut
                     continue;
                 }
                 shift(c, h, span, v)
+            }
+            (&Check::Relation { k, h, span }, Memory::Relation(c)) => {
+                if stuck || settling {
+                    j.transition(slot, false, f64::NAN);
+                    continue;
+                }
+                super::relation::relation(c, (k, h, span), v, j.related)
             }
             _ => continue,
         };

@@ -10,6 +10,7 @@
 
 mod judge;
 pub(crate) mod multi;
+pub(crate) mod relation;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub(crate) mod score;
@@ -82,6 +83,7 @@ pub(crate) enum Memory {
     },
     Cusum(Cusum),
     Shift(Shift),
+    Relation(relation::Relation),
 }
 
 /// What a shift rule remembers: the slow model (an average and its own
@@ -153,6 +155,7 @@ impl Memory {
             },
             Check::Cusum { .. } => Memory::Cusum(Cusum::default()),
             Check::Shift { .. } => Memory::Shift(Shift::default()),
+            Check::Relation { .. } => Memory::Relation(relation::Relation::default()),
             // Never a series' slot (the engine keeps it per asset).
             Check::Multivariate(_) => Memory::Range,
         }
@@ -187,6 +190,30 @@ pub(crate) struct Series {
     pub settle: u32,
     /// Whether a change of this series' value settles other series.
     pub conditions: bool,
+    /// The series keys (asset, NUL, tag) of the tags a relation rule
+    /// judges this one against.
+    pub related: Vec<String>,
+    /// The series keys of the tags that follow this one: its readings
+    /// carry their relation alarms.
+    pub followers: Vec<String>,
+    /// The series ids of `related` and `followers`, once seen (u32::MAX
+    /// before).
+    related_ids: Vec<u32>,
+    follower_ids: Vec<u32>,
+}
+
+/// Resolves the series keys not yet seen to their ids.
+fn resolve_ids(index: &HashMap<String, u32>, keys: &[String], ids: &mut Vec<u32>) {
+    if ids.len() != keys.len() {
+        *ids = vec![u32::MAX; keys.len()];
+    }
+    for (key, id) in keys.iter().zip(ids.iter_mut()) {
+        if *id == u32::MAX
+            && let Some(&found) = index.get(key.as_str())
+        {
+            *id = found;
+        }
+    }
 }
 
 /// Readings a series conditioned on a state (`when`, or following a tag
@@ -212,6 +239,7 @@ pub(crate) struct Engine {
     pub multi: Option<multi::Multi>,
     /// The JSON fields of the multivariate events in `events`, by index.
     pub details: HashMap<usize, String>,
+    related_buf: Vec<f64>,
 }
 
 /// The multivariate rule of a rule set: its index and settings.
@@ -232,6 +260,7 @@ impl Engine {
         Engine {
             multi,
             details: HashMap::new(),
+            related_buf: Vec::new(),
             rules,
             series: Vec::new(),
             index: HashMap::new(),
@@ -282,9 +311,32 @@ impl Engine {
                 .rules
                 .conditioned
                 .contains_key(&(asset.to_string(), tag.to_string())),
+            related: self.related_keys(asset, tag),
+            followers: self.follower_keys(asset, tag),
+            related_ids: Vec::new(),
+            follower_ids: Vec::new(),
         });
         self.index.insert(self.key.clone(), id);
         id
+    }
+
+    /// The series keys of the tags a relation rule judges `asset`/`tag`
+    /// against.
+    fn related_keys(&self, asset: &str, tag: &str) -> Vec<String> {
+        self.rules
+            .related
+            .get(&(asset.to_string(), tag.to_string()))
+            .map(|tags| tags.iter().map(|t| format!("{asset}\0{t}")).collect())
+            .unwrap_or_default()
+    }
+
+    /// The series keys of the tags that follow `asset`/`tag`.
+    fn follower_keys(&self, asset: &str, tag: &str) -> Vec<String> {
+        self.rules
+            .followers
+            .get(&(asset.to_string(), tag.to_string()))
+            .map(|tags| tags.iter().map(|t| format!("{asset}\0{t}")).collect())
+            .unwrap_or_default()
     }
 
     /// A series' slots, stuck before zscore: a stuck value is kept out of
@@ -294,7 +346,10 @@ impl Engine {
         let order = |c: &Check| match c {
             Check::Range { .. } | Check::Gap { .. } => 0,
             Check::Stuck { .. } => 1,
-            Check::ZScore { .. } | Check::Cusum { .. } | Check::Shift { .. } => 3,
+            Check::ZScore { .. }
+            | Check::Cusum { .. }
+            | Check::Shift { .. }
+            | Check::Relation { .. } => 3,
             _ => 2,
         };
         ids.sort_by_key(|&r| order(&self.rules.rules[r as usize].check));
@@ -325,7 +380,13 @@ impl Engine {
         };
         for sid in 0..self.series.len() {
             let s = &self.series[sid];
+            let related = self.related_keys(&s.asset, &s.tag);
+            let followers = self.follower_keys(&s.asset, &s.tag);
             let mut slots = self.fresh_slots(&s.asset, &s.tag);
+            self.series[sid].related = related;
+            self.series[sid].followers = followers;
+            self.series[sid].related_ids.clear();
+            self.series[sid].follower_ids.clear();
             let old_slots = std::mem::take(&mut self.series[sid].slots);
             for o in old_slots {
                 let name = &old.rules[o.rule as usize].name;
@@ -383,6 +444,21 @@ impl Engine {
         if self.series[sid as usize].conditions {
             self.state_changed(sid, r.value);
         }
+        // The latest values of the tags a relation rule judges it against.
+        let mut related = std::mem::take(&mut self.related_buf);
+        related.clear();
+        if !self.series[sid as usize].related.is_empty() {
+            let s = &mut self.series[sid as usize];
+            resolve_ids(&self.index, &s.related, &mut s.related_ids);
+            for i in 0..self.series[sid as usize].related_ids.len() {
+                let id = self.series[sid as usize].related_ids[i];
+                related.push(
+                    self.series
+                        .get(id as usize)
+                        .map_or(f64::NAN, |r| r.last_value),
+                );
+            }
+        }
         let rules = &self.rules.rules;
         let s = &mut self.series[sid as usize];
         if s.unit != r.unit {
@@ -396,6 +472,7 @@ impl Engine {
             v,
             events: &mut self.events,
             flags: &mut self.flags,
+            related: &related,
         };
         // Range first: it decides whether the value is worth judging.
         let mut good = r.quality == Quality::Good;
@@ -428,11 +505,40 @@ impl Engine {
         }
         s.last_ts = Some(prev_ts.map_or(ts, |p| p.max(ts)));
         s.last_value = v;
+        self.related_buf = related;
+        if good {
+            self.carry_relations(sid);
+        }
         if good && self.multi.is_some() {
             self.judge_asset(r);
         }
         self.advance_clock(ts);
         sid
+    }
+
+    /// A reading of a tag others follow carries their relation alarms that
+    /// are on (a flag, with the fitted value of the follower as its limit
+    /// unknown here: NaN).
+    fn carry_relations(&mut self, sid: u32) {
+        if self.series[sid as usize].followers.is_empty() {
+            return;
+        }
+        let s = &mut self.series[sid as usize];
+        resolve_ids(&self.index, &s.followers, &mut s.follower_ids);
+        for i in 0..self.series[sid as usize].follower_ids.len() {
+            let fid = self.series[sid as usize].follower_ids[i];
+            let Some(f) = self.series.get(fid as usize) else {
+                continue;
+            };
+            for slot in &f.slots {
+                if slot.active && matches!(slot.memory, Memory::Relation(_)) {
+                    self.flags.push(Flag {
+                        rule: slot.rule,
+                        limit: f64::NAN,
+                    });
+                }
+            }
+        }
     }
 
     /// The multivariate rule on a good reading: the alarm changes of the

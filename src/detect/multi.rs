@@ -15,6 +15,12 @@
 //!   closes (and, if too few rows came, once enough have: 3 per tag, at
 //!   least 30). Tags constant over the training period are left out, as are
 //!   tags seen in fewer than 9 of 10 training rows.
+//! - Wandering tags. A tag whose residual on the other tags (its
+//!   least-squares fit on them) has a von Neumann ratio under 1 over the
+//!   training rows wanders on its own (a slow temperature, a walk): its
+//!   level will leave the training range with nothing wrong, so the model
+//!   takes its change over `lag` rows instead. Tags that follow the others
+//!   or hold still keep their level.
 //! - Model. Each tag is standardised by its training mean and standard
 //!   deviation; the eigenvectors of the correlation matrix (nalgebra's
 //!   symmetric eigen-decomposition) explaining `variance` of it (at least
@@ -23,18 +29,20 @@
 //! - Limits. Each statistic is smoothed by the median of the last `smooth`
 //!   rows (SKAB's T²+Q entry smooths by 5), and its control limit is the
 //!   larger of the empirical `p` quantile of the smoothed statistic over
-//!   the training rows and the limit the theory gives at `p` for
-//!   independent Gaussian rows (Hotelling's F-distribution limit for T²,
-//!   Jackson–Mudholkar for Q). The empirical quantile keeps the rate of
+//!   the training rows and the limit the theory gives for independent
+//!   Gaussian rows (Hotelling's F-distribution limit for T²,
+//!   Jackson–Mudholkar for Q) at the single-row level whose median of
+//!   `smooth` rows passes at `p`. The empirical quantile keeps the rate of
 //!   false alarms the training period showed on autocorrelated,
 //!   non-Gaussian plant data; the theory keeps a bounded process (a cycle,
 //!   whose training quantile sits on its hard edge) from crossing it by
 //!   the noise at every later peak.
-//! - Verdict. A row is abnormal when either smoothed statistic passes its
-//!   limit. The contributors are the tags with the largest contributions to
-//!   the statistic farther past its limit (to Q: the squared residual of
-//!   each tag; to T²: zⱼ Σₐ tₐ pⱼₐ / λₐ), at most three, each at least a
-//!   tenth of the total.
+//! - Verdict. A row past either limit raises the asset's alarm; it clears
+//!   when both are back under the `clear_p` quantile of their training
+//!   values (a deadband). The contributors are the tags with the largest
+//!   contributions to the statistic farther past its limit (to Q: the
+//!   squared residual of each tag; to T²: zⱼ Σₐ tₐ pⱼₐ / λₐ), at most
+//!   three, each at least a tenth of the total.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -53,12 +61,26 @@ pub(crate) struct Settings {
     /// Which statistics raise: T², Q or both.
     pub use_t2: bool,
     pub use_q: bool,
+    /// Rows over which a persistent tag's change is judged (0: every tag
+    /// by its level).
+    pub lag: usize,
+    /// Quantile of the training rows' statistics under which a raised
+    /// alarm clears.
+    pub clear_p: f64,
 }
 
 pub(crate) const DEFAULT_TRAIN_MS: i64 = 6 * 3600 * 1000;
 pub(crate) const DEFAULT_VARIANCE: f64 = 0.9;
 pub(crate) const DEFAULT_P: f64 = 0.999;
 pub(crate) const DEFAULT_SMOOTH: usize = 5;
+pub(crate) const DEFAULT_LAG: usize = 10;
+pub(crate) const DEFAULT_CLEAR_P: f64 = 0.9;
+
+/// A tag wanders when the residual of its fit on the other tags has a von
+/// Neumann ratio under this over the training rows: 2 for independent
+/// rows, 2 (1 − ρ₁) for an AR(1) with lag-1 autocorrelation ρ₁, so 1 is
+/// ρ₁ = 0.5, each residual more the one before it than new noise.
+const WANDER_RATIO: f64 = 1.0;
 
 /// Contributors named at most.
 const NAMED: usize = 3;
@@ -79,6 +101,17 @@ pub(crate) struct Fit {
     pub t2_limit: f64,
     pub q_limit: f64,
     pub rows: usize,
+    /// The tags judged by their change over `lag` rows rather than their
+    /// level (one flag per tag; empty: every tag by its level).
+    #[serde(default)]
+    pub change: Vec<bool>,
+    #[serde(default)]
+    pub lag: usize,
+    /// The limits a raised alarm clears under (absent: the raise limits).
+    #[serde(default)]
+    pub t2_clear: Option<f64>,
+    #[serde(default)]
+    pub q_clear: Option<f64>,
 }
 
 /// An asset's multivariate alarm that is on, as `--state` keeps it.
@@ -100,7 +133,7 @@ pub(crate) struct Stats {
 
 impl Fit {
     /// Fits the model to training rows (each a value per tag of `tags`,
-    /// NaN where the tag had none yet).
+    /// NaN where the tag had none yet), in the order they came.
     pub(crate) fn learn(tags: &[String], rows: &[Vec<f64>], s: &Settings) -> Result<Fit, String> {
         // Tags present in at least 9 of 10 rows, then the rows complete in them.
         let mut cols: Vec<usize> = (0..tags.len())
@@ -112,27 +145,52 @@ impl Fit {
                 have * 10 >= rows.len() * 9
             })
             .collect();
-        let complete: Vec<&Vec<f64>> = rows
+        let ok: Vec<bool> = rows
             .iter()
-            .filter(|r| {
+            .map(|r| {
                 cols.iter()
                     .all(|&j| r.get(j).is_some_and(|v| v.is_finite()))
             })
+            .collect();
+        let complete: Vec<&Vec<f64>> = rows
+            .iter()
+            .zip(&ok)
+            .filter(|(_, o)| **o)
+            .map(|(r, _)| r)
             .collect();
         let n = complete.len();
         if n < 2 {
             return Err("no complete rows".into());
         }
-        let mean_sd = |j: usize| {
-            let mean = complete.iter().map(|r| r[j]).sum::<f64>() / n as f64;
-            let var = complete.iter().map(|r| (r[j] - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            (mean, var.sqrt())
-        };
+        let level = |j: usize| mean_sd(complete.iter().map(|r| r[j]));
         // Constant over the training period: nothing to learn from.
         cols.retain(|&j| {
-            let (mean, sd) = mean_sd(j);
+            let (mean, sd) = level(j);
             sd > 1e-9 * mean.abs().max(1e-12)
         });
+        // Wandering tags are judged by their change over `lag` rows.
+        let change = if s.lag == 0 || cols.len() < 2 {
+            vec![false; cols.len()]
+        } else {
+            wandering(rows, &ok, &cols)
+        };
+        let lag = if change.iter().any(|c| *c) { s.lag } else { 0 };
+        let features: Vec<Vec<f64>> = (lag..rows.len())
+            .filter(|&i| ok[i] && ok[i - lag])
+            .map(|i| {
+                cols.iter()
+                    .zip(&change)
+                    .map(|(&j, &c)| {
+                        if c {
+                            rows[i][j] - rows[i - lag][j]
+                        } else {
+                            rows[i][j]
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let n = features.len();
         let m = cols.len();
         if m < 2 {
             return Err(format!(
@@ -142,8 +200,15 @@ impl Fit {
         if n < (3 * m).max(30) {
             return Err(format!("{n} training rows for {m} tags"));
         }
-        let (mean, sd): (Vec<f64>, Vec<f64>) = cols.iter().map(|&j| mean_sd(j)).unzip();
-        let z = DMatrix::from_fn(n, m, |i, j| (complete[i][cols[j]] - mean[j]) / sd[j]);
+        let (mean, sd): (Vec<f64>, Vec<f64>) = (0..m)
+            .map(|j| {
+                let (mean, sd) = mean_sd(features.iter().map(|r| r[j]));
+                // A change that is always the same (a steady ramp): its
+                // level's spread stands in, so it is never divided by 0.
+                (mean, if sd > 0.0 { sd } else { level(cols[j]).1 })
+            })
+            .unzip();
+        let z = DMatrix::from_fn(n, m, |i, j| (features[i][j] - mean[j]) / sd[j]);
         let corr = (z.transpose() * &z) / (n - 1) as f64;
         let eig = SymmetricEigen::new(corr);
         let mut order: Vec<usize> = (0..m).collect();
@@ -179,16 +244,16 @@ impl Fit {
             t2_limit: f64::INFINITY,
             q_limit: f64::INFINITY,
             rows: n,
+            change: if lag > 0 { change } else { Vec::new() },
+            lag,
+            t2_clear: None,
+            q_clear: None,
         };
         // The limits: the p quantile of the smoothed training statistics.
         let mut smoother = Smoother::default();
         let (mut t2s, mut qs) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let mut x = vec![0.0; m];
-        for (i, r) in complete.iter().enumerate() {
-            for (j, &c) in cols.iter().enumerate() {
-                x[j] = r[c];
-            }
-            let st = fit.stats(&x);
+        for (i, x) in features.iter().enumerate() {
+            let st = fit.stats(x);
             let (t2, q) = smoother.push(st.t2, st.q, s.smooth);
             if i + 1 >= s.smooth.min(n) {
                 t2s.push(t2);
@@ -198,12 +263,36 @@ impl Fit {
         // Never under the limits the theory gives for independent Gaussian
         // rows (F for T², Jackson–Mudholkar for Q): a bounded process (a
         // cycle) has a hard edge that a quantile of its training rows
-        // sits on, and later cycles cross by the noise.
-        fit.t2_limit = quantile(&mut t2s, s.p).max(t2_theory(k, n, s.p));
+        // sits on, and later cycles cross by the noise. The theory's level
+        // is the one a single row passes so rarely that the median of
+        // `smooth` rows passes at p.
+        let single = median_level(s.p, s.smooth);
+        fit.t2_limit = quantile(&mut t2s, s.p).max(t2_theory(k, n, single));
         fit.q_limit = quantile(&mut qs, s.p)
-            .max(q_theory(&fit.eigen[k..], s.p))
+            .max(q_theory(&fit.eigen[k..], single))
             .max(1e-12 * m as f64);
+        fit.t2_clear = Some(quantile(&mut t2s, s.clear_p).min(fit.t2_limit));
+        fit.q_clear = Some(quantile(&mut qs, s.clear_p).min(fit.q_limit));
         Ok(fit)
+    }
+
+    /// The row the model judges from the raw values of its tags (in the
+    /// fit's order) and those `lag` rows before, when any tag is judged
+    /// by its change; false when a change needs a past row not there.
+    pub(crate) fn features(&self, raw: &[f64], past: Option<&[f64]>, out: &mut Vec<f64>) -> bool {
+        out.clear();
+        if self.lag == 0 || self.change.is_empty() {
+            out.extend_from_slice(raw);
+            return true;
+        }
+        let Some(past) = past else { return false };
+        out.extend(
+            raw.iter()
+                .zip(past)
+                .zip(&self.change)
+                .map(|((x, p), &c)| if c { x - p } else { *x }),
+        );
+        true
     }
 
     /// T², Q and the contributions of the row `x` (the fit's tags in order).
@@ -360,6 +449,100 @@ fn quantile(v: &mut [f64], p: f64) -> f64 {
     v[i]
 }
 
+/// Which of the tags `cols` wander on their own over the training rows:
+/// the residual of each tag's least-squares fit on the others (standardised
+/// levels; from the precision matrix Ω = R⁻¹ of their correlation R, the
+/// residual of tag j is (Ω z)ⱼ / Ωⱼⱼ) has a von Neumann ratio (the mean
+/// square of its successive differences over its variance) under
+/// [`WANDER_RATIO`]. A tag that holds still, or that follows the others (a
+/// shared load, a cycle), does not wander; one whose level drifts away on
+/// its own (a slow temperature, a random walk) does.
+fn wandering(rows: &[Vec<f64>], ok: &[bool], cols: &[usize]) -> Vec<bool> {
+    let m = cols.len();
+    let complete: Vec<usize> = (0..rows.len()).filter(|&i| ok[i]).collect();
+    let n = complete.len();
+    let stats: Vec<(f64, f64)> = cols
+        .iter()
+        .map(|&j| mean_sd(complete.iter().map(|&i| rows[i][j])))
+        .collect();
+    let z = |i: usize, a: usize| (rows[i][cols[a]] - stats[a].0) / stats[a].1;
+    let zm = DMatrix::from_fn(n, m, |r, a| z(complete[r], a));
+    let corr = (zm.transpose() * &zm) / (n.max(2) - 1) as f64;
+    let eig = SymmetricEigen::new(corr);
+    let top = eig.eigenvalues.iter().fold(0.0f64, |x, y| x.max(*y));
+    // The pseudo-inverse: directions with no variance (a tag the sum of
+    // others) left out.
+    let inv = DMatrix::from_diagonal(
+        &eig.eigenvalues
+            .map(|l| if l > 1e-10 * top { 1.0 / l } else { 0.0 }),
+    );
+    let omega = &eig.eigenvectors * inv * eig.eigenvectors.transpose();
+    let resid = |i: usize, a: usize| {
+        let w = omega[(a, a)];
+        if w <= 0.0 {
+            return 0.0;
+        }
+        (0..m).map(|b| omega[(a, b)] * z(i, b)).sum::<f64>() / w
+    };
+    (0..m)
+        .map(|a| {
+            let e: Vec<(usize, f64)> = complete.iter().map(|&i| (i, resid(i, a))).collect();
+            let (_, sd) = mean_sd(e.iter().map(|x| x.1));
+            let (mut sum, mut pairs) = (0.0, 0usize);
+            for w in e.windows(2) {
+                if w[1].0 == w[0].0 + 1 {
+                    sum += (w[1].1 - w[0].1).powi(2);
+                    pairs += 1;
+                }
+            }
+            sd > 1e-9 && pairs > 0 && sum / (pairs as f64) < WANDER_RATIO * sd * sd
+        })
+        .collect()
+}
+
+/// The mean and sample standard deviation of `v`.
+fn mean_sd(v: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let (n, sum) = v.clone().fold((0usize, 0.0), |(n, s), x| (n + 1, s + x));
+    if n < 2 {
+        return (sum, 0.0);
+    }
+    let mean = sum / n as f64;
+    let var = v.map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    (mean, var.sqrt())
+}
+
+/// The level F a single row's statistic stays under such that the median
+/// of `s` independent rows stays under it with probability `p`: the
+/// median is under it when at least s/2 + 1 of the rows are (a binomial
+/// tail, solved by bisection).
+fn median_level(p: f64, s: usize) -> f64 {
+    let s = s.max(1);
+    let r = s / 2 + 1;
+    if s == 1 {
+        return p;
+    }
+    let ln_choose = |k: usize| {
+        libm::lgamma(s as f64 + 1.0)
+            - libm::lgamma(k as f64 + 1.0)
+            - libm::lgamma((s - k) as f64 + 1.0)
+    };
+    let tail = |f: f64| -> f64 {
+        (r..=s)
+            .map(|k| (ln_choose(k) + k as f64 * f.ln() + (s - k) as f64 * (1.0 - f).ln()).exp())
+            .sum()
+    };
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if tail(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
 /// The running median of the last rows' T² and Q.
 #[derive(Debug, Clone, Default)]
 struct Smoother {
@@ -422,7 +605,11 @@ struct Asset {
     /// For each fit tag, its index in `tags`.
     fit_cols: Vec<usize>,
     smoother: Smoother,
-    /// Whether the latest closed row is abnormal, and its contributors.
+    /// The raw values (in the fit's order) of the last `lag` rows, for
+    /// the tags judged by their change.
+    past: VecDeque<Vec<f64>>,
+    /// Whether the asset's alarm is on (raised, not yet cleared), and the
+    /// contributors of its latest abnormal row.
     active: bool,
     contributors: Vec<String>,
     /// The name of the active alarm, and the contributors at its raise.
@@ -474,6 +661,7 @@ pub(crate) struct Multi {
     index: HashMap<String, usize>,
     last: usize,
     stats_buf: Vec<f64>,
+    feat_buf: Vec<f64>,
 }
 
 impl Multi {
@@ -485,6 +673,7 @@ impl Multi {
             index: HashMap::new(),
             last: 0,
             stats_buf: Vec::new(),
+            feat_buf: Vec::new(),
         }
     }
 
@@ -513,7 +702,12 @@ impl Multi {
         let mut changes = Vec::new();
         let j = a.tag_index(tag);
         if a.pending && ts > a.row_ts {
-            close(a, &settings, &mut self.stats_buf, &mut changes);
+            close(
+                a,
+                &settings,
+                (&mut self.stats_buf, &mut self.feat_buf),
+                &mut changes,
+            );
             a.pending = false;
         }
         a.start.get_or_insert(ts);
@@ -524,7 +718,12 @@ impl Multi {
             a.pending = true;
         }
         if a.pending && a.complete() {
-            close(a, &settings, &mut self.stats_buf, &mut changes);
+            close(
+                a,
+                &settings,
+                (&mut self.stats_buf, &mut self.feat_buf),
+                &mut changes,
+            );
             a.pending = false;
         }
         changes
@@ -599,7 +798,12 @@ impl Multi {
 }
 
 /// Closes the asset's pending row: a training row, or a row judged.
-fn close(a: &mut Asset, s: &Settings, buf: &mut Vec<f64>, changes: &mut Vec<Change>) {
+fn close(
+    a: &mut Asset,
+    s: &Settings,
+    (buf, feat): (&mut Vec<f64>, &mut Vec<f64>),
+    changes: &mut Vec<Change>,
+) {
     let ts = a.row_ts;
     if a.fit.is_none() {
         if a.latest.iter().all(|v| v.is_nan()) {
@@ -613,6 +817,11 @@ fn close(a: &mut Asset, s: &Settings, buf: &mut Vec<f64>, changes: &mut Vec<Chan
         match Fit::learn(&a.tags, &a.training, s) {
             Ok(f) => {
                 a.fit_cols = fit_cols(&f, &a.tags);
+                // The last training rows are the past of the first judged.
+                a.past = a.training[a.training.len().saturating_sub(f.lag)..]
+                    .iter()
+                    .map(|r| a.fit_cols.iter().map(|&c| r[c]).collect())
+                    .collect();
                 a.fit = Some(f);
                 a.training = Vec::new();
                 a.unfit = None;
@@ -631,11 +840,30 @@ fn close(a: &mut Asset, s: &Settings, buf: &mut Vec<f64>, changes: &mut Vec<Chan
     if buf.iter().any(|v| !v.is_finite()) {
         return;
     }
-    let st = f.stats(buf);
+    let past =
+        (f.lag > 0 && a.past.len() >= f.lag).then(|| a.past[a.past.len() - f.lag].as_slice());
+    let judged = f.features(buf, past, feat);
+    if f.lag > 0 {
+        a.past.push_back(buf.clone());
+        while a.past.len() > f.lag {
+            a.past.pop_front();
+        }
+    }
+    if !judged || feat.iter().any(|v| !v.is_finite()) {
+        return;
+    }
+    let st = f.stats(feat);
     let (t2, q) = a.smoother.push(st.t2, st.q, s.smooth);
     let rt2 = if s.use_t2 { t2 / f.t2_limit } else { 0.0 };
     let rq = if s.use_q { q / f.q_limit } else { 0.0 };
-    let abnormal = rt2 > 1.0 || rq > 1.0;
+    // Raised past a limit; once on, cleared only when both statistics are
+    // back under their clear limits (a deadband against chattering).
+    let abnormal = if a.active {
+        (s.use_t2 && t2 > f.t2_clear.unwrap_or(f.t2_limit))
+            || (s.use_q && q > f.q_clear.unwrap_or(f.q_limit))
+    } else {
+        rt2 > 1.0 || rq > 1.0
+    };
     if abnormal {
         // The statistic farther past its limit names the tags.
         let (contrib, limit) = if rq >= rt2 {
@@ -707,6 +935,8 @@ mod tests {
             smooth: 1,
             use_t2: true,
             use_q: true,
+            lag: 0,
+            clear_p: 0.999,
         }
     }
 
@@ -795,6 +1025,91 @@ mod tests {
             proptest::prop_assert!(close(s1.q_contrib.iter().sum(), s1.q));
             proptest::prop_assert!(close(f1.t2_limit, f2.t2_limit) && close(f1.q_limit, f2.q_limit));
         }
+    }
+
+    #[test]
+    fn a_tag_wandering_on_its_own_is_judged_by_its_change() {
+        // a, b, c follow one load; w walks on its own.
+        let mut r = rows(1500, 5);
+        let mut s = 99u64;
+        let mut walk = 0.0;
+        for row in &mut r {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            walk += (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            row.push(walk);
+        }
+        let tags: Vec<String> = ["a", "b", "c", "w"].iter().map(|t| t.to_string()).collect();
+        let lagged = Settings {
+            lag: 10,
+            ..settings()
+        };
+        let fit = Fit::learn(&tags, &r, &lagged).unwrap();
+        assert_eq!(fit.change, [false, false, false, true]);
+        assert_eq!((fit.lag, fit.rows), (10, 1490));
+        // w's change over 10 rows: standardised by the walk's steps.
+        let step_sd = (10.0f64 / 12.0).sqrt();
+        assert!((fit.sd[3] / step_sd - 1.0).abs() < 0.15, "{}", fit.sd[3]);
+        let mut x = Vec::new();
+        let (now, past) = ([1.0, 2.0, 3.0, 7.0], [0.0, 0.0, 0.0, 5.0]);
+        assert!(fit.features(&now, Some(&past), &mut x));
+        assert_eq!(x, [1.0, 2.0, 3.0, 2.0]);
+        assert!(
+            !fit.features(&now, None, &mut x),
+            "a change needs its past row"
+        );
+        // Without a lag every tag is judged by its level.
+        let fit = Fit::learn(&tags, &r, &settings()).unwrap();
+        assert!(fit.change.is_empty() && fit.lag == 0);
+        // Tags that only follow the load are never judged by their change.
+        let fit = Fit::learn(&tags[..3], &rows(1500, 5), &lagged).unwrap();
+        assert!(fit.change.is_empty() && fit.lag == 0, "{:?}", fit.change);
+    }
+
+    #[test]
+    fn the_median_level_agrees_with_scipy() {
+        // scipy.optimize.brentq on scipy.stats.binom.sf(r - 1, s, F) − p.
+        for (s, want) in [
+            (1, 0.999),
+            (4, 0.986977052629186),
+            (5, 0.9524481018245414),
+            (9, 0.8974765521937459),
+        ] {
+            let got = median_level(0.999, s);
+            assert!((got - want).abs() < 1e-9, "{s}: {got} not {want}");
+        }
+    }
+
+    #[test]
+    fn a_raised_alarm_clears_under_its_clear_limit_once() {
+        let mut m = Multi::new(
+            Settings {
+                train_ms: 320_000,
+                smooth: 5,
+                clear_p: 0.9,
+                ..settings()
+            },
+            0,
+        );
+        let mut changes = Vec::new();
+        for (i, r) in rows(700, 11).iter().enumerate() {
+            let mut r = r.clone();
+            if (450..520).contains(&i) {
+                r[1] = -r[1];
+            }
+            for (t, v) in ["a", "b", "c"].iter().zip(&r) {
+                changes.extend(m.observe("X", t, i as i64 * 1000, *v));
+            }
+        }
+        let (_, fit, _) = &m.fits()[0];
+        assert!(fit.q_clear.unwrap() < fit.q_limit && fit.t2_clear.unwrap() < fit.t2_limit);
+        let raised: Vec<i64> = changes.iter().filter(|c| c.raised).map(|c| c.ts).collect();
+        let cleared: Vec<i64> = changes.iter().filter(|c| !c.raised).map(|c| c.ts).collect();
+        assert_eq!(raised.len(), 1, "{raised:?} {cleared:?}");
+        assert!((450_000..470_000).contains(&raised[0]), "{raised:?}");
+        assert_eq!(cleared.len(), 1, "{cleared:?}");
+        assert!(cleared[0] >= 520_000, "{cleared:?}");
     }
 
     #[test]

@@ -32,7 +32,7 @@ use crate::time::Millis;
 fn targets(rule_kind: &str) -> &'static [&'static str] {
     match rule_kind {
         "zscore" | "roc" | "range" | "multivariate" => &["spike", "drift"],
-        "threshold" | "cusum" | "shift" => &["drift"],
+        "threshold" | "cusum" | "shift" | "relation" => &["drift"],
         "stuck" => &["stuck"],
         "gap" => &["dropout"],
         _ => &[],
@@ -49,6 +49,7 @@ fn is_target(rule_kind: &str, fault: &str) -> bool {
         "gap",
         "cusum",
         "shift",
+        "relation",
         "multivariate",
     ]
     .iter()

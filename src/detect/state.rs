@@ -310,6 +310,22 @@ fn check_fit(f: &Fit) -> std::result::Result<(), String> {
     if !(f.t2_limit > 0.0 && f.q_limit > 0.0) {
         return Err("the limits must be above 0".into());
     }
+    if !(f.change.is_empty() || f.change.len() == m) {
+        return Err(format!("change needs one flag per tag ({m}) or none"));
+    }
+    if f.lag > 100_000 {
+        return Err(format!(
+            "lag {} is more rows than a model keeps (100000)",
+            f.lag
+        ));
+    }
+    if [f.t2_clear, f.q_clear]
+        .iter()
+        .flatten()
+        .any(|c| !(c.is_finite() && *c >= 0.0))
+    {
+        return Err("the clear limits must be finite and at least 0".into());
+    }
     Ok(())
 }
 
@@ -587,11 +603,30 @@ impl Reader {
             "gap" => self.gap(at, m, last_ts, active),
             "cusum" => self.cusum(at, m),
             "shift" => self.shift(at, m),
+            "relation" => {
+                let mut fields = m.clone();
+                if let Some(o) = fields.as_object_mut() {
+                    o.remove("kind");
+                }
+                match serde_json::from_value::<super::relation::Relation>(fields) {
+                    Ok(r) => match r.check() {
+                        Ok(()) => Some(Memory::Relation(r)),
+                        Err(e) => {
+                            self.bad(at, e);
+                            None
+                        }
+                    },
+                    Err(e) => {
+                        self.bad(at, e);
+                        None
+                    }
+                }
+            }
             other => {
                 self.bad(
                     &f("kind"),
                     format!(
-                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift"
+                        "{other:?}: the kinds are threshold, range, zscore, roc, stuck, gap, cusum, shift, relation"
                     ),
                 );
                 None

@@ -160,9 +160,9 @@ fn detect_boiler_drift_recall_and_delay_hold_at_the_measured_level() {
     let wd = Workdir::new("detect-hygiene-boiler-drift");
     // 2 h of the boiler at its default 1 s (drifts last 300–3000 readings
     // whatever the interval, so the interval is not scaled). Measured on
-    // this run: recall 0.153, median delay 319 s (the shift rule judges
-    // from its second hour on); on the 24 h run quoted in the README 0.31
-    // and 222 s. The target (recall 0.9) is not reached: half of
+    // this run: recall 0.194, median delay 412 s (the shift and relation
+    // rules judge from their second hour on; 0.153 and 319 s before the
+    // relation rule); on the 24 h run quoted in the README 0.38 and 249 s. The target (recall 0.9) is not reached: half of
     // the boiler's tags are walks that wander by as much as the drift
     // (see the README), and a rule that raised those drifts would raise
     // the healthy wander too.
@@ -173,7 +173,7 @@ fn detect_boiler_drift_recall_and_delay_hold_at_the_measured_level() {
     );
     let (episodes, _, recall, median) = score(&wd, "drift");
     assert!(episodes > 50, "only {episodes} drift episodes");
-    assert!(recall >= 0.12, "drift recall {recall:.3}");
+    assert!(recall >= 0.17, "drift recall {recall:.3}");
     assert!(median < 1800.0, "drift median delay {median:.0} s");
 }
 

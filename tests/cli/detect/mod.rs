@@ -7,6 +7,7 @@ mod hygiene;
 mod lifecycle;
 mod measured;
 mod multivariate;
+mod relation;
 
 use serde_json::Value;
 

@@ -217,3 +217,77 @@ fn a_healthy_pump_raises_few_and_the_model_is_kept_in_the_state() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("multivariate[0]"), "{err}");
 }
+
+/// The healthy pump with a fourth tag, w, that walks on its own (a slow
+/// temperature: each second a step of ±0.05 at most): its level leaves the
+/// range of any training period, its change over 10 s does not.
+fn pump_with_walk(seed: u64) -> String {
+    let mut s = seed;
+    let mut walk = 40.0;
+    let base = pump(false, seed);
+    let mut lines = base.lines();
+    let mut out = String::new();
+    for i in 0..ROWS {
+        for line in lines.by_ref().take(3) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        s = s
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        walk += 0.1 * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+        let ts = START_MS + i as i64 * 1000;
+        writeln!(
+            out,
+            "{{\"ts\":{ts},\"asset\":\"PUMP-1\",\"tag\":\"w\",\"value\":{walk:.4}}}"
+        )
+        .unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_tag_wandering_on_its_own_is_judged_by_its_change_not_its_level() {
+    let wd = Workdir::new("detect-multivariate-walk");
+    wd.write("walk.ndjson", pump_with_walk(21));
+    let run = |extra: &str| {
+        let events = lines(&sh(
+            &wd,
+            &format!(
+                "iiot -q detect --no-defaults --multivariate --train 20m {extra} --events --state s{}.json walk.ndjson",
+                extra.len()
+            ),
+        ));
+        let raised = events.iter().filter(|e| e["event"] == "raised").count();
+        let state: Value =
+            serde_json::from_str(&wd.read(&format!("s{}.json", extra.len()))).unwrap();
+        (raised, state["multivariate"][0].clone())
+    };
+    let (raised, fit) = run("");
+    assert_eq!(
+        fit["change"],
+        serde_json::json!([false, false, false, true]),
+        "{fit}"
+    );
+    assert_eq!(fit["lag"], 10);
+    assert!(raised <= 2, "{raised} raises on a healthy hour");
+    // Judged by its level, the walk raises the alarm again and again
+    // (8 raises, 1725 readings flagged, against 1 raise and 9 readings).
+    let (raised_level, fit) = run("--mv-lag 0");
+    assert_eq!(fit["lag"], 0);
+    let flagged = |extra: &str| {
+        sh(
+            &wd,
+            &format!(
+                "iiot -q detect --no-defaults --multivariate --train 20m {extra} --only walk.ndjson"
+            ),
+        )
+        .lines()
+        .count()
+    };
+    let (by_change, by_level) = (flagged(""), flagged("--mv-lag 0"));
+    assert!(
+        raised_level >= 4 && by_level > 10 * by_change.max(10),
+        "by level {raised_level} raises and {by_level} readings flagged, by change {raised} and {by_change}"
+    );
+}
