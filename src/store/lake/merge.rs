@@ -100,6 +100,19 @@ pub(crate) struct Owned {
 }
 
 impl Owned {
+    /// A file's row kept, its names shared through `names`.
+    pub(crate) fn interned(r: &Row<'_>, names: &mut super::columns::Interner) -> Owned {
+        Owned {
+            ts: r.ts,
+            asset: names.get(r.asset),
+            tag: names.get(r.tag),
+            value: r.value,
+            unit: names.get(r.unit),
+            quality: r.quality,
+            text: names.get(r.text),
+        }
+    }
+
     pub(crate) fn row(&self) -> Row<'_> {
         Row {
             ts: self.ts,

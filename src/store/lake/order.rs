@@ -322,27 +322,15 @@ impl Files {
         out: &mut Out<'_, F>,
     ) -> Result<()> {
         let mut names = Interner::default();
-        let mut rc = |s: &str| names.get(s);
         let mut rows: Vec<Owned> = Vec::new();
         for &i in group {
             let f = &self.files[i];
             if !f.may_match(sel) {
                 continue;
             }
-            for rg in 0..f.num_row_groups() {
-                if !f.row_group_may_match(rg, sel) {
-                    continue;
-                }
+            for rg in kept(f, sel) {
                 f.read_row_group(rg, sel, skipped, &mut |r| {
-                    rows.push(Owned {
-                        ts: r.ts,
-                        asset: rc(r.asset),
-                        tag: rc(r.tag),
-                        value: r.value,
-                        unit: rc(r.unit),
-                        quality: r.quality,
-                        text: rc(r.text),
-                    });
+                    rows.push(Owned::interned(r, &mut names));
                     Ok(())
                 })?;
                 on_unit(f.meta.metadata().row_group(rg).compressed_size().max(0) as u64);

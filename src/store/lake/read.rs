@@ -154,7 +154,6 @@ impl Files {
         let mut skipped = Skipped::default();
         let mut last: HashMap<(String, String), Owned> = HashMap::new();
         let mut names = Interner::default();
-        let mut rc = |s: &str| names.get(s);
         for f in &self.files {
             if !f.may_match(sel) {
                 continue;
@@ -167,16 +166,7 @@ impl Files {
                     let key = (r.asset.to_string(), r.tag.to_string());
                     let newer = last.get(&key).is_none_or(|o| r.ts >= o.ts);
                     if newer {
-                        let o = Owned {
-                            ts: r.ts,
-                            asset: rc(r.asset),
-                            tag: rc(r.tag),
-                            value: r.value,
-                            unit: rc(r.unit),
-                            quality: r.quality,
-                            text: rc(r.text),
-                        };
-                        last.insert(key, o);
+                        last.insert(key, Owned::interned(r, &mut names));
                     }
                     Ok(())
                 })?;
