@@ -674,6 +674,22 @@ impl Engine {
     }
 }
 
+/// A deterministic uniform stream in [-0.5, 0.5) for the detectors'
+/// unit tests (a 64-bit LCG), independent of the simulator's generator.
+#[cfg(test)]
+pub(crate) struct TestUniform(pub u64);
+
+#[cfg(test)]
+impl TestUniform {
+    pub(crate) fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::rules::{RuleSet, Shorthands};

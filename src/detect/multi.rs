@@ -942,13 +942,8 @@ mod tests {
 
     /// Three tags driven by one load, plus noise.
     fn rows(n: usize, seed: u64) -> Vec<Vec<f64>> {
-        let mut s = seed;
-        let mut rnd = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-        };
+        let mut g = crate::detect::TestUniform(seed);
+        let mut rnd = || g.next();
         (0..n)
             .map(|i| {
                 let load = (i as f64 / 50.0).sin() * 10.0;
@@ -1031,13 +1026,10 @@ mod tests {
     fn a_tag_wandering_on_its_own_is_judged_by_its_change() {
         // a, b, c follow one load; w walks on its own.
         let mut r = rows(1500, 5);
-        let mut s = 99u64;
+        let mut g = crate::detect::TestUniform(99);
         let mut walk = 0.0;
         for row in &mut r {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            walk += (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            walk += g.next();
             row.push(walk);
         }
         let tags: Vec<String> = ["a", "b", "c", "w"].iter().map(|t| t.to_string()).collect();

@@ -288,13 +288,8 @@ mod tests {
 
     /// y = 12 x + noise, x a slow walk; from `drift_at` y drifts away.
     fn run(drift_at: usize, n: usize) -> Vec<bool> {
-        let mut s = 5u64;
-        let mut u = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut g = crate::detect::TestUniform(5);
+        let mut u = || g.next();
         let mut c = Relation::default();
         let mut x = 0.0;
         (0..n)

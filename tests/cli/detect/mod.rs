@@ -14,6 +14,20 @@ use serde_json::Value;
 use crate::util::{Workdir, fails_with, ok, parse_ndjson, text};
 
 /// A reading at `secs` seconds after 2026-01-01T00:00:00Z.
+/// A deterministic uniform stream in [-0.5, 0.5) (a 64-bit LCG),
+/// independent of the simulator's generator.
+pub(crate) struct Uniform(pub u64);
+
+impl Uniform {
+    pub(crate) fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+    }
+}
+
 pub(crate) fn r(secs: i64, asset: &str, tag: &str, value: f64) -> String {
     format!(
         "{{\"ts\":{},\"asset\":\"{asset}\",\"tag\":\"{tag}\",\"value\":{value}}}\n",

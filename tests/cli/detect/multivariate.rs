@@ -25,16 +25,8 @@ const FAULT: std::ops::Range<usize> = 2400..3000;
 /// b = 20 − load / 2 over [`FAULT`] (inside b's own band all along, and
 /// continuous where the fault begins and ends: the load is 0 there).
 fn pump(fault: bool, seed: u64) -> String {
-    let mut s = seed;
-    let mut noise = || {
-        let mut u = || {
-            s = s
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
-        u() + u() + u()
-    };
+    let mut g = super::Uniform(seed);
+    let mut noise = || g.next() + g.next() + g.next();
     let mut out = String::new();
     for i in 0..ROWS {
         let load = 10.0 * (std::f64::consts::TAU * i as f64 / 600.0).sin();
@@ -222,7 +214,7 @@ fn a_healthy_pump_raises_few_and_the_model_is_kept_in_the_state() {
 /// temperature: each second a step of ±0.05 at most): its level leaves the
 /// range of any training period, its change over 10 s does not.
 fn pump_with_walk(seed: u64) -> String {
-    let mut s = seed;
+    let mut g = super::Uniform(seed);
     let mut walk = 40.0;
     let base = pump(false, seed);
     let mut lines = base.lines();
@@ -232,10 +224,7 @@ fn pump_with_walk(seed: u64) -> String {
             out.push_str(line);
             out.push('\n');
         }
-        s = s
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        walk += 0.1 * ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+        walk += 0.1 * g.next();
         let ts = START_MS + i as i64 * 1000;
         writeln!(
             out,

@@ -35,13 +35,8 @@ const DRIFT: std::ops::Range<usize> = 7200..9000;
 /// Pressure a mean-reverting walk (0.2 bar, an hour), temperature 8 °C per
 /// bar of it, each with its sensor's noise.
 fn readings(drift: bool) -> String {
-    let mut s = 17u64;
-    let mut u = || {
-        s = s
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
+    let mut g = super::Uniform(17);
+    let mut u = || g.next();
     let mut p = 0.0;
     let mut out = String::new();
     for i in 0..ROWS {
