@@ -52,8 +52,11 @@ use crate::time::Millis;
 /// `plot` expect of a live stream. On a SQLite or PostgreSQL store by a k-way merge of
 /// per-series cursors, each reading pages of 2048 rows through the primary
 /// key, so memory does not grow with the number of readings; on a lake a
-/// `date=` partition at a time, in date order, each day's readings sorted
-/// in memory, so memory grows with a day's readings, not with the days.
+/// `date=` partition at a time, in date order, each day by a merge of its
+/// runs of rows already in time order (a series of a row group, in the
+/// lake's own files), a reader per run, so memory grows with the series
+/// read at once, not with the readings; a day of under 65,536 rows, or of
+/// files in no order, is sorted in memory.
 ///
 /// --rollup WIDTH reads rollup records with every statistic (docs/records.md):
 /// on a store from its table rollup_WIDTH (`iiot rollup DB --every WIDTH`),
