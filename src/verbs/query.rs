@@ -54,9 +54,10 @@ use crate::time::Millis;
 /// key, so memory does not grow with the number of readings; on a lake a
 /// `date=` partition at a time, in date order, each day by a merge of its
 /// runs of rows already in time order (a series of a row group, in the
-/// lake's own files), a reader per run, so memory grows with the series
-/// read at once, not with the readings; a day of under 65,536 rows, or of
-/// files in no order, is sorted in memory.
+/// lake's own files), each decoded a chunk of rows at a time, the chunks
+/// sharing a fixed 262,144 rows, so memory grows neither with the readings
+/// nor with the days; a day of under 65,536 rows, or of files in no order,
+/// is sorted in memory.
 ///
 /// --rollup WIDTH reads rollup records with every statistic (docs/records.md):
 /// on a store from its table rollup_WIDTH (`iiot rollup DB --every WIDTH`),

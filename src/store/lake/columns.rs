@@ -600,4 +600,9 @@ impl Interner {
         self.0.insert(s.to_string(), r.clone());
         r
     }
+
+    /// The names interned, each once.
+    pub(crate) fn into_names(self) -> Vec<std::rc::Rc<str>> {
+        self.0.into_values().collect()
+    }
 }

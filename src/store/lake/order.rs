@@ -10,11 +10,14 @@
 //!   batch and notes its *runs*: stretches of consecutive rows already in
 //!   (time, asset, tag) order. A lake's own files are sorted by series, so
 //!   a run is one series' rows of a row group; a file another system wrote
-//!   in time order is one run. The runs are then merged, each read by its
-//!   own reader of a few pages and a batch of 256 rows, opened when the
-//!   output reaches its first reading and dropped at its end. Memory holds
-//!   the runs that overlap in time — about one per series — whatever the
-//!   number of readings in the day.
+//!   in time order is one run. The runs are then merged. A run is decoded
+//!   a chunk of rows at a time, when the output reaches it, by a reader of
+//!   those rows alone (stepping over the pages before them by the file's
+//!   offset index) that is dropped at once; the chunks of all the runs
+//!   that overlap in time share the merge's budget of rows
+//!   ([`super::merge::hold`], 262,144).
+//!   So memory holds no reader, page or decompression context per series,
+//!   and does not grow with the readings of a day.
 //! - **Sorted in memory**, when a day has fewer than 65,536 rows
 //!   (one decoding instead of two), when its rows are not in long runs
 //!   (more than [`FEW_RUNS`] runs of fewer than [`RUN_ROWS`] rows on
@@ -28,19 +31,18 @@
 
 use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::ops::Range;
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use super::columns::{Interner, TsUnit};
 use super::layout::DATE_KEY;
 use super::merge::Owned;
 use super::parquet::{ParquetFile, Row, Skipped};
 use super::read::{Files, reading_ref};
-use crate::record::ReadingRef;
+use crate::record::{Quality, ReadingRef};
 use crate::store::Selection;
 use crate::time::{Millis, TsFormatter};
 
@@ -52,15 +54,22 @@ fn sort_below() -> u64 {
 }
 
 /// Below this many rows a run on average, a day is sorted in memory: the
-/// file is in no useful order, and a reader per run would cost more than
-/// the rows.
+/// file is in no useful order, and a reader per chunk would cost more
+/// than the rows.
 pub(crate) const RUN_ROWS: u64 = 64;
 
 /// So many runs are merged however short they are.
 pub(crate) const FEW_RUNS: u64 = 1024;
 
-/// Rows a run's reader decodes at a time.
-const RUN_BATCH: usize = 256;
+/// The rows a run decodes at a time: the merge's budget
+/// ([`super::merge::hold`], 262,144 rows of 24 bytes) shared among the
+/// most runs open at once, from [`RUN_CHUNK_MIN`] to [`RUN_CHUNK_MAX`]
+/// rows. Each chunk is decoded by a reader of those rows alone, dropped
+/// before the rows are handed on, so the merge holds neither a reader nor
+/// its decompression context per series, and memory does not grow with
+/// the readings of a day.
+const RUN_CHUNK_MIN: usize = 16;
+const RUN_CHUNK_MAX: usize = 8192;
 
 /// Where the output stands: readings handed on, the limit, the last time.
 struct Out<'a, F> {
@@ -90,30 +99,35 @@ impl<F: FnMut(&ReadingRef<'_>) -> Result<()>> Out<'_, F> {
         Ok(())
     }
 
-    fn put(&mut self, o: &Owned) -> Result<()> {
-        (self.emit)(&reading_ref(&o.row()))?;
+    fn put(&mut self, r: &Row<'_>) -> Result<()> {
+        (self.emit)(&reading_ref(r))?;
         self.n += 1;
-        self.last = Some(o.ts);
+        self.last = Some(r.ts);
         Ok(())
     }
 }
 
 /// A stretch of a row group's rows, each selected, in (time, asset, tag)
-/// order: `first` is its first key.
+/// order, from its first reading's time, asset and tag.
 struct Run {
-    first: Key,
+    first: (Millis, Rc<str>, Rc<str>),
+    /// The time of its last reading.
+    last: Millis,
     file: usize,
     rg: usize,
     rows: Range<usize>,
 }
 
-/// A reading's place in the output; the last field is its run, so equal
-/// keys keep the order of the files.
-type Key = (Millis, Rc<str>, Rc<str>, usize);
+/// A reading's place in the output: its time, its asset's and tag's
+/// places among the day's names ([`Ranks`]: integers compare faster than
+/// the names), and its run, so equal keys keep the order of the files.
+type Key = (Millis, u32, u32, usize);
 
 /// What the first pass over a day found.
 struct DayIndex {
     runs: Vec<Run>,
+    /// Every asset and tag name of the day's selected rows.
+    ranks: Ranks,
     skipped: Skipped,
 }
 
@@ -146,7 +160,7 @@ impl Files {
             })? {
                 Some(index) => {
                     skipped += index.skipped;
-                    self.merge_runs(index.runs, sel, day, &mut out)?;
+                    self.merge_runs(&index, sel, day, &mut out)?;
                 }
                 // The progress of a day scanned was told by the scan.
                 None if scanned => {
@@ -182,10 +196,8 @@ impl Files {
         if rows < sort_below() {
             return Ok(None);
         }
-        let mut index = DayIndex {
-            runs: Vec::new(),
-            skipped: Skipped::default(),
-        };
+        let mut runs = Vec::new();
+        let mut skipped = Skipped::default();
         let mut names = Interner::default();
         for &i in group {
             let f = &self.files[i];
@@ -193,19 +205,19 @@ impl Files {
                 continue;
             }
             for rg in kept(f, sel) {
-                let mark = index.runs.len();
+                let mark = runs.len();
                 let mut rg_skipped = Skipped::default();
                 let mut open: Option<Run> = None;
-                let mut last: Option<Key> = None;
+                let mut last: Option<(Millis, Rc<str>, Rc<str>)> = None;
                 let read = f.scan_row_group(rg, sel, &mut rg_skipped, &mut |row, r| {
                     let follows = match (&open, &last) {
-                        (Some(run), Some((ts, asset, tag, _))) => {
+                        (Some(run), Some((ts, asset, tag))) => {
                             run.rows.end == row && (r.ts, r.asset, r.tag) >= (*ts, &**asset, &**tag)
                         }
                         _ => false,
                     };
                     let key = match last.take() {
-                        Some((_, asset, tag, n)) if follows => (
+                        Some((_, asset, tag)) if follows => (
                             r.ts,
                             if &*asset == r.asset {
                                 asset
@@ -217,16 +229,19 @@ impl Files {
                             } else {
                                 names.get(r.tag)
                             },
-                            n,
                         ),
-                        _ => (r.ts, names.get(r.asset), names.get(r.tag), 0),
+                        _ => (r.ts, names.get(r.asset), names.get(r.tag)),
                     };
                     match open.as_mut() {
-                        Some(run) if follows => run.rows.end = row + 1,
+                        Some(run) if follows => {
+                            run.rows.end = row + 1;
+                            run.last = r.ts;
+                        }
                         _ => {
-                            index.runs.extend(open.take());
+                            runs.extend(open.take());
                             open = Some(Run {
                                 first: key.clone(),
+                                last: r.ts,
                                 file: i,
                                 rg,
                                 rows: row..row + 1,
@@ -238,39 +253,50 @@ impl Files {
                 })?;
                 on_unit(f.meta.metadata().row_group(rg).compressed_size().max(0) as u64);
                 if read {
-                    index.runs.extend(open);
-                    index.skipped += rg_skipped;
+                    runs.extend(open);
+                    skipped += rg_skipped;
                 } else {
-                    index.runs.truncate(mark);
+                    runs.truncate(mark);
                 }
             }
         }
-        let runs = index.runs.len() as u64;
-        if runs > FEW_RUNS && runs.saturating_mul(RUN_ROWS) > rows {
+        let n = runs.len() as u64;
+        if n > FEW_RUNS && n.saturating_mul(RUN_ROWS) > rows {
             return Ok(None);
         }
-        for (n, run) in index.runs.iter_mut().enumerate() {
-            run.first.3 = n;
-        }
-        Ok(Some(index))
+        Ok(Some(DayIndex {
+            runs,
+            ranks: Ranks::of(names),
+            skipped,
+        }))
     }
 
     /// Hands on the readings of `runs` merged by (time, asset, tag), each
     /// run read when the output reaches it.
     fn merge_runs<F: FnMut(&ReadingRef<'_>) -> Result<()>>(
         &self,
-        runs: Vec<Run>,
+        index: &DayIndex,
         sel: &Selection,
         day: Option<&str>,
         out: &mut Out<'_, F>,
     ) -> Result<()> {
-        let mut waiting: BinaryHeap<Reverse<Key>> =
-            runs.iter().map(|r| Reverse(r.first.clone())).collect();
+        let (runs, ranks) = (&index.runs, &index.ranks);
+        let mut waiting = BinaryHeap::with_capacity(runs.len());
+        for (n, run) in runs.iter().enumerate() {
+            let (ts, asset, tag) = &run.first;
+            waiting.push(Reverse((
+                *ts,
+                ranks.of_name(asset)?,
+                ranks.of_name(tag)?,
+                n,
+            )));
+        }
         if let Some(Reverse(first)) = waiting.peek() {
             out.check_day(day, first.0)?;
         }
         let mut cursors: Vec<Option<Cursor>> = runs.iter().map(|_| None).collect();
         let mut heads: BinaryHeap<Reverse<Key>> = BinaryHeap::new();
+        let chunk = chunk_rows(runs);
         while !out.full() {
             // Every run whose first reading comes before the least one on
             // hand is opened first.
@@ -282,8 +308,8 @@ impl Files {
                     break;
                 };
                 let run = &runs[key.3];
-                let mut cursor = Cursor::open(&self.files[run.file], run)?;
-                if let Some(head) = cursor.head(&self.files[run.file], sel, key.3)? {
+                let mut cursor = Cursor::open(&self.files[run.file], run);
+                if let Some(head) = cursor.head(&self.files[run.file], sel, ranks, chunk, key.3)? {
                     heads.push(Reverse(head));
                     cursors[key.3] = Some(cursor);
                 }
@@ -299,8 +325,8 @@ impl Files {
             let Some(row) = cursor.rows.pop_front() else {
                 bail!("run {n} of the time-order merge is empty");
             };
-            out.put(&row)?;
-            match cursor.head(file, sel, n)? {
+            out.put(&cursor.row(&row))?;
+            match cursor.head(file, sel, ranks, chunk, n)? {
                 Some(head) => *top = Reverse(head),
                 None => {
                     PeekMut::pop(top);
@@ -344,7 +370,7 @@ impl Files {
             if out.full() {
                 break;
             }
-            out.put(o)?;
+            out.put(&o.row())?;
         }
         Ok(())
     }
@@ -373,80 +399,158 @@ fn kept<'a>(f: &'a ParquetFile, sel: &'a Selection) -> impl Iterator<Item = usiz
     (0..f.num_row_groups()).filter(move |&rg| f.row_group_may_match(rg, sel))
 }
 
-/// A run being read: its reader, the decoded rows not yet handed on, and
-/// how many of its rows are still to come.
+/// A run being read: the decoded rows not yet handed on and the rows
+/// still to decode. No reader is kept between chunks (see [`chunk_rows`]).
 struct Cursor {
-    reader: ParquetRecordBatchReader,
-    rows: VecDeque<Owned>,
-    left: usize,
+    rows: VecDeque<Slim>,
+    /// The names of the rows in hand (asset, tag, unit, text) with the
+    /// asset's and tag's ranks, once for the rows that repeat them (a run
+    /// is mostly one series).
+    names: Vec<([Rc<str>; 4], u32, u32)>,
+    rg: usize,
+    /// The run's rows still to decode, as row indices in its row group.
+    todo: Range<usize>,
     ts_unit: Option<TsUnit>,
-    /// The names of the last row, shared by the rows that repeat them.
-    names: [Rc<str>; 4],
+}
+
+/// A decoded row of a run: its names are `Cursor::names[names]`.
+struct Slim {
+    ts: Millis,
+    value: f64,
+    quality: Quality,
+    names: u32,
 }
 
 impl Cursor {
-    fn open(file: &ParquetFile, run: &Run) -> Result<Cursor> {
-        Ok(Cursor {
-            reader: file.rows_of(run.rg, Some(run.rows.clone()), RUN_BATCH)?,
-            rows: VecDeque::with_capacity(RUN_BATCH.min(run.rows.len())),
-            left: run.rows.len(),
+    fn open(file: &ParquetFile, run: &Run) -> Cursor {
+        Cursor {
+            rows: VecDeque::new(),
+            names: Vec::new(),
+            rg: run.rg,
+            todo: run.rows.clone(),
             ts_unit: file.mapping.ts_unit,
-            names: std::array::from_fn(|_| Rc::from("")),
-        })
+        }
     }
 
-    /// The key of the run's next reading, decoding the next batch when
+    fn row<'a>(&'a self, r: &Slim) -> Row<'a> {
+        let ([asset, tag, unit, text], ..) = &self.names[r.names as usize];
+        Row {
+            ts: r.ts,
+            asset,
+            tag,
+            value: r.value,
+            unit,
+            quality: r.quality,
+            text,
+        }
+    }
+
+    /// The key of the run's next reading, decoding the next chunk when
     /// the last one is used up; `None` at the run's end. The first pass
     /// saw each of the run's rows selected: a reader that yields other
     /// rows means the file changed while it was read.
-    fn head(&mut self, file: &ParquetFile, sel: &Selection, run: usize) -> Result<Option<Key>> {
-        if self.rows.is_empty() {
-            let mut skipped = Skipped::default();
-            if let Some(batch) = self.reader.next() {
-                let batch = batch.with_context(|| format!("reading {}", file.name()))?;
-                let (rows, names) = (&mut self.rows, &mut self.names);
-                file.emit_batch(&batch, &mut self.ts_unit, sel, &mut skipped, &mut |_, r| {
-                    rows.push_back(owned(r, names));
-                    Ok(())
-                })?;
-                if batch.num_rows() != self.rows.len() || self.rows.len() > self.left {
-                    bail!(
-                        "{} changed while it was read: a row group no longer holds the readings it held",
-                        file.name()
-                    );
-                }
-                self.left -= self.rows.len();
-            } else if self.left > 0 {
-                bail!(
-                    "{} changed while it was read: a row group ended {} rows early",
-                    file.name(),
-                    self.left
-                );
-            }
+    fn head(
+        &mut self,
+        file: &ParquetFile,
+        sel: &Selection,
+        ranks: &Ranks,
+        chunk_rows: usize,
+        run: usize,
+    ) -> Result<Option<Key>> {
+        if self.rows.is_empty() && !self.todo.is_empty() {
+            self.decode(file, sel, ranks, chunk_rows)?;
         }
-        Ok(self
-            .rows
-            .front()
-            .map(|o| (o.ts, o.asset.clone(), o.tag.clone(), run)))
+        Ok(self.rows.front().map(|r| {
+            let (_, asset, tag) = self.names[r.names as usize];
+            (r.ts, asset, tag, run)
+        }))
+    }
+
+    /// Decodes the next chunk of the run, by a reader of its rows alone.
+    fn decode(
+        &mut self,
+        file: &ParquetFile,
+        sel: &Selection,
+        ranks: &Ranks,
+        chunk_rows: usize,
+    ) -> Result<()> {
+        let chunk = self.todo.start..self.todo.end.min(self.todo.start + chunk_rows);
+        self.rows.reserve_exact(chunk.len());
+        let reader = file.rows_of(self.rg, Some(chunk.clone()), chunk.len())?;
+        self.names.clear();
+        let mut skipped = Skipped::default();
+        let mut decoded = 0;
+        for batch in reader {
+            let batch = batch.with_context(|| format!("reading {}", file.name()))?;
+            let (rows, names) = (&mut self.rows, &mut self.names);
+            file.emit_batch(&batch, &mut self.ts_unit, sel, &mut skipped, &mut |_, r| {
+                let same = names.last().is_some_and(|([asset, tag, unit, text], ..)| {
+                    (&**asset, &**tag, &**unit, &**text) == (r.asset, r.tag, r.unit, r.text)
+                });
+                if !same {
+                    let (asset, tag) = (ranks.of_name(r.asset)?, ranks.of_name(r.tag)?);
+                    names.push(([r.asset, r.tag, r.unit, r.text].map(Rc::from), asset, tag));
+                }
+                rows.push_back(Slim {
+                    ts: r.ts,
+                    value: r.value,
+                    quality: r.quality,
+                    names: (names.len() - 1) as u32,
+                });
+                Ok(())
+            })?;
+            decoded += batch.num_rows();
+        }
+        if decoded != chunk.len() || self.rows.len() != chunk.len() {
+            bail!(
+                "{} changed while it was read: row group {} no longer holds the readings it held",
+                file.name(),
+                self.rg
+            );
+        }
+        self.todo.start = chunk.end;
+        Ok(())
     }
 }
 
-/// A row kept, sharing the names of the row before when they repeat.
-fn owned(r: &Row<'_>, names: &mut [Rc<str>; 4]) -> Owned {
-    let [asset, tag, unit, text] = names;
-    let share = |last: &mut Rc<str>, s: &str| {
-        if &**last != s {
-            *last = Rc::from(s);
+/// The rows a run decodes at a time (see [`RUN_CHUNK_MIN`]), of runs
+/// that overlap as `runs` do.
+fn chunk_rows(runs: &[Run]) -> usize {
+    // A run is open from its first time to its last, both included.
+    let mut edges: Vec<(Millis, bool)> = runs
+        .iter()
+        .flat_map(|r| [(r.first.0, false), (r.last, true)])
+        .collect();
+    edges.sort_unstable();
+    let (mut open, mut most) = (0usize, 1usize);
+    for (_, ends) in edges {
+        if ends {
+            open = open.saturating_sub(1);
+        } else {
+            open += 1;
+            most = most.max(open);
         }
-        last.clone()
-    };
-    Owned {
-        ts: r.ts,
-        asset: share(asset, r.asset),
-        tag: share(tag, r.tag),
-        value: r.value,
-        unit: share(unit, r.unit),
-        quality: r.quality,
-        text: share(text, r.text),
+    }
+    (super::merge::hold() / most).clamp(RUN_CHUNK_MIN, RUN_CHUNK_MAX)
+}
+
+/// The places of a day's asset and tag names in their sorted order, so the
+/// merge compares integers: two names compare as their places do.
+struct Ranks(HashMap<Rc<str>, u32>);
+
+impl Ranks {
+    fn of(names: Interner) -> Ranks {
+        let mut all = names.into_names();
+        all.sort_unstable();
+        Ranks(all.into_iter().zip(0..).collect())
+    }
+
+    /// The place of `name`, which the first pass saw; a name it did not
+    /// see means the file changed since.
+    fn of_name(&self, name: &str) -> Result<u32> {
+        match self.0.get(name) {
+            Some(&r) => Ok(r),
+            None => bail!("a lake file changed while it was read: {name:?} was not in it before"),
+        }
     }
 }

@@ -17,6 +17,7 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
+use parquet::file::metadata::PageIndexPolicy;
 use parquet::file::reader::{ChunkReader, Length};
 use parquet::file::statistics::Statistics;
 
@@ -72,10 +73,15 @@ pub(crate) struct ParquetFile {
     unreadable: RefCell<Vec<(usize, String)>>,
     /// The file opened for reading, once asked for.
     handle: RefCell<Option<SharedFile>>,
+    /// The footer again with its offset index (where each page starts),
+    /// loaded when a reader first starts inside a row group: it then steps
+    /// over the pages before its rows instead of decoding them. `None`
+    /// inside when the file has no offset index that can be read.
+    indexed: RefCell<Option<Option<ArrowReaderMetadata>>>,
 }
 
 /// An open file its readers share: one descriptor for every reader of a
-/// file (the time-order merge keeps a reader per run of rows).
+/// file (the series merge and the time-order merge read many row ranges).
 #[derive(Clone)]
 pub(crate) struct SharedFile(Arc<File>);
 
@@ -146,6 +152,7 @@ impl ParquetFile {
             skip_unreadable: false,
             unreadable: RefCell::new(Vec::new()),
             handle: RefCell::new(None),
+            indexed: RefCell::new(None),
         };
         // A file whose first times cannot be decoded is damaged, not
         // unmapped: the unit stays open (each row group guesses its own),
@@ -435,11 +442,14 @@ impl ParquetFile {
         batch: usize,
     ) -> Result<ParquetRecordBatchReader> {
         let handle = self.handle()?;
-        let mut builder =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(handle, self.meta.clone())
-                .with_row_groups(vec![rg])
-                .with_projection(self.mask(&self.mapping.columns()))
-                .with_batch_size(batch);
+        let meta = match &rows {
+            Some(r) if r.start > 0 => self.indexed(&handle),
+            _ => self.meta.clone(),
+        };
+        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta)
+            .with_row_groups(vec![rg])
+            .with_projection(self.mask(&self.mapping.columns()))
+            .with_batch_size(batch);
         if let Some(rows) = rows {
             builder = builder.with_row_selection(RowSelection::from(vec![
                 RowSelector::skip(rows.start),
@@ -449,6 +459,20 @@ impl ParquetFile {
         builder
             .build()
             .with_context(|| format!("{}: row group {rg}", self.name()))
+    }
+
+    /// The footer with the offset index when the file has one (see
+    /// `indexed`), else the footer as first read.
+    fn indexed(&self, handle: &SharedFile) -> ArrowReaderMetadata {
+        let mut slot = self.indexed.borrow_mut();
+        let meta = slot.get_or_insert_with(|| {
+            let opts =
+                ArrowReaderOptions::new().with_offset_index_policy(PageIndexPolicy::Optional);
+            ArrowReaderMetadata::load(handle, opts)
+                .ok()
+                .filter(|m| m.metadata().page_index().is_some())
+        });
+        meta.clone().unwrap_or_else(|| self.meta.clone())
     }
 
     /// The file, opened once and shared.

@@ -58,14 +58,21 @@ pub struct LakeConfig {
     pub value_encoding: ValueEncoding,
 }
 
-/// How the lake writes its files: zstd for `ts` and the values (the name
-/// columns, dictionary keys in long repeats, uncompressed), row groups of
-/// 256 Ki rows, `ts` delta-encoded, `value` as `enc` says.
+/// How the lake writes its files: zstd for the values, Snappy for `ts`
+/// (delta-encoded), the name columns (dictionary keys in long repeats)
+/// uncompressed, row groups of 256 Ki rows, `value` as `enc` says.
 pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
     let value = ColumnPath::from("value");
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        // Delta-encoded times are a few bits a reading; Snappy packs them
+        // as tightly as zstd without the ~100 KB decompression context
+        // each reader of a zstd column makes (see below).
+        .set_column_compression(ColumnPath::from("ts"), Compression::SNAPPY)
         .set_max_row_group_row_count(Some(256 * 1024))
+        // Pages of at most 4,096 rows: the time-order merge decodes a
+        // series a chunk at a time, each chunk its pages whole.
+        .set_data_page_row_count_limit(4096)
         .set_dictionary_enabled(true)
         .set_column_dictionary_enabled(ColumnPath::from("ts"), false)
         .set_column_encoding(ColumnPath::from("ts"), Encoding::DELTA_BINARY_PACKED)
@@ -77,8 +84,7 @@ pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
         .set_column_statistics_enabled(ColumnPath::from("text"), EnabledStatistics::None)
         // A name column's pages are dictionary keys in long repeats, a
         // few bytes each: zstd saves nothing there, and each compressed
-        // column costs every reader a decompression context (~100 KB),
-        // which the time-order merge holds for each series at once.
+        // column costs every reader a decompression context (~100 KB).
         .set_column_compression(ColumnPath::from("asset"), Compression::UNCOMPRESSED)
         .set_column_compression(ColumnPath::from("tag"), Compression::UNCOMPRESSED)
         .set_column_compression(ColumnPath::from("unit"), Compression::UNCOMPRESSED)
@@ -92,9 +98,9 @@ pub(crate) fn writer_props(enc: ValueEncoding) -> Result<WriterProperties> {
         ValueEncoding::Plain => props
             .set_column_dictionary_enabled(value.clone(), false)
             .set_column_encoding(value, Encoding::PLAIN),
-        // A reader holds the dictionary of each value column chunk it is
-        // reading: 64 KiB (8,192 distinct values) keeps that small for the
-        // time-order merge's reader per series. A row group of more
+        // A reader decodes the dictionary of each value column chunk it
+        // reads: 64 KiB (8,192 distinct values) keeps that small for the
+        // time-order merge's reader of a chunk of rows. A row group of more
         // distinct values goes on in plain pages, which zstd packs as
         // tightly.
         ValueEncoding::Dictionary => props.set_column_dictionary_page_size_limit(value, 64 * 1024),
