@@ -358,9 +358,14 @@ mod tests {
 
     use proptest::prelude::*;
 
-    /// Small deterministic noise in [-a, a].
+    /// Small deterministic noise in [-a, a]: SplitMix64 of the step and
+    /// the seed, so it has no period a season could be fitted to (`i ^
+    /// seed` alone repeats with the low bits of `i`).
     fn noise(i: usize, seed: u64, a: f64) -> f64 {
-        let x = (i as u64 ^ seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+        let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let x = (z ^ (z >> 31)) >> 11;
         (x as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * a
     }
 
