@@ -126,15 +126,15 @@ import pyarrow.parquet as pq, pyarrow.compute as pc, pyarrow as pa, glob, sys
 for i, f in enumerate(sorted(glob.glob('$tmp/whlake/date=2026-01-01/*.parquet'))):
     t = pq.read_table(f)
     ts = pc.add(t['ts'].cast(pa.int64()), (${d#0} - 1) * 86400000).cast(pa.timestamp('ms', 'UTC'))
-    # As the lake writes its own files (zstd for ts and value, the names
-    # uncompressed, 256 Ki-row groups, a 64 KiB value dictionary, pages of
-    # about 20,000 values), so the
-    # four days differ only in their dates.
+    # As the lake writes its own files (zstd for value, Snappy for ts, the
+    # names uncompressed, 256 Ki-row groups, a 64 KiB value dictionary,
+    # pages of about 4,096 values, an offset index), so the four days
+    # differ only in their dates.
     pq.write_table(t.set_column(0, 'ts', ts), '$tmp/whlake4/date=2026-01-$d/part-%d.parquet' % i,
         row_group_size=256 * 1024, use_dictionary=['asset', 'tag', 'unit', 'quality', 'text', 'value'],
-        compression={'ts': 'zstd', 'value': 'zstd', 'asset': 'none', 'tag': 'none', 'unit': 'none',
+        compression={'ts': 'snappy', 'value': 'zstd', 'asset': 'none', 'tag': 'none', 'unit': 'none',
                      'quality': 'none', 'text': 'none'},
-        dictionary_pagesize_limit=64 * 1024, data_page_size=160 * 1024)
+        dictionary_pagesize_limit=64 * 1024, data_page_size=8 * 1024, write_page_index=True)
 "
 done
 p1=$(peak_kb "$bin" -q query "$tmp/whlake" --order time)
