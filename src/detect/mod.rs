@@ -274,12 +274,14 @@ impl Engine {
     }
 
     /// The series of `asset`/`tag`, created with its rules on first sight.
+    /// The series after the last one is tried first: a stream cycles
+    /// through its series in one order.
     pub(crate) fn series_id(&mut self, asset: &str, tag: &str) -> u32 {
         let guess = self.last as usize + 1;
         let guess = if guess < self.series.len() { guess } else { 0 };
         if let Some(s) = self.series.get(guess)
-            && s.asset == asset
-            && s.tag == tag
+            && same_text(&s.asset, asset)
+            && same_text(&s.tag, tag)
         {
             self.last = guess as u32;
             return guess as u32;
@@ -461,7 +463,7 @@ impl Engine {
         }
         let rules = &self.rules.rules;
         let s = &mut self.series[sid as usize];
-        if s.unit != r.unit {
+        if !same_text(&s.unit, &r.unit) {
             s.unit.clone_from(&r.unit);
         }
         let (ts, v) = (r.ts, r.value);
@@ -690,6 +692,40 @@ impl TestUniform {
     }
 }
 
+/// Whether two names are the same: names are short (an asset, a tag, a
+/// unit), so up to 16 bytes are compared as two words in place of a call
+/// to `memcmp`, which was a tenth of `detect`'s time.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    match a.len() {
+        0 => true,
+        n @ 1..8 => {
+            // Two overlapping loads of four bytes or a byte at a time.
+            if n >= 4 {
+                let half = |s: &[u8], at: usize| {
+                    let mut w = [0u8; 4];
+                    w.copy_from_slice(&s[at..at + 4]);
+                    u32::from_le_bytes(w)
+                };
+                half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+            } else {
+                a == b
+            }
+        }
+        n @ 8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::rules::{RuleSet, Shorthands};
@@ -724,6 +760,21 @@ mod tests {
                     let flagged = e.flags.iter().any(|f| f.rule as usize == rule);
                     prop_assert_eq!(flagged, *on);
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Comparing names word by word says what `==` says.
+        #[test]
+        fn same_text_is_equality(a in "[a-c]{0,20}", b in "[a-c]{0,20}", at in 0usize..20) {
+            proptest::prop_assert_eq!(super::same_text(&a, &b), a == b);
+            proptest::prop_assert!(super::same_text(&a, &a.clone()));
+            // The same name but for one byte, wherever it is.
+            if !a.is_empty() {
+                let at = at % a.len();
+                let other = format!("{}d{}", &a[..at], &a[at + 1..]);
+                proptest::prop_assert!(!super::same_text(&a, &other));
             }
         }
     }
