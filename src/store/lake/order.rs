@@ -13,7 +13,8 @@
 //!   in time order is one run. The runs are then merged. A run is decoded
 //!   a chunk of rows at a time, when the output reaches it, by a reader of
 //!   those rows alone (stepping over the pages before them by the file's
-//!   offset index) that is dropped at once; the chunks of all the runs
+//!   offset index) that is dropped at once — a file without an offset
+//!   index keeps a reader per run instead; the chunks of all the runs
 //!   that overlap in time share the merge's budget of rows
 //!   ([`super::merge::hold`], 262,144).
 //!   So memory holds no reader, page or decompression context per series,
@@ -36,6 +37,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use super::columns::{Interner, TsUnit};
 use super::layout::DATE_KEY;
@@ -403,6 +405,8 @@ fn kept<'a>(f: &'a ParquetFile, sel: &'a Selection) -> impl Iterator<Item = usiz
 /// still to decode. No reader is kept between chunks (see [`chunk_rows`]).
 struct Cursor {
     rows: VecDeque<Slim>,
+    /// The run's reader, kept only for a file without an offset index.
+    reader: Option<ParquetRecordBatchReader>,
     /// The names of the rows in hand (asset, tag, unit, text) with the
     /// asset's and tag's ranks, once for the rows that repeat them (a run
     /// is mostly one series).
@@ -425,6 +429,7 @@ impl Cursor {
     fn open(file: &ParquetFile, run: &Run) -> Cursor {
         Cursor {
             rows: VecDeque::new(),
+            reader: None,
             names: Vec::new(),
             rg: run.rg,
             todo: run.rows.clone(),
@@ -476,11 +481,27 @@ impl Cursor {
     ) -> Result<()> {
         let chunk = self.todo.start..self.todo.end.min(self.todo.start + chunk_rows);
         self.rows.reserve_exact(chunk.len());
-        let reader = file.rows_of(self.rg, Some(chunk.clone()), chunk.len())?;
+        // A reader of the chunk alone steps to its first page by the
+        // file's offset index. Without one it would decode the row group
+        // from its start for every chunk, so the run keeps one reader of
+        // all its rows instead, read a chunk at a time.
+        let mut fresh;
+        let reader = if file.has_offset_index() {
+            fresh = file.rows_of(self.rg, Some(chunk.clone()), chunk.len())?;
+            &mut fresh
+        } else {
+            match &mut self.reader {
+                Some(r) => r,
+                slot => slot.insert(file.rows_of(self.rg, Some(self.todo.clone()), chunk_rows)?),
+            }
+        };
         self.names.clear();
         let mut skipped = Skipped::default();
         let mut decoded = 0;
-        for batch in reader {
+        while decoded < chunk.len() {
+            let Some(batch) = reader.next() else {
+                break;
+            };
             let batch = batch.with_context(|| format!("reading {}", file.name()))?;
             let (rows, names) = (&mut self.rows, &mut self.names);
             file.emit_batch(&batch, &mut self.ts_unit, sel, &mut skipped, &mut |_, r| {
@@ -502,6 +523,7 @@ impl Cursor {
             decoded += batch.num_rows();
         }
         if decoded != chunk.len() || self.rows.len() != chunk.len() {
+            self.reader = None;
             bail!(
                 "{} changed while it was read: row group {} no longer holds the readings it held",
                 file.name(),
@@ -509,6 +531,9 @@ impl Cursor {
             );
         }
         self.todo.start = chunk.end;
+        if self.todo.is_empty() {
+            self.reader = None;
+        }
         Ok(())
     }
 }

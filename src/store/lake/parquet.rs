@@ -475,6 +475,18 @@ impl ParquetFile {
         meta.clone().unwrap_or_else(|| self.meta.clone())
     }
 
+    /// Whether the file has an offset index that can be read, so a reader
+    /// can start at any row without decoding the pages before it.
+    pub(crate) fn has_offset_index(&self) -> bool {
+        match self.handle() {
+            Ok(h) => {
+                self.indexed(&h);
+                matches!(&*self.indexed.borrow(), Some(Some(_)))
+            }
+            Err(_) => false,
+        }
+    }
+
     /// The file, opened once and shared.
     fn handle(&self) -> Result<SharedFile> {
         let mut slot = self.handle.borrow_mut();
