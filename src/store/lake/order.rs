@@ -69,7 +69,9 @@ pub(crate) const FEW_RUNS: u64 = 1024;
 /// rows. Each chunk is decoded by a reader of those rows alone, dropped
 /// before the rows are handed on, so the merge holds neither a reader nor
 /// its decompression context per series, and memory does not grow with
-/// the readings of a day.
+/// the readings of a day. (A file without an offset index keeps a reader
+/// per run: a reader of a chunk alone would decode the row group from its
+/// start.)
 const RUN_CHUNK_MIN: usize = 16;
 const RUN_CHUNK_MAX: usize = 8192;
 
@@ -402,7 +404,8 @@ fn kept<'a>(f: &'a ParquetFile, sel: &'a Selection) -> impl Iterator<Item = usiz
 }
 
 /// A run being read: the decoded rows not yet handed on and the rows
-/// still to decode. No reader is kept between chunks (see [`chunk_rows`]).
+/// still to decode. No reader is kept between chunks when the file has an
+/// offset index (see [`RUN_CHUNK_MIN`]).
 struct Cursor {
     rows: VecDeque<Slim>,
     /// The run's reader, kept only for a file without an offset index.
