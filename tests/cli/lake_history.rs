@@ -329,15 +329,15 @@ fn lake_time_order_by_runs_reads_what_sorting_in_memory_reads() {
 }
 
 /// Peak resident memory of `query --order time` over one day of the
-/// wellhead preset stored by `store --parquet` at `interval`, in KiB, and
-/// the readings it wrote. The merge's budget is shrunk so that even the
-/// smaller day is merged by runs, not sorted in memory.
-fn day_peak_kib(wd: &Workdir, name: &str, interval: &str) -> (u64, usize) {
+/// wellhead preset stored by `store --parquet {store}` at `interval`, in
+/// KiB, and the readings it wrote. The merge's budget is shrunk so that
+/// even the smaller day is merged by runs, not sorted in memory.
+fn day_peak_kib(wd: &Workdir, name: &str, interval: &str, store: &str) -> (u64, usize) {
     bash(
         wd,
         &format!(
             "$B simulate --preset wellhead --duration 1d --interval {interval} --seed 3 > {name}.ndjson; \
-             $B store -q --parquet {name} {name}.ndjson"
+             $B store -q --parquet {name} {store} {name}.ndjson"
         ),
     );
     let out = bash(
@@ -359,9 +359,11 @@ fn day_peak_kib(wd: &Workdir, name: &str, interval: &str) -> (u64, usize) {
 #[test]
 fn lake_time_order_memory_does_not_grow_with_the_readings_of_a_day() {
     let wd = Workdir::new("lake-order-day-memory");
-    // 216 series over one day: 30 k readings, then ten times as many.
-    let (small, n_small) = day_peak_kib(&wd, "small", "622s");
-    let (large, n_large) = day_peak_kib(&wd, "large", "62.2s");
+    // 216 series over one day: 30 k readings in one file, then ten times
+    // as many in ten files of a tenth of the day each, so the merge reads
+    // one file's series after another's.
+    let (small, n_small) = day_peak_kib(&wd, "small", "622s", "");
+    let (large, n_large) = day_peak_kib(&wd, "large", "62.2s", "--roll-rows 30024");
     assert!(
         n_large > 9 * n_small,
         "{n_large} readings against {n_small}"
