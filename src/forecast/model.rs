@@ -358,14 +358,15 @@ mod tests {
 
     use proptest::prelude::*;
 
-    /// Small deterministic noise in [-a, a]: SplitMix64 of the step and
-    /// the seed, so it has no period a season could be fitted to (`i ^
+    /// Small deterministic noise in [-a, a]: SplitMix64 seeded by the seed
+    /// and the step, so it has no period a season could be fitted to (`i ^
     /// seed` alone repeats with the low bits of `i`).
     fn noise(i: usize, seed: u64, a: f64) -> f64 {
-        let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        let x = (z ^ (z >> 31)) >> 11;
+        use rand_core::{RngCore, SeedableRng};
+        let mut g = rand_xoshiro::SplitMix64::seed_from_u64(
+            seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        );
+        let x = g.next_u64() >> 11;
         (x as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * a
     }
 

@@ -478,13 +478,12 @@ impl ParquetFile {
     /// Whether the file has an offset index that can be read, so a reader
     /// can start at any row without decoding the pages before it.
     pub(crate) fn has_offset_index(&self) -> bool {
-        match self.handle() {
-            Ok(h) => {
-                self.indexed(&h);
-                matches!(&*self.indexed.borrow(), Some(Some(_)))
-            }
-            Err(_) => false,
+        if self.indexed.borrow().is_none()
+            && let Ok(h) = self.handle()
+        {
+            self.indexed(&h);
         }
+        matches!(&*self.indexed.borrow(), Some(Some(_)))
     }
 
     /// The file, opened once and shared.

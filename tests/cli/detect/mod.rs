@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use crate::util::{Workdir, fails_with, ok, parse_ndjson, text};
 
-/// A reading at `secs` seconds after 2026-01-01T00:00:00Z.
 /// A deterministic uniform stream in [-0.5, 0.5) (a 64-bit LCG),
-/// independent of the simulator's generator.
+/// independent of the simulator's generator: the CLI tests' twin of the
+/// unit tests' `detect::TestUniform`, which they cannot reach.
 pub(crate) struct Uniform(pub u64);
 
 impl Uniform {
@@ -28,6 +28,7 @@ impl Uniform {
     }
 }
 
+/// A reading at `secs` seconds after 2026-01-01T00:00:00Z.
 pub(crate) fn r(secs: i64, asset: &str, tag: &str, value: f64) -> String {
     format!(
         "{{\"ts\":{},\"asset\":\"{asset}\",\"tag\":\"{tag}\",\"value\":{value}}}\n",
