@@ -11,7 +11,7 @@
 #
 # With BASE=path/to/an/older/iiot, every verb is also timed pinned to one
 # core (taskset -c 0) beside BASE pinned the same way, and peak memory of
-# both is printed.
+# both (median of $RUNS runs) is printed.
 #
 #   bench/cores.sh
 #   BASE=/tmp/iiot-before RUNS=5 bench/cores.sh
@@ -90,6 +90,14 @@ duck_size=$(stat -c %s "$tmp/duck.parquet")
 echo "parquet size: iiot $(calc %.1f "$ours_size / 1e6") MB, DuckDB $(calc %.1f "$duck_size / 1e6") MB, ratio $(calc %.2f "$ours_size / $duck_size")"
 
 if [ -n "${BASE:-}" ]; then
+  # Peak memory counts the binaries' code pages, and how many of those a
+  # run maps depends on how the file came into the page cache (written by
+  # the linker, copied, or read back after eviction). Both are copied here
+  # so that they are measured alike.
+  built=$bin
+  cp "$built" "$tmp/iiot" && bin=$tmp/iiot
+  cp "$BASE" "$tmp/iiot-base" && BASE=$tmp/iiot-base
+  for job in "${!ours[@]}"; do ours[$job]=${ours[$job]//"'$built'"/"'$bin'"}; done
   echo
   echo "against BASE=$BASE (median s; peak MB)"
   printf '%-8s %9s %9s %8s %9s %9s %9s %9s\n' job all-cores base ratio 1-core base-1c ratio peak/base
@@ -100,8 +108,8 @@ if [ -n "${BASE:-}" ]; then
     b=$(median_seconds "$base_cmd")
     a1=$(median_seconds "taskset -c 0 sh -c \"$cmd\"")
     b1=$(median_seconds "taskset -c 0 sh -c \"$base_cmd\"")
-    pa=$(/usr/bin/time -f %M sh -c "$cmd" 2>&1 >/dev/null | tail -1)
-    pb=$(/usr/bin/time -f %M sh -c "$base_cmd" 2>&1 >/dev/null | tail -1)
+    pa=$(median_peak_kb "$cmd")
+    pb=$(median_peak_kb "$base_cmd")
     printf '%-8s %9s %9s %8s %9s %9s %9s %4.1f/%-4.1f\n' "$job" "$a" "$b" "$(calc %.2f "$b / $a")x" \
       "$a1" "$b1" "$(calc %.2f "$a1 / $b1")" "$(calc %.1f "$pa / 1024")" "$(calc %.1f "$pb / 1024")"
   done

@@ -2,7 +2,9 @@
 //! in the library so tests and the completion and man-page generators see
 //! the same definition as the binary.
 
-use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::verbs::{self, Global};
 
@@ -43,6 +45,28 @@ pub struct GlobalArgs {
     pub verbose: u8,
 }
 
+impl Cli {
+    /// Parses a command line as `Cli::parse_from` does (usage errors exit
+    /// 2, `--help` and `--version` 0), building the options of the verb
+    /// named and no other: each verb's options are built when it is chosen
+    /// (`defer` on [`Command`]), which keeps the other verbs' option code
+    /// out of memory. Without a verb (`iiot`, `iiot --help`, `iiot help
+    /// cat`, a misspelt verb) every verb is built, for the list of verbs
+    /// with what each does.
+    pub fn parse_args(args: impl IntoIterator<Item = OsString>) -> Cli {
+        let args: Vec<OsString> = args.into_iter().collect();
+        let mut cmd = Cli::command();
+        // The global flags take no value, so the first word that is not an
+        // option names the verb.
+        let verb = args.iter().skip(1).find(|a| !a.as_encoded_bytes().starts_with(b"-"));
+        if !verb.is_some_and(|v| cmd.find_subcommand(v).is_some()) {
+            cmd.build();
+        }
+        let mut matches = cmd.get_matches_from(args);
+        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|err| err.format(&mut Cli::command()).exit())
+    }
+}
+
 impl From<&GlobalArgs> for Global {
     fn from(g: &GlobalArgs) -> Global {
         Global {
@@ -53,6 +77,7 @@ impl From<&GlobalArgs> for Global {
 }
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     Simulate(verbs::simulate::Args),
     Store(verbs::store::Args),

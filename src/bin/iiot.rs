@@ -5,13 +5,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use iiot::cli::Cli;
 use iiot::verbs::Global;
 
 fn main() -> ExitCode {
     // Usage errors exit 2 (clap's own), --help and --version 0.
-    let cli = Cli::parse();
+    let cli = Cli::parse_args(std::env::args_os());
     let global = Global::from(&cli.global);
     let verb = cli.command.name();
     match cli.command.run(&global) {
