@@ -58,12 +58,16 @@ impl Cli {
         let mut cmd = Cli::command();
         // The global flags take no value, so the first word that is not an
         // option names the verb.
-        let verb = args.iter().skip(1).find(|a| !a.as_encoded_bytes().starts_with(b"-"));
+        let verb = args
+            .iter()
+            .skip(1)
+            .find(|a| !a.as_encoded_bytes().starts_with(b"-"));
         if !verb.is_some_and(|v| cmd.find_subcommand(v).is_some()) {
             cmd.build();
         }
         let mut matches = cmd.get_matches_from(args);
-        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|err| err.format(&mut Cli::command()).exit())
+        Cli::from_arg_matches_mut(&mut matches)
+            .unwrap_or_else(|err| err.format(&mut Cli::command()).exit())
     }
 }
 

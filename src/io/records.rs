@@ -584,6 +584,16 @@ fn parse_block(b: &mut Block, parser: &mut RecordParser, mut encoder: Option<&mu
         return;
     }
     let data = &b.data;
+    // The block's vectors sized for its lines at once rather than by
+    // doubling: they are kept for the blocks after it, and doubling would
+    // leave each up to half empty for the rest of the run.
+    let lines = memchr::memchr_iter(b'\n', data).count() + 1;
+    b.entries.reserve_exact(lines);
+    b.readings
+        .reserve_exact(lines.saturating_sub(b.readings.len()));
+    if encoder.is_some() {
+        b.encoded.reserve_exact(data.len() + lines);
+    }
     // UTF-8 checked once for the block (lines end at an ASCII newline, so
     // each is whole characters) rather than line by line.
     let text = std::str::from_utf8(data).ok();

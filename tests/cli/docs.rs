@@ -20,6 +20,70 @@ fn cli_definition_is_consistent() {
     Cli::command().debug_assert();
 }
 
+/// Each verb's options are built only when it is named; without one the
+/// list of verbs still says what each does, and a verb's own help and
+/// errors are whole.
+#[test]
+fn the_verbs_are_listed_with_what_they_do_and_each_parses_alone() {
+    let mut cli = Cli::command();
+    cli.build();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_iiot"))
+            .args(args)
+            .output()
+            .expect("running iiot");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    for args in [&["--help"][..], &["help"], &["-q", "--help"], &[]] {
+        let (code, text) = run(args);
+        assert_eq!(
+            code,
+            Some(if args.is_empty() { 2 } else { 0 }),
+            "iiot {args:?}: {text}"
+        );
+        for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            let first = about
+                .split_whitespace()
+                .take(4)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(!first.is_empty(), "{} has no about", sub.get_name());
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{} ", sub.get_name())))
+                .unwrap_or_else(|| {
+                    panic!("iiot {args:?} does not list {}:\n{text}", sub.get_name())
+                });
+            assert!(
+                line.contains(&first),
+                "iiot {args:?} lists {} without what it does: {line:?}",
+                sub.get_name()
+            );
+        }
+    }
+    let (code, text) = run(&["-q", "cat", "--help"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("Usage: iiot cat [OPTIONS]") && text.contains("--quiet"),
+        "{text}"
+    );
+    let (code, text) = run(&["cat", "--no-such-option"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("unexpected argument '--no-such-option'") && text.contains("Usage: iiot cat"),
+        "{text}"
+    );
+    let (code, text) = run(&["catt"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("unrecognized subcommand 'catt'") && text.contains("'cat'"),
+        "{text}"
+    );
+}
+
 #[test]
 fn completions_are_current() {
     for (shell, file) in SHELLS {
