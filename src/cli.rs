@@ -62,7 +62,7 @@ impl Cli {
             .iter()
             .skip(1)
             .find(|a| !a.as_encoded_bytes().starts_with(b"-"));
-        if !verb.is_some_and(|v| cmd.find_subcommand(v).is_some()) {
+        if verb.is_none_or(|v| cmd.find_subcommand(v).is_none()) {
             cmd.build();
         }
         let mut matches = cmd.get_matches_from(args);
