@@ -190,27 +190,6 @@ _iiot() {
             iiot__subcmd__help,store)
                 cmd="iiot__subcmd__help__subcmd__store"
                 ;;
-            iiot__subcmd__help__subcmd__assets,check)
-                cmd="iiot__subcmd__help__subcmd__assets__subcmd__check"
-                ;;
-            iiot__subcmd__help__subcmd__assets,export)
-                cmd="iiot__subcmd__help__subcmd__assets__subcmd__export"
-                ;;
-            iiot__subcmd__help__subcmd__assets,find)
-                cmd="iiot__subcmd__help__subcmd__assets__subcmd__find"
-                ;;
-            iiot__subcmd__help__subcmd__assets,import)
-                cmd="iiot__subcmd__help__subcmd__assets__subcmd__import"
-                ;;
-            iiot__subcmd__help__subcmd__assets,list)
-                cmd="iiot__subcmd__help__subcmd__assets__subcmd__list"
-                ;;
-            iiot__subcmd__help__subcmd__assets,show)
-                cmd="iiot__subcmd__help__subcmd__assets__subcmd__show"
-                ;;
-            iiot__subcmd__help__subcmd__model,check)
-                cmd="iiot__subcmd__help__subcmd__model__subcmd__check"
-                ;;
             iiot__subcmd__model,check)
                 cmd="iiot__subcmd__model__subcmd__check"
                 ;;
@@ -244,7 +223,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__ack)
-            opts="-q -v -h -V --asset --tag --rule --by --note --at --busy-timeout --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --asset --tag --rule --by --note --at --busy-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,7 +575,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__cat)
-            opts="-q -v -h -V --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --rejects --strict --format --line-buffered --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -632,7 +611,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__derive)
-            opts="-q -v -h -V --model --preset --assets --max-age --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --model --preset --assets --max-age --rejects --strict --format --line-buffered --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -670,7 +649,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__detect)
-            opts="-q -v -h -V --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --multivariate --train --mv-variance --mv-p --mv-smooth --mv-lag --mv-clear --mv-stat --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --model --preset --rules --zscore --window --min-samples --roc --stuck --gap --cusum --multivariate --train --mv-variance --mv-p --mv-smooth --mv-lag --mv-clear --mv-stat --no-defaults --only --events --state --alarm-report --score --score-json --rejects --strict --format --line-buffered --where --related-to --relation --assets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -784,7 +763,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__forecast)
-            opts="-q -v -h -V --model --preset --horizon --every --level --season --method --history --refit --until --events --backtest --windows --step --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --model --preset --horizon --every --level --season --method --history --refit --until --events --backtest --windows --step --rejects --strict --format --line-buffered --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -882,92 +861,8 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__assets)
-            opts="show check list find export import"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__assets__subcmd__check)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__assets__subcmd__export)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__assets__subcmd__find)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__assets__subcmd__import)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__assets__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__assets__subcmd__show)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1106,22 +1001,8 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__help__subcmd__model)
-            opts="check"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        iiot__subcmd__help__subcmd__model__subcmd__check)
             opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1274,7 +1155,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__inspect)
-            opts="-q -v -h -V --json --gap-factor --ts-col --asset-col --tag-col --value-col --ts-unit --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --json --gap-factor --ts-col --asset-col --tag-col --value-col --ts-unit --where --related-to --relation --assets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1342,7 +1223,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__modbus__subcmd__serve)
-            opts="-q -v -h -V --model --preset --host --listen --allow --writable --max-clients --idle-timeout --addr-file --for --rejects --strict-map --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --model --preset --host --listen --allow --writable --max-clients --idle-timeout --addr-file --for --rejects --strict-map --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1396,7 +1277,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__model)
-            opts="-q -v -h -V --list --preset --quiet --verbose --help --version check help"
+            opts="-q -v -h -V --quiet --verbose --list --preset --help --version check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1474,7 +1355,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__mqtt__subcmd__pub)
-            opts="-q -v -h -V --broker --topic --payload --qos --retain --client-id --username --inflight --ack-timeout --rejects --strict --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --broker --topic --payload --qos --retain --client-id --username --inflight --ack-timeout --rejects --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1524,7 +1405,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__mqtt__subcmd__sub)
-            opts="-q -v -h -V --broker --topic --template --qos --client-id --clean --username --count --idle --rejects --strict --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --broker --topic --template --qos --client-id --clean --username --count --idle --rejects --strict --format --line-buffered --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1578,7 +1459,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__notify)
-            opts="-q -v -h -V --config --webhook --token-env --token-file --email --smtp --smtp-tls --smtp-user --from --group-wait --group-interval --repeat-interval --max-per-hour --max-attempts --backoff --backoff-max --timeout --ca --dead-letter --replay --store --state --dry-run --rejects --strict --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --config --webhook --token-env --token-file --email --smtp --smtp-tls --smtp-user --from --group-wait --group-interval --repeat-interval --max-per-hour --max-attempts --backoff --backoff-max --timeout --ca --dead-letter --replay --store --state --dry-run --rejects --strict --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1684,7 +1565,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__plot)
-            opts="-o -q -v -h -V --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --field --rejects --strict --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -o -h -V --quiet --verbose --output --asset --tag --model --preset --from --to --width --panel-height --max-panels --title --field --rejects --strict --where --related-to --relation --assets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1770,7 +1651,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__poll)
-            opts="-q -v -h -V --model --preset --target --interval --count --timeout --ts --max-gap --max-inflight --connections --backoff-max --unit --holding --input --coils --discrete --type --order --scale --offset --asset --format --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --model --preset --target --interval --count --timeout --ts --max-gap --max-inflight --connections --backoff-max --unit --holding --input --coils --discrete --type --order --scale --offset --asset --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1872,7 +1753,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__query)
-            opts="-q -v -h -V --asset --tag --from --to --limit --latest --rollup --order --format --ts-col --asset-col --tag-col --value-col --ts-unit --alarms --active --at --rule --severity --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --asset --tag --from --to --limit --latest --rollup --order --format --ts-col --asset-col --tag-col --value-col --ts-unit --alarms --active --at --rule --severity --where --related-to --relation --assets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1966,7 +1847,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__rollup)
-            opts="-q -v -h -V --every --lateness --tz --kpi --retain --weight-oee --weight-scrap --weight-errors --down --open --archive --dry-run --now --final --rejects --strict --format --line-buffered --where --related-to --relation --assets --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --every --lateness --tz --kpi --retain --weight-oee --weight-scrap --weight-errors --down --open --archive --dry-run --now --final --rejects --strict --format --line-buffered --where --related-to --relation --assets --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2048,7 +1929,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__serve)
-            opts="-q -v -h -V --model --preset --assets --listen --addr-file --ingest --token-file --cors --max-body --rate --slow-client --ingest-buffer --max-connections --for --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --model --preset --assets --listen --addr-file --ingest --token-file --cors --max-body --rate --slow-client --ingest-buffer --max-connections --for --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2114,7 +1995,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__simulate)
-            opts="-q -v -h -V --model --preset --assets --seed --start --interval --duration --count --end --realtime --faults --label --format --line-buffered --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --model --preset --assets --seed --start --interval --duration --count --end --realtime --faults --label --format --line-buffered --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2172,7 +2053,7 @@ _iiot() {
             return 0
             ;;
         iiot__subcmd__store)
-            opts="-q -v -h -V --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --reconnect-for --quiet --verbose --help --version"
+            opts="-q -v -h -V --quiet --verbose --parquet --partition-by --roll-rows --roll-age --value-encoding --sync --on-conflict --batch-rows --batch-time --model --preset --tee --rejects --strict --busy-timeout --reconnect-for --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -71,6 +71,19 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// The whole command line with every verb built: what describes them
+    /// all (completions, man pages, the docs tests). Built as a whole, the
+    /// `help` subcommand's tree lists the verbs but not their own
+    /// subcommands (`iiot help assets check` still works; its completion
+    /// stops at `assets`), since a verb is built after the tree.
+    pub fn full_command() -> clap::Command {
+        let mut cmd = Cli::command();
+        cmd.build();
+        cmd
+    }
+}
+
 impl From<&GlobalArgs> for Global {
     fn from(g: &GlobalArgs) -> Global {
         Global {
@@ -156,9 +169,9 @@ impl Command {
             Command::MqttSub(a) => verbs::mqtt_sub::run(a, global),
             Command::Forecast(a) => verbs::forecast::run(a, global),
             Command::Completions(a) => {
-                verbs::completions::run_completions(a, Cli::command(), global)
+                verbs::completions::run_completions(a, Cli::full_command(), global)
             }
-            Command::Man(a) => verbs::completions::run_man(a, Cli::command(), global),
+            Command::Man(a) => verbs::completions::run_man(a, Cli::full_command(), global),
             Command::Assets(a) => verbs::assets::run(a, global),
         }
     }
@@ -168,10 +181,10 @@ pub use crate::verbs::completions::SHELLS;
 
 /// iiot's completion script for one shell (what `iiot completions` prints).
 pub fn render_completions(shell: clap_complete::Shell) -> Vec<u8> {
-    verbs::completions::render_completions(Cli::command(), shell)
+    verbs::completions::render_completions(Cli::full_command(), shell)
 }
 
 /// iiot's man pages as (file name, contents) (what `iiot man` writes).
 pub fn render_man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    verbs::completions::render_man_pages(Cli::command())
+    verbs::completions::render_man_pages(Cli::full_command())
 }
