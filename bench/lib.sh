@@ -14,14 +14,6 @@ build_iiot() {
 # The median of numbers on stdin, one a line.
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# Peak resident memory in KB of the shell command $1 (GNU time's %M: the
-# largest of the processes it ran), median of $RUNS runs.
-median_peak_kb() {
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f %M sh -c "$1" 2>&1 >/dev/null | tail -1
-  done | median
-}
-
 # Wall seconds of the shell command $1, median of $RUNS runs; $2, when
 # given, runs before each timed run and is not timed (clearing an output).
 median_seconds() {
@@ -47,4 +39,10 @@ peak_kb() {
   else
     echo "?"
   fi
+}
+
+# Peak of the shell command $1 (the largest of the processes it ran), median
+# of $RUNS runs.
+median_peak_kb() {
+  for _ in $(seq "$RUNS"); do peak_kb sh -c "$1"; done | median
 }

@@ -69,9 +69,7 @@ impl Cli {
         Cli::from_arg_matches_mut(&mut matches)
             .unwrap_or_else(|err| err.format(&mut Cli::command()).exit())
     }
-}
 
-impl Cli {
     /// The whole command line with every verb built: what describes them
     /// all (completions, man pages, the docs tests). Built as a whole, the
     /// `help` subcommand's tree lists the verbs but not their own

@@ -25,6 +25,11 @@ fn cli_definition_is_consistent() {
 #[test]
 fn the_verbs_are_listed_with_what_they_do_and_each_parses_alone() {
     let cli = Cli::full_command();
+    let verbs = cli
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+        .count();
+    assert!(verbs >= 21, "only {verbs} verbs in the command line");
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_iiot"))
             .args(args)
@@ -228,7 +233,9 @@ fn help_example_lines(help: &str) -> Vec<String> {
 fn help_examples_run() {
     let cli = Cli::full_command();
     // clap's own `help` (added by building) has no examples to run.
+    let mut verbs = 0;
     for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        verbs += 1;
         let help = sub
             .get_after_help()
             .map(|h| h.to_string())
@@ -275,4 +282,5 @@ fn help_examples_run() {
         };
         run_examples(&wd, &format!("iiot {} --help", sub.get_name()), &lines);
     }
+    assert!(verbs >= 21, "examples run for only {verbs} verbs");
 }

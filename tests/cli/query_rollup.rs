@@ -2,21 +2,10 @@
 //! records with every statistic, equal to the streaming rollup of the same
 //! readings, and a cascade from them equal to the streaming cascade.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::util::{Workdir, describe, fails_with, ok, parse_ndjson, text};
-
-fn bash(wd: &Workdir, script: &str) -> String {
-    let mut cmd = Command::new("bash");
-    cmd.args(["-o", "pipefail", "-c"])
-        .arg(format!("set -e; {script}"))
-        .current_dir(&wd.dir)
-        .env("B", env!("CARGO_BIN_EXE_iiot"));
-    let out = wd.run(&mut cmd);
-    ok(&cmd, &out)
-}
+use crate::order::bash;
+use crate::util::{Workdir, describe, fails_with, parse_ndjson, text};
 
 fn by_series(mut rows: Vec<Value>) -> Vec<Value> {
     rows.sort_by(|a, b| {
